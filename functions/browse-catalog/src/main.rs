@@ -1,0 +1,9 @@
+//! The `browse-catalog` Lambda: API Gateway HTTP API events, routed by `clearance::api::browse`.
+//! Clients are built once here, outside the handler.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    clearance::telemetry::init();
+    let state = clearance::aws::app_state_from_env().await?;
+    lambda_http::run(clearance::api::browse::router(state)).await
+}

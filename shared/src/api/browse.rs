@@ -1,0 +1,244 @@
+//! `browse-catalog`: what buyers see. Public (no token needed): live campaigns, a
+//! campaign's products by category with the price of the slot open now, stock state per
+//! size and group price, and one product. A product of another tenant is a 404.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::AppState;
+use crate::domain::campaign::{Campaign, CampaignStatus, Category};
+use crate::domain::catalog::{stock_state, GroupOffer, StockState};
+use crate::domain::ids::{CategoryId, Size, Sku, SlotId};
+use crate::domain::money::Fen;
+use crate::http::{Params, Problem, QueryParams};
+use crate::store::catalog::Product;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/{brand}/{group}/campaigns", get(live_campaigns))
+        .route(
+            "/v1/{brand}/{group}/campaigns/{campaign}/products",
+            get(products),
+        )
+        .route(
+            "/v1/{brand}/{group}/campaigns/{campaign}/products/{sku}",
+            get(product),
+        )
+}
+
+pub fn router(state: AppState) -> Router {
+    super::finish(routes(), state)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OpenSlot {
+    pub id: SlotId,
+    pub ends_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NextSlot {
+    pub id: SlotId,
+    pub starts_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CampaignSummary {
+    pub id: crate::domain::ids::CampaignId,
+    pub name: String,
+    pub status: CampaignStatus,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub time_zone: String,
+    pub open_slot: Option<OpenSlot>,
+    pub next_slot: Option<NextSlot>,
+    pub categories: Vec<Category>,
+}
+
+impl CampaignSummary {
+    fn of(c: &Campaign, now: DateTime<Utc>) -> Self {
+        CampaignSummary {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            status: c.status_at(now),
+            starts_at: c.starts_at,
+            ends_at: c.ends_at,
+            time_zone: c.time_zone.name().to_owned(),
+            open_slot: c
+                .open_slot_at(now)
+                .zip(c.open_slot_ends(now))
+                .map(|(s, ends_at)| OpenSlot {
+                    id: s.id.clone(),
+                    ends_at,
+                }),
+            next_slot: c
+                .next_slot_start(now)
+                .map(|(id, starts_at)| NextSlot { id, starts_at }),
+            categories: c.categories.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SizeStock {
+    pub size: Size,
+    pub stock: StockState,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductView {
+    pub sku: Sku,
+    pub name: String,
+    pub category: CategoryId,
+    pub list_price_fen: Fen,
+    pub clearance_price_fen: Fen,
+    /// What one unit costs now: the open slot's flash price, else the clearance price.
+    pub price_fen: Fen,
+    /// The slot whose price applies, if one is open.
+    pub slot: Option<SlotId>,
+    pub group: Option<GroupOffer>,
+    pub per_buyer_limit: u32,
+    pub final_sale: bool,
+    pub sold_out: bool,
+    pub sizes: Vec<SizeStock>,
+}
+
+impl ProductView {
+    fn of(p: Product, campaign: &Campaign, now: DateTime<Utc>) -> Self {
+        let (price_fen, slot) = p.listing.price_at(campaign, now);
+        let sizes: Vec<SizeStock> = p
+            .listing
+            .sizes
+            .iter()
+            .map(|s| SizeStock {
+                size: s.clone(),
+                stock: stock_state(p.units.get(s).copied().unwrap_or(0)),
+            })
+            .collect();
+        let l = p.listing;
+        ProductView {
+            sold_out: sizes.iter().all(|s| s.stock == StockState::SoldOut),
+            sku: l.sku,
+            name: l.name,
+            category: l.category,
+            list_price_fen: l.list_price_fen,
+            clearance_price_fen: l.clearance_price_fen,
+            price_fen,
+            slot,
+            group: l.group,
+            per_buyer_limit: l.per_buyer_limit,
+            final_sale: l.final_sale,
+            sizes,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CampaignList {
+    pub campaigns: Vec<CampaignSummary>,
+}
+
+/// The tenant's live campaigns. DynamoDB: 1 Query.
+#[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns", tag = "browse-catalog",
+    responses((status = 200, body = CampaignList), (status = 400, body = Problem)))]
+pub async fn live_campaigns(
+    State(st): State<AppState>,
+    params: Params,
+) -> Result<Json<CampaignList>, Problem> {
+    let t = params.tenant()?;
+    let now = st.clock.now();
+    let live = st.store.live_campaigns(&t, now).await?;
+    Ok(Json(CampaignList {
+        campaigns: live.iter().map(|c| CampaignSummary::of(c, now)).collect(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductsPage {
+    pub campaign: CampaignSummary,
+    pub products: Vec<ProductView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+const CURSOR: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+fn decode_cursor(raw: &str) -> Result<Sku, Problem> {
+    CURSOR
+        .decode(raw)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| Sku::parse(&s).ok())
+        .ok_or_else(|| Problem::invalid_parameter("cursor", "not a cursor this API returned"))
+}
+
+/// A page of a campaign's products, optionally of one category.
+/// DynamoDB: 1 Query (+ 1 GetItem of the campaign at most every 5 s per process).
+#[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns/{campaign}/products", tag = "browse-catalog",
+    params(("category" = Option<String>, Query), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1-50, default 20")),
+    responses((status = 200, body = ProductsPage), (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub async fn products(
+    State(st): State<AppState>,
+    params: Params,
+    query: QueryParams,
+) -> Result<Json<ProductsPage>, Problem> {
+    let t = params.tenant()?;
+    let id = params.id("campaign")?;
+    query.only(&["category", "cursor", "limit"])?;
+    let category: Option<CategoryId> = query.id("category")?;
+    let after = query.get("cursor").map(decode_cursor).transpose()?;
+    let limit = query.int("limit", 1..=50, 20)?;
+    let now = st.clock.now();
+    let campaign = st.store.visible_campaign(&t, &id, now).await?;
+    if let Some(cat) = &category {
+        if !campaign.categories.iter().any(|c| &c.id == cat) {
+            return Err(Problem::invalid_parameter(
+                "category",
+                "not a category of this campaign",
+            ));
+        }
+    }
+    let page = st
+        .store
+        .products(&t, &id, category.as_ref(), after.as_ref(), limit)
+        .await?;
+    Ok(Json(ProductsPage {
+        campaign: CampaignSummary::of(&campaign, now),
+        products: page
+            .products
+            .into_iter()
+            .map(|p| ProductView::of(p, &campaign, now))
+            .collect(),
+        next_cursor: page.next_after.map(|s| CURSOR.encode(s.as_str())),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductDetail {
+    pub campaign: CampaignSummary,
+    pub product: ProductView,
+}
+
+/// One product with its stock state. DynamoDB: 1 Query (+ the cached campaign read).
+#[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns/{campaign}/products/{sku}", tag = "browse-catalog",
+    responses((status = 200, body = ProductDetail), (status = 404, body = Problem)))]
+pub async fn product(
+    State(st): State<AppState>,
+    params: Params,
+) -> Result<Json<ProductDetail>, Problem> {
+    let t = params.tenant()?;
+    let id = params.id("campaign")?;
+    let sku: Sku = params.id("sku")?;
+    let now = st.clock.now();
+    let campaign = st.store.visible_campaign(&t, &id, now).await?;
+    let p = st.store.product(&t, &id, &sku).await?;
+    Ok(Json(ProductDetail {
+        campaign: CampaignSummary::of(&campaign, now),
+        product: ProductView::of(p, &campaign, now),
+    }))
+}

@@ -1,0 +1,499 @@
+//! Stores, guides, listings and coupon templates, and the catalog view buyers see.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use utoipa::ToSchema;
+
+use super::campaign::{validate_name, Campaign};
+use super::ids::{CategoryId, CouponTemplateId, GuideId, Size, Sku, SlotId, StoreId, UserId};
+use super::money::{Fen, Units};
+use super::DomainError;
+
+/// A phone number. Personal data: its `Debug` never prints it, so it cannot reach a log.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, example = "+86 20 5555 0101")]
+pub struct Phone(String);
+
+impl TryFrom<String> for Phone {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let digits = s.chars().filter(char::is_ascii_digit).count();
+        let allowed = s.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
+        if !allowed || !(5..=20).contains(&digits) {
+            return Err("expected a phone number of 5 to 20 digits".into());
+        }
+        Ok(Phone(s))
+    }
+}
+
+impl From<Phone> for String {
+    fn from(p: Phone) -> String {
+        p.0
+    }
+}
+
+impl fmt::Debug for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Phone(<redacted>)")
+    }
+}
+
+/// A postal address. Personal data when it is a buyer's: `Debug` redacts the street.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    pub province: String,
+    pub city: String,
+    pub district: String,
+    pub line: String,
+}
+
+impl fmt::Debug for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Address")
+            .field("city", &self.city)
+            .field("line", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Address {
+    pub fn validate(&self, field: &str) -> Result<(), DomainError> {
+        validate_name(&format!("{field}.province"), &self.province, 40)?;
+        validate_name(&format!("{field}.city"), &self.city, 40)?;
+        validate_name(&format!("{field}.district"), &self.district, 40)?;
+        validate_name(&format!("{field}.line"), &self.line, 200)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Store {
+    pub id: StoreId,
+    pub name: String,
+    pub address: Address,
+    pub phone: Option<Phone>,
+    /// The people (JWT subjects) who work the counter of this store.
+    pub clerks: Vec<UserId>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Guide {
+    pub id: GuideId,
+    pub name: String,
+    pub store: StoreId,
+    /// The guide's login (JWT subject).
+    pub user: UserId,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Group buying terms of a listing: `size` buyers at `price` each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupOffer {
+    pub price_fen: Fen,
+    pub size: u8,
+}
+
+/// Units of one size contributed to the campaign by one store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoreStock {
+    pub store: StoreId,
+    pub size: Size,
+    pub units: Units,
+}
+
+pub const MAX_SHARDS: u8 = 16;
+pub const DEFAULT_GROUP_SIZE: u8 = 3;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Listing {
+    pub sku: Sku,
+    pub name: String,
+    pub category: CategoryId,
+    pub sizes: Vec<Size>,
+    pub list_price_fen: Fen,
+    pub clearance_price_fen: Fen,
+    /// Flash prices by slot; a slot without one sells at the clearance price.
+    pub slot_prices_fen: BTreeMap<SlotId, Fen>,
+    pub group: Option<GroupOffer>,
+    pub per_buyer_limit: u32,
+    pub final_sale: bool,
+    /// Each store's contribution, per size: what fulfillment draws from.
+    pub stock: Vec<StoreStock>,
+    /// How many items the sellable stock is split over (hot SKUs use several).
+    pub shards: u8,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Listing {
+    /// Checks the listing against itself and the campaign it belongs to.
+    pub fn validate(&self, campaign: &Campaign) -> Result<(), DomainError> {
+        validate_name("name", &self.name, 120)?;
+        if !campaign.categories.iter().any(|c| c.id == self.category) {
+            return Err(DomainError::invalid(
+                "category",
+                "not a category of this campaign",
+            ));
+        }
+        if self.sizes.is_empty() || self.sizes.len() > 30 {
+            return Err(DomainError::invalid("sizes", "between 1 and 30 sizes"));
+        }
+        for (i, s) in self.sizes.iter().enumerate() {
+            if self.sizes[..i].contains(s) {
+                return Err(DomainError::invalid(
+                    format!("sizes[{i}]"),
+                    "duplicate size",
+                ));
+            }
+        }
+        if self.list_price_fen == Fen::ZERO {
+            return Err(DomainError::invalid(
+                "list_price_fen",
+                "must be more than 0",
+            ));
+        }
+        if self.clearance_price_fen == Fen::ZERO || self.clearance_price_fen > self.list_price_fen {
+            return Err(DomainError::invalid(
+                "clearance_price_fen",
+                "must be more than 0 and at most the list price",
+            ));
+        }
+        for (slot, price) in &self.slot_prices_fen {
+            if !campaign.slots.iter().any(|s| &s.id == slot) {
+                return Err(DomainError::invalid(
+                    format!("slot_prices_fen.{slot}"),
+                    "not a slot of this campaign",
+                ));
+            }
+            if *price == Fen::ZERO || *price > self.clearance_price_fen {
+                return Err(DomainError::invalid(
+                    format!("slot_prices_fen.{slot}"),
+                    "must be more than 0 and at most the clearance price",
+                ));
+            }
+        }
+        if let Some(g) = &self.group {
+            if g.price_fen == Fen::ZERO || g.price_fen > self.clearance_price_fen {
+                return Err(DomainError::invalid(
+                    "group.price_fen",
+                    "must be more than 0 and at most the clearance price",
+                ));
+            }
+            if !(2..=10).contains(&g.size) {
+                return Err(DomainError::invalid(
+                    "group.size",
+                    "a group has 2 to 10 buyers",
+                ));
+            }
+        }
+        if !(1..=99).contains(&self.per_buyer_limit) {
+            return Err(DomainError::invalid(
+                "per_buyer_limit",
+                "must be between 1 and 99",
+            ));
+        }
+        if !(1..=MAX_SHARDS).contains(&self.shards) {
+            return Err(DomainError::invalid(
+                "shards",
+                format!("must be between 1 and {MAX_SHARDS}"),
+            ));
+        }
+        for (i, s) in self.stock.iter().enumerate() {
+            if !campaign.stores.contains(&s.store) {
+                return Err(DomainError::invalid(
+                    format!("stock[{i}].store"),
+                    "not a store of this campaign",
+                ));
+            }
+            if !self.sizes.contains(&s.size) {
+                return Err(DomainError::invalid(
+                    format!("stock[{i}].size"),
+                    "not one of the listing's sizes",
+                ));
+            }
+            if self.stock[..i]
+                .iter()
+                .any(|o| o.store == s.store && o.size == s.size)
+            {
+                return Err(DomainError::invalid(
+                    format!("stock[{i}]"),
+                    "duplicate store and size",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Units per size over all stores.
+    pub fn total_units(&self) -> BTreeMap<Size, u32> {
+        let mut total: BTreeMap<Size, u32> = self.sizes.iter().map(|s| (s.clone(), 0)).collect();
+        for s in &self.stock {
+            *total.entry(s.size.clone()).or_default() += s.units.get();
+        }
+        total
+    }
+
+    /// The sellable stock split over `shards` items: each size's units spread evenly,
+    /// the remainder going to the first shards, so the shards always sum to the total.
+    pub fn shard_units(&self) -> Vec<BTreeMap<Size, u32>> {
+        let n = u32::from(self.shards.max(1));
+        let mut shards = vec![BTreeMap::new(); n as usize];
+        for (size, units) in self.total_units() {
+            for (i, shard) in shards.iter_mut().enumerate() {
+                let extra = u32::from((i as u32) < units % n);
+                shard.insert(size.clone(), units / n + extra);
+            }
+        }
+        shards
+    }
+
+    /// The unit price at `now`: the open slot's flash price, else the clearance price.
+    pub fn price_at(&self, campaign: &Campaign, now: DateTime<Utc>) -> (Fen, Option<SlotId>) {
+        match campaign.open_slot_at(now) {
+            Some(slot) => match self.slot_prices_fen.get(&slot.id) {
+                Some(p) => (*p, Some(slot.id.clone())),
+                None => (self.clearance_price_fen, Some(slot.id.clone())),
+            },
+            None => (self.clearance_price_fen, None),
+        }
+    }
+}
+
+/// What a buyer is told about a size's stock: never the exact count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StockState {
+    InStock,
+    Low,
+    SoldOut,
+}
+
+/// At or below this many units a size shows as "low".
+pub const LOW_STOCK: u32 = 5;
+
+pub fn stock_state(units: u32) -> StockState {
+    match units {
+        0 => StockState::SoldOut,
+        n if n <= LOW_STOCK => StockState::Low,
+        _ => StockState::InStock,
+    }
+}
+
+/// A coupon template: `off_fen` off an order of at least `min_spend_fen`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CouponTemplate {
+    pub id: CouponTemplateId,
+    pub name: String,
+    pub off_fen: Fen,
+    /// 0 for a no-threshold coupon.
+    pub min_spend_fen: Fen,
+    /// How many one buyer may claim.
+    pub per_buyer: u32,
+    /// How many may be claimed in all.
+    pub budget: u32,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl CouponTemplate {
+    pub fn validate(&self) -> Result<(), DomainError> {
+        validate_name("name", &self.name, 60)?;
+        if self.off_fen == Fen::ZERO {
+            return Err(DomainError::invalid("off_fen", "must be more than 0"));
+        }
+        if self.min_spend_fen != Fen::ZERO && self.off_fen >= self.min_spend_fen {
+            return Err(DomainError::invalid(
+                "off_fen",
+                "must be less than min_spend_fen",
+            ));
+        }
+        if !(1..=100).contains(&self.per_buyer) {
+            return Err(DomainError::invalid(
+                "per_buyer",
+                "must be between 1 and 100",
+            ));
+        }
+        if !(1..=10_000_000).contains(&self.budget) {
+            return Err(DomainError::invalid(
+                "budget",
+                "must be between 1 and 10000000",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::campaign::{Category, Slot, StoredStatus, TimeOfDay, DEFAULT_TIME_ZONE};
+    use crate::domain::ids::CampaignId;
+    use chrono::Duration;
+
+    fn campaign(now: DateTime<Utc>) -> Campaign {
+        Campaign {
+            id: CampaignId::parse("c").unwrap(),
+            name: "c".into(),
+            status: StoredStatus::Scheduled,
+            starts_at: now - Duration::days(1),
+            ends_at: now + Duration::days(1),
+            time_zone: DEFAULT_TIME_ZONE,
+            slots: vec![Slot {
+                id: SlotId::parse("all-day").unwrap(),
+                starts: TimeOfDay::parse("10:00").unwrap(),
+                ends: TimeOfDay::parse("16:00").unwrap(),
+            }],
+            categories: vec![Category {
+                id: CategoryId::parse("sandals").unwrap(),
+                name: "Sandals".into(),
+            }],
+            stores: vec![StoreId::parse("s1").unwrap(), StoreId::parse("s2").unwrap()],
+            payment_window_minutes: 15,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn listing(now: DateTime<Utc>) -> Listing {
+        let size = |s: &str| Size::parse(s).unwrap();
+        Listing {
+            sku: Sku::parse("SD-1").unwrap(),
+            name: "Strappy sandal".into(),
+            category: CategoryId::parse("sandals").unwrap(),
+            sizes: vec![size("37"), size("38")],
+            list_price_fen: Fen::new(59_900).unwrap(),
+            clearance_price_fen: Fen::new(29_900).unwrap(),
+            slot_prices_fen: BTreeMap::new(),
+            group: Some(GroupOffer {
+                price_fen: Fen::new(24_900).unwrap(),
+                size: 3,
+            }),
+            per_buyer_limit: 2,
+            final_sale: false,
+            stock: vec![
+                StoreStock {
+                    store: StoreId::parse("s1").unwrap(),
+                    size: size("37"),
+                    units: Units::new(7).unwrap(),
+                },
+                StoreStock {
+                    store: StoreId::parse("s2").unwrap(),
+                    size: size("37"),
+                    units: Units::new(4).unwrap(),
+                },
+                StoreStock {
+                    store: StoreId::parse("s2").unwrap(),
+                    size: size("38"),
+                    units: Units::new(2).unwrap(),
+                },
+            ],
+            shards: 4,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn shards_always_sum_to_the_stores_total() {
+        let now = Utc::now();
+        let l = listing(now);
+        let shards = l.shard_units();
+        assert_eq!(shards.len(), 4);
+        let s37 = Size::parse("37").unwrap();
+        let s38 = Size::parse("38").unwrap();
+        assert_eq!(shards.iter().map(|s| s[&s37]).sum::<u32>(), 11);
+        assert_eq!(shards.iter().map(|s| s[&s38]).sum::<u32>(), 2);
+        assert_eq!(
+            shards.iter().map(|s| s[&s37]).collect::<Vec<_>>(),
+            vec![3, 3, 3, 2]
+        );
+    }
+
+    #[test]
+    fn a_listing_must_fit_its_campaign() {
+        let now = Utc::now();
+        let c = campaign(now);
+        assert!(listing(now).validate(&c).is_ok());
+        let mut l = listing(now);
+        l.stock[0].store = StoreId::parse("elsewhere").unwrap();
+        assert!(
+            matches!(l.validate(&c), Err(DomainError::Invalid { field, .. }) if field == "stock[0].store")
+        );
+        let mut l = listing(now);
+        l.clearance_price_fen = Fen::new(70_000).unwrap();
+        assert!(
+            matches!(l.validate(&c), Err(DomainError::Invalid { field, .. }) if field == "clearance_price_fen")
+        );
+        let mut l = listing(now);
+        l.slot_prices_fen
+            .insert(SlotId::parse("nope").unwrap(), Fen::new(100).unwrap());
+        assert!(l.validate(&c).is_err());
+        let mut l = listing(now);
+        l.category = CategoryId::parse("boots").unwrap();
+        assert!(
+            matches!(l.validate(&c), Err(DomainError::Invalid { field, .. }) if field == "category")
+        );
+    }
+
+    #[test]
+    fn the_open_slot_sets_the_price() {
+        // 11:00 in Shanghai: inside the 10:00-16:00 slot.
+        let now = DateTime::parse_from_rfc3339("2026-11-23T03:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let c = campaign(now);
+        let mut l = listing(now);
+        assert_eq!(l.price_at(&c, now).0, l.clearance_price_fen);
+        l.slot_prices_fen
+            .insert(SlotId::parse("all-day").unwrap(), Fen::new(19_900).unwrap());
+        assert_eq!(l.price_at(&c, now).0, Fen::new(19_900).unwrap());
+        // Outside the window: no slot, clearance price.
+        assert_eq!(
+            l.price_at(&c, now + Duration::days(2)).0,
+            l.clearance_price_fen
+        );
+    }
+
+    #[test]
+    fn stock_state_never_reveals_counts() {
+        assert_eq!(stock_state(0), StockState::SoldOut);
+        assert_eq!(stock_state(5), StockState::Low);
+        assert_eq!(stock_state(6), StockState::InStock);
+    }
+
+    #[test]
+    fn phones_and_addresses_are_redacted_in_debug() {
+        let p = Phone::try_from("+86 138 0000 1234".to_string()).unwrap();
+        assert!(!format!("{p:?}").contains("1234"));
+        let a = Address {
+            province: "GD".into(),
+            city: "Guangzhou".into(),
+            district: "Tianhe".into(),
+            line: "1 Secret Rd".into(),
+        };
+        assert!(!format!("{a:?}").contains("Secret"));
+    }
+
+    #[test]
+    fn coupon_templates_need_a_real_threshold() {
+        let t = CouponTemplate {
+            id: CouponTemplateId::parse("c50").unwrap(),
+            name: "50 off over 500".into(),
+            off_fen: Fen::new(5_000).unwrap(),
+            min_spend_fen: Fen::new(50_000).unwrap(),
+            per_buyer: 1,
+            budget: 1000,
+            updated_at: Utc::now(),
+        };
+        assert!(t.validate().is_ok());
+        let bad = CouponTemplate {
+            off_fen: Fen::new(60_000).unwrap(),
+            ..t.clone()
+        };
+        assert!(bad.validate().is_err());
+    }
+}

@@ -1,0 +1,150 @@
+//! Identifier newtypes. Each is parsed once at the edge (`parse` / serde's `try_from`),
+//! and none can hold `#`, so a value can never forge a key of the single table.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use super::DomainError;
+
+/// Which characters an identifier may use.
+#[derive(Clone, Copy)]
+enum Charset {
+    /// lower-case letters, digits, '-': brands, groups, campaigns, stores, guides...
+    Slug,
+    /// letters, digits, '-', '_': SKUs as printed on the tag.
+    Sku,
+    /// an identity provider's subject: letters, digits and `-_.:@|`.
+    Subject,
+    /// shoe and apparel sizes: letters, digits and '.' ("38.5", "XL").
+    Size,
+}
+
+fn check(value: &str, max: usize, charset: Charset) -> Result<(), String> {
+    if value.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if value.len() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    let ok = value.chars().all(|c| match charset {
+        Charset::Slug => c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-',
+        Charset::Sku => c.is_ascii_alphanumeric() || c == '-' || c == '_',
+        Charset::Subject => c.is_ascii_alphanumeric() || "-_.:@|".contains(c),
+        Charset::Size => c.is_ascii_alphanumeric() || c == '.',
+    });
+    if !ok {
+        return Err(match charset {
+            Charset::Slug => "may contain only a-z, 0-9 and '-'".into(),
+            Charset::Sku => "may contain only letters, digits, '-' and '_'".into(),
+            Charset::Subject => "may contain only letters, digits and -_.:@|".into(),
+            Charset::Size => "may contain only letters, digits and '.'".into(),
+        });
+    }
+    if matches!(charset, Charset::Slug) && value.starts_with('-') {
+        return Err("must not start with '-'".into());
+    }
+    Ok(())
+}
+
+macro_rules! id_type {
+    ($(#[$meta:meta])* $name:ident, $field:literal, $max:expr, $charset:expr) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// The field name used in errors when this id is at fault.
+            pub const FIELD: &'static str = $field;
+
+            pub fn parse(value: &str) -> Result<Self, DomainError> {
+                check(value, $max, $charset)
+                    .map(|()| Self(value.to_owned()))
+                    .map_err(|reason| DomainError::invalid($field, reason))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(value: String) -> Result<Self, String> {
+                check(&value, $max, $charset).map(|()| Self(value))
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .max_length(Some($max))
+                    .min_length(Some(1))
+                    .into()
+            }
+        }
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+id_type!(/// A brand of the group, e.g. `demo`.
+    BrandId, "brand", 40, Charset::Slug);
+id_type!(/// A regional store group of a brand, e.g. `south-china`.
+    StoreGroupId, "group", 40, Charset::Slug);
+id_type!(/// A campaign, chosen by the operator, e.g. `summer-clearance`.
+    CampaignId, "campaign", 64, Charset::Slug);
+id_type!(/// A store of the tenant.
+    StoreId, "store", 40, Charset::Slug);
+id_type!(/// A shop guide of the tenant.
+    GuideId, "guide", 40, Charset::Slug);
+id_type!(/// A category (zone) of a campaign, e.g. `sandals`.
+    CategoryId, "category", 40, Charset::Slug);
+id_type!(/// A flash-sale slot of a campaign, e.g. `morning`.
+    SlotId, "slot", 40, Charset::Slug);
+id_type!(/// A coupon template of a campaign.
+    CouponTemplateId, "template", 40, Charset::Slug);
+id_type!(/// A stock-keeping unit (one model and colour; sizes are separate).
+    Sku, "sku", 40, Charset::Sku);
+id_type!(/// A person, as the identity provider names them (JWT `sub`).
+    UserId, "sub", 128, Charset::Subject);
+id_type!(/// A size label: "38", "38.5", "XL".
+    Size, "size", 8, Charset::Size);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_refuse_the_key_separator_and_empty_values() {
+        assert!(CampaignId::parse("summer-clearance").is_ok());
+        assert!(CampaignId::parse("a#b").is_err());
+        assert!(CampaignId::parse("").is_err());
+        assert!(CampaignId::parse("-x").is_err());
+        assert!(CampaignId::parse("Upper").is_err());
+        assert!(Sku::parse("SD-1001_B").is_ok());
+        assert!(Sku::parse("SD#1").is_err());
+        assert!(Size::parse("38.5").is_ok());
+        assert!(Size::parse("38 5").is_err());
+        assert!(UserId::parse("u-1@x|y").is_ok());
+        assert!(UserId::parse("a#b").is_err());
+    }
+
+    #[test]
+    fn id_errors_name_their_field() {
+        let err = StoreId::parse("BAD").unwrap_err();
+        assert!(matches!(err, DomainError::Invalid { ref field, .. } if field == "store"));
+    }
+}

@@ -1,0 +1,12 @@
+//! Pure rules: no I/O, no clocks, no AWS. Everything here is a plain function over plain
+//! types, tested without a server.
+
+pub mod auth;
+pub mod campaign;
+pub mod catalog;
+mod error;
+pub mod ids;
+pub mod money;
+pub mod tenancy;
+
+pub use error::DomainError;

@@ -1,0 +1,144 @@
+//! The tenant (brand + store group) and the one place where table keys are built.
+//!
+//! Every key of the single table starts with `T#{brand}#{group}`, so a request scoped to
+//! one tenant can only ever name items of that tenant. Handlers never format keys.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use super::ids::{
+    BrandId, CampaignId, CategoryId, CouponTemplateId, GuideId, Sku, StoreGroupId, StoreId,
+};
+use super::DomainError;
+
+/// Whose data this is: one store group of one brand.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Tenant {
+    pub brand: BrandId,
+    pub group: StoreGroupId,
+}
+
+impl Tenant {
+    pub fn parse(brand: &str, group: &str) -> Result<Self, DomainError> {
+        Ok(Tenant {
+            brand: BrandId::parse(brand)?,
+            group: StoreGroupId::parse(group)?,
+        })
+    }
+
+    /// `brand/group`, the form tokens use to name the tenants they may touch.
+    pub fn parse_scoped(s: &str) -> Result<Self, DomainError> {
+        let (brand, group) = s
+            .split_once('/')
+            .ok_or_else(|| DomainError::invalid("tenant", "expected brand/group"))?;
+        Self::parse(brand, group)
+    }
+}
+
+impl fmt::Display for Tenant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.brand, self.group)
+    }
+}
+
+/// Key builders for the single table. Each returns the full `PK` or `SK` string.
+pub mod keys {
+    use super::*;
+
+    /// Upper bound for `BETWEEN` ranges: sorts after every id character we allow.
+    pub const HIGH: &str = "~";
+
+    pub fn tenant_pk(t: &Tenant) -> String {
+        format!("T#{}#{}", t.brand, t.group)
+    }
+
+    pub fn campaign_pk(t: &Tenant, c: &CampaignId) -> String {
+        format!("T#{}#{}#C#{}", t.brand, t.group, c)
+    }
+
+    /// The campaign's own item sits in the tenant partition (so one Query lists them).
+    pub fn campaign_sk(c: &CampaignId) -> String {
+        format!("CAMPAIGN#{c}")
+    }
+
+    pub const CAMPAIGN_PREFIX: &str = "CAMPAIGN#";
+
+    pub fn store_sk(s: &StoreId) -> String {
+        format!("STORE#{s}")
+    }
+
+    pub const STORE_PREFIX: &str = "STORE#";
+
+    pub fn guide_sk(g: &GuideId) -> String {
+        format!("GUIDE#{g}")
+    }
+
+    pub const GUIDE_PREFIX: &str = "GUIDE#";
+
+    /// Listings sort as `P#{sku}#`, their stock shards right after as `P#{sku}#S#{nn}`,
+    /// so one Query returns each product followed by its stock.
+    pub const PRODUCT_PREFIX: &str = "P#";
+
+    pub fn listing_sk(sku: &Sku) -> String {
+        format!("P#{sku}#")
+    }
+
+    pub fn stock_sk(sku: &Sku, shard: u8) -> String {
+        format!("P#{sku}#S#{shard:02}")
+    }
+
+    /// The first sort key after every item of `sku` (for page cursors).
+    pub fn after_product(sku: &Sku) -> String {
+        format!("P#{sku}#{HIGH}")
+    }
+
+    /// GSI1 partition for a campaign's listings of one category.
+    pub fn category_gsi1pk(t: &Tenant, c: &CampaignId, cat: &CategoryId) -> String {
+        format!("{}#CAT#{}", campaign_pk(t, c), cat)
+    }
+
+    pub fn coupon_template_sk(id: &CouponTemplateId) -> String {
+        format!("K#{id}")
+    }
+
+    pub const COUPON_TEMPLATE_PREFIX: &str = "K#";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_led_by_the_tenant() {
+        let t = Tenant::parse("demo", "south-china").unwrap();
+        let c = CampaignId::parse("summer").unwrap();
+        assert_eq!(keys::tenant_pk(&t), "T#demo#south-china");
+        assert!(keys::campaign_pk(&t, &c).starts_with("T#demo#south-china#"));
+        let cat = CategoryId::parse("sandals").unwrap();
+        assert!(keys::category_gsi1pk(&t, &c, &cat).starts_with("T#demo#south-china#C#summer"));
+    }
+
+    #[test]
+    fn stock_shards_sort_between_their_listing_and_the_next_product() {
+        let a = Sku::parse("A1").unwrap();
+        let b = Sku::parse("A10").unwrap();
+        let listing = keys::listing_sk(&a);
+        let shard = keys::stock_sk(&a, 3);
+        let after = keys::after_product(&a);
+        assert!(listing < shard && shard < after);
+        // A longer SKU that shares a prefix never falls inside A1's range.
+        assert!(keys::listing_sk(&b) > after || keys::listing_sk(&b) < listing);
+    }
+
+    #[test]
+    fn scoped_tenant_parses_brand_and_group() {
+        assert_eq!(
+            Tenant::parse_scoped("demo/south-china")
+                .unwrap()
+                .to_string(),
+            "demo/south-china"
+        );
+        assert!(Tenant::parse_scoped("demo").is_err());
+        assert!(Tenant::parse_scoped("de#mo/x").is_err());
+    }
+}

@@ -1,0 +1,273 @@
+//! Request parsing into domain types. Every failure is a problem naming the field.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, RawQuery, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+
+use super::Problem;
+use crate::domain::ids;
+use crate::domain::tenancy::Tenant;
+use crate::domain::DomainError;
+
+/// Largest request body any route accepts.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A JSON body parsed straight into a request type (whose fields are domain newtypes).
+pub struct JsonBody<T>(pub T);
+
+fn json_problem(err: serde_path_to_error::Error<serde_json::Error>) -> Problem {
+    let path = err.path().to_string();
+    let inner = err.inner();
+    if inner.is_syntax() || inner.is_eof() {
+        return Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-json",
+            "The body is not valid JSON",
+        )
+        .detail(inner.to_string());
+    }
+    let message = inner.to_string();
+    // serde reports unknown and missing fields at the parent; name the field itself.
+    let named = ["unknown field `", "missing field `"]
+        .iter()
+        .find_map(|p| message.strip_prefix(p))
+        .and_then(|rest| rest.split('`').next())
+        .map(|name| {
+            if path == "." {
+                name.to_owned()
+            } else {
+                format!("{path}.{name}")
+            }
+        });
+    let field = named.unwrap_or(if path == "." { "body".to_owned() } else { path });
+    // Drop serde's position suffix ("at line 1 column 20"): the field says where.
+    let detail = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_owned();
+    Problem::validation(field, detail)
+}
+
+/// Parses JSON bytes as `T`, mapping every failure to a problem with the field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(json_problem)?;
+    de.end().map_err(|e| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-json",
+            "The body is not valid JSON",
+        )
+        .detail(e.to_string())
+    })?;
+    Ok(value)
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|m| {
+                let m = m.trim().to_ascii_lowercase();
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        if !json {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Send JSON",
+            )
+            .detail("Content-Type must be application/json"));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Problem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload-too-large",
+                    "The body is too large",
+                )
+                .detail(format!("at most {MAX_BODY_BYTES} bytes"))
+            } else {
+                Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "unreadable-body",
+                    "The body could not be read",
+                )
+            }
+        })?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// Ids that can be read from a path parameter.
+pub trait PathId: Sized {
+    fn parse_param(s: &str) -> Result<Self, DomainError>;
+}
+
+macro_rules! path_id {
+    ($($t:ty),*) => {$(
+        impl PathId for $t {
+            fn parse_param(s: &str) -> Result<Self, DomainError> {
+                <$t>::parse(s)
+            }
+        }
+    )*};
+}
+
+path_id!(
+    ids::CampaignId,
+    ids::StoreId,
+    ids::GuideId,
+    ids::Sku,
+    ids::CouponTemplateId,
+    ids::CategoryId
+);
+
+/// The route's path parameters, percent-decoded, parsed on demand into ids.
+pub struct Params(Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        let raw = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| {
+                Problem::invalid_parameter("path", "path parameters are not valid UTF-8")
+            })?;
+        Ok(Params(
+            raw.iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        ))
+    }
+}
+
+impl Params {
+    fn raw(&self, name: &str) -> Result<&str, Problem> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| Problem::invalid_parameter(name, "missing"))
+    }
+
+    /// The tenant named by `{brand}` and `{group}`.
+    pub fn tenant(&self) -> Result<Tenant, Problem> {
+        Tenant::parse(self.raw("brand")?, self.raw("group")?).map_err(param_problem)
+    }
+
+    pub fn id<T: PathId>(&self, name: &str) -> Result<T, Problem> {
+        T::parse_param(self.raw(name)?).map_err(|e| match e {
+            DomainError::Invalid { reason, .. } => Problem::invalid_parameter(name, reason),
+            other => other.into(),
+        })
+    }
+}
+
+fn param_problem(e: DomainError) -> Problem {
+    match e {
+        DomainError::Invalid { field, reason } => Problem::invalid_parameter(field, reason),
+        other => other.into(),
+    }
+}
+
+/// Query parameters; unknown or repeated names are refused, so typos do not pass
+/// silently.
+pub struct QueryParams(BTreeMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        let RawQuery(raw) = RawQuery::from_request_parts(parts, state)
+            .await
+            .unwrap_or(RawQuery(None));
+        let pairs: Vec<(String, String)> = serde_urlencoded_pairs(raw.as_deref().unwrap_or(""));
+        let mut map = BTreeMap::new();
+        for (k, v) in pairs {
+            if map.insert(k.clone(), v).is_some() {
+                return Err(Problem::invalid_parameter(k, "given more than once"));
+            }
+        }
+        Ok(QueryParams(map))
+    }
+}
+
+fn serde_urlencoded_pairs(raw: &str) -> Vec<(String, String)> {
+    // axum's Query extractor decodes with serde_urlencoded; reuse it via a map type.
+    axum::extract::Query::<Vec<(String, String)>>::try_from_uri(
+        &format!("/?{raw}")
+            .parse()
+            .unwrap_or_else(|_| axum::http::Uri::from_static("/")),
+    )
+    .map(|q| q.0)
+    .unwrap_or_default()
+}
+
+impl QueryParams {
+    /// Refuses any parameter not in `allowed`.
+    pub fn only(&self, allowed: &[&str]) -> Result<&Self, Problem> {
+        match self.0.keys().find(|k| !allowed.contains(&k.as_str())) {
+            Some(k) => Err(Problem::invalid_parameter(
+                k.clone(),
+                format!("unknown parameter; expected one of {}", allowed.join(", ")),
+            )),
+            None => Ok(self),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn id<T: PathId>(&self, name: &str) -> Result<Option<T>, Problem> {
+        self.get(name)
+            .map(|v| {
+                T::parse_param(v).map_err(|e| match e {
+                    DomainError::Invalid { reason, .. } => Problem::invalid_parameter(name, reason),
+                    other => other.into(),
+                })
+            })
+            .transpose()
+    }
+
+    /// An integer within `range`, or `default` when absent.
+    pub fn int(
+        &self,
+        name: &str,
+        range: std::ops::RangeInclusive<u32>,
+        default: u32,
+    ) -> Result<u32, Problem> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| range.contains(n))
+                .ok_or_else(|| {
+                    Problem::invalid_parameter(
+                        name,
+                        format!(
+                            "must be an integer from {} to {}",
+                            range.start(),
+                            range.end()
+                        ),
+                    )
+                }),
+        }
+    }
+}

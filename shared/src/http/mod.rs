@@ -1,0 +1,9 @@
+//! HTTP glue shared by every function: problems, the caller, bodies and parameters.
+
+pub mod auth;
+pub mod extract;
+pub mod problem;
+
+pub use auth::Authenticated;
+pub use extract::{JsonBody, Params, QueryParams};
+pub use problem::Problem;

@@ -1,0 +1,33 @@
+//! # Clearance
+//!
+//! The domain crate behind every Clearance Lambda: end-of-season stock sold through short
+//! campaigns run by regional store groups of a multi-brand footwear and apparel group.
+//!
+//! How the modules fit:
+//!
+//! - [`domain`]: the rules, pure and synchronous: tenancy and table keys, ids, money in
+//!   fen, campaigns and their flash-sale slots, listings and stock, who may do what.
+//! - [`store`]: the [`store::Table`] port (a DynamoDB-shaped single table) with its
+//!   DynamoDB and in-memory adapters, and the typed reads and writes of each use case,
+//!   written once over the port.
+//! - [`queue`] and [`blobs`]: the SQS and S3 ports, each with an AWS adapter and a local
+//!   one.
+//! - [`http`]: the HTTP glue every function shares: the caller from JWT claims, JSON
+//!   bodies parsed into domain types, errors as `application/problem+json`.
+//! - [`api`]: the axum routers, one per function; a function's `main.rs` only builds
+//!   clients and hands its router to `lambda_http::run`, and the local server merges them.
+//! - [`aws`], [`clock`], [`telemetry`]: client construction (once, outside the handler),
+//!   time as a port, and JSON logs.
+
+pub mod api;
+pub mod aws;
+pub mod blobs;
+pub mod clock;
+pub mod domain;
+mod error;
+pub mod http;
+pub mod queue;
+pub mod store;
+pub mod telemetry;
+
+pub use error::{Error, Result};

@@ -1,0 +1,89 @@
+//! The in-process queue: delays and visibility timeouts as SQS has them, so a message
+//! that is received and not acked comes back, as it would in production.
+
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
+
+use super::{Message, Queue, QueueError, QueueName, MAX_DELAY};
+
+pub const VISIBILITY: Duration = Duration::from_secs(30);
+
+struct Entry {
+    message: Message,
+    visible_at: Instant,
+}
+
+#[derive(Default)]
+pub struct MemoryQueue {
+    queues: Mutex<HashMap<QueueName, Vec<Entry>>>,
+    next: Mutex<u64>,
+}
+
+impl MemoryQueue {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn id(&self) -> u64 {
+        let mut n = self.next.lock().unwrap_or_else(|p| p.into_inner());
+        *n += 1;
+        *n
+    }
+}
+
+#[async_trait]
+impl Queue for MemoryQueue {
+    async fn send(
+        &self,
+        queue: QueueName,
+        body: &str,
+        delay: Option<Duration>,
+    ) -> Result<(), QueueError> {
+        let delay = delay.unwrap_or_default();
+        if delay > MAX_DELAY {
+            return Err(QueueError::DelayTooLong(delay));
+        }
+        let id = format!("m-{}", self.id());
+        let message = Message {
+            id: id.clone(),
+            body: body.to_owned(),
+            receipt: id,
+        };
+        let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        queues.entry(queue).or_default().push(Entry {
+            message,
+            visible_at: Instant::now() + delay,
+        });
+        Ok(())
+    }
+
+    async fn receive(&self, queue: QueueName, max: u32) -> Result<Vec<Message>, QueueError> {
+        let now = Instant::now();
+        let mut out = Vec::new();
+        let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entries) = queues.get_mut(&queue) {
+            for e in entries
+                .iter_mut()
+                .filter(|e| e.visible_at <= now)
+                .take(max as usize)
+            {
+                // Each receive gets a fresh receipt, as in SQS; only the latest acks.
+                e.message.receipt = format!("{}#{}", e.message.id, self.id());
+                e.visible_at = now + VISIBILITY;
+                out.push(e.message.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    async fn ack(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError> {
+        let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entries) = queues.get_mut(&queue) {
+            entries.retain(|e| e.message.receipt != receipt);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,116 @@
+//! A [`Table`] decorator that counts calls, so tests and benchmarks can state (and
+//! assert) how many DynamoDB requests a route makes.
+
+use async_trait::async_trait;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use super::{Condition, Item, Key, Page, Query, StoreError, Table, Update, Write};
+
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub get: AtomicU64,
+    pub put: AtomicU64,
+    pub update: AtomicU64,
+    pub delete: AtomicU64,
+    pub query: AtomicU64,
+    pub transact: AtomicU64,
+}
+
+/// A snapshot of [`Counts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CallCount {
+    pub get: u64,
+    pub put: u64,
+    pub update: u64,
+    pub delete: u64,
+    pub query: u64,
+    pub transact: u64,
+}
+
+impl CallCount {
+    pub fn total(&self) -> u64 {
+        self.get + self.put + self.update + self.delete + self.query + self.transact
+    }
+}
+
+pub struct Counted {
+    inner: Arc<dyn Table>,
+    counts: Arc<Counts>,
+}
+
+impl Counted {
+    pub fn new(inner: Arc<dyn Table>) -> (Self, Arc<Counts>) {
+        let counts = Arc::new(Counts::default());
+        (
+            Counted {
+                inner,
+                counts: counts.clone(),
+            },
+            counts,
+        )
+    }
+}
+
+impl Counts {
+    pub fn snapshot(&self) -> CallCount {
+        CallCount {
+            get: self.get.load(Ordering::SeqCst),
+            put: self.put.load(Ordering::SeqCst),
+            update: self.update.load(Ordering::SeqCst),
+            delete: self.delete.load(Ordering::SeqCst),
+            query: self.query.load(Ordering::SeqCst),
+            transact: self.transact.load(Ordering::SeqCst),
+        }
+    }
+
+    /// Calls made since `before`.
+    pub fn since(&self, before: CallCount) -> CallCount {
+        let now = self.snapshot();
+        CallCount {
+            get: now.get - before.get,
+            put: now.put - before.put,
+            update: now.update - before.update,
+            delete: now.delete - before.delete,
+            query: now.query - before.query,
+            transact: now.transact - before.transact,
+        }
+    }
+}
+
+fn bump(c: &AtomicU64) {
+    c.fetch_add(1, Ordering::SeqCst);
+}
+
+#[async_trait]
+impl Table for Counted {
+    async fn get(&self, key: &Key, consistent: bool) -> Result<Option<Item>, StoreError> {
+        bump(&self.counts.get);
+        self.inner.get(key, consistent).await
+    }
+    async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), StoreError> {
+        bump(&self.counts.put);
+        self.inner.put(item, condition).await
+    }
+    async fn update(
+        &self,
+        key: &Key,
+        update: Update,
+        condition: Option<Condition>,
+    ) -> Result<Item, StoreError> {
+        bump(&self.counts.update);
+        self.inner.update(key, update, condition).await
+    }
+    async fn delete(&self, key: &Key, condition: Option<Condition>) -> Result<(), StoreError> {
+        bump(&self.counts.delete);
+        self.inner.delete(key, condition).await
+    }
+    async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        bump(&self.counts.query);
+        self.inner.query(query).await
+    }
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        bump(&self.counts.transact);
+        self.inner.transact(writes).await
+    }
+}

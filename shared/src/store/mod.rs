@@ -1,0 +1,302 @@
+//! The Store port: one DynamoDB-shaped table, and the typed operations built on it.
+//!
+//! [`Table`] is the small port both adapters implement with the same semantics:
+//! conditional writes, atomic transactions, key-range queries and two GSIs.
+//! [`dynamo::DynamoTable`] talks to DynamoDB through `aws-sdk-dynamodb`;
+//! [`memory::MemoryTable`] is the embedded default. The typed use cases
+//! ([`campaigns`], [`catalog`]) are written once over the port, so both adapters run the
+//! very same logic and one contract suite checks them both.
+
+pub mod campaigns;
+pub mod catalog;
+pub mod counted;
+pub mod dynamo;
+pub mod memory;
+
+use async_trait::async_trait;
+use serde_dynamo::AttributeValue;
+use std::collections::HashMap;
+use thiserror::Error;
+
+pub use serde_dynamo::Item;
+
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+pub const GSI1PK: &str = "GSI1PK";
+pub const GSI1SK: &str = "GSI1SK";
+pub const GSI2PK: &str = "GSI2PK";
+pub const GSI2SK: &str = "GSI2SK";
+
+/// The primary key of an item.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Key {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+    }
+
+    /// Reads the key out of a full item.
+    pub fn of(item: &Item) -> Option<Key> {
+        Some(Key {
+            pk: string_attr(item, PK)?.to_owned(),
+            sk: string_attr(item, SK)?.to_owned(),
+        })
+    }
+}
+
+pub fn string_attr<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    match item.get(name) {
+        Some(AttributeValue::S(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// A path into an item: `["units", "38"]` is the attribute `units.38`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttrPath(pub Vec<String>);
+
+impl AttrPath {
+    pub fn top(name: &str) -> Self {
+        AttrPath(vec![name.to_owned()])
+    }
+
+    pub fn nested(parts: &[&str]) -> Self {
+        AttrPath(parts.iter().map(|s| (*s).to_owned()).collect())
+    }
+}
+
+/// The conditions our writes need; each adapter evaluates them the way DynamoDB does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// The item does not exist (`attribute_not_exists(PK)`).
+    NotExists,
+    /// The item exists.
+    Exists,
+    /// A number at `path` exists and is at least `n`.
+    AtLeast(AttrPath, i64),
+    /// The value at `path` equals `value`.
+    Equals(AttrPath, AttributeValue),
+    /// Every condition holds.
+    All(Vec<Condition>),
+}
+
+/// An update: `SET` values, add to numbers (missing counts as 0), `REMOVE` attributes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Update {
+    pub set: Vec<(AttrPath, AttributeValue)>,
+    pub add: Vec<(AttrPath, i64)>,
+    pub remove: Vec<AttrPath>,
+}
+
+/// One write of a transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    Put {
+        item: Item,
+        condition: Option<Condition>,
+    },
+    Update {
+        key: Key,
+        update: Update,
+        condition: Option<Condition>,
+    },
+    Delete {
+        key: Key,
+        condition: Option<Condition>,
+    },
+    Check {
+        key: Key,
+        condition: Condition,
+    },
+}
+
+impl Write {
+    pub fn key(&self) -> Option<Key> {
+        match self {
+            Write::Put { item, .. } => Key::of(item),
+            Write::Update { key, .. } | Write::Delete { key, .. } | Write::Check { key, .. } => {
+                Some(key.clone())
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Index {
+    Primary,
+    Gsi1,
+    Gsi2,
+}
+
+impl Index {
+    pub fn key_names(self) -> (&'static str, &'static str) {
+        match self {
+            Index::Primary => (PK, SK),
+            Index::Gsi1 => (GSI1PK, GSI1SK),
+            Index::Gsi2 => (GSI2PK, GSI2SK),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortRange {
+    All,
+    BeginsWith(String),
+    /// Inclusive on both ends, as DynamoDB's `BETWEEN`.
+    Between(String, String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub index: Index,
+    pub pk: String,
+    pub range: SortRange,
+    pub limit: Option<u32>,
+    pub forward: bool,
+    /// The `last` of a previous page: its table and index key attributes.
+    pub start_after: Option<Item>,
+    /// Strongly consistent (base table only).
+    pub consistent: bool,
+}
+
+impl Query {
+    pub fn new(index: Index, pk: impl Into<String>, range: SortRange) -> Self {
+        Query {
+            index,
+            pk: pk.into(),
+            range,
+            limit: None,
+            forward: true,
+            start_after: None,
+            consistent: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Page {
+    pub items: Vec<Item>,
+    /// Set when there may be more: pass it back as `start_after`.
+    pub last: Option<Item>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum StoreError {
+    /// A single write's condition did not hold.
+    #[error("condition failed")]
+    ConditionFailed,
+    /// A transaction was cancelled; `failed` lists the writes whose condition failed.
+    #[error("transaction cancelled (failed writes {failed:?})")]
+    TransactionCancelled { failed: Vec<usize> },
+    /// Two transactions touched the same item at once; safe to retry.
+    #[error("transaction conflict")]
+    Conflict,
+    /// The request was malformed (a bug, not the caller's fault).
+    #[error("invalid store request: {0}")]
+    Invalid(String),
+    /// The backend could not be reached or throttled us; safe to retry.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// An item did not have the shape we wrote.
+    #[error("corrupt item: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Conflict | StoreError::Unavailable(_))
+    }
+}
+
+/// The table port. Both adapters honour DynamoDB's semantics: a failed condition writes
+/// nothing; a transaction applies all of its writes or none; at most 100 writes per
+/// transaction and no item twice in one.
+#[async_trait]
+pub trait Table: Send + Sync {
+    async fn get(&self, key: &Key, consistent: bool) -> Result<Option<Item>, StoreError>;
+    async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), StoreError>;
+    /// Applies `update` and returns the item as it is afterwards.
+    async fn update(
+        &self,
+        key: &Key,
+        update: Update,
+        condition: Option<Condition>,
+    ) -> Result<Item, StoreError>;
+    async fn delete(&self, key: &Key, condition: Option<Condition>) -> Result<(), StoreError>;
+    async fn query(&self, query: Query) -> Result<Page, StoreError>;
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+}
+
+/// Checks what DynamoDB refuses outright, so both adapters refuse it the same way.
+pub(crate) fn check_transaction(writes: &[Write]) -> Result<(), StoreError> {
+    if writes.is_empty() || writes.len() > 100 {
+        return Err(StoreError::Invalid(
+            "a transaction holds 1 to 100 writes".into(),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for w in writes {
+        let key = w
+            .key()
+            .ok_or_else(|| StoreError::Invalid("write without a key".into()))?;
+        if !seen.insert(key) {
+            return Err(StoreError::Invalid(
+                "a transaction may not touch one item twice".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Builds an item from a serializable value plus its keys.
+pub fn to_item<T: serde::Serialize>(
+    value: &T,
+    keys: &[(&str, String)],
+) -> Result<Item, StoreError> {
+    let mut item: HashMap<String, AttributeValue> =
+        serde_dynamo::to_item(value).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    for (name, v) in keys {
+        item.insert((*name).to_owned(), AttributeValue::S(v.clone()));
+    }
+    Ok(item.into())
+}
+
+/// Reads a value back out of an item (key attributes are ignored).
+pub fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// The typed store: every use case's reads and writes over one [`Table`].
+#[derive(Clone)]
+pub struct Store {
+    table: std::sync::Arc<dyn Table>,
+    heads: std::sync::Arc<catalog::HeadCache>,
+}
+
+impl Store {
+    pub fn new(table: std::sync::Arc<dyn Table>) -> Self {
+        Store {
+            table,
+            heads: std::sync::Arc::new(catalog::HeadCache::default()),
+        }
+    }
+
+    pub fn table(&self) -> &std::sync::Arc<dyn Table> {
+        &self.table
+    }
+}
