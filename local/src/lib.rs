@@ -1,1 +1,134 @@
+//! The local server: every function's routes in one process, on the embedded store by
+//! default (or on DynamoDB/SQS/S3 endpoints), with a seeded demo tenant.
+//!
+//! There is no API Gateway here, so this server verifies its own development tokens
+//! (HS256, minted by `POST /dev/token`) and puts the same [`Caller`] in place that the
+//! JWT authorizer's claims produce in AWS. `/dev/*` routes exist only here.
 
+pub mod seed;
+
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{Duration, Utc};
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use clearance::api::{self, AppState};
+use clearance::domain::auth::{Caller, Role, Scope};
+use clearance::domain::ids::UserId;
+use clearance::http::auth::caller_from_claims;
+use clearance::http::{JsonBody, Problem};
+
+/// Signs and verifies development tokens.
+#[derive(Clone)]
+pub struct DevTokens {
+    secret: Arc<Vec<u8>>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct DevClaims {
+    sub: String,
+    role: String,
+    tenants: Vec<String>,
+    exp: i64,
+}
+
+impl DevTokens {
+    pub fn new(secret: impl Into<Vec<u8>>) -> Self {
+        DevTokens { secret: Arc::new(secret.into()) }
+    }
+
+    /// Mints a token for `sub` with `role` over `tenants` (`brand/group`, `brand/*`, `*`).
+    pub fn mint(&self, sub: &str, role: Role, tenants: &[&str]) -> Result<String, Problem> {
+        UserId::parse(sub).map_err(|e| Problem::from(e).field("sub"))?;
+        for (i, t) in tenants.iter().enumerate() {
+            Scope::parse(t).map_err(|e| Problem::validation(format!("tenants[{i}]"), e.to_string()))?;
+        }
+        let role = serde_json::to_value(role).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let claims = DevClaims {
+            sub: sub.to_owned(),
+            role,
+            tenants: tenants.iter().map(|s| (*s).to_owned()).collect(),
+            exp: (Utc::now() + Duration::hours(12)).timestamp(),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&self.secret))
+            .map_err(|_| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Could not sign token"))
+    }
+
+    /// Verifies a token and builds the caller exactly as the JWT authorizer's claims would.
+    pub fn verify(&self, token: &str) -> Result<Caller, Problem> {
+        let data = decode::<DevClaims>(token, &DecodingKey::from_secret(&self.secret), &Validation::new(Algorithm::HS256))
+            .map_err(|_| Problem::new(StatusCode::UNAUTHORIZED, "invalid-token", "The token is not valid"))?;
+        let c = data.claims;
+        let claims = HashMap::from([
+            ("sub".to_owned(), c.sub),
+            ("role".to_owned(), c.role),
+            ("tenants".to_owned(), serde_json::to_string(&c.tenants).unwrap_or_default()),
+        ]);
+        Ok(caller_from_claims(&claims)?)
+    }
+}
+
+async fn authenticate(State(tokens): State<DevTokens>, mut req: Request, next: Next) -> Response {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.strip_prefix("Bearer ").unwrap_or(v).trim().to_owned());
+    // Never trust a caller injected from outside: only a verified token sets one.
+    req.extensions_mut().remove::<Caller>();
+    if let Some(token) = bearer {
+        match tokens.verify(&token) {
+            Ok(caller) => {
+                req.extensions_mut().insert(caller);
+            }
+            Err(p) => return p.into_response(),
+        }
+    }
+    next.run(req).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenRequest {
+    role: Role,
+    sub: String,
+    #[serde(default)]
+    tenants: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct TokenResponse {
+    token: String,
+    token_type: &'static str,
+}
+
+async fn dev_token(
+    State(tokens): State<DevTokens>,
+    JsonBody(req): JsonBody<TokenRequest>,
+) -> Result<Json<TokenResponse>, Problem> {
+    let tenants: Vec<&str> = req.tenants.iter().map(String::as_str).collect();
+    let token = tokens.mint(&req.sub, req.role, &tenants)?;
+    Ok(Json(TokenResponse { token, token_type: "Bearer" }))
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], api::openapi::json()).into_response()
+}
+
+/// Every function's routes over one state, plus `/dev/token` and `/openapi.json`.
+pub fn app(state: AppState, tokens: DevTokens) -> Router {
+    let functions = api::finish(api::manage::routes().merge(api::browse::routes()), state);
+    let dev = Router::new().route("/dev/token", post(dev_token)).with_state(tokens.clone());
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .merge(dev)
+        .merge(functions)
+        .layer(middleware::from_fn_with_state(tokens, authenticate))
+}

@@ -1,1 +1,101 @@
-fn main() {}
+//! `clearance-local`: every route on 127.0.0.1:3000, on the embedded store by default.
+//!
+//! ```text
+//! clearance-local [--port 3000] [--no-seed]
+//!                 [--dynamodb-endpoint URL] [--table NAME]
+//!                 [--sqs-endpoint URL] [--s3-endpoint URL] [--bucket NAME]
+//! ```
+
+use std::sync::Arc;
+
+use clearance::api::AppState;
+use clearance::blobs::{local::DirBlobs, Blobs};
+use clearance::clock::{Clock, SystemClock};
+use clearance::queue::{memory::MemoryQueue, Queue};
+use clearance::store::{memory::MemoryTable, Store, Table};
+use clearance_local::{app, seed, DevTokens};
+
+struct Args {
+    port: u16,
+    seed: bool,
+    dynamodb: Option<String>,
+    table: String,
+    sqs: Option<String>,
+    s3: Option<String>,
+    bucket: String,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        port: 3000,
+        seed: true,
+        dynamodb: None,
+        table: "clearance".into(),
+        sqs: None,
+        s3: None,
+        bucket: "clearance-local".into(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--port" => a.port = value()?.parse().map_err(|_| "--port takes a number".to_string())?,
+            "--no-seed" => a.seed = false,
+            "--dynamodb-endpoint" => a.dynamodb = Some(value()?),
+            "--table" => a.table = value()?,
+            "--sqs-endpoint" => a.sqs = Some(value()?),
+            "--s3-endpoint" => a.s3 = Some(value()?),
+            "--bucket" => a.bucket = value()?,
+            "-h" | "--help" => {
+                println!("clearance-local [--port 3000] [--no-seed] [--dynamodb-endpoint URL] [--table NAME] [--sqs-endpoint URL] [--s3-endpoint URL] [--bucket NAME]");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(a)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    clearance::telemetry::init();
+    let args = parse_args()?;
+
+    let table: Arc<dyn Table> = match &args.dynamodb {
+        Some(url) => {
+            let sdk = clearance::aws::sdk_config(Some(url)).await;
+            let client = aws_sdk_dynamodb::Client::new(&sdk);
+            clearance::store::dynamo::create_table(&client, &args.table).await?;
+            clearance::aws::table(&sdk, &args.table)
+        }
+        None => Arc::new(MemoryTable::new()),
+    };
+    let queue: Arc<dyn Queue> = match &args.sqs {
+        Some(url) => {
+            let sdk = clearance::aws::sdk_config(Some(url)).await;
+            clearance::aws::queue(&sdk)
+        }
+        None => Arc::new(MemoryQueue::new()),
+    };
+    let blobs: Arc<dyn Blobs> = match &args.s3 {
+        Some(url) => {
+            let sdk = clearance::aws::sdk_config(Some(url)).await;
+            clearance::aws::blobs(&sdk, &args.bucket)
+        }
+        None => Arc::new(DirBlobs::new(".local-data/blobs")),
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let state = AppState { store: Store::new(table), clock: clock.clone(), queue, blobs };
+    if args.seed {
+        seed::seed_demo(&state.store, clock.now()).await?;
+    }
+    let secret = std::env::var("CLEARANCE_DEV_SECRET").unwrap_or_else(|_| "clearance-local-development-only".into());
+    let router = app(state, DevTokens::new(secret));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
+    tracing::info!(address = %listener.local_addr()?, "clearance-local listening");
+    eprintln!("clearance-local on http://{} (demo tenant demo/south-china)", listener.local_addr()?);
+    axum::serve(listener, router).with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    }).await?;
+    Ok(())
+}

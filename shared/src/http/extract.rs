@@ -30,19 +30,12 @@ fn json_problem(err: serde_path_to_error::Error<serde_json::Error>) -> Problem {
         .detail(inner.to_string());
     }
     let message = inner.to_string();
-    // serde reports unknown and missing fields at the parent; name the field itself.
-    let named = ["unknown field `", "missing field `"]
-        .iter()
-        .find_map(|p| message.strip_prefix(p))
+    // serde reports a missing field at its parent; name the field itself.
+    let missing = message
+        .strip_prefix("missing field `")
         .and_then(|rest| rest.split('`').next())
-        .map(|name| {
-            if path == "." {
-                name.to_owned()
-            } else {
-                format!("{path}.{name}")
-            }
-        });
-    let field = named.unwrap_or(if path == "." { "body".to_owned() } else { path });
+        .map(|name| if path == "." { name.to_owned() } else { format!("{path}.{name}") });
+    let field = missing.unwrap_or(if path == "." { "body".to_owned() } else { path });
     // Drop serde's position suffix ("at line 1 column 20"): the field says where.
     let detail = message
         .split(" at line ")

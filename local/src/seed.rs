@@ -1,0 +1,174 @@
+//! The demo tenant `demo/south-china`: three stores, two guides each, a live campaign
+//! `summer-clearance` with three flash slots, two categories, twelve listings and the
+//! three coupon tiers. Written through the same store operations the API uses.
+
+use chrono::{DateTime, Duration, Utc};
+use std::collections::BTreeMap;
+
+use clearance::domain::campaign::{Campaign, Category, Slot, StoredStatus, TimeOfDay, DEFAULT_TIME_ZONE};
+use clearance::domain::catalog::{Address, CouponTemplate, GroupOffer, Guide, Listing, Phone, Store, StoreStock};
+use clearance::domain::ids::{CampaignId, CategoryId, CouponTemplateId, GuideId, Size, Sku, SlotId, StoreId, UserId};
+use clearance::domain::money::{Fen, Units};
+use clearance::domain::tenancy::Tenant;
+use clearance::store::Store as Db;
+use clearance::{Error, Result};
+
+pub const BRAND: &str = "demo";
+pub const GROUP: &str = "south-china";
+pub const CAMPAIGN: &str = "summer-clearance";
+
+fn bad(field: &str, e: String) -> Error {
+    clearance::domain::DomainError::invalid(field, e).into()
+}
+
+fn fen(v: i64) -> Result<Fen> {
+    Fen::new(v).map_err(|e| bad("fen", e))
+}
+
+pub fn tenant() -> Result<Tenant> {
+    Ok(Tenant::parse(BRAND, GROUP)?)
+}
+
+/// Writes the demo tenant. Safe to run twice: every write is a put of the same data,
+/// except the campaign, which is created once.
+pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
+    let t = tenant()?;
+    // Whole seconds read better in the demo's responses.
+    let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+    let stores = [
+        ("gz-tianhe", "Guangzhou Tianhe", "Guangdong", "Guangzhou", "Tianhe", "208 Tianhe Rd, Grandview Mall L2", "+86 20 5555 0101"),
+        ("sz-futian", "Shenzhen Futian", "Guangdong", "Shenzhen", "Futian", "6 Fuhua 3rd Rd, COCO Park B1", "+86 755 5555 0202"),
+        ("fs-chancheng", "Foshan Chancheng", "Guangdong", "Foshan", "Chancheng", "18 Lingnan Ave, Tiandi Plaza", "+86 757 5555 0303"),
+    ];
+    let mut store_ids = Vec::new();
+    for (id, name, province, city, district, line, phone) in stores {
+        let sid = StoreId::parse(id)?;
+        db.put_store(
+            &t,
+            &Store {
+                id: sid.clone(),
+                name: name.into(),
+                address: Address { province: province.into(), city: city.into(), district: district.into(), line: line.into() },
+                phone: Some(Phone::try_from(phone.to_string()).map_err(|e| bad("phone", e))?),
+                clerks: vec![UserId::parse(&format!("clerk-{id}"))?],
+                updated_at: now,
+            },
+        )
+        .await?;
+        for n in 1..=2 {
+            let gid = format!("{id}-g{n}");
+            db.put_guide(
+                &t,
+                &Guide {
+                    id: GuideId::parse(&gid)?,
+                    name: format!("Guide {n} of {name}"),
+                    store: sid.clone(),
+                    user: UserId::parse(&format!("guide-{gid}"))?,
+                    updated_at: now,
+                },
+            )
+            .await?;
+        }
+        store_ids.push(sid);
+    }
+
+    let slot = |id: &str, a: &str, b: &str| -> Result<Slot> {
+        Ok(Slot {
+            id: SlotId::parse(id)?,
+            starts: TimeOfDay::parse(a).map_err(|e| bad("slot", e))?,
+            ends: TimeOfDay::parse(b).map_err(|e| bad("slot", e))?,
+        })
+    };
+    let campaign = Campaign {
+        id: CampaignId::parse(CAMPAIGN)?,
+        name: "Summer clearance".into(),
+        status: StoredStatus::Draft,
+        starts_at: now - Duration::days(1),
+        ends_at: now + Duration::days(6),
+        time_zone: DEFAULT_TIME_ZONE,
+        slots: vec![slot("morning", "10:00", "16:00")?, slot("evening", "16:00", "20:00")?, slot("night", "20:00", "10:00")?],
+        categories: vec![
+            Category { id: CategoryId::parse("sandals")?, name: "Sandals".into() },
+            Category { id: CategoryId::parse("pumps")?, name: "Pumps".into() },
+        ],
+        stores: store_ids.clone(),
+        payment_window_minutes: 15,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    match db.create_campaign(&t, &campaign).await {
+        Ok(()) => {}
+        Err(Error::Domain(clearance::domain::DomainError::AlreadyExists { .. })) => return Ok(()),
+        Err(e) => return Err(e),
+    }
+
+    let products = [
+        ("SD-1001", "Strappy flat sandal", "sandals", 39_900, 19_900),
+        ("SD-1002", "Cork footbed slide", "sandals", 45_900, 22_900),
+        ("SD-1003", "Braided leather sandal", "sandals", 59_900, 29_900),
+        ("SD-1004", "Platform sport sandal", "sandals", 52_900, 25_900),
+        ("SD-1005", "Block heel sandal", "sandals", 69_900, 34_900),
+        ("SD-1006", "Toe-ring flip flop", "sandals", 19_900, 9_900),
+        ("PM-2001", "Classic pointed pump", "pumps", 89_900, 44_900),
+        ("PM-2002", "Patent kitten heel", "pumps", 79_900, 39_900),
+        ("PM-2003", "Slingback pump", "pumps", 99_900, 49_900),
+        ("PM-2004", "Suede block pump", "pumps", 85_900, 42_900),
+        ("PM-2005", "Mary Jane pump", "pumps", 75_900, 37_900),
+        ("PM-2006", "Satin evening pump", "pumps", 129_900, 64_900),
+    ];
+    let sizes: Vec<Size> = ["35", "36", "37", "38", "39", "40"].iter().map(|s| Size::parse(s)).collect::<Result<_, _>>()?;
+    for (i, (sku, name, cat, list, clearance)) in products.iter().enumerate() {
+        let mut stock = Vec::new();
+        for (si, store) in store_ids.iter().enumerate() {
+            for (zi, size) in sizes.iter().enumerate() {
+                // A varied but fixed spread, some sizes sold out at some stores.
+                let units = ((i * 7 + si * 5 + zi * 3) % 9) as i64;
+                if units > 0 {
+                    stock.push(StoreStock { store: store.clone(), size: size.clone(), units: Units::new(units).map_err(|e| bad("units", e))? });
+                }
+            }
+        }
+        let mut slot_prices = BTreeMap::new();
+        slot_prices.insert(SlotId::parse("morning")?, fen(clearance - 2_000)?);
+        slot_prices.insert(SlotId::parse("night")?, fen(clearance - 3_000)?);
+        let listing = Listing {
+            sku: Sku::parse(sku)?,
+            name: (*name).into(),
+            category: CategoryId::parse(cat)?,
+            sizes: sizes.clone(),
+            list_price_fen: fen(*list)?,
+            clearance_price_fen: fen(*clearance)?,
+            slot_prices_fen: slot_prices,
+            group: Some(GroupOffer { price_fen: fen(clearance - 4_000)?, size: 3 }),
+            per_buyer_limit: 2,
+            final_sale: i % 5 == 4,
+            stock,
+            shards: 1,
+            updated_at: now,
+        };
+        listing.validate(&campaign)?;
+        db.put_listing(&t, &campaign, &listing).await?;
+    }
+
+    let coupons = [
+        ("no-threshold-20", "20 off, no minimum", 2_000, 0),
+        ("over-500-50", "50 off over 500", 5_000, 50_000),
+        ("over-888-100", "100 off over 888", 10_000, 88_800),
+    ];
+    for (id, name, off, min) in coupons {
+        let tpl = CouponTemplate {
+            id: CouponTemplateId::parse(id)?,
+            name: name.into(),
+            off_fen: fen(off)?,
+            min_spend_fen: fen(min)?,
+            per_buyer: 1,
+            budget: 5_000,
+            updated_at: now,
+        };
+        tpl.validate()?;
+        db.put_coupon_template(&t, &campaign, &tpl).await?;
+    }
+    db.publish(&t, &campaign.id, now).await?;
+    Ok(())
+}
