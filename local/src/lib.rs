@@ -41,35 +41,64 @@ struct DevClaims {
 
 impl DevTokens {
     pub fn new(secret: impl Into<Vec<u8>>) -> Self {
-        DevTokens { secret: Arc::new(secret.into()) }
+        DevTokens {
+            secret: Arc::new(secret.into()),
+        }
     }
 
     /// Mints a token for `sub` with `role` over `tenants` (`brand/group`, `brand/*`, `*`).
     pub fn mint(&self, sub: &str, role: Role, tenants: &[&str]) -> Result<String, Problem> {
         UserId::parse(sub).map_err(|e| Problem::from(e).field("sub"))?;
         for (i, t) in tenants.iter().enumerate() {
-            Scope::parse(t).map_err(|e| Problem::validation(format!("tenants[{i}]"), e.to_string()))?;
+            Scope::parse(t)
+                .map_err(|e| Problem::validation(format!("tenants[{i}]"), e.to_string()))?;
         }
-        let role = serde_json::to_value(role).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let role = serde_json::to_value(role)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
         let claims = DevClaims {
             sub: sub.to_owned(),
             role,
             tenants: tenants.iter().map(|s| (*s).to_owned()).collect(),
             exp: (Utc::now() + Duration::hours(12)).timestamp(),
         };
-        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&self.secret))
-            .map_err(|_| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Could not sign token"))
+        encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(&self.secret),
+        )
+        .map_err(|_| {
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Could not sign token",
+            )
+        })
     }
 
     /// Verifies a token and builds the caller exactly as the JWT authorizer's claims would.
     pub fn verify(&self, token: &str) -> Result<Caller, Problem> {
-        let data = decode::<DevClaims>(token, &DecodingKey::from_secret(&self.secret), &Validation::new(Algorithm::HS256))
-            .map_err(|_| Problem::new(StatusCode::UNAUTHORIZED, "invalid-token", "The token is not valid"))?;
+        let data = decode::<DevClaims>(
+            token,
+            &DecodingKey::from_secret(&self.secret),
+            &Validation::new(Algorithm::HS256),
+        )
+        .map_err(|_| {
+            Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid-token",
+                "The token is not valid",
+            )
+        })?;
         let c = data.claims;
         let claims = HashMap::from([
             ("sub".to_owned(), c.sub),
             ("role".to_owned(), c.role),
-            ("tenants".to_owned(), serde_json::to_string(&c.tenants).unwrap_or_default()),
+            (
+                "tenants".to_owned(),
+                serde_json::to_string(&c.tenants).unwrap_or_default(),
+            ),
         ]);
         Ok(caller_from_claims(&claims)?)
     }
@@ -115,17 +144,26 @@ async fn dev_token(
 ) -> Result<Json<TokenResponse>, Problem> {
     let tenants: Vec<&str> = req.tenants.iter().map(String::as_str).collect();
     let token = tokens.mint(&req.sub, req.role, &tenants)?;
-    Ok(Json(TokenResponse { token, token_type: "Bearer" }))
+    Ok(Json(TokenResponse {
+        token,
+        token_type: "Bearer",
+    }))
 }
 
 async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], api::openapi::json()).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        api::openapi::json(),
+    )
+        .into_response()
 }
 
 /// Every function's routes over one state, plus `/dev/token` and `/openapi.json`.
 pub fn app(state: AppState, tokens: DevTokens) -> Router {
     let functions = api::finish(api::manage::routes().merge(api::browse::routes()), state);
-    let dev = Router::new().route("/dev/token", post(dev_token)).with_state(tokens.clone());
+    let dev = Router::new()
+        .route("/dev/token", post(dev_token))
+        .with_state(tokens.clone());
     Router::new()
         .route("/openapi.json", get(openapi))
         .merge(dev)

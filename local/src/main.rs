@@ -39,7 +39,11 @@ fn parse_args() -> Result<Args, String> {
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
-            "--port" => a.port = value()?.parse().map_err(|_| "--port takes a number".to_string())?,
+            "--port" => {
+                a.port = value()?
+                    .parse()
+                    .map_err(|_| "--port takes a number".to_string())?
+            }
             "--no-seed" => a.seed = false,
             "--dynamodb-endpoint" => a.dynamodb = Some(value()?),
             "--table" => a.table = value()?,
@@ -63,7 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let table: Arc<dyn Table> = match &args.dynamodb {
         Some(url) => {
-            let sdk = clearance::aws::sdk_config(Some(url)).await;
+            let sdk = clearance::aws::local_sdk_config(url).await;
             let client = aws_sdk_dynamodb::Client::new(&sdk);
             clearance::store::dynamo::create_table(&client, &args.table).await?;
             clearance::aws::table(&sdk, &args.table)
@@ -72,30 +76,41 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let queue: Arc<dyn Queue> = match &args.sqs {
         Some(url) => {
-            let sdk = clearance::aws::sdk_config(Some(url)).await;
+            let sdk = clearance::aws::local_sdk_config(url).await;
             clearance::aws::queue(&sdk)
         }
         None => Arc::new(MemoryQueue::new()),
     };
     let blobs: Arc<dyn Blobs> = match &args.s3 {
         Some(url) => {
-            let sdk = clearance::aws::sdk_config(Some(url)).await;
+            let sdk = clearance::aws::local_sdk_config(url).await;
             clearance::aws::blobs(&sdk, &args.bucket)
         }
         None => Arc::new(DirBlobs::new(".local-data/blobs")),
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let state = AppState { store: Store::new(table), clock: clock.clone(), queue, blobs };
+    let state = AppState {
+        store: Store::new(table),
+        clock: clock.clone(),
+        queue,
+        blobs,
+    };
     if args.seed {
         seed::seed_demo(&state.store, clock.now()).await?;
     }
-    let secret = std::env::var("CLEARANCE_DEV_SECRET").unwrap_or_else(|_| "clearance-local-development-only".into());
+    let secret = std::env::var("CLEARANCE_DEV_SECRET")
+        .unwrap_or_else(|_| "clearance-local-development-only".into());
     let router = app(state, DevTokens::new(secret));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
     tracing::info!(address = %listener.local_addr()?, "clearance-local listening");
-    eprintln!("clearance-local on http://{} (demo tenant demo/south-china)", listener.local_addr()?);
-    axum::serve(listener, router).with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    }).await?;
+    eprintln!(
+        "clearance-local on http://{} (demo tenant demo/south-china)",
+        listener.local_addr()?
+    );
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
     Ok(())
 }

@@ -5,9 +5,15 @@
 use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeMap;
 
-use clearance::domain::campaign::{Campaign, Category, Slot, StoredStatus, TimeOfDay, DEFAULT_TIME_ZONE};
-use clearance::domain::catalog::{Address, CouponTemplate, GroupOffer, Guide, Listing, Phone, Store, StoreStock};
-use clearance::domain::ids::{CampaignId, CategoryId, CouponTemplateId, GuideId, Size, Sku, SlotId, StoreId, UserId};
+use clearance::domain::campaign::{
+    Campaign, Category, Slot, StoredStatus, TimeOfDay, DEFAULT_TIME_ZONE,
+};
+use clearance::domain::catalog::{
+    Address, CouponTemplate, GroupOffer, Guide, Listing, Phone, Store, StoreStock,
+};
+use clearance::domain::ids::{
+    CampaignId, CategoryId, CouponTemplateId, GuideId, Size, Sku, SlotId, StoreId, UserId,
+};
 use clearance::domain::money::{Fen, Units};
 use clearance::domain::tenancy::Tenant;
 use clearance::store::Store as Db;
@@ -36,9 +42,33 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
     // Whole seconds read better in the demo's responses.
     let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
     let stores = [
-        ("gz-tianhe", "Guangzhou Tianhe", "Guangdong", "Guangzhou", "Tianhe", "208 Tianhe Rd, Grandview Mall L2", "+86 20 5555 0101"),
-        ("sz-futian", "Shenzhen Futian", "Guangdong", "Shenzhen", "Futian", "6 Fuhua 3rd Rd, COCO Park B1", "+86 755 5555 0202"),
-        ("fs-chancheng", "Foshan Chancheng", "Guangdong", "Foshan", "Chancheng", "18 Lingnan Ave, Tiandi Plaza", "+86 757 5555 0303"),
+        (
+            "gz-tianhe",
+            "Guangzhou Tianhe",
+            "Guangdong",
+            "Guangzhou",
+            "Tianhe",
+            "208 Tianhe Rd, Grandview Mall L2",
+            "+86 20 5555 0101",
+        ),
+        (
+            "sz-futian",
+            "Shenzhen Futian",
+            "Guangdong",
+            "Shenzhen",
+            "Futian",
+            "6 Fuhua 3rd Rd, COCO Park B1",
+            "+86 755 5555 0202",
+        ),
+        (
+            "fs-chancheng",
+            "Foshan Chancheng",
+            "Guangdong",
+            "Foshan",
+            "Chancheng",
+            "18 Lingnan Ave, Tiandi Plaza",
+            "+86 757 5555 0303",
+        ),
     ];
     let mut store_ids = Vec::new();
     for (id, name, province, city, district, line, phone) in stores {
@@ -48,7 +78,12 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
             &Store {
                 id: sid.clone(),
                 name: name.into(),
-                address: Address { province: province.into(), city: city.into(), district: district.into(), line: line.into() },
+                address: Address {
+                    province: province.into(),
+                    city: city.into(),
+                    district: district.into(),
+                    line: line.into(),
+                },
                 phone: Some(Phone::try_from(phone.to_string()).map_err(|e| bad("phone", e))?),
                 clerks: vec![UserId::parse(&format!("clerk-{id}"))?],
                 updated_at: now,
@@ -86,10 +121,20 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
         starts_at: now - Duration::days(1),
         ends_at: now + Duration::days(6),
         time_zone: DEFAULT_TIME_ZONE,
-        slots: vec![slot("morning", "10:00", "16:00")?, slot("evening", "16:00", "20:00")?, slot("night", "20:00", "10:00")?],
+        slots: vec![
+            slot("morning", "10:00", "16:00")?,
+            slot("evening", "16:00", "20:00")?,
+            slot("night", "20:00", "10:00")?,
+        ],
         categories: vec![
-            Category { id: CategoryId::parse("sandals")?, name: "Sandals".into() },
-            Category { id: CategoryId::parse("pumps")?, name: "Pumps".into() },
+            Category {
+                id: CategoryId::parse("sandals")?,
+                name: "Sandals".into(),
+            },
+            Category {
+                id: CategoryId::parse("pumps")?,
+                name: "Pumps".into(),
+            },
         ],
         stores: store_ids.clone(),
         payment_window_minutes: 15,
@@ -106,8 +151,20 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
     let products = [
         ("SD-1001", "Strappy flat sandal", "sandals", 39_900, 19_900),
         ("SD-1002", "Cork footbed slide", "sandals", 45_900, 22_900),
-        ("SD-1003", "Braided leather sandal", "sandals", 59_900, 29_900),
-        ("SD-1004", "Platform sport sandal", "sandals", 52_900, 25_900),
+        (
+            "SD-1003",
+            "Braided leather sandal",
+            "sandals",
+            59_900,
+            29_900,
+        ),
+        (
+            "SD-1004",
+            "Platform sport sandal",
+            "sandals",
+            52_900,
+            25_900,
+        ),
         ("SD-1005", "Block heel sandal", "sandals", 69_900, 34_900),
         ("SD-1006", "Toe-ring flip flop", "sandals", 19_900, 9_900),
         ("PM-2001", "Classic pointed pump", "pumps", 89_900, 44_900),
@@ -117,7 +174,10 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
         ("PM-2005", "Mary Jane pump", "pumps", 75_900, 37_900),
         ("PM-2006", "Satin evening pump", "pumps", 129_900, 64_900),
     ];
-    let sizes: Vec<Size> = ["35", "36", "37", "38", "39", "40"].iter().map(|s| Size::parse(s)).collect::<Result<_, _>>()?;
+    let sizes: Vec<Size> = ["35", "36", "37", "38", "39", "40"]
+        .iter()
+        .map(|s| Size::parse(s))
+        .collect::<Result<_, _>>()?;
     for (i, (sku, name, cat, list, clearance)) in products.iter().enumerate() {
         let mut stock = Vec::new();
         for (si, store) in store_ids.iter().enumerate() {
@@ -125,7 +185,11 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
                 // A varied but fixed spread, some sizes sold out at some stores.
                 let units = ((i * 7 + si * 5 + zi * 3) % 9) as i64;
                 if units > 0 {
-                    stock.push(StoreStock { store: store.clone(), size: size.clone(), units: Units::new(units).map_err(|e| bad("units", e))? });
+                    stock.push(StoreStock {
+                        store: store.clone(),
+                        size: size.clone(),
+                        units: Units::new(units).map_err(|e| bad("units", e))?,
+                    });
                 }
             }
         }
@@ -140,7 +204,10 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
             list_price_fen: fen(*list)?,
             clearance_price_fen: fen(*clearance)?,
             slot_prices_fen: slot_prices,
-            group: Some(GroupOffer { price_fen: fen(clearance - 4_000)?, size: 3 }),
+            group: Some(GroupOffer {
+                price_fen: fen(clearance - 4_000)?,
+                size: 3,
+            }),
             per_buyer_limit: 2,
             final_sale: i % 5 == 4,
             stock,

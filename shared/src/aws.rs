@@ -68,3 +68,26 @@ pub async fn app_state_from_env() -> Result<crate::api::AppState, String> {
         blobs: blobs(&sdk, &bucket),
     })
 }
+
+/// SDK configuration for a local wire-protocol server (moto_server, DynamoDB Local):
+/// fixed dummy credentials and a default region, so no AWS account is involved.
+pub async fn local_sdk_config(endpoint_url: &str) -> SdkConfig {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http)
+        .endpoint_url(endpoint_url)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "clearance-local",
+        ))
+        .load()
+        .await
+}

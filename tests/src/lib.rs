@@ -1,1 +1,217 @@
+//! Helpers for the scenario and contract tests: the moto_server connection, fresh
+//! tables, queues and buckets, the local app with tokens, and request shorthands.
 
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+use clearance::api::AppState;
+use clearance::blobs::local::DirBlobs;
+use clearance::clock::ManualClock;
+use clearance::domain::auth::Role;
+use clearance::queue::memory::MemoryQueue;
+use clearance::store::counted::{Counted, Counts};
+use clearance::store::memory::MemoryTable;
+use clearance::store::{Store, Table};
+use clearance_local::DevTokens;
+
+/// The moto_server the test script started. Its absence is a failure, never a skip.
+pub fn moto_endpoint() -> String {
+    match std::env::var("MOTO_ENDPOINT") {
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!(
+            "MOTO_ENDPOINT is not set: these tests need moto_server. Run `scripts/test`, \
+             or start one yourself (`.venv/bin/moto_server -H 127.0.0.1 -p 5055`) and run \
+             `MOTO_ENDPOINT=http://127.0.0.1:5055 cargo test`."
+        ),
+    }
+}
+
+pub async fn moto_sdk() -> aws_config::SdkConfig {
+    clearance::aws::local_sdk_config(&moto_endpoint()).await
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A name no other test in this run (or an earlier run on the same server) uses.
+pub fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{prefix}-{}-{nanos}-{n}", std::process::id())
+}
+
+/// A fresh DynamoDB table on moto_server, created by the production adapter's code.
+pub async fn moto_table() -> Arc<dyn Table> {
+    let sdk = moto_sdk().await;
+    let name = unique("clearance");
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    if let Err(e) = clearance::store::dynamo::create_table(&client, &name).await {
+        panic!(
+            "could not create a table on moto_server at {}: {e}",
+            moto_endpoint()
+        );
+    }
+    clearance::aws::table(&sdk, &name)
+}
+
+pub fn memory_table() -> Arc<dyn Table> {
+    Arc::new(MemoryTable::new())
+}
+
+/// A test world: the local app over an in-memory store, a clock the test moves, call
+/// counts, and a token minter.
+pub struct World {
+    pub app: Router,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    pub counts: Arc<Counts>,
+    pub tokens: DevTokens,
+}
+
+pub const T0: &str = "2026-11-23T03:00:00Z"; // 11:00 in Shanghai: the morning slot
+
+pub fn t0() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(T0)
+        .map(|d| d.with_timezone(&chrono::Utc))
+        .unwrap_or_default()
+}
+
+impl World {
+    pub async fn new(table: Arc<dyn Table>) -> World {
+        let (counted, counts) = Counted::new(table);
+        let clock = Arc::new(ManualClock::new(t0()));
+        let dir = std::env::temp_dir().join(unique("clearance-blobs"));
+        let state = AppState {
+            store: Store::new(Arc::new(counted)),
+            clock: clock.clone(),
+            queue: Arc::new(MemoryQueue::new()),
+            blobs: Arc::new(DirBlobs::new(dir)),
+        };
+        let tokens = DevTokens::new("test-secret");
+        let app = clearance_local::app(state.clone(), tokens.clone());
+        World {
+            app,
+            state,
+            clock,
+            counts,
+            tokens,
+        }
+    }
+
+    pub async fn memory() -> World {
+        World::new(memory_table()).await
+    }
+
+    /// A memory world with the demo tenant seeded at [`T0`].
+    pub async fn seeded() -> World {
+        let w = World::memory().await;
+        if let Err(e) = clearance_local::seed::seed_demo(&w.state.store, t0()).await {
+            panic!("seeding the demo tenant failed: {e}");
+        }
+        w
+    }
+
+    pub fn token(&self, role: Role, tenants: &[&str]) -> String {
+        self.tokens
+            .mint("u-test", role, tenants)
+            .unwrap_or_else(|p| panic!("mint failed: {p:?}"))
+    }
+
+    pub fn ops(&self) -> String {
+        self.token(Role::Ops, &["demo/south-china"])
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Resp {
+        let res = self
+            .app
+            .clone()
+            .oneshot(req)
+            .await
+            .unwrap_or_else(|e| match e {});
+        let status = res.status();
+        let content_type = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let bytes = res
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Resp {
+            status,
+            content_type,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.send(request("GET", path, token, None)).await
+    }
+
+    pub async fn json(&self, method: &str, path: &str, token: Option<&str>, body: &Value) -> Resp {
+        self.send(request(method, path, token, Some(body.to_string())))
+            .await
+    }
+}
+
+pub fn request(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<String>,
+) -> Request<Body> {
+    let mut b = Request::builder().method(method).uri(path);
+    if let Some(t) = token {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    if body.is_some() {
+        b = b.header("content-type", "application/json");
+    }
+    b.body(body.map(Body::from).unwrap_or_else(Body::empty))
+        .unwrap_or_else(|e| panic!("bad test request: {e}"))
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl Resp {
+    /// Asserts this is a problem document with `status` and `slug`, and returns its field.
+    pub fn problem(&self, status: u16, slug: &str) -> Option<String> {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status, body: {}",
+            self.body
+        );
+        assert_eq!(
+            self.content_type, "application/problem+json",
+            "body: {}",
+            self.body
+        );
+        assert_eq!(self.body["status"], status);
+        let kind = self.body["type"].as_str().unwrap_or_default();
+        assert!(
+            kind.ends_with(&format!("/{slug}")),
+            "expected problem {slug}, got {}",
+            self.body
+        );
+        self.body["field"].as_str().map(str::to_owned)
+    }
+}

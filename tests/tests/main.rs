@@ -1,1 +1,8 @@
+//! One test binary: store contract suite (memory and DynamoDB on moto_server), queue and
+//! blob adapters, the HTTP behaviour of each function, and the sample events.
 
+mod adapters;
+mod browse;
+mod contract;
+mod events;
+mod manage;

@@ -34,7 +34,13 @@ fn json_problem(err: serde_path_to_error::Error<serde_json::Error>) -> Problem {
     let missing = message
         .strip_prefix("missing field `")
         .and_then(|rest| rest.split('`').next())
-        .map(|name| if path == "." { name.to_owned() } else { format!("{path}.{name}") });
+        .map(|name| {
+            if path == "." {
+                name.to_owned()
+            } else {
+                format!("{path}.{name}")
+            }
+        });
     let field = missing.unwrap_or(if path == "." { "body".to_owned() } else { path });
     // Drop serde's position suffix ("at line 1 column 20"): the field says where.
     let detail = message
