@@ -114,7 +114,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
             ends: TimeOfDay::parse(b).map_err(|e| bad("slot", e))?,
         })
     };
-    let campaign = Campaign {
+    let mut campaign = Campaign {
         id: CampaignId::parse(CAMPAIGN)?,
         name: "Summer clearance".into(),
         status: StoredStatus::Draft,
@@ -138,6 +138,8 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
         ],
         stores: store_ids.clone(),
         payment_window_minutes: 15,
+        coupons: Vec::new(),
+        coupon_rules: Default::default(),
         version: 1,
         created_at: now,
         updated_at: now,
@@ -234,7 +236,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
             updated_at: now,
         };
         tpl.validate()?;
-        db.put_coupon_template(&t, &campaign, &tpl).await?;
+        campaign = db.put_coupon_template(&t, &campaign, &tpl, now).await?;
     }
     db.publish(&t, &campaign.id, now).await?;
     Ok(())

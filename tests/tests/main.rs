@@ -6,3 +6,4 @@ mod browse;
 mod contract;
 mod events;
 mod manage;
+mod openapi;

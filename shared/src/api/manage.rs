@@ -24,6 +24,7 @@ use crate::domain::catalog::{
 };
 use crate::domain::ids::{CampaignId, GuideId, Size, Sku, SlotId, StoreId, UserId};
 use crate::domain::money::Fen;
+use crate::domain::pricing::CouponRules;
 use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::http::{Authenticated, JsonBody, Params, Problem};
@@ -91,6 +92,8 @@ pub struct CampaignInput {
     #[serde(default)]
     pub stores: Vec<StoreId>,
     pub payment_window_minutes: Option<u32>,
+    /// Coupons per order and a campaign-wide cap on coupon discounts.
+    pub coupon_rules: Option<CouponRules>,
 }
 
 impl CampaignInput {
@@ -118,6 +121,14 @@ impl CampaignInput {
                 return Err(DomainError::invalid(
                     format!("stores[{i}]"),
                     "duplicate store",
+                ));
+            }
+        }
+        if let Some(r) = self.coupon_rules {
+            if !(1..=5).contains(&r.max_per_order) {
+                return Err(DomainError::invalid(
+                    "coupon_rules.max_per_order",
+                    "must be between 1 and 5",
                 ));
             }
         }
@@ -189,6 +200,8 @@ pub async fn create_campaign(
         payment_window_minutes: input
             .payment_window_minutes
             .unwrap_or(DEFAULT_PAYMENT_WINDOW_MINUTES),
+        coupons: Vec::new(),
+        coupon_rules: input.coupon_rules.unwrap_or_default(),
         version: 1,
         created_at: now,
         updated_at: now,
@@ -243,6 +256,7 @@ pub async fn update_campaign(
         payment_window_minutes: input
             .payment_window_minutes
             .unwrap_or(current.payment_window_minutes),
+        coupon_rules: input.coupon_rules.unwrap_or(current.coupon_rules),
         version: current.version + 1,
         updated_at: now,
         ..current.clone()
@@ -407,7 +421,9 @@ pub async fn put_coupon(
     tpl.validate()?;
     let campaign = st.store.campaign(&t, &id, true).await?;
     campaign.ensure_editable(st.clock.now())?;
-    st.store.put_coupon_template(&t, &campaign, &tpl).await?;
+    st.store
+        .put_coupon_template(&t, &campaign, &tpl, st.clock.now())
+        .await?;
     Ok(Json(tpl))
 }
 
@@ -416,7 +432,7 @@ pub struct CouponList {
     pub coupons: Vec<CouponTemplate>,
 }
 
-/// A campaign's coupon templates. DynamoDB: 1 GetItem + 1 Query.
+/// A campaign's coupon templates. DynamoDB: 1 GetItem.
 #[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns/{campaign}/coupons", tag = "manage-campaign",
     responses((status = 200, body = CouponList), (status = 404, body = Problem)))]
 pub async fn list_coupons(
@@ -426,9 +442,8 @@ pub async fn list_coupons(
 ) -> Result<Json<CouponList>, Problem> {
     let t = authorized(&caller, &params, Action::ReadTenantConfig)?;
     let id: CampaignId = params.id("campaign")?;
-    st.store.campaign(&t, &id, false).await?;
     Ok(Json(CouponList {
-        coupons: st.store.coupon_templates(&t, &id).await?,
+        coupons: st.store.campaign(&t, &id, false).await?.coupons,
     }))
 }
 

@@ -170,6 +170,11 @@ pub struct Campaign {
     pub categories: Vec<Category>,
     pub stores: Vec<StoreId>,
     pub payment_window_minutes: u32,
+    /// The coupon templates buyers may claim (their budgets are counted in separate items).
+    #[serde(default)]
+    pub coupons: Vec<super::catalog::CouponTemplate>,
+    #[serde(default)]
+    pub coupon_rules: super::pricing::CouponRules,
     /// Bumped by every change; writes are conditional on the version they read.
     pub version: u64,
     pub created_at: DateTime<Utc>,
@@ -366,6 +371,8 @@ mod tests {
             categories: vec![],
             stores: vec![],
             payment_window_minutes: 15,
+            coupons: vec![],
+            coupon_rules: Default::default(),
             version: 1,
             created_at: now,
             updated_at: now,

@@ -353,6 +353,8 @@ mod tests {
             }],
             stores: vec![StoreId::parse("s1").unwrap(), StoreId::parse("s2").unwrap()],
             payment_window_minutes: 15,
+            coupons: vec![],
+            coupon_rules: Default::default(),
             version: 1,
             created_at: now,
             updated_at: now,

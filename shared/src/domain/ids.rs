@@ -122,6 +122,17 @@ id_type!(/// A person, as the identity provider names them (JWT `sub`).
     UserId, "sub", 128, Charset::Subject);
 id_type!(/// A size label: "38", "38.5", "XL".
     Size, "size", 8, Charset::Size);
+id_type!(/// An order: a ULID, so ids sort by creation time.
+    OrderId, "order", 40, Charset::Sku);
+id_type!(/// The client's `Idempotency-Key` for one logical request.
+    IdempotencyKey, "Idempotency-Key", 64, Charset::Sku);
+
+impl OrderId {
+    /// A new, time-ordered order id.
+    pub fn generate() -> Self {
+        OrderId(ulid::Ulid::new().to_string())
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,8 @@ pub mod catalog;
 mod error;
 pub mod ids;
 pub mod money;
+pub mod order;
+pub mod pricing;
 pub mod tenancy;
 
 pub use error::DomainError;

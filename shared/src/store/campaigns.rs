@@ -292,53 +292,48 @@ impl Store {
         Ok(!self.table.query(q).await?.items.is_empty())
     }
 
-    /// 1 TransactWriteItems (a check that the campaign is unchanged, and the put).
+    /// Adds or replaces a coupon template on the campaign and resets its budget counter
+    /// (templates change only before the campaign is live, so nothing is claimed yet).
+    /// 1 TransactWriteItems (the campaign, version-checked, and the counter).
     pub async fn put_coupon_template(
         &self,
         t: &Tenant,
         campaign: &Campaign,
         tpl: &CouponTemplate,
-    ) -> Result<()> {
-        let item = to_item(
-            tpl,
-            &[
-                (PK, keys::campaign_pk(t, &campaign.id)),
-                (SK, keys::coupon_template_sk(&tpl.id)),
-                (KIND, "coupon_template".into()),
-            ],
-        )?;
+        now: DateTime<Utc>,
+    ) -> Result<Campaign> {
+        let mut next = campaign.clone();
+        match next.coupons.iter_mut().find(|c| c.id == tpl.id) {
+            Some(existing) => *existing = tpl.clone(),
+            None => next.coupons.push(tpl.clone()),
+        }
+        next.version += 1;
+        next.updated_at = now;
+        let counter: HashMap<String, AttributeValue> = HashMap::from([
+            (PK.to_owned(), s(keys::campaign_pk(t, &campaign.id))),
+            (SK.to_owned(), s(keys::coupon_template_sk(&tpl.id))),
+            (KIND.to_owned(), s("coupon_budget")),
+            ("remaining".to_owned(), n(i64::from(tpl.budget))),
+        ]);
         let writes = vec![
-            Write::Check {
-                key: campaign_key(t, &campaign.id),
-                condition: Condition::Equals(AttrPath::top("version"), n(campaign.version as i64)),
+            Write::Put {
+                item: campaign_item(t, &next)?,
+                condition: Some(Condition::Equals(
+                    AttrPath::top("version"),
+                    n(campaign.version as i64),
+                )),
             },
             Write::Put {
-                item,
+                item: counter.into(),
                 condition: None,
             },
         ];
         self.table
             .transact(writes)
             .await
-            .map_err(|e| concurrent(e, "campaign"))
-    }
-
-    /// 1 Query per 1 MB page.
-    pub async fn coupon_templates(
-        &self,
-        t: &Tenant,
-        campaign: &CampaignId,
-    ) -> Result<Vec<CouponTemplate>> {
-        let q = Query::new(
-            Index::Primary,
-            keys::campaign_pk(t, campaign),
-            SortRange::BeginsWith(keys::COUPON_TEMPLATE_PREFIX.into()),
-        );
-        let items = self.query_all(q).await?;
-        items
-            .into_iter()
-            .map(|i| from_item(i).map_err(Into::into))
-            .collect()
+            .map_err(|e| concurrent(e, "campaign"))?;
+        self.heads.forget(t, &campaign.id);
+        Ok(next)
     }
 
     /// Publishes a complete draft: 1 GetItem + 1 Query + 1 conditional PutItem.

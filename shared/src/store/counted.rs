@@ -10,6 +10,7 @@ use super::{Condition, Item, Key, Page, Query, StoreError, Table, Update, Write}
 #[derive(Debug, Default)]
 pub struct Counts {
     pub get: AtomicU64,
+    pub batch_get: AtomicU64,
     pub put: AtomicU64,
     pub update: AtomicU64,
     pub delete: AtomicU64,
@@ -21,6 +22,7 @@ pub struct Counts {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CallCount {
     pub get: u64,
+    pub batch_get: u64,
     pub put: u64,
     pub update: u64,
     pub delete: u64,
@@ -30,7 +32,13 @@ pub struct CallCount {
 
 impl CallCount {
     pub fn total(&self) -> u64 {
-        self.get + self.put + self.update + self.delete + self.query + self.transact
+        self.get
+            + self.batch_get
+            + self.put
+            + self.update
+            + self.delete
+            + self.query
+            + self.transact
     }
 }
 
@@ -56,6 +64,7 @@ impl Counts {
     pub fn snapshot(&self) -> CallCount {
         CallCount {
             get: self.get.load(Ordering::SeqCst),
+            batch_get: self.batch_get.load(Ordering::SeqCst),
             put: self.put.load(Ordering::SeqCst),
             update: self.update.load(Ordering::SeqCst),
             delete: self.delete.load(Ordering::SeqCst),
@@ -69,6 +78,7 @@ impl Counts {
         let now = self.snapshot();
         CallCount {
             get: now.get - before.get,
+            batch_get: now.batch_get - before.batch_get,
             put: now.put - before.put,
             update: now.update - before.update,
             delete: now.delete - before.delete,
@@ -87,6 +97,10 @@ impl Table for Counted {
     async fn get(&self, key: &Key, consistent: bool) -> Result<Option<Item>, StoreError> {
         bump(&self.counts.get);
         self.inner.get(key, consistent).await
+    }
+    async fn batch_get(&self, keys: &[Key], consistent: bool) -> Result<Vec<Item>, StoreError> {
+        bump(&self.counts.batch_get);
+        self.inner.batch_get(keys, consistent).await
     }
     async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), StoreError> {
         bump(&self.counts.put);

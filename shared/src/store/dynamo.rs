@@ -7,15 +7,15 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue as Av, ConditionCheck, Delete, Put, ReturnValue, TransactWriteItem,
-    Update as SdkUpdate,
+    AttributeValue as Av, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue,
+    TransactWriteItem, Update as SdkUpdate,
 };
 use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
 
 use super::{
-    check_transaction, AttrPath, Condition, Index, Item, Key, Page, Query, SortRange, StoreError,
-    Table, Update, Write, PK, SK,
+    check_batch, check_transaction, AttrPath, Condition, Index, Item, Key, Page, Query, SortRange,
+    StoreError, Table, Update, Write, PK, SK,
 };
 
 pub struct DynamoTable {
@@ -187,6 +187,51 @@ impl Table for DynamoTable {
             .await
             .map_err(map_err)?;
         Ok(out.item.map(Item::from))
+    }
+
+    async fn batch_get(&self, keys: &[Key], consistent: bool) -> Result<Vec<Item>, StoreError> {
+        check_batch(keys)?;
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pending: Vec<SdkItem> = keys.iter().map(sdk_key).collect();
+        let mut found = Vec::new();
+        // DynamoDB may leave keys unprocessed under load: ask again for those, backing off.
+        for attempt in 0..8u32 {
+            let ka = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut pending)))
+                .consistent_read(consistent)
+                .build()
+                .map_err(build_err)?;
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, ka)
+                .send()
+                .await
+                .map_err(map_err)?;
+            if let Some(mut responses) = out.responses {
+                found.extend(
+                    responses
+                        .remove(&self.table)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(Item::from),
+                );
+            }
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+                .map(|ka| ka.keys)
+                .unwrap_or_default();
+            if pending.is_empty() {
+                return Ok(found);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10 << attempt)).await;
+        }
+        Err(StoreError::Unavailable(
+            "batch read left keys unprocessed".into(),
+        ))
     }
 
     async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), StoreError> {

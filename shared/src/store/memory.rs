@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use super::{
-    check_transaction, string_attr, AttrPath, Condition, Index, Item, Key, Page, Query, SortRange,
-    StoreError, Table, Update, Write, PK, SK,
+    check_batch, check_transaction, string_attr, AttrPath, Condition, Index, Item, Key, Page,
+    Query, SortRange, StoreError, Table, Update, Write, PK, SK,
 };
 
 #[derive(Default)]
@@ -143,6 +143,12 @@ fn index_order(item: &Item, index: Index) -> (String, String, String) {
 impl Table for MemoryTable {
     async fn get(&self, key: &Key, _consistent: bool) -> Result<Option<Item>, StoreError> {
         Ok(self.lock().get(key).cloned())
+    }
+
+    async fn batch_get(&self, keys: &[Key], _consistent: bool) -> Result<Vec<Item>, StoreError> {
+        check_batch(keys)?;
+        let items = self.lock();
+        Ok(keys.iter().filter_map(|k| items.get(k).cloned()).collect())
     }
 
     async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), StoreError> {

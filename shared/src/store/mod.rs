@@ -221,6 +221,9 @@ impl StoreError {
 #[async_trait]
 pub trait Table: Send + Sync {
     async fn get(&self, key: &Key, consistent: bool) -> Result<Option<Item>, StoreError>;
+    /// Reads up to 100 distinct keys in one request; missing items are simply absent
+    /// from the result (in no particular order).
+    async fn batch_get(&self, keys: &[Key], consistent: bool) -> Result<Vec<Item>, StoreError>;
     async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), StoreError>;
     /// Applies `update` and returns the item as it is afterwards.
     async fn update(
@@ -251,6 +254,22 @@ pub(crate) fn check_transaction(writes: &[Write]) -> Result<(), StoreError> {
                 "a transaction may not touch one item twice".into(),
             ));
         }
+    }
+    Ok(())
+}
+
+/// Checks what DynamoDB refuses in a batch read.
+pub(crate) fn check_batch(keys: &[Key]) -> Result<(), StoreError> {
+    if keys.len() > 100 {
+        return Err(StoreError::Invalid(
+            "a batch read holds at most 100 keys".into(),
+        ));
+    }
+    let distinct: std::collections::HashSet<&Key> = keys.iter().collect();
+    if distinct.len() != keys.len() {
+        return Err(StoreError::Invalid(
+            "a batch read may not name one key twice".into(),
+        ));
     }
     Ok(())
 }
