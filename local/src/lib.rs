@@ -7,7 +7,7 @@
 
 pub mod seed;
 
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -21,9 +21,14 @@ use std::sync::Arc;
 
 use clearance::api::{self, AppState};
 use clearance::domain::auth::{Caller, Role, Scope};
+use clearance::domain::ids::OrderId;
 use clearance::domain::ids::UserId;
+use clearance::domain::tenancy::Tenant;
 use clearance::http::auth::caller_from_claims;
-use clearance::http::{JsonBody, Problem};
+use clearance::http::{JsonBody, Problem, QueryParams};
+use clearance::payments::Sandbox;
+use clearance::queue::QueueName;
+use clearance::workers;
 
 /// Signs and verifies development tokens.
 #[derive(Clone)]
@@ -158,15 +163,121 @@ async fn openapi() -> Response {
         .into_response()
 }
 
-/// Every function's routes over one state, plus `/dev/token` and `/openapi.json`.
-pub fn app(state: AppState, tokens: DevTokens) -> Router {
-    let functions = api::finish(api::manage::routes().merge(api::browse::routes()), state);
+/// The local server's state: the sandbox payment provider and development secrets
+/// (overridable with `PAYMENT_WEBHOOK_SECRET` and `SHARE_LINK_SECRET`).
+pub fn local_state(
+    store: clearance::store::Store,
+    clock: Arc<dyn clearance::clock::Clock>,
+    queue: Arc<dyn clearance::queue::Queue>,
+    blobs: Arc<dyn clearance::blobs::Blobs>,
+) -> (AppState, Arc<Sandbox>) {
+    let env = |name: &str, default: &str| {
+        std::env::var(name)
+            .unwrap_or_else(|_| default.to_owned())
+            .into_bytes()
+    };
+    let sandbox = Arc::new(Sandbox {
+        secret: env("PAYMENT_WEBHOOK_SECRET", "clearance-local-payments"),
+    });
+    let state = AppState {
+        store,
+        clock,
+        queue,
+        blobs,
+        payments: sandbox.clone(),
+        secrets: Arc::new(clearance::api::Secrets {
+            share_link: env("SHARE_LINK_SECRET", "clearance-local-share-links"),
+        }),
+    };
+    (state, sandbox)
+}
+
+/// The sandbox pays an order in full, through the same signed-webhook path a real
+/// provider uses: `POST /dev/orders/{order}/pay?tenant=brand/group`.
+async fn dev_pay(
+    State((st, sandbox)): State<(AppState, Arc<Sandbox>)>,
+    Path(order): Path<String>,
+    query: QueryParams,
+) -> Result<Json<clearance::api::orders::NotifyResult>, Problem> {
+    query.only(&["tenant"])?;
+    let t = Tenant::parse_scoped(query.get("tenant").unwrap_or("demo/south-china"))
+        .map_err(|e| Problem::invalid_parameter("tenant", e.to_string()))?;
+    let id =
+        OrderId::parse(&order).map_err(|e| Problem::invalid_parameter("order", e.to_string()))?;
+    let current = st.store.order(&t, &id, true).await?;
+    let (body, signature) = sandbox.notice_for(&current);
+    let notice = st.payments.verify(&body, Some(&signature))?;
+    clearance::api::orders::settle(
+        &st,
+        &t,
+        &notice.order,
+        notice.amount_fen,
+        &notice.payment_ref,
+    )
+    .await
+}
+
+/// Every function's routes over one state, plus `/dev/token`, `/dev/orders/{order}/pay`
+/// and `/openapi.json`.
+pub fn app(state: AppState, tokens: DevTokens, sandbox: Arc<Sandbox>) -> Router {
+    let functions = api::finish(
+        api::manage::routes()
+            .merge(api::browse::routes())
+            .merge(api::orders::routes()),
+        state.clone(),
+    );
     let dev = Router::new()
         .route("/dev/token", post(dev_token))
         .with_state(tokens.clone());
+    let pay = Router::new()
+        .route("/dev/orders/{order}/pay", post(dev_pay))
+        .with_state((state, sandbox));
     Router::new()
         .route("/openapi.json", get(openapi))
         .merge(dev)
+        .merge(pay)
         .merge(functions)
         .layer(middleware::from_fn_with_state(tokens, authenticate))
+}
+
+/// Runs the queue consumers in this process, as the SQS-triggered Lambdas would:
+/// fulfillment and unpaid-order timeouts. A retryable failure is left on the queue.
+pub fn spawn_consumers(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if !drain_once(&state).await {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+    })
+}
+
+/// One pass over the local queues; whether any message was handled.
+pub async fn drain_once(state: &AppState) -> bool {
+    let mut busy = false;
+    for queue in [QueueName::Fulfillment, QueueName::OrderTimeouts] {
+        let messages = match state.queue.receive(queue, 10).await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = %e, "receive failed");
+                continue;
+            }
+        };
+        for m in messages {
+            busy = true;
+            let result = match queue {
+                QueueName::Fulfillment => workers::fulfill(state, &m.body).await,
+                _ => workers::expire_unpaid(state, &m.body).await,
+            };
+            match result {
+                Err(e) if e.retryable => tracing::warn!(error = %e, "left for retry"),
+                _ => {
+                    if let Err(e) = state.queue.ack(queue, &m.receipt).await {
+                        tracing::warn!(error = %e, "ack failed");
+                    }
+                }
+            }
+        }
+    }
+    busy
 }

@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use clearance::api::AppState;
 use clearance::blobs::{local::DirBlobs, Blobs};
 use clearance::clock::{Clock, SystemClock};
 use clearance::queue::{memory::MemoryQueue, Queue};
@@ -89,18 +88,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => Arc::new(DirBlobs::new(".local-data/blobs")),
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let state = AppState {
-        store: Store::new(table),
-        clock: clock.clone(),
-        queue,
-        blobs,
-    };
+    let (state, sandbox) =
+        clearance_local::local_state(Store::new(table), clock.clone(), queue, blobs);
     if args.seed {
         seed::seed_demo(&state.store, clock.now()).await?;
     }
     let secret = std::env::var("CLEARANCE_DEV_SECRET")
         .unwrap_or_else(|_| "clearance-local-development-only".into());
-    let router = app(state, DevTokens::new(secret));
+    clearance_local::spawn_consumers(state.clone());
+    let router = app(state, DevTokens::new(secret), sandbox);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
     tracing::info!(address = %listener.local_addr()?, "clearance-local listening");
     eprintln!(

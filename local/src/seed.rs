@@ -22,6 +22,8 @@ use clearance::{Error, Result};
 pub const BRAND: &str = "demo";
 pub const GROUP: &str = "south-china";
 pub const CAMPAIGN: &str = "summer-clearance";
+/// The flash listing: 9 units of each size over 4 shards, one per buyer.
+pub const FLASH_SKU: &str = "FL-9001";
 
 fn bad(field: &str, e: String) -> Error {
     clearance::domain::DomainError::invalid(field, e).into()
@@ -219,6 +221,44 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
         listing.validate(&campaign)?;
         db.put_listing(&t, &campaign, &listing).await?;
     }
+
+    // A flash listing for trying a rush: a few units per size, split over 4 shards.
+    let flash_sizes: Vec<Size> = ["36", "37", "38", "39"]
+        .iter()
+        .map(|s| Size::parse(s))
+        .collect::<Result<_, _>>()?;
+    let mut flash_stock = Vec::new();
+    for (si, store) in store_ids.iter().enumerate() {
+        for size in &flash_sizes {
+            let units = Units::new(2 + si as i64).map_err(|e| bad("units", e))?; // 2+3+4 = 9 per size
+            flash_stock.push(StoreStock {
+                store: store.clone(),
+                size: size.clone(),
+                units,
+            });
+        }
+    }
+    let mut flash_prices = BTreeMap::new();
+    for slot in ["morning", "evening", "night"] {
+        flash_prices.insert(SlotId::parse(slot)?, fen(9_900)?);
+    }
+    let flash = Listing {
+        sku: Sku::parse(FLASH_SKU)?,
+        name: "Flash: canvas sneaker".into(),
+        category: CategoryId::parse("sandals")?,
+        sizes: flash_sizes,
+        list_price_fen: fen(39_900)?,
+        clearance_price_fen: fen(19_900)?,
+        slot_prices_fen: flash_prices,
+        group: None,
+        per_buyer_limit: 1,
+        final_sale: true,
+        stock: flash_stock,
+        shards: 4,
+        updated_at: now,
+    };
+    flash.validate(&campaign)?;
+    db.put_listing(&t, &campaign, &flash).await?;
 
     let coupons = [
         ("no-threshold-20", "20 off, no minimum", 2_000, 0),

@@ -61,11 +61,21 @@ pub async fn app_state_from_env() -> Result<crate::api::AppState, String> {
     let sdk = sdk_config(None).await;
     let table_name = env("TABLE_NAME")?;
     let bucket = std::env::var("BUCKET_NAME").unwrap_or_default();
+    // Secrets arrive as environment variables resolved at deploy time; a function that
+    // does not use one runs without it (its routes refuse what needs it).
+    let secret = |name: &str| std::env::var(name).unwrap_or_default().into_bytes();
     Ok(crate::api::AppState {
         store: crate::store::Store::new(table(&sdk, &table_name)),
         clock: Arc::new(crate::clock::SystemClock),
         queue: queue(&sdk),
         blobs: blobs(&sdk, &bucket),
+        payments: Arc::new(crate::payments::WebhookProvider {
+            name: std::env::var("PAYMENT_PROVIDER").unwrap_or_else(|_| "wechat-pay".into()),
+            secret: secret("PAYMENT_WEBHOOK_SECRET"),
+        }),
+        secrets: Arc::new(crate::api::Secrets {
+            share_link: secret("SHARE_LINK_SECRET"),
+        }),
     })
 }
 

@@ -16,6 +16,9 @@
 //!   bodies parsed into domain types, errors as `application/problem+json`.
 //! - [`api`]: the axum routers, one per function; a function's `main.rs` only builds
 //!   clients and hands its router to `lambda_http::run`, and the local server merges them.
+//! - [`payments`]: the Payments port (signed provider webhooks, a local sandbox).
+//! - [`workers`]: the SQS consumers (fulfillment, unpaid-order timeouts), each a plain
+//!   function of a message that says whether a failure is worth retrying.
 //! - [`aws`], [`clock`], [`telemetry`]: client construction (once, outside the handler),
 //!   time as a port, and JSON logs.
 
@@ -26,8 +29,10 @@ pub mod clock;
 pub mod domain;
 mod error;
 pub mod http;
+pub mod payments;
 pub mod queue;
 pub mod store;
 pub mod telemetry;
+pub mod workers;
 
 pub use error::{Error, Result};

@@ -89,14 +89,14 @@ impl World {
         let (counted, counts) = Counted::new(table);
         let clock = Arc::new(ManualClock::new(t0()));
         let dir = std::env::temp_dir().join(unique("clearance-blobs"));
-        let state = AppState {
-            store: Store::new(Arc::new(counted)),
-            clock: clock.clone(),
-            queue: Arc::new(MemoryQueue::new()),
-            blobs: Arc::new(DirBlobs::new(dir)),
-        };
+        let (state, sandbox) = clearance_local::local_state(
+            Store::new(Arc::new(counted)),
+            clock.clone(),
+            Arc::new(MemoryQueue::new()),
+            Arc::new(DirBlobs::new(dir)),
+        );
         let tokens = DevTokens::new("test-secret");
-        let app = clearance_local::app(state.clone(), tokens.clone());
+        let app = clearance_local::app(state.clone(), tokens.clone(), sandbox);
         World {
             app,
             state,

@@ -5,6 +5,7 @@
 pub mod browse;
 pub mod manage;
 pub mod openapi;
+pub mod orders;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -15,6 +16,7 @@ use crate::blobs::Blobs;
 use crate::clock::Clock;
 use crate::http::extract::MAX_BODY_BYTES;
 use crate::http::Problem;
+use crate::payments::Payments;
 use crate::queue::Queue;
 use crate::store::Store;
 
@@ -25,6 +27,20 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub queue: Arc<dyn Queue>,
     pub blobs: Arc<dyn Blobs>,
+    pub payments: Arc<dyn Payments>,
+    pub secrets: Arc<Secrets>,
+}
+
+/// Keys from configuration. `Debug` never prints them.
+pub struct Secrets {
+    /// Signs guides' share links.
+    pub share_link: Vec<u8>,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets(<redacted>)")
+    }
 }
 
 /// Adds what every function's router has: body limit, problem fallbacks, state.

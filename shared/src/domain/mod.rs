@@ -9,6 +9,7 @@ pub mod ids;
 pub mod money;
 pub mod order;
 pub mod pricing;
+pub mod signing;
 pub mod tenancy;
 
 pub use error::DomainError;

@@ -96,6 +96,13 @@ pub struct OrderLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LatePayment {
+    pub amount_fen: Fen,
+    pub payment_ref: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct StatusChange {
     pub status: OrderStatus,
     pub at: DateTime<Utc>,
@@ -122,6 +129,9 @@ pub struct Order {
     pub history: Vec<StatusChange>,
     pub payment_deadline: DateTime<Utc>,
     pub payment_ref: Option<String>,
+    /// A payment that arrived after the order was cancelled: owed back to the buyer.
+    #[serde(default)]
+    pub late_payment: Option<LatePayment>,
     /// Shown to the buyer only; the clerk of the store checks it at the counter.
     pub pickup_code: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -294,6 +304,7 @@ mod tests {
             history: vec![],
             payment_deadline: payment_deadline(now, 15),
             payment_ref: None,
+            late_payment: None,
             pickup_code: None,
             created_at: now,
             version: 1,

@@ -7,12 +7,14 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use super::ids::{
-    BrandId, CampaignId, CategoryId, CouponTemplateId, GuideId, Sku, StoreGroupId, StoreId,
+    BrandId, CampaignId, CategoryId, CouponTemplateId, GuideId, IdempotencyKey, OrderId, Sku,
+    StoreGroupId, StoreId, UserId,
 };
 use super::DomainError;
 
-/// Whose data this is: one store group of one brand.
+/// Whose data this is: one store group of one brand. Written `brand/group`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Tenant {
     pub brand: BrandId,
     pub group: StoreGroupId,
@@ -32,6 +34,19 @@ impl Tenant {
             .split_once('/')
             .ok_or_else(|| DomainError::invalid("tenant", "expected brand/group"))?;
         Self::parse(brand, group)
+    }
+}
+
+impl TryFrom<String> for Tenant {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Tenant::parse_scoped(&s).map_err(|e| e.to_string())
+    }
+}
+
+impl From<Tenant> for String {
+    fn from(t: Tenant) -> String {
+        t.to_string()
     }
 }
 
@@ -102,6 +117,51 @@ pub mod keys {
     }
 
     pub const COUPON_TEMPLATE_PREFIX: &str = "K#";
+
+    /// A buyer's `n`th coupon of a template (n from 1).
+    pub fn buyer_coupon_sk(id: &CouponTemplateId, user: &UserId, n: u32) -> String {
+        format!("K#{id}#U#{user}#{n}")
+    }
+
+    /// The units of `sku` one buyer has bought in the campaign (the purchase limit).
+    pub fn limit_sk(sku: &Sku, user: &UserId) -> String {
+        format!("L#{sku}#U#{user}")
+    }
+
+    /// Each store's remaining units of a listing, per size, drawn by fulfillment.
+    pub fn store_stock_sk(sku: &Sku) -> String {
+        format!("W#{sku}")
+    }
+
+    pub fn order_pk(t: &Tenant, o: &OrderId) -> String {
+        format!("T#{}#{}#O#{}", t.brand, t.group, o)
+    }
+
+    pub const ORDER_SK: &str = "ORDER";
+
+    /// A buyer's own partition in a tenant: idempotency records live here.
+    pub fn buyer_pk(t: &Tenant, user: &UserId) -> String {
+        format!("T#{}#{}#U#{}", t.brand, t.group, user)
+    }
+
+    pub fn idempotency_sk(key: &IdempotencyKey) -> String {
+        format!("IDEM#{key}")
+    }
+
+    /// GSI1: a buyer's orders across tenants, newest first by ULID.
+    pub fn buyer_orders_gsi1pk(user: &UserId) -> String {
+        format!("U#{user}#ORDERS")
+    }
+
+    /// GSI1: a buyer's coupons across tenants.
+    pub fn buyer_coupons_gsi1pk(user: &UserId) -> String {
+        format!("U#{user}#COUPONS")
+    }
+
+    /// GSI2: a campaign's unpaid orders by payment deadline (for sweeps and close).
+    pub fn unpaid_gsi2pk(t: &Tenant, c: &CampaignId) -> String {
+        format!("{}#UNPAID", campaign_pk(t, c))
+    }
 }
 
 #[cfg(test)]

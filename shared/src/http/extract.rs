@@ -129,7 +129,8 @@ path_id!(
     ids::GuideId,
     ids::Sku,
     ids::CouponTemplateId,
-    ids::CategoryId
+    ids::CategoryId,
+    ids::OrderId
 );
 
 /// The route's path parameters, percent-decoded, parsed on demand into ids.

@@ -76,6 +76,28 @@ fn shard_item(
     item.into()
 }
 
+/// Each store's contribution as fulfillment draws on it: `units.{store}.{size}`.
+fn store_stock_item(t: &Tenant, campaign: &CampaignId, l: &Listing) -> Item {
+    let mut by_store: HashMap<String, HashMap<String, AttributeValue>> = HashMap::new();
+    for s in &l.stock {
+        by_store
+            .entry(s.store.to_string())
+            .or_default()
+            .insert(s.size.to_string(), n(i64::from(s.units.get())));
+    }
+    let units = by_store
+        .into_iter()
+        .map(|(k, v)| (k, AttributeValue::M(v)))
+        .collect();
+    let item: HashMap<String, AttributeValue> = HashMap::from([
+        (PK.to_owned(), s(keys::campaign_pk(t, campaign))),
+        (SK.to_owned(), s(keys::store_stock_sk(&l.sku))),
+        (KIND.to_owned(), s("store_stock")),
+        ("units".to_owned(), AttributeValue::M(units)),
+    ]);
+    item.into()
+}
+
 impl Store {
     /// 1 GetItem.
     pub async fn campaign(
@@ -247,6 +269,10 @@ impl Store {
                 condition: None,
             });
         }
+        writes.push(Write::Put {
+            item: store_stock_item(t, &campaign.id, listing),
+            condition: None,
+        });
         // Shards beyond the new count go, so no stale stock stays sellable.
         for item in &old.items {
             if let Some(sk) = string_attr(item, SK) {

@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod counted;
 pub mod dynamo;
 pub mod memory;
+pub mod orders;
 
 use async_trait::async_trait;
 use serde_dynamo::AttributeValue;

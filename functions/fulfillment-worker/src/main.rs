@@ -1,0 +1,23 @@
+//! The `fulfillment-worker` Lambda: SQS batches handled by `clearance::workers::fulfill`, with
+//! partial batch failures reported (`ReportBatchItemFailures`).
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    clearance::telemetry::init();
+    let state = clearance::aws::app_state_from_env().await?;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
+        let state = state.clone();
+        async move {
+            let response: SqsBatchResponse = clearance::workers::batch(event.payload, |body| {
+                let state = state.clone();
+                async move { clearance::workers::fulfill(&state, &body).await }
+            })
+            .await;
+            Ok::<_, Error>(response)
+        }
+    }))
+    .await
+}
