@@ -7,3 +7,4 @@ mod contract;
 mod events;
 mod manage;
 mod openapi;
+mod orders;

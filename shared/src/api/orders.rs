@@ -333,6 +333,7 @@ pub async fn settle(
         .store
         .settle_payment(t, order, amount, payment_ref, st.clock.now())
         .await?;
+    let paid_now = matches!(outcome, Settled::Paid(_));
     let unavailable = |e: crate::queue::QueueError| {
         // Answer 503 so the provider retries; the retry finds the order paid and queues again.
         tracing::error!(order = %order, error = %e, "could not queue after payment");
@@ -344,10 +345,7 @@ pub async fn settle(
     };
     let status = match outcome {
         Settled::Paid(o) | Settled::AlreadyPaid(o) => {
-            let paid_now = o
-                .history
-                .last()
-                .is_some_and(|h| h.status == crate::domain::order::OrderStatus::Paid);
+            // Queued on every confirmation: fulfillment ignores an order it has dispatched.
             let msg = OrderMessage {
                 tenant: t.to_string(),
                 order: o.id.clone(),

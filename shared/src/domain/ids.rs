@@ -128,9 +128,15 @@ id_type!(/// The client's `Idempotency-Key` for one logical request.
     IdempotencyKey, "Idempotency-Key", 64, Charset::Sku);
 
 impl OrderId {
-    /// A new, time-ordered order id.
-    pub fn generate() -> Self {
-        OrderId(ulid::Ulid::new().to_string())
+    /// A new order id that sorts after every id this process made before, so a buyer's
+    /// orders list newest first even within one millisecond.
+    pub fn generate(now: chrono::DateTime<chrono::Utc>) -> Self {
+        static GENERATOR: std::sync::Mutex<Option<ulid::Generator>> = std::sync::Mutex::new(None);
+        let mut guard = GENERATOR.lock().unwrap_or_else(|p| p.into_inner());
+        let generator = guard.get_or_insert_with(ulid::Generator::new);
+        let at: std::time::SystemTime = now.into();
+        let id = generator.generate_from_datetime(at).unwrap_or_else(|_| ulid::Ulid::from_datetime(at));
+        OrderId(id.to_string())
     }
 }
 

@@ -272,7 +272,7 @@ mod tests {
     fn order(mode: DeliveryMode) -> Order {
         let now = Utc::now();
         Order {
-            id: OrderId::generate(),
+            id: OrderId::generate(now),
             tenant: Tenant::parse("demo", "south-china").unwrap(),
             campaign: CampaignId::parse("c").unwrap(),
             buyer: UserId::parse("b-1").unwrap(),

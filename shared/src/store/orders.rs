@@ -1019,7 +1019,7 @@ fn plan_order(
     };
     let cart = price(to_price, &chosen, campaign.coupon_rules)?;
 
-    let id = OrderId::generate();
+    let id = OrderId::generate(now);
     let mut coupon_writes = Vec::new();
     for c in &chosen {
         let Some((tpl, n_th)) = parse_coupon_id(&c.id) else {
