@@ -2,15 +2,25 @@
 """Writes events/: one API Gateway HTTP API (v2) event per route, with JWT authorizer
 claims as API Gateway passes them. Run again after adding a route; the events test
 replays every file through its function's router, in name order, over the demo seed."""
+import hashlib
+import hmac
 import json
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "events"
 OPS = {"sub": "ops-1", "role": "ops", "tenants": "[demo/south-china]"}
+BUYER = {"sub": "buyer-1", "role": "consumer"}
+CLERK = {"sub": "clerk-fs-chancheng", "role": "store_manager", "tenants": "[demo/south-china]"}
+# The local server's default payment secret (PAYMENT_WEBHOOK_SECRET).
+PAYMENT_SECRET = b"clearance-local-payments"
+# Stands for the order the earlier place-order event created; the events test swaps in
+# the real id (and amount and pickup code) as it replays the files in order.
+ORDER = "01JDEMOORDER00000000000000"
+CODE = "424242"
 BASE = "/v1/demo/south-china"
 
 
-def event(method, route, path, body=None, claims=None, query=""):
+def event(method, route, path, body=None, claims=None, query="", headers=None):
     ctx = {
         "accountId": "123456789012",
         "apiId": "clearance",
@@ -31,15 +41,26 @@ def event(method, route, path, body=None, claims=None, query=""):
         "routeKey": f"{method} {route}",
         "rawPath": path,
         "rawQueryString": query,
-        "headers": {"host": "api.clearance.example", "content-type": "application/json"},
+        "headers": {"host": "api.clearance.example", "content-type": "application/json", **(headers or {})},
         "requestContext": ctx,
         "isBase64Encoded": False,
     }
     if query:
         e["queryStringParameters"] = dict(p.split("=", 1) for p in query.split("&"))
     if body is not None:
-        e["body"] = json.dumps(body)
+        e["body"] = body if isinstance(body, str) else json.dumps(body)
     return e
+
+
+def sqs(body):
+    """An SQS event with one record, as Lambda delivers it."""
+    return {"Records": [{
+        "messageId": "msg-1", "receiptHandle": "rh-1", "body": json.dumps(body),
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795402800000",
+                       "SenderId": "AROAEXAMPLE", "ApproximateFirstReceiveTimestamp": "1795402800000"},
+        "messageAttributes": {}, "md5OfBody": hashlib.md5(json.dumps(body).encode()).hexdigest(),
+        "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:ap-east-1:123456789012:clearance-queue",
+        "awsRegion": "ap-east-1"}]}
 
 
 CAMPAIGN = {
@@ -77,10 +98,32 @@ MANAGE = [
 ]
 S = f"{BASE}/campaigns/summer-clearance"
 BROWSE = [
-    ("01-live-campaigns", "GET", "/v1/{brand}/{group}/campaigns", f"{BASE}/campaigns", None, ""),
-    ("02-products", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/products", f"{S}/products", None, "limit=5"),
-    ("03-products-by-category", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/products", f"{S}/products", None, "category=sandals"),
-    ("04-product", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/products/{sku}", f"{S}/products/SD-1003", None, ""),
+    ("21-live-campaigns", "GET", "/v1/{brand}/{group}/campaigns", f"{BASE}/campaigns", None, ""),
+    ("22-products", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/products", f"{S}/products", None, "limit=5"),
+    ("23-products-by-category", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/products", f"{S}/products", None, "category=sandals"),
+    ("24-product", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/products/{sku}", f"{S}/products/SD-1003", None, ""),
+]
+
+CART = {"campaign": "summer-clearance", "lines": [{"sku": "PM-2006", "size": "38", "quantity": 1}]}
+NOTICE = json.dumps({"tenant": "demo/south-china", "order": ORDER, "amount_fen": 56900, "payment_ref": "wx-4200000001"})
+ORDERS = [
+    ("31-claim-coupon", "POST", "/v1/{brand}/{group}/campaigns/{campaign}/coupons/{template}/claim",
+     f"{S}/coupons/over-500-50/claim", None, BUYER, {}),
+    ("32-preview-order", "POST", "/v1/{brand}/{group}/orders/preview", f"{BASE}/orders/preview", CART, BUYER, {}),
+    ("33-place-order", "POST", "/v1/{brand}/{group}/orders", f"{BASE}/orders", CART, BUYER,
+     {"idempotency-key": "evt-order-1"}),
+    ("34-read-order", "GET", "/v1/{brand}/{group}/orders/{order}", f"{BASE}/orders/{ORDER}", None, BUYER, {}),
+    ("35-my-orders", "GET", "/v1/me/orders", "/v1/me/orders", None, BUYER, {}),
+    ("36-my-coupons", "GET", "/v1/me/coupons", "/v1/me/coupons", None, BUYER, {}),
+    ("37-payment-notify", "POST", "/v1/payments/notify", "/v1/payments/notify", NOTICE, None,
+     {"x-clearance-signature": "sha256=" + hmac.new(PAYMENT_SECRET, NOTICE.encode(), hashlib.sha256).hexdigest()}),
+    ("42-pickup", "POST", "/v1/{brand}/{group}/orders/{order}/pickup", f"{BASE}/orders/{ORDER}/pickup",
+     {"code": CODE}, CLERK, {}),
+]
+WORKERS = [
+    ("fulfillment-worker", "41-dispatch", {"tenant": "demo/south-china", "order": ORDER}),
+    ("order-timeout-worker", "51-expire-unpaid",
+     {"tenant": "demo/south-china", "order": ORDER, "deadline": "2026-11-23T03:15:00Z"}),
 ]
 
 for name, method, route, path, body in MANAGE:
@@ -92,4 +135,12 @@ for name, method, route, path, body, query in BROWSE:
     out.parent.mkdir(parents=True, exist_ok=True)
     # Browsing is public: no authorizer on these routes.
     out.write_text(json.dumps(event(method, route, path, body, None, query), indent=2) + "\n")
-print(f"wrote {len(MANAGE) + len(BROWSE)} events under {ROOT}")
+for name, method, route, path, body, claims, headers in ORDERS:
+    out = ROOT / "place-order" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(event(method, route, path, body, claims, "", headers), indent=2) + "\n")
+for function, name, body in WORKERS:
+    out = ROOT / function / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(sqs(body), indent=2) + "\n")
+print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(WORKERS)} events under {ROOT}")

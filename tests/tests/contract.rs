@@ -164,7 +164,9 @@ pub async fn fifty_concurrent_decrements_of_five_units_leave_exactly_five_succes
     assert_eq!(num(&got, &["units", "38"]), Some(0));
 }
 
-pub async fn fifty_concurrent_transactions_on_five_units_leave_exactly_five_orders(t: Arc<dyn Table>) {
+pub async fn fifty_concurrent_transactions_on_five_units_leave_exactly_five_orders(
+    t: Arc<dyn Table>,
+) {
     // given a size with 5 units
     t.put(stock_item("P", 5), None).await.unwrap();
     // when 50 transactions each take a unit and write an order
@@ -174,8 +176,15 @@ pub async fn fifty_concurrent_transactions_on_five_units_leave_exactly_five_orde
             tokio::spawn(async move {
                 let (up, cond) = decrement(1);
                 t.transact(vec![
-                    Write::Update { key: Key::new("P", "STOCK"), update: up, condition: Some(cond) },
-                    Write::Put { item: item("P", &format!("ORDER#{i}"), &[]), condition: Some(Condition::NotExists) },
+                    Write::Update {
+                        key: Key::new("P", "STOCK"),
+                        update: up,
+                        condition: Some(cond),
+                    },
+                    Write::Put {
+                        item: item("P", &format!("ORDER#{i}"), &[]),
+                        condition: Some(Condition::NotExists),
+                    },
                 ])
                 .await
             })

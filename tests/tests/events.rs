@@ -1,58 +1,146 @@
-//! Every sample event in `events/` goes through its function's router exactly as Lambda
-//! would deliver it (API Gateway HTTP API v2 payload, JWT claims in the request context),
-//! in file-name order over one seeded store, and must succeed.
+//! Every sample event in `events/` goes through its function's handler exactly as Lambda
+//! would deliver it: API Gateway HTTP API v2 payloads (JWT claims in the request
+//! context) through the function's router, SQS batches through its worker. All files
+//! run in one global name order over one seeded store, and each must succeed. The
+//! placeholder order id in later events is swapped for the order the earlier
+//! place-order event created (with its amount and pickup code), and the payment
+//! notification is re-signed after that swap.
 
+use aws_lambda_events::event::sqs::SqsEvent;
+use clearance::domain::ids::OrderId;
+use clearance::workers;
 use http_body_util::BodyExt;
+use serde_json::Value;
 use std::path::PathBuf;
 use tower::ServiceExt;
+
+const PLACEHOLDER_ORDER: &str = "01JDEMOORDER00000000000000";
+const PLACEHOLDER_CODE: &str = "424242";
 
 fn events_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events")
 }
 
+fn all_events() -> Vec<(String, PathBuf)> {
+    let mut files = Vec::new();
+    for dir in std::fs::read_dir(events_dir())
+        .unwrap()
+        .filter_map(Result::ok)
+    {
+        let function = dir.file_name().to_string_lossy().into_owned();
+        for f in std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(Result::ok)
+        {
+            if f.path().extension().is_some_and(|x| x == "json") {
+                files.push((function.clone(), f.path()));
+            }
+        }
+    }
+    files.sort_by_key(|(_, p)| p.file_name().map(|n| n.to_owned()));
+    files
+}
+
 #[tokio::test]
 async fn every_sample_event_succeeds_through_its_functions_handler() {
     let w = clearance_tests::World::seeded().await;
+    let tenant = clearance_local::seed::tenant().unwrap();
+    let mut order: Option<(String, i64)> = None;
     let mut ran = 0;
-    for (function, router) in [
-        (
-            "manage-campaign",
-            clearance::api::manage::router(w.state.clone()),
-        ),
-        (
-            "browse-catalog",
-            clearance::api::browse::router(w.state.clone()),
-        ),
-    ] {
-        let dir = events_dir().join(function);
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        files.sort();
-        assert!(!files.is_empty(), "no events for {function}");
-        for file in files {
-            let raw = std::fs::read_to_string(&file).unwrap();
-            let req = lambda_http::request::from_str(&raw)
-                .unwrap_or_else(|e| panic!("{}: not an API Gateway event: {e}", file.display()));
-            let res = router
-                .clone()
-                .oneshot(req)
+    let mut functions_seen = std::collections::BTreeSet::new();
+    for (function, file) in all_events() {
+        let mut raw = std::fs::read_to_string(&file).unwrap();
+        if let Some((id, total)) = &order {
+            raw = raw.replace(PLACEHOLDER_ORDER, id);
+            let current = w
+                .state
+                .store
+                .order(&tenant, &OrderId::parse(id).unwrap(), true)
                 .await
-                .unwrap_or_else(|e| match e {});
-            let status = res.status();
-            let body = res.into_body().collect().await.unwrap().to_bytes();
-            assert!(
-                status.is_success(),
-                "{}: {status} {}",
-                file.display(),
-                String::from_utf8_lossy(&body)
-            );
-            ran += 1;
+                .unwrap();
+            if let Some(code) = &current.pickup_code {
+                raw = raw.replace(PLACEHOLDER_CODE, code);
+            }
+            if file.ends_with("37-payment-notify.json") {
+                let mut e: Value = serde_json::from_str(&raw).unwrap();
+                let mut notice: Value = serde_json::from_str(e["body"].as_str().unwrap()).unwrap();
+                notice["amount_fen"] = (*total).into();
+                let body = notice.to_string();
+                e["headers"]["x-clearance-signature"] = clearance::domain::signing::sign_body(
+                    b"clearance-local-payments",
+                    body.as_bytes(),
+                )
+                .into();
+                e["body"] = body.into();
+                raw = e.to_string();
+            }
         }
+        let name = file.display().to_string();
+        match function.as_str() {
+            "fulfillment-worker" | "order-timeout-worker" => {
+                let event: SqsEvent = serde_json::from_str(&raw)
+                    .unwrap_or_else(|e| panic!("{name}: not an SQS event: {e}"));
+                let st = w.state.clone();
+                let fulfillment = function == "fulfillment-worker";
+                let response = workers::batch(event, |body| {
+                    let st = st.clone();
+                    async move {
+                        if fulfillment {
+                            workers::fulfill(&st, &body).await
+                        } else {
+                            workers::expire_unpaid(&st, &body).await
+                        }
+                    }
+                })
+                .await;
+                assert!(
+                    response.batch_item_failures.is_empty(),
+                    "{name}: {:?}",
+                    response.batch_item_failures
+                );
+            }
+            _ => {
+                let router = match function.as_str() {
+                    "manage-campaign" => clearance::api::manage::router(w.state.clone()),
+                    "browse-catalog" => clearance::api::browse::router(w.state.clone()),
+                    "place-order" => clearance::api::orders::router(w.state.clone()),
+                    other => panic!("events/{other}: no such function"),
+                };
+                let req = lambda_http::request::from_str(&raw)
+                    .unwrap_or_else(|e| panic!("{name}: not an API Gateway event: {e}"));
+                let res = router.oneshot(req).await.unwrap_or_else(|e| match e {});
+                let status = res.status();
+                let body = res.into_body().collect().await.unwrap().to_bytes();
+                assert!(
+                    status.is_success(),
+                    "{name}: {status} {}",
+                    String::from_utf8_lossy(&body)
+                );
+                if status == 201 {
+                    if let Ok(v) = serde_json::from_slice::<Value>(&body) {
+                        if let (Some(id), Some(total)) =
+                            (v["order"]["id"].as_str(), v["order"]["total_fen"].as_i64())
+                        {
+                            order = Some((id.to_owned(), total));
+                        }
+                    }
+                }
+            }
+        }
+        functions_seen.insert(function);
+        ran += 1;
     }
-    assert!(ran >= 10, "only {ran} events ran");
+    assert_eq!(functions_seen.len(), 5, "{functions_seen:?}");
+    assert!(ran >= 27, "only {ran} events ran");
+    // the walk ended with the order picked up at the counter
+    let (id, _) = order.expect("the place-order event created an order");
+    let done = w
+        .state
+        .store
+        .order(&tenant, &OrderId::parse(&id).unwrap(), true)
+        .await
+        .unwrap();
+    assert_eq!(done.status, clearance::domain::order::OrderStatus::PickedUp);
 }
 
 #[tokio::test]
@@ -60,7 +148,7 @@ async fn an_event_without_jwt_claims_is_refused_by_manage() {
     let w = clearance_tests::World::seeded().await;
     let raw =
         std::fs::read_to_string(events_dir().join("manage-campaign/01-put-store.json")).unwrap();
-    let mut v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    let mut v: Value = serde_json::from_str(&raw).unwrap();
     v["requestContext"]["authorizer"] = serde_json::json!(null);
     let req = lambda_http::request::from_str(&v.to_string()).unwrap();
     let res = clearance::api::manage::router(w.state.clone())

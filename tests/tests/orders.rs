@@ -16,18 +16,57 @@ async fn rush_world(table: Arc<dyn Table>, shards: u8, units: u32) -> World {
     let w = World::new(table).await;
     let ops = w.ops();
     let store = json!({"name": "Tianhe", "address": {"province": "Guangdong", "city": "Guangzhou", "district": "Tianhe", "line": "1 Tianhe Rd"}, "clerks": ["clerk-1"]});
-    assert_eq!(w.json("PUT", &format!("{BASE}/stores/gz-tianhe"), Some(&ops), &store).await.status, 200);
+    assert_eq!(
+        w.json(
+            "PUT",
+            &format!("{BASE}/stores/gz-tianhe"),
+            Some(&ops),
+            &store
+        )
+        .await
+        .status,
+        200
+    );
     let campaign = json!({"id": "rush", "name": "Rush", "starts_at": "2026-11-23T04:00:00Z", "ends_at": "2026-11-26T04:00:00Z",
         "categories": [{"id": "flash", "name": "Flash"}], "stores": ["gz-tianhe"]});
-    let r = w.json("POST", &format!("{BASE}/campaigns"), Some(&ops), &campaign).await;
+    let r = w
+        .json("POST", &format!("{BASE}/campaigns"), Some(&ops), &campaign)
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let listing = json!({"name": "Rush sneaker", "category": "flash", "sizes": ["38"], "list_price_fen": 29900, "clearance_price_fen": 9900,
         "per_buyer_limit": 1, "stock": [{"store": "gz-tianhe", "size": "38", "units": units}], "shards": shards});
-    let r = w.json("PUT", &format!("{BASE}/campaigns/rush/listings/RUSH-1"), Some(&ops), &listing).await;
+    let r = w
+        .json(
+            "PUT",
+            &format!("{BASE}/campaigns/rush/listings/RUSH-1"),
+            Some(&ops),
+            &listing,
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let coupon = json!({"name": "20 off", "off_fen": 2000, "budget": 1000});
-    assert_eq!(w.json("PUT", &format!("{BASE}/campaigns/rush/coupons/c20"), Some(&ops), &coupon).await.status, 200);
-    assert_eq!(w.json("POST", &format!("{BASE}/campaigns/rush/publish"), Some(&ops), &json!({})).await.status, 200);
+    assert_eq!(
+        w.json(
+            "PUT",
+            &format!("{BASE}/campaigns/rush/coupons/c20"),
+            Some(&ops),
+            &coupon
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        w.json(
+            "POST",
+            &format!("{BASE}/campaigns/rush/publish"),
+            Some(&ops),
+            &json!({})
+        )
+        .await
+        .status,
+        200
+    );
     w.clock.set(t0() + chrono::Duration::hours(2));
     w
 }
@@ -36,16 +75,36 @@ fn rush_order() -> Value {
     json!({"campaign": "rush", "lines": [{"sku": "RUSH-1", "size": "38", "quantity": 1}]})
 }
 
-fn order_req(w: &World, buyer: &str, key: &str, body: &Value) -> axum::http::Request<axum::body::Body> {
+fn order_req(
+    w: &World,
+    buyer: &str,
+    key: &str,
+    body: &Value,
+) -> axum::http::Request<axum::body::Body> {
     let token = w.tokens.mint(buyer, Role::Consumer, &[]).unwrap();
-    let mut req = request("POST", &format!("{BASE}/orders"), Some(&token), Some(body.to_string()));
-    req.headers_mut().insert("idempotency-key", key.parse().unwrap());
+    let mut req = request(
+        "POST",
+        &format!("{BASE}/orders"),
+        Some(&token),
+        Some(body.to_string()),
+    );
+    req.headers_mut()
+        .insert("idempotency-key", key.parse().unwrap());
     req
 }
 
 async fn units_left(w: &World, campaign: &str, sku: &str) -> u32 {
     let t = clearance_local::seed::tenant().unwrap();
-    let p = w.state.store.product(&t, &CampaignId::parse(campaign).unwrap(), &Sku::parse(sku).unwrap()).await.unwrap();
+    let p = w
+        .state
+        .store
+        .product(
+            &t,
+            &CampaignId::parse(campaign).unwrap(),
+            &Sku::parse(sku).unwrap(),
+        )
+        .await
+        .unwrap();
     p.units.values().sum()
 }
 
@@ -69,7 +128,9 @@ async fn two_hundred_buyers_for_ten_units_buy_exactly_ten(table: Arc<dyn Table>,
     let sold_out = statuses.iter().filter(|s| **s == 409).count();
     assert_eq!((created, sold_out), (10, 190), "{statuses:?}");
     assert_eq!(units_left(&w, "rush", "RUSH-1").await, 0);
-    let late = w.send(order_req(&w, "buyer-late", "k-late", &rush_order())).await;
+    let late = w
+        .send(order_req(&w, "buyer-late", "k-late", &rush_order()))
+        .await;
     late.problem(409, "sold-out");
 }
 
@@ -103,7 +164,10 @@ async fn the_same_idempotency_key_twenty_times_at_once_creates_one_order() {
             tokio::spawn(async move {
                 let res = app.oneshot(req).await.unwrap();
                 let status = res.status().as_u16();
-                let body = http_body_util::BodyExt::collect(res.into_body()).await.unwrap().to_bytes();
+                let body = http_body_util::BodyExt::collect(res.into_body())
+                    .await
+                    .unwrap()
+                    .to_bytes();
                 (status, body)
             })
         })
@@ -112,15 +176,29 @@ async fn the_same_idempotency_key_twenty_times_at_once_creates_one_order() {
     for t in tasks {
         results.push(t.await.unwrap());
     }
-    assert!(results.iter().all(|(s, _)| *s == 201), "{:?}", results.iter().map(|r| r.0).collect::<Vec<_>>());
-    assert!(results.iter().all(|(_, b)| b == &results[0].1), "every replay returns the first response, byte for byte");
+    assert!(
+        results.iter().all(|(s, _)| *s == 201),
+        "{:?}",
+        results.iter().map(|r| r.0).collect::<Vec<_>>()
+    );
+    assert!(
+        results.iter().all(|(_, b)| b == &results[0].1),
+        "every replay returns the first response, byte for byte"
+    );
     assert_eq!(units_left(&w, "rush", "RUSH-1").await, 9);
-    let mine = w.get("/v1/me/orders", Some(&w.tokens.mint("buyer-1", Role::Consumer, &[]).unwrap())).await;
+    let mine = w
+        .get(
+            "/v1/me/orders",
+            Some(&w.tokens.mint("buyer-1", Role::Consumer, &[]).unwrap()),
+        )
+        .await;
     assert_eq!(mine.body["orders"].as_array().map(Vec::len), Some(1));
     // the same key with a different body is refused
     let mut other = rush_order();
     other["coupon"] = json!("none");
-    w.send(order_req(&w, "buyer-1", "same-key", &other)).await.problem(409, "idempotency-key-reused");
+    w.send(order_req(&w, "buyer-1", "same-key", &other))
+        .await
+        .problem(409, "idempotency-key-reused");
 }
 
 #[tokio::test]
@@ -131,10 +209,19 @@ async fn placing_an_order_is_one_batch_read_and_one_transaction() {
     let r = w.send(order_req(&w, "buyer-1", "k1", &rush_order())).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let calls = w.counts.since(before);
-    assert_eq!((calls.batch_get, calls.transact, calls.total()), (1, 1, 2), "{calls:?}");
+    assert_eq!(
+        (calls.batch_get, calls.transact, calls.total()),
+        (1, 1, 2),
+        "{calls:?}"
+    );
     // a replay is one batch read and nothing else
     let before = w.counts.snapshot();
-    assert_eq!(w.send(order_req(&w, "buyer-1", "k1", &rush_order())).await.status, 201);
+    assert_eq!(
+        w.send(order_req(&w, "buyer-1", "k1", &rush_order()))
+            .await
+            .status,
+        201
+    );
     let calls = w.counts.since(before);
     assert_eq!((calls.batch_get, calls.total()), (1, 1), "{calls:?}");
 }
@@ -144,29 +231,63 @@ async fn the_order_is_priced_at_the_slot_with_the_best_coupon_and_lines_sum_to_t
     let w = World::seeded().await;
     let buyer = w.tokens.mint("buyer-1", Role::Consumer, &[]).unwrap();
     for tpl in ["no-threshold-20", "over-500-50", "over-888-100"] {
-        let r = w.json("POST", &format!("{BASE}/campaigns/summer-clearance/coupons/{tpl}/claim"), Some(&buyer), &json!({})).await;
+        let r = w
+            .json(
+                "POST",
+                &format!("{BASE}/campaigns/summer-clearance/coupons/{tpl}/claim"),
+                Some(&buyer),
+                &json!({}),
+            )
+            .await;
         assert_eq!(r.status, 201, "{}", r.body);
     }
     // morning slot: PM-2006 is 649.00 - 20.00 = 629.00; SD-1003 is 299.00 - 20.00 = 279.00
     let body = json!({"campaign": "summer-clearance", "lines": [
         {"sku": "PM-2006", "size": "38", "quantity": 1}, {"sku": "SD-1003", "size": "37", "quantity": 1}]});
-    let preview = w.json("POST", &format!("{BASE}/orders/preview"), Some(&buyer), &body).await;
+    let preview = w
+        .json(
+            "POST",
+            &format!("{BASE}/orders/preview"),
+            Some(&buyer),
+            &body,
+        )
+        .await;
     assert_eq!(preview.status, 200, "{}", preview.body);
     assert_eq!(preview.body["subtotal_fen"], 90_800);
-    assert_eq!(preview.body["discount_fen"], 10_000, "100 off over 888 is the best held");
+    assert_eq!(
+        preview.body["discount_fen"], 10_000,
+        "100 off over 888 is the best held"
+    );
     assert_eq!(preview.body["coupons"], json!(["over-888-100.1"]));
-    let mut req = request("POST", &format!("{BASE}/orders"), Some(&buyer), Some(body.to_string()));
-    req.headers_mut().insert("idempotency-key", "o-1".parse().unwrap());
+    let mut req = request(
+        "POST",
+        &format!("{BASE}/orders"),
+        Some(&buyer),
+        Some(body.to_string()),
+    );
+    req.headers_mut()
+        .insert("idempotency-key", "o-1".parse().unwrap());
     let placed = w.send(req).await;
     assert_eq!(placed.status, 201, "{}", placed.body);
     let order = &placed.body["order"];
     assert_eq!(order["total_fen"], 80_800);
-    let paid: i64 = order["lines"].as_array().unwrap().iter().map(|l| l["paid_fen"].as_i64().unwrap()).sum();
+    let paid: i64 = order["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["paid_fen"].as_i64().unwrap())
+        .sum();
     assert_eq!(paid, 80_800, "lines sum exactly to the total");
     assert_eq!(placed.body["checkout"]["amount_fen"], 80_800);
     // the coupon is spent
     let coupons = w.get("/v1/me/coupons", Some(&buyer)).await;
-    let spent = coupons.body["coupons"].as_array().unwrap().iter().find(|c| c["id"] == "over-888-100.1").unwrap().clone();
+    let spent = coupons.body["coupons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "over-888-100.1")
+        .unwrap()
+        .clone();
     assert_eq!(spent["status"], "redeemed");
 }
 
@@ -175,21 +296,39 @@ async fn an_unpaid_order_is_cancelled_after_its_window_and_its_stock_coupon_and_
     // given a buyer who claimed a coupon and ordered the last... of one unit each
     let w = rush_world(clearance_tests::memory_table(), 2, 3).await;
     let buyer = w.tokens.mint("buyer-1", Role::Consumer, &[]).unwrap();
-    let c = w.json("POST", &format!("{BASE}/campaigns/rush/coupons/c20/claim"), Some(&buyer), &json!({})).await;
+    let c = w
+        .json(
+            "POST",
+            &format!("{BASE}/campaigns/rush/coupons/c20/claim"),
+            Some(&buyer),
+            &json!({}),
+        )
+        .await;
     assert_eq!(c.status, 201, "{}", c.body);
     let placed = w.send(order_req(&w, "buyer-1", "k1", &rush_order())).await;
     assert_eq!(placed.status, 201, "{}", placed.body);
     assert_eq!(placed.body["order"]["coupons"], json!(["c20.1"]));
     let id = placed.body["order"]["id"].as_str().unwrap().to_owned();
     assert_eq!(units_left(&w, "rush", "RUSH-1").await, 2);
-    w.send(order_req(&w, "buyer-1", "k2", &rush_order())).await.problem(409, "purchase-limit-exceeded");
+    w.send(order_req(&w, "buyer-1", "k2", &rush_order()))
+        .await
+        .problem(409, "purchase-limit-exceeded");
 
     // when the timeout arrives early (a long window is waited out in 15-minute hops)
     w.clock.advance(chrono::Duration::minutes(5));
-    let early = clearance::workers::TimeoutMessage { tenant: "demo/south-china".into(), order: OrderId::parse(&id).unwrap(), deadline: w.clock_now() };
-    clearance::workers::expire_unpaid(&w.state, &early.to_json()).await.unwrap();
+    let early = clearance::workers::TimeoutMessage {
+        tenant: "demo/south-china".into(),
+        order: OrderId::parse(&id).unwrap(),
+        deadline: w.clock_now(),
+    };
+    clearance::workers::expire_unpaid(&w.state, &early.to_json())
+        .await
+        .unwrap();
     let order = w.get(&format!("{BASE}/orders/{id}"), Some(&buyer)).await;
-    assert_eq!(order.body["status"], "awaiting_payment", "not before the deadline");
+    assert_eq!(
+        order.body["status"], "awaiting_payment",
+        "not before the deadline"
+    );
 
     // and when the window has passed and the queued message comes due
     w.clock.advance(chrono::Duration::minutes(11));
@@ -203,11 +342,25 @@ async fn an_unpaid_order_is_cancelled_after_its_window_and_its_stock_coupon_and_
     let coupons = w.get("/v1/me/coupons", Some(&buyer)).await;
     assert_eq!(coupons.body["coupons"][0]["status"], "available");
     let again = w.send(order_req(&w, "buyer-1", "k3", &rush_order())).await;
-    assert_eq!(again.status, 201, "the purchase limit was given back: {}", again.body);
-    assert_eq!(again.body["order"]["coupons"], json!(["c20.1"]), "and the coupon can be used again");
+    assert_eq!(
+        again.status, 201,
+        "the purchase limit was given back: {}",
+        again.body
+    );
+    assert_eq!(
+        again.body["order"]["coupons"],
+        json!(["c20.1"]),
+        "and the coupon can be used again"
+    );
     // a second delivery of the same timeout changes nothing
-    let dup = clearance::workers::TimeoutMessage { tenant: "demo/south-china".into(), order: OrderId::parse(&id).unwrap(), deadline: w.clock_now() };
-    clearance::workers::expire_unpaid(&w.state, &dup.to_json()).await.unwrap();
+    let dup = clearance::workers::TimeoutMessage {
+        tenant: "demo/south-china".into(),
+        order: OrderId::parse(&id).unwrap(),
+        deadline: w.clock_now(),
+    };
+    clearance::workers::expire_unpaid(&w.state, &dup.to_json())
+        .await
+        .unwrap();
     assert_eq!(units_left(&w, "rush", "RUSH-1").await, 2);
 }
 
@@ -226,7 +379,9 @@ async fn place_and_pay(w: &World, buyer: &str, key: &str) -> String {
     let placed = w.send(order_req(w, buyer, key, &rush_order())).await;
     assert_eq!(placed.status, 201, "{}", placed.body);
     let id = placed.body["order"]["id"].as_str().unwrap().to_owned();
-    let paid = w.json("POST", &format!("/dev/orders/{id}/pay"), None, &json!({})).await;
+    let paid = w
+        .json("POST", &format!("/dev/orders/{id}/pay"), None, &json!({}))
+        .await;
     assert_eq!(paid.body["status"], "paid", "{}", paid.body);
     id
 }
@@ -237,7 +392,14 @@ async fn store_units(w: &World, sku: &str, store: &str, size: &str) -> i64 {
         clearance::domain::tenancy::keys::campaign_pk(&t, &CampaignId::parse("rush").unwrap()),
         clearance::domain::tenancy::keys::store_stock_sk(&Sku::parse(sku).unwrap()),
     );
-    let item = w.state.store.table().get(&key, true).await.unwrap().unwrap();
+    let item = w
+        .state
+        .store
+        .table()
+        .get(&key, true)
+        .await
+        .unwrap()
+        .unwrap();
     use serde_dynamo::AttributeValue as A;
     let by_store = match item.get("units") {
         Some(A::M(m)) => m.get(store).cloned(),
@@ -257,11 +419,19 @@ async fn a_duplicate_fulfillment_delivery_dispatches_once() {
     // given a paid order and its fulfillment message
     let w = rush_world(clearance_tests::memory_table(), 1, 5).await;
     let id = place_and_pay(&w, "buyer-1", "k1").await;
-    let messages = w.state.queue.receive(clearance::queue::QueueName::Fulfillment, 10).await.unwrap();
+    let messages = w
+        .state
+        .queue
+        .receive(clearance::queue::QueueName::Fulfillment, 10)
+        .await
+        .unwrap();
     assert_eq!(messages.len(), 1);
     let body = messages[0].body.clone();
     // when it is delivered three times, twice at once
-    let (a, b) = tokio::join!(clearance::workers::fulfill(&w.state, &body), clearance::workers::fulfill(&w.state, &body));
+    let (a, b) = tokio::join!(
+        clearance::workers::fulfill(&w.state, &body),
+        clearance::workers::fulfill(&w.state, &body)
+    );
     a.unwrap();
     b.unwrap();
     clearance::workers::fulfill(&w.state, &body).await.unwrap();
@@ -270,7 +440,12 @@ async fn a_duplicate_fulfillment_delivery_dispatches_once() {
     let buyer = w.tokens.mint("buyer-1", Role::Consumer, &[]).unwrap();
     let order = w.get(&format!("{BASE}/orders/{id}"), Some(&buyer)).await;
     assert_eq!(order.body["status"], "ready_for_pickup");
-    let moves: Vec<&str> = order.body["history"].as_array().unwrap().iter().map(|h| h["status"].as_str().unwrap()).collect();
+    let moves: Vec<&str> = order.body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap())
+        .collect();
     assert_eq!(moves, ["awaiting_payment", "paid", "ready_for_pickup"]);
     assert_eq!(order.body["pickup_code"].as_str().map(str::len), Some(6));
 }
@@ -280,24 +455,76 @@ async fn only_a_clerk_of_the_store_holding_the_order_hands_it_over() {
     let w = rush_world(clearance_tests::memory_table(), 1, 5).await;
     let ops = w.ops();
     let other = json!({"name": "Futian", "address": {"province": "Guangdong", "city": "Shenzhen", "district": "Futian", "line": "2 Fuhua Rd"}, "clerks": ["clerk-2"]});
-    w.json("PUT", &format!("{BASE}/stores/sz-futian"), Some(&ops), &other).await;
+    w.json(
+        "PUT",
+        &format!("{BASE}/stores/sz-futian"),
+        Some(&ops),
+        &other,
+    )
+    .await;
     let id = place_and_pay(&w, "buyer-1", "k1").await;
     while clearance_local::drain_once(&w.state).await {}
     let buyer = w.tokens.mint("buyer-1", Role::Consumer, &[]).unwrap();
-    let code = w.get(&format!("{BASE}/orders/{id}"), Some(&buyer)).await.body["pickup_code"].as_str().unwrap().to_owned();
-    let clerk = |sub: &str| w.tokens.mint(sub, Role::StoreManager, &["demo/south-china"]).unwrap();
+    let code = w
+        .get(&format!("{BASE}/orders/{id}"), Some(&buyer))
+        .await
+        .body["pickup_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let clerk = |sub: &str| {
+        w.tokens
+            .mint(sub, Role::StoreManager, &["demo/south-china"])
+            .unwrap()
+    };
     let path = format!("{BASE}/orders/{id}/pickup");
     // staff see the order, but never the code
-    let staff_view = w.get(&format!("{BASE}/orders/{id}"), Some(&clerk("clerk-2"))).await;
+    let staff_view = w
+        .get(&format!("{BASE}/orders/{id}"), Some(&clerk("clerk-2")))
+        .await;
     assert_eq!(staff_view.body["pickup_code"], Value::Null);
-    w.json("POST", &path, Some(&clerk("clerk-2")), &json!({"code": code})).await.problem(403, "forbidden");
-    w.json("POST", &path, Some(&buyer), &json!({"code": code})).await.problem(403, "forbidden");
+    w.json(
+        "POST",
+        &path,
+        Some(&clerk("clerk-2")),
+        &json!({"code": code}),
+    )
+    .await
+    .problem(403, "forbidden");
+    w.json("POST", &path, Some(&buyer), &json!({"code": code}))
+        .await
+        .problem(403, "forbidden");
     let wrong = if code == "000000" { "000001" } else { "000000" };
-    assert_eq!(w.json("POST", &path, Some(&clerk("clerk-1")), &json!({"code": wrong})).await.problem(422, "validation-error").as_deref(), Some("code"));
-    let ok = w.json("POST", &path, Some(&clerk("clerk-1")), &json!({"code": code})).await;
+    assert_eq!(
+        w.json(
+            "POST",
+            &path,
+            Some(&clerk("clerk-1")),
+            &json!({"code": wrong})
+        )
+        .await
+        .problem(422, "validation-error")
+        .as_deref(),
+        Some("code")
+    );
+    let ok = w
+        .json(
+            "POST",
+            &path,
+            Some(&clerk("clerk-1")),
+            &json!({"code": code}),
+        )
+        .await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert_eq!(ok.body["status"], "picked_up");
-    w.json("POST", &path, Some(&clerk("clerk-1")), &json!({"code": code})).await.problem(409, "order-not-ready");
+    w.json(
+        "POST",
+        &path,
+        Some(&clerk("clerk-1")),
+        &json!({"code": code}),
+    )
+    .await
+    .problem(409, "order-not-ready");
 }
 
 #[tokio::test]
@@ -309,29 +536,50 @@ async fn a_payment_notification_must_be_signed_and_exact() {
     let notify = |body: Value, sig: Option<String>| {
         let mut req = request("POST", "/v1/payments/notify", None, Some(body.to_string()));
         if let Some(s) = sig {
-            req.headers_mut().insert("x-clearance-signature", s.parse().unwrap());
+            req.headers_mut()
+                .insert("x-clearance-signature", s.parse().unwrap());
         }
         req
     };
     let secret = b"clearance-local-payments";
     let notice = json!({"tenant": "demo/south-china", "order": id, "amount_fen": total, "payment_ref": "wx-1"});
     // unsigned, or signed with another key: 401, nothing changes
-    w.send(notify(notice.clone(), None)).await.problem(401, "invalid-signature");
+    w.send(notify(notice.clone(), None))
+        .await
+        .problem(401, "invalid-signature");
     let forged = clearance::domain::signing::sign_body(b"guess", notice.to_string().as_bytes());
-    w.send(notify(notice.clone(), Some(forged))).await.problem(401, "invalid-signature");
+    w.send(notify(notice.clone(), Some(forged)))
+        .await
+        .problem(401, "invalid-signature");
     // a signed notice for the wrong amount: 422, nothing changes
     let short = json!({"tenant": "demo/south-china", "order": id, "amount_fen": total - 1, "payment_ref": "wx-1"});
     let sig = clearance::domain::signing::sign_body(secret, short.to_string().as_bytes());
-    assert_eq!(w.send(notify(short, Some(sig))).await.problem(422, "validation-error").as_deref(), Some("amount_fen"));
+    assert_eq!(
+        w.send(notify(short, Some(sig)))
+            .await
+            .problem(422, "validation-error")
+            .as_deref(),
+        Some("amount_fen")
+    );
     let buyer = w.tokens.mint("buyer-1", Role::Consumer, &[]).unwrap();
-    assert_eq!(w.get(&format!("{BASE}/orders/{id}"), Some(&buyer)).await.body["status"], "awaiting_payment");
+    assert_eq!(
+        w.get(&format!("{BASE}/orders/{id}"), Some(&buyer))
+            .await
+            .body["status"],
+        "awaiting_payment"
+    );
     // the right one pays, and a repeat of it is harmless
     let sig = clearance::domain::signing::sign_body(secret, notice.to_string().as_bytes());
     let r = w.send(notify(notice.clone(), Some(sig.clone()))).await;
     assert_eq!(r.body["status"], "paid", "{}", r.body);
     let r = w.send(notify(notice, Some(sig))).await;
     assert_eq!(r.body["status"], "already_paid");
-    assert_eq!(w.get(&format!("{BASE}/orders/{id}"), Some(&buyer)).await.body["status"], "paid");
+    assert_eq!(
+        w.get(&format!("{BASE}/orders/{id}"), Some(&buyer))
+            .await
+            .body["status"],
+        "paid"
+    );
 }
 
 #[tokio::test]
@@ -341,10 +589,21 @@ async fn a_late_payment_for_a_cancelled_order_is_queued_for_refund() {
     let id = placed.body["order"]["id"].as_str().unwrap().to_owned();
     w.clock.advance(chrono::Duration::minutes(16));
     let t = clearance_local::seed::tenant().unwrap();
-    w.state.store.cancel_unpaid(&t, &OrderId::parse(&id).unwrap(), w.clock_now()).await.unwrap();
-    let paid = w.json("POST", &format!("/dev/orders/{id}/pay"), None, &json!({})).await;
+    w.state
+        .store
+        .cancel_unpaid(&t, &OrderId::parse(&id).unwrap(), w.clock_now())
+        .await
+        .unwrap();
+    let paid = w
+        .json("POST", &format!("/dev/orders/{id}/pay"), None, &json!({}))
+        .await;
     assert_eq!(paid.body["status"], "refund_due", "{}", paid.body);
-    let refunds = w.state.queue.receive(clearance::queue::QueueName::Refunds, 10).await.unwrap();
+    let refunds = w
+        .state
+        .queue
+        .receive(clearance::queue::QueueName::Refunds, 10)
+        .await
+        .unwrap();
     assert_eq!(refunds.len(), 1);
     let msg: Value = serde_json::from_str(&refunds[0].body).unwrap();
     assert_eq!(msg["order"], id.as_str());
@@ -352,7 +611,10 @@ async fn a_late_payment_for_a_cancelled_order_is_queued_for_refund() {
     let buyer = w.tokens.mint("buyer-1", Role::Consumer, &[]).unwrap();
     let order = w.get(&format!("{BASE}/orders/{id}"), Some(&buyer)).await;
     assert_eq!(order.body["status"], "cancelled");
-    assert_eq!(order.body["late_payment"]["payment_ref"], format!("sandbox-{id}"));
+    assert_eq!(
+        order.body["late_payment"]["payment_ref"],
+        format!("sandbox-{id}")
+    );
 }
 
 #[tokio::test]
@@ -360,29 +622,92 @@ async fn bad_orders_get_distinct_problems_and_write_nothing() {
     let w = rush_world(clearance_tests::memory_table(), 1, 5).await;
     let send = |buyer: &str, key: &str, body: Value| w.send(order_req(&w, buyer, key, &body));
     let line = |sku: &str, size: &str, q: i64| json!({"campaign": "rush", "lines": [{"sku": sku, "size": size, "quantity": q}]});
-    assert_eq!(send("b", "k1", line("RUSH-1", "38", 0)).await.problem(422, "validation-error").as_deref(), Some("lines[0].quantity"));
-    assert_eq!(send("b", "k2", line("RUSH-1", "38", -1)).await.problem(422, "validation-error").as_deref(), Some("lines[0].quantity"));
-    assert_eq!(send("b", "k3", line("NOPE-1", "38", 1)).await.problem(422, "validation-error").as_deref(), Some("lines[0].sku"));
-    assert_eq!(send("b", "k4", line("RUSH-1", "44", 1)).await.problem(422, "validation-error").as_deref(), Some("lines[0].size"));
-    assert_eq!(send("b", "k5", json!({"campaign": "rush", "lines": []})).await.problem(422, "validation-error").as_deref(), Some("lines"));
+    assert_eq!(
+        send("b", "k1", line("RUSH-1", "38", 0))
+            .await
+            .problem(422, "validation-error")
+            .as_deref(),
+        Some("lines[0].quantity")
+    );
+    assert_eq!(
+        send("b", "k2", line("RUSH-1", "38", -1))
+            .await
+            .problem(422, "validation-error")
+            .as_deref(),
+        Some("lines[0].quantity")
+    );
+    assert_eq!(
+        send("b", "k3", line("NOPE-1", "38", 1))
+            .await
+            .problem(422, "validation-error")
+            .as_deref(),
+        Some("lines[0].sku")
+    );
+    assert_eq!(
+        send("b", "k4", line("RUSH-1", "44", 1))
+            .await
+            .problem(422, "validation-error")
+            .as_deref(),
+        Some("lines[0].size")
+    );
+    assert_eq!(
+        send("b", "k5", json!({"campaign": "rush", "lines": []}))
+            .await
+            .problem(422, "validation-error")
+            .as_deref(),
+        Some("lines")
+    );
     let mut with_coupon = rush_order();
     with_coupon["coupon"] = json!("c20.1");
-    send("b", "k6", with_coupon).await.problem(409, "coupon-not-applicable");
+    send("b", "k6", with_coupon)
+        .await
+        .problem(409, "coupon-not-applicable");
     let mut linked = rush_order();
     linked["share_token"] = json!("gz-tianhe-g1.00ff");
-    assert_eq!(send("b", "k7", linked).await.problem(422, "validation-error").as_deref(), Some("share_token"));
-    send("b", "k8", json!({"campaign": "nope", "lines": [{"sku": "RUSH-1", "size": "38", "quantity": 1}]})).await.problem(404, "not-found");
+    assert_eq!(
+        send("b", "k7", linked)
+            .await
+            .problem(422, "validation-error")
+            .as_deref(),
+        Some("share_token")
+    );
+    send(
+        "b",
+        "k8",
+        json!({"campaign": "nope", "lines": [{"sku": "RUSH-1", "size": "38", "quantity": 1}]}),
+    )
+    .await
+    .problem(404, "not-found");
     // no Idempotency-Key
     let token = w.tokens.mint("b", Role::Consumer, &[]).unwrap();
-    let r = w.send(request("POST", &format!("{BASE}/orders"), Some(&token), Some(rush_order().to_string()))).await;
-    assert_eq!(r.problem(400, "invalid-parameter").as_deref(), Some("Idempotency-Key"));
+    let r = w
+        .send(request(
+            "POST",
+            &format!("{BASE}/orders"),
+            Some(&token),
+            Some(rush_order().to_string()),
+        ))
+        .await;
+    assert_eq!(
+        r.problem(400, "invalid-parameter").as_deref(),
+        Some("Idempotency-Key")
+    );
     // not signed in
-    w.send(request("POST", &format!("{BASE}/orders"), None, Some(rush_order().to_string()))).await.problem(401, "unauthenticated");
+    w.send(request(
+        "POST",
+        &format!("{BASE}/orders"),
+        None,
+        Some(rush_order().to_string()),
+    ))
+    .await
+    .problem(401, "unauthenticated");
     // none of that moved stock
     assert_eq!(units_left(&w, "rush", "RUSH-1").await, 5);
     // and after the campaign ends
     w.clock.advance(chrono::Duration::days(5));
-    send("b", "k9", rush_order()).await.problem(409, "campaign-not-live");
+    send("b", "k9", rush_order())
+        .await
+        .problem(409, "campaign-not-live");
 }
 
 #[tokio::test]
@@ -391,16 +716,22 @@ async fn a_share_link_credits_its_guide_and_fulfillment_prefers_the_guides_store
     let t = clearance_local::seed::tenant().unwrap();
     let campaign = CampaignId::parse("summer-clearance").unwrap();
     let guide = clearance::domain::ids::GuideId::parse("sz-futian-g1").unwrap();
-    let token = clearance::domain::signing::share_token(&w.state.secrets.share_link, &t, &campaign, &guide);
+    let token =
+        clearance::domain::signing::share_token(&w.state.secrets.share_link, &t, &campaign, &guide);
     let body = json!({"campaign": "summer-clearance", "lines": [{"sku": "SD-1001", "size": "36", "quantity": 1}], "share_token": token});
     let placed = w.send(order_req(&w, "buyer-9", "k1", &body)).await;
     assert_eq!(placed.status, 201, "{}", placed.body);
     assert_eq!(placed.body["order"]["guide"], "sz-futian-g1");
     let id = placed.body["order"]["id"].as_str().unwrap().to_owned();
-    w.json("POST", &format!("/dev/orders/{id}/pay"), None, &json!({})).await;
+    w.json("POST", &format!("/dev/orders/{id}/pay"), None, &json!({}))
+        .await;
     while clearance_local::drain_once(&w.state).await {}
     let order = w.get(&format!("{BASE}/orders/{id}"), Some(&w.ops())).await;
-    assert_eq!(order.body["lines"][0]["store"], "sz-futian", "{}", order.body);
+    assert_eq!(
+        order.body["lines"][0]["store"], "sz-futian",
+        "{}",
+        order.body
+    );
 }
 
 #[tokio::test]
@@ -409,7 +740,9 @@ async fn my_orders_are_mine_newest_first_and_paged() {
     let mut ids = Vec::new();
     for (i, sku) in ["SD-1001", "SD-1002", "SD-1004"].iter().enumerate() {
         let body = json!({"campaign": "summer-clearance", "lines": [{"sku": sku, "size": "38", "quantity": 1}]});
-        let r = w.send(order_req(&w, "buyer-1", &format!("k{i}"), &body)).await;
+        let r = w
+            .send(order_req(&w, "buyer-1", &format!("k{i}"), &body))
+            .await;
         assert_eq!(r.status, 201, "{}", r.body);
         ids.push(r.body["order"]["id"].as_str().unwrap().to_owned());
     }
@@ -418,14 +751,33 @@ async fn my_orders_are_mine_newest_first_and_paged() {
     let their_id = theirs.body["order"]["id"].as_str().unwrap().to_owned();
     let me = w.tokens.mint("buyer-1", Role::Consumer, &[]).unwrap();
     let page = w.get("/v1/me/orders?limit=2", Some(&me)).await;
-    let got: Vec<&str> = page.body["orders"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+    let got: Vec<&str> = page.body["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
     assert_eq!(got, [ids[2].as_str(), ids[1].as_str()]);
     let cursor = page.body["next_cursor"].as_str().unwrap().to_owned();
-    let rest = w.get(&format!("/v1/me/orders?limit=2&cursor={cursor}"), Some(&me)).await;
-    let got: Vec<&str> = rest.body["orders"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+    let rest = w
+        .get(&format!("/v1/me/orders?limit=2&cursor={cursor}"), Some(&me))
+        .await;
+    let got: Vec<&str> = rest.body["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
     assert_eq!(got, [ids[0].as_str()]);
     assert_eq!(rest.body["next_cursor"], Value::Null);
     // someone else's order is not found, and neither is mine under another tenant
-    w.get(&format!("{BASE}/orders/{their_id}"), Some(&me)).await.problem(404, "not-found");
-    w.get(&format!("/v1/acme/south-china/orders/{}", ids[0]), Some(&me)).await.problem(404, "not-found");
+    w.get(&format!("{BASE}/orders/{their_id}"), Some(&me))
+        .await
+        .problem(404, "not-found");
+    w.get(
+        &format!("/v1/acme/south-china/orders/{}", ids[0]),
+        Some(&me),
+    )
+    .await
+    .problem(404, "not-found");
 }

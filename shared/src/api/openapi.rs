@@ -4,7 +4,7 @@
 
 use utoipa::OpenApi;
 
-use super::{browse, manage};
+use super::{browse, manage, orders};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -14,9 +14,12 @@ use super::{browse, manage};
         manage::put_listing, manage::read_listing, manage::put_coupon, manage::list_coupons, manage::publish,
         manage::put_store, manage::list_stores, manage::put_guide, manage::list_guides,
         browse::live_campaigns, browse::products, browse::product,
+        orders::preview, orders::place, orders::read_order, orders::pickup, orders::claim_coupon,
+        orders::my_orders, orders::my_coupons, orders::payment_notify,
     ),
     tags((name = "manage-campaign", description = "Operators: campaigns, stores, guides, listings, coupons"),
-         (name = "browse-catalog", description = "Buyers: live campaigns and products"))
+         (name = "browse-catalog", description = "Buyers: live campaigns and products"),
+         (name = "place-order", description = "Buyers: coupons, checkout, orders, payment; clerks: pickup"))
 )]
 pub struct ApiDoc;
 

@@ -135,7 +135,9 @@ impl OrderId {
         let mut guard = GENERATOR.lock().unwrap_or_else(|p| p.into_inner());
         let generator = guard.get_or_insert_with(ulid::Generator::new);
         let at: std::time::SystemTime = now.into();
-        let id = generator.generate_from_datetime(at).unwrap_or_else(|_| ulid::Ulid::from_datetime(at));
+        let id = generator
+            .generate_from_datetime(at)
+            .unwrap_or_else(|_| ulid::Ulid::from_datetime(at));
         OrderId(id.to_string())
     }
 }
