@@ -11,6 +11,7 @@ use std::sync::Arc;
 use clearance::blobs::{local::DirBlobs, Blobs};
 use clearance::clock::{Clock, SystemClock};
 use clearance::queue::{memory::MemoryQueue, Queue};
+use clearance::store::counted::Counted;
 use clearance::store::{memory::MemoryTable, Store, Table};
 use clearance_local::{app, seed, DevTokens};
 
@@ -66,7 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let table: Arc<dyn Table> = match &args.dynamodb {
         Some(url) => {
-            let sdk = clearance::aws::local_sdk_config(url).await;
+            let sdk = clearance::aws::local_sdk_config(url);
             let client = aws_sdk_dynamodb::Client::new(&sdk);
             clearance::store::dynamo::create_table(&client, &args.table).await?;
             clearance::aws::table(&sdk, &args.table)
@@ -75,28 +76,42 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let queue: Arc<dyn Queue> = match &args.sqs {
         Some(url) => {
-            let sdk = clearance::aws::local_sdk_config(url).await;
+            let sdk = clearance::aws::local_sdk_config(url);
             clearance::aws::queue(&sdk)
         }
         None => Arc::new(MemoryQueue::new()),
     };
     let blobs: Arc<dyn Blobs> = match &args.s3 {
         Some(url) => {
-            let sdk = clearance::aws::local_sdk_config(url).await;
+            let sdk = clearance::aws::local_sdk_config(url);
             clearance::aws::blobs(&sdk, &args.bucket)
         }
         None => Arc::new(DirBlobs::new(".local-data/blobs")),
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    // Every DynamoDB call is counted, so `GET /dev/stats` (and the load script) can say
+    // how many calls each route makes.
+    let (counted, counts) = Counted::new(table);
     let (state, sandbox) =
-        clearance_local::local_state(Store::new(table), clock.clone(), queue, blobs);
+        clearance_local::local_state(Store::new(Arc::new(counted)), clock.clone(), queue, blobs);
     if args.seed {
         seed::seed_demo(&state.store, clock.now()).await?;
     }
     let secret = std::env::var("CLEARANCE_DEV_SECRET")
         .unwrap_or_else(|_| "clearance-local-development-only".into());
     clearance_local::spawn_consumers(state.clone());
-    let router = app(state, DevTokens::new(secret), sandbox);
+    let router = app(state, DevTokens::new(secret), sandbox).route(
+        "/dev/stats",
+        axum::routing::get(move || {
+            let c = counts.snapshot();
+            async move {
+                axum::Json(serde_json::json!({
+                    "total": c.total(), "get": c.get, "batch_get": c.batch_get, "put": c.put,
+                    "update": c.update, "delete": c.delete, "query": c.query, "transact": c.transact,
+                }))
+            }
+        }),
+    );
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await?;
     tracing::info!(address = %listener.local_addr()?, "clearance-local listening");
     eprintln!(

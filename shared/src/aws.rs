@@ -1,30 +1,83 @@
-//! Building AWS clients once, outside the handler, with no network at init.
+//! Building AWS clients once, outside the handler, with no network and no probing at
+//! init.
 //!
-//! One TLS stack (rustls over ring) is chosen here rather than by SDK default features,
-//! which keeps the C build of aws-lc out of every binary. `AWS_ENDPOINT_URL` (honoured by
-//! `aws-config`) points every client at a local wire-protocol server such as
-//! `moto_server`.
+//! The SDK configuration is assembled by hand rather than by `aws_config::load()`: a
+//! Lambda function always has its region and credentials in the environment, so the
+//! default provider chain (profiles, SSO, STS web identity, IMDS) would only add cold
+//! start work and megabytes. One TLS stack (rustls over ring) is chosen here, which keeps
+//! aws-lc's C build out of every binary. `AWS_ENDPOINT_URL` points every client at a
+//! local wire-protocol server such as `moto_server`. Each function's `main.rs` asks only
+//! for the clients it uses, so a function that never touches S3 links no S3 code.
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
+use aws_smithy_async::rt::sleep::TokioSleep;
+use aws_smithy_async::time::SystemTimeSource;
 use aws_smithy_http_client::tls;
 use std::sync::Arc;
 
+use crate::api::{AppState, Secrets};
 use crate::blobs::{s3::S3Blobs, Blobs};
 use crate::queue::{sqs::SqsQueue, Queue, QueueName};
-use crate::store::{dynamo::DynamoTable, Table};
+use crate::store::{dynamo::DynamoTable, Store, Table};
 
-/// Loads the shared SDK configuration (region and credentials from the environment).
-pub async fn sdk_config(endpoint_url: Option<&str>) -> SdkConfig {
+fn build(
+    region: String,
+    credentials: SharedCredentialsProvider,
+    endpoint_url: Option<String>,
+) -> SdkConfig {
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::Ring,
         ))
         .build_https();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
+    let mut b = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .credentials_provider(credentials)
+        .http_client(http)
+        .sleep_impl(TokioSleep::new())
+        .time_source(SystemTimeSource::new())
+        .retry_config(RetryConfig::standard());
     if let Some(url) = endpoint_url {
-        loader = loader.endpoint_url(url);
+        b = b.endpoint_url(url);
     }
-    loader.load().await
+    b.build()
+}
+
+/// The SDK configuration of a Lambda function: `AWS_REGION` and the credentials the
+/// runtime puts in the environment, `AWS_ENDPOINT_URL` if set.
+pub fn sdk_config_from_env() -> SdkConfig {
+    let region = std::env::var("AWS_REGION")
+        .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+        .unwrap_or_else(|_| "us-east-1".into());
+    let credentials = SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new());
+    build(
+        region,
+        credentials,
+        std::env::var("AWS_ENDPOINT_URL")
+            .ok()
+            .filter(|u| !u.is_empty()),
+    )
+}
+
+/// SDK configuration for a local wire-protocol server (moto_server, DynamoDB Local):
+/// fixed dummy credentials and a default region, so no AWS account is involved.
+pub fn local_sdk_config(endpoint_url: &str) -> SdkConfig {
+    let credentials = SharedCredentialsProvider::new(Credentials::new(
+        "local",
+        "local",
+        None,
+        None,
+        "clearance-local",
+    ));
+    build(
+        "us-east-1".into(),
+        credentials,
+        Some(endpoint_url.to_owned()),
+    )
 }
 
 /// Reads a required environment variable, with a message that says which one.
@@ -54,50 +107,40 @@ pub fn blobs(sdk: &SdkConfig, bucket: &str) -> Arc<dyn Blobs> {
     Arc::new(S3Blobs::new(aws_sdk_s3::Client::from_conf(conf), bucket))
 }
 
-/// The state a Lambda function runs with, from its environment: `TABLE_NAME`, the
-/// `*_QUEUE_URL`s it uses, `BUCKET_NAME` if it writes blobs. No network at init: the SDK
-/// clients connect on first use.
-pub async fn app_state_from_env() -> Result<crate::api::AppState, String> {
-    let sdk = sdk_config(None).await;
+/// The state every function starts from: the table (`TABLE_NAME`), the clock, the
+/// payment provider and secrets from the environment. Queues and blobs start
+/// unconfigured; a function that needs them adds them with [`with_queue`] /
+/// [`with_blobs`].
+pub fn app_state(sdk: &SdkConfig) -> Result<AppState, String> {
     let table_name = env("TABLE_NAME")?;
-    let bucket = std::env::var("BUCKET_NAME").unwrap_or_default();
-    // Secrets arrive as environment variables resolved at deploy time; a function that
-    // does not use one runs without it (its routes refuse what needs it).
+    // Secrets arrive as environment variables resolved at deploy time. An unset one
+    // verifies nothing (see `domain::signing`), so it fails closed.
     let secret = |name: &str| std::env::var(name).unwrap_or_default().into_bytes();
-    Ok(crate::api::AppState {
-        store: crate::store::Store::new(table(&sdk, &table_name)),
+    Ok(AppState {
+        store: Store::new(table(sdk, &table_name)),
         clock: Arc::new(crate::clock::SystemClock),
-        queue: queue(&sdk),
-        blobs: blobs(&sdk, &bucket),
+        queue: Arc::new(crate::queue::Unconfigured),
+        blobs: Arc::new(crate::blobs::Unconfigured),
         payments: Arc::new(crate::payments::WebhookProvider {
             name: std::env::var("PAYMENT_PROVIDER").unwrap_or_else(|_| "wechat-pay".into()),
             secret: secret("PAYMENT_WEBHOOK_SECRET"),
         }),
-        secrets: Arc::new(crate::api::Secrets {
+        secrets: Arc::new(Secrets {
             share_link: secret("SHARE_LINK_SECRET"),
         }),
     })
 }
 
-/// SDK configuration for a local wire-protocol server (moto_server, DynamoDB Local):
-/// fixed dummy credentials and a default region, so no AWS account is involved.
-pub async fn local_sdk_config(endpoint_url: &str) -> SdkConfig {
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
-    aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http)
-        .endpoint_url(endpoint_url)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "clearance-local",
-        ))
-        .load()
-        .await
+pub fn with_queue(state: AppState, sdk: &SdkConfig) -> AppState {
+    AppState {
+        queue: queue(sdk),
+        ..state
+    }
+}
+
+pub fn with_blobs(state: AppState, sdk: &SdkConfig) -> Result<AppState, String> {
+    Ok(AppState {
+        blobs: blobs(sdk, &env("BUCKET_NAME")?),
+        ..state
+    })
 }

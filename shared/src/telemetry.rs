@@ -1,13 +1,21 @@
 //! JSON logs for CloudWatch. Request bodies are never logged, and personal data types
-//! (phones, addresses) redact themselves in `Debug`, so nothing personal reaches a log.
+//! (phones, addresses, delivery details) redact themselves in `Debug`, so nothing
+//! personal reaches a log.
 
-/// Sets up `tracing` once: JSON lines, level from `RUST_LOG` (default `info`).
+use std::str::FromStr;
+use tracing_subscriber::filter::LevelFilter;
+
+/// Sets up `tracing` once: JSON lines at the level named by `RUST_LOG` (`error`, `warn`,
+/// `info`, `debug`, `trace`; default `info`). A plain level rather than an env-filter
+/// keeps the regex engine out of every Lambda binary.
 pub fn init() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let level = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| LevelFilter::from_str(v.trim()).ok())
+        .unwrap_or(LevelFilter::INFO);
     let _ = tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter)
+        .with_max_level(level)
         .with_current_span(false)
         .with_target(false)
         .without_time() // CloudWatch stamps every line already.

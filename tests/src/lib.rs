@@ -33,7 +33,7 @@ pub fn moto_endpoint() -> String {
 }
 
 pub async fn moto_sdk() -> aws_config::SdkConfig {
-    clearance::aws::local_sdk_config(&moto_endpoint()).await
+    clearance::aws::local_sdk_config(&moto_endpoint())
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);

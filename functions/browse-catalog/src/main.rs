@@ -1,9 +1,10 @@
 //! The `browse-catalog` Lambda: API Gateway HTTP API events, routed by `clearance::api::browse`.
-//! Clients are built once here, outside the handler.
+//! Clients are built once here, outside the handler: the table only.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     clearance::telemetry::init();
-    let state = clearance::aws::app_state_from_env().await?;
+    let sdk = clearance::aws::sdk_config_from_env();
+    let state = clearance::aws::app_state(&sdk)?;
     lambda_http::run(clearance::api::browse::router(state)).await
 }

@@ -7,7 +7,8 @@ use lambda_runtime::{service_fn, Error, LambdaEvent};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     clearance::telemetry::init();
-    let state = clearance::aws::app_state_from_env().await?;
+    let sdk = clearance::aws::sdk_config_from_env();
+    let state = clearance::aws::with_queue(clearance::aws::app_state(&sdk)?, &sdk);
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let state = state.clone();
         async move {

@@ -1,9 +1,11 @@
 //! The `place-order` Lambda: API Gateway HTTP API events, routed by
-//! `clearance::api::orders`. Clients are built once here, outside the handler.
+//! `clearance::api::orders`. Clients are built once here, outside the handler: the
+//! table and the queues (payment timeouts, fulfillment, refunds).
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     clearance::telemetry::init();
-    let state = clearance::aws::app_state_from_env().await?;
+    let sdk = clearance::aws::sdk_config_from_env();
+    let state = clearance::aws::with_queue(clearance::aws::app_state(&sdk)?, &sdk);
     lambda_http::run(clearance::api::orders::router(state)).await
 }

@@ -41,3 +41,25 @@ pub trait Blobs: Send + Sync {
     /// A URL that lets its holder read the blob until it expires.
     async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, BlobError>;
 }
+
+/// The blob store of a function that stores nothing: every call says so.
+pub struct Unconfigured;
+
+#[async_trait]
+impl Blobs for Unconfigured {
+    async fn put(&self, _key: &str, _body: Vec<u8>, _content_type: &str) -> Result<(), BlobError> {
+        Err(BlobError::Unavailable(
+            "no bucket configured for this function".into(),
+        ))
+    }
+    async fn get(&self, _key: &str) -> Result<Option<Vec<u8>>, BlobError> {
+        Err(BlobError::Unavailable(
+            "no bucket configured for this function".into(),
+        ))
+    }
+    async fn presign_get(&self, _key: &str, _expires_in: Duration) -> Result<String, BlobError> {
+        Err(BlobError::Unavailable(
+            "no bucket configured for this function".into(),
+        ))
+    }
+}

@@ -82,3 +82,24 @@ pub trait Queue: Send + Sync {
     async fn receive(&self, queue: QueueName, max: u32) -> Result<Vec<Message>, QueueError>;
     async fn ack(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError>;
 }
+
+/// The queue of a function that sends nothing: every call says so.
+pub struct Unconfigured;
+
+#[async_trait]
+impl Queue for Unconfigured {
+    async fn send(
+        &self,
+        queue: QueueName,
+        _body: &str,
+        _delay: Option<Duration>,
+    ) -> Result<(), QueueError> {
+        Err(QueueError::NotConfigured(queue.as_str()))
+    }
+    async fn receive(&self, queue: QueueName, _max: u32) -> Result<Vec<Message>, QueueError> {
+        Err(QueueError::NotConfigured(queue.as_str()))
+    }
+    async fn ack(&self, queue: QueueName, _receipt: &str) -> Result<(), QueueError> {
+        Err(QueueError::NotConfigured(queue.as_str()))
+    }
+}
