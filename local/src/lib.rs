@@ -27,7 +27,7 @@ use clearance::domain::tenancy::Tenant;
 use clearance::http::auth::caller_from_claims;
 use clearance::http::{JsonBody, Problem, QueryParams};
 use clearance::payments::Sandbox;
-use clearance::queue::QueueName;
+use clearance::queue::{QueueConsumer, QueueName};
 use clearance::workers;
 
 /// Signs and verifies development tokens.
@@ -242,10 +242,13 @@ pub fn app(state: AppState, tokens: DevTokens, sandbox: Arc<Sandbox>) -> Router 
 
 /// Runs the queue consumers in this process, as the SQS-triggered Lambdas would:
 /// fulfillment and unpaid-order timeouts. A retryable failure is left on the queue.
-pub fn spawn_consumers(state: AppState) -> tokio::task::JoinHandle<()> {
+pub fn spawn_consumers(
+    state: AppState,
+    consumer: Arc<dyn QueueConsumer>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            if !drain_once(&state).await {
+            if !drain_once(&state, consumer.as_ref()).await {
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             }
         }
@@ -253,10 +256,10 @@ pub fn spawn_consumers(state: AppState) -> tokio::task::JoinHandle<()> {
 }
 
 /// One pass over the local queues; whether any message was handled.
-pub async fn drain_once(state: &AppState) -> bool {
+pub async fn drain_once(state: &AppState, consumer: &dyn QueueConsumer) -> bool {
     let mut busy = false;
     for queue in [QueueName::Fulfillment, QueueName::OrderTimeouts] {
-        let messages = match state.queue.receive(queue, 10).await {
+        let messages = match consumer.receive(queue, 10).await {
             Ok(m) => m,
             Err(e) => {
                 tracing::warn!(error = %e, "receive failed");
@@ -272,7 +275,7 @@ pub async fn drain_once(state: &AppState) -> bool {
             match result {
                 Err(e) if e.retryable => tracing::warn!(error = %e, "left for retry"),
                 _ => {
-                    if let Err(e) = state.queue.ack(queue, &m.receipt).await {
+                    if let Err(e) = consumer.ack(queue, &m.receipt).await {
                         tracing::warn!(error = %e, "ack failed");
                     }
                 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use clearance::blobs::{local::DirBlobs, Blobs};
 use clearance::clock::{Clock, SystemClock};
-use clearance::queue::{memory::MemoryQueue, Queue};
+use clearance::queue::{memory::MemoryQueue, Queue, QueueConsumer};
 use clearance::store::counted::Counted;
 use clearance::store::{memory::MemoryTable, Store, Table};
 use clearance_local::{app, seed, DevTokens};
@@ -74,12 +74,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => Arc::new(MemoryTable::new()),
     };
-    let queue: Arc<dyn Queue> = match &args.sqs {
+    // One queue object serves both sides: handlers send, the local consumers receive.
+    let (queue, consumer): (Arc<dyn Queue>, Arc<dyn QueueConsumer>) = match &args.sqs {
         Some(url) => {
-            let sdk = clearance::aws::local_sdk_config(url);
-            clearance::aws::queue(&sdk)
+            let sqs = clearance::aws::sqs_queue(&clearance::aws::local_sdk_config(url));
+            (sqs.clone(), sqs)
         }
-        None => Arc::new(MemoryQueue::new()),
+        None => {
+            let memory = Arc::new(MemoryQueue::new());
+            (memory.clone(), memory)
+        }
     };
     let blobs: Arc<dyn Blobs> = match &args.s3 {
         Some(url) => {
@@ -99,7 +103,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let secret = std::env::var("CLEARANCE_DEV_SECRET")
         .unwrap_or_else(|_| "clearance-local-development-only".into());
-    clearance_local::spawn_consumers(state.clone());
+    clearance_local::spawn_consumers(state.clone(), consumer);
     let router = app(state, DevTokens::new(secret), sandbox).route(
         "/dev/stats",
         axum::routing::get(move || {

@@ -92,6 +92,11 @@ pub fn table(sdk: &SdkConfig, name: &str) -> Arc<dyn Table> {
 /// Queue URLs from `{NAME}_QUEUE_URL` variables; a missing one is only an error when
 /// that queue is used.
 pub fn queue(sdk: &SdkConfig) -> Arc<dyn Queue> {
+    sqs_queue(sdk)
+}
+
+/// The SQS adapter itself, which can also receive (for a local server's consumers).
+pub fn sqs_queue(sdk: &SdkConfig) -> Arc<SqsQueue> {
     let urls = QueueName::ALL
         .iter()
         .filter_map(|q| std::env::var(q.env_var()).ok().map(|url| (*q, url)))

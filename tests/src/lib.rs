@@ -70,6 +70,8 @@ pub fn memory_table() -> Arc<dyn Table> {
 /// counts, and a token minter.
 pub struct World {
     pub app: Router,
+    /// The queue the handlers send to, as its consumer sees it.
+    pub queue: Arc<MemoryQueue>,
     pub state: AppState,
     pub clock: Arc<ManualClock>,
     pub counts: Arc<Counts>,
@@ -89,16 +91,18 @@ impl World {
         let (counted, counts) = Counted::new(table);
         let clock = Arc::new(ManualClock::new(t0()));
         let dir = std::env::temp_dir().join(unique("clearance-blobs"));
+        let queue = Arc::new(MemoryQueue::new());
         let (state, sandbox) = clearance_local::local_state(
             Store::new(Arc::new(counted)),
             clock.clone(),
-            Arc::new(MemoryQueue::new()),
+            queue.clone(),
             Arc::new(DirBlobs::new(dir)),
         );
         let tokens = DevTokens::new("test-secret");
         let app = clearance_local::app(state.clone(), tokens.clone(), sandbox);
         World {
             app,
+            queue,
             state,
             clock,
             counts,
@@ -127,6 +131,11 @@ impl World {
 
     pub fn ops(&self) -> String {
         self.token(Role::Ops, &["demo/south-china"])
+    }
+
+    /// Runs the in-process consumers until the queues are empty.
+    pub async fn drain(&self) {
+        while clearance_local::drain_once(&self.state, self.queue.as_ref()).await {}
     }
 
     pub async fn send(&self, req: Request<Body>) -> Resp {

@@ -6,9 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clearance::blobs::{local::DirBlobs, s3::S3Blobs, BlobError, Blobs};
-use clearance::queue::{memory::MemoryQueue, sqs::SqsQueue, Queue, QueueError, QueueName};
+use clearance::queue::{
+    memory::MemoryQueue, sqs::SqsQueue, Queue, QueueConsumer, QueueError, QueueName,
+};
 
-async fn a_sent_message_is_received_once_and_gone_after_ack(q: Arc<dyn Queue>) {
+async fn a_sent_message_is_received_once_and_gone_after_ack<Q: Queue + QueueConsumer>(q: Arc<Q>) {
     // given a message on the fulfillment queue
     q.send(QueueName::Fulfillment, r#"{"order":"o-1"}"#, None)
         .await

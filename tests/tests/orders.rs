@@ -2,6 +2,7 @@
 
 use clearance::domain::auth::Role;
 use clearance::domain::ids::{CampaignId, OrderId, Sku};
+use clearance::queue::QueueConsumer;
 use clearance::store::{Key, Table};
 use clearance_tests::{request, t0, World};
 use serde_json::{json, Value};
@@ -333,7 +334,7 @@ async fn an_unpaid_order_is_cancelled_after_its_window_and_its_stock_coupon_and_
     // and when the window has passed and the queued message comes due
     w.clock.advance(chrono::Duration::minutes(11));
     tokio::time::advance(std::time::Duration::from_secs(16 * 60)).await;
-    while clearance_local::drain_once(&w.state).await {}
+    w.drain().await;
 
     // then the order is cancelled and everything it took is back
     let order = w.get(&format!("{BASE}/orders/{id}"), Some(&buyer)).await;
@@ -420,7 +421,6 @@ async fn a_duplicate_fulfillment_delivery_dispatches_once() {
     let w = rush_world(clearance_tests::memory_table(), 1, 5).await;
     let id = place_and_pay(&w, "buyer-1", "k1").await;
     let messages = w
-        .state
         .queue
         .receive(clearance::queue::QueueName::Fulfillment, 10)
         .await
@@ -463,7 +463,7 @@ async fn only_a_clerk_of_the_store_holding_the_order_hands_it_over() {
     )
     .await;
     let id = place_and_pay(&w, "buyer-1", "k1").await;
-    while clearance_local::drain_once(&w.state).await {}
+    w.drain().await;
     let buyer = w.tokens.mint("buyer-1", Role::Consumer, &[]).unwrap();
     let code = w
         .get(&format!("{BASE}/orders/{id}"), Some(&buyer))
@@ -599,7 +599,6 @@ async fn a_late_payment_for_a_cancelled_order_is_queued_for_refund() {
         .await;
     assert_eq!(paid.body["status"], "refund_due", "{}", paid.body);
     let refunds = w
-        .state
         .queue
         .receive(clearance::queue::QueueName::Refunds, 10)
         .await
@@ -725,7 +724,7 @@ async fn a_share_link_credits_its_guide_and_fulfillment_prefers_the_guides_store
     let id = placed.body["order"]["id"].as_str().unwrap().to_owned();
     w.json("POST", &format!("/dev/orders/{id}/pay"), None, &json!({}))
         .await;
-    while clearance_local::drain_once(&w.state).await {}
+    w.drain().await;
     let order = w.get(&format!("{BASE}/orders/{id}"), Some(&w.ops())).await;
     assert_eq!(
         order.body["lines"][0]["store"], "sz-futian",

@@ -2,7 +2,9 @@
 //! `clearance::api::orders`. Clients are built once here, outside the handler: the
 //! table and the queues (payment timeouts, fulfillment, refunds).
 
-#[tokio::main]
+// One request at a time per instance: a single-threaded runtime starts faster and
+// links no work-stealing scheduler.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     clearance::telemetry::init();
     let sdk = clearance::aws::sdk_config_from_env();

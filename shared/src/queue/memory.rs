@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
 
-use super::{Message, Queue, QueueError, QueueName, MAX_DELAY};
+use super::{Message, Queue, QueueConsumer, QueueError, QueueName, MAX_DELAY};
 
 pub const VISIBILITY: Duration = Duration::from_secs(30);
 
@@ -59,7 +59,10 @@ impl Queue for MemoryQueue {
         });
         Ok(())
     }
+}
 
+#[async_trait]
+impl QueueConsumer for MemoryQueue {
     async fn receive(&self, queue: QueueName, max: u32) -> Result<Vec<Message>, QueueError> {
         let now = Instant::now();
         let mut out = Vec::new();

@@ -70,6 +70,8 @@ pub enum QueueError {
 /// Longest delay SQS supports on a message.
 pub const MAX_DELAY: Duration = Duration::from_secs(900);
 
+/// What handlers and workers need: sending. In AWS, Lambda's SQS trigger does the
+/// receiving, so a function links no receive code.
 #[async_trait]
 pub trait Queue: Send + Sync {
     async fn send(
@@ -78,6 +80,11 @@ pub trait Queue: Send + Sync {
         body: &str,
         delay: Option<Duration>,
     ) -> Result<(), QueueError>;
+}
+
+/// Receiving, for the local server's in-process consumers and for tests.
+#[async_trait]
+pub trait QueueConsumer: Send + Sync {
     /// Up to `max` visible messages; each stays hidden until acked or its visibility ends.
     async fn receive(&self, queue: QueueName, max: u32) -> Result<Vec<Message>, QueueError>;
     async fn ack(&self, queue: QueueName, receipt: &str) -> Result<(), QueueError>;
@@ -94,12 +101,6 @@ impl Queue for Unconfigured {
         _body: &str,
         _delay: Option<Duration>,
     ) -> Result<(), QueueError> {
-        Err(QueueError::NotConfigured(queue.as_str()))
-    }
-    async fn receive(&self, queue: QueueName, _max: u32) -> Result<Vec<Message>, QueueError> {
-        Err(QueueError::NotConfigured(queue.as_str()))
-    }
-    async fn ack(&self, queue: QueueName, _receipt: &str) -> Result<(), QueueError> {
         Err(QueueError::NotConfigured(queue.as_str()))
     }
 }

@@ -6,7 +6,7 @@ use aws_sdk_sqs::Client;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::{Message, Queue, QueueError, QueueName, MAX_DELAY};
+use super::{Message, Queue, QueueConsumer, QueueError, QueueName, MAX_DELAY};
 
 pub struct SqsQueue {
     client: Client,
@@ -52,7 +52,10 @@ impl Queue for SqsQueue {
             .map_err(unavailable)?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl QueueConsumer for SqsQueue {
     async fn receive(&self, queue: QueueName, max: u32) -> Result<Vec<Message>, QueueError> {
         let out = self
             .client
