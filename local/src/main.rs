@@ -111,7 +111,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             async move {
                 axum::Json(serde_json::json!({
                     "total": c.total(), "get": c.get, "batch_get": c.batch_get, "put": c.put,
-                    "update": c.update, "delete": c.delete, "query": c.query, "transact": c.transact,
+                    "query": c.query, "transact": c.transact,
                 }))
             }
         }),

@@ -5,15 +5,13 @@ use async_trait::async_trait;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::{Condition, Item, Key, Page, Query, StoreError, Table, Update, Write};
+use super::{Condition, Item, Key, Page, Query, StoreError, Table, Write};
 
 #[derive(Debug, Default)]
 pub struct Counts {
     pub get: AtomicU64,
     pub batch_get: AtomicU64,
     pub put: AtomicU64,
-    pub update: AtomicU64,
-    pub delete: AtomicU64,
     pub query: AtomicU64,
     pub transact: AtomicU64,
 }
@@ -24,21 +22,13 @@ pub struct CallCount {
     pub get: u64,
     pub batch_get: u64,
     pub put: u64,
-    pub update: u64,
-    pub delete: u64,
     pub query: u64,
     pub transact: u64,
 }
 
 impl CallCount {
     pub fn total(&self) -> u64 {
-        self.get
-            + self.batch_get
-            + self.put
-            + self.update
-            + self.delete
-            + self.query
-            + self.transact
+        self.get + self.batch_get + self.put + self.query + self.transact
     }
 }
 
@@ -66,8 +56,6 @@ impl Counts {
             get: self.get.load(Ordering::SeqCst),
             batch_get: self.batch_get.load(Ordering::SeqCst),
             put: self.put.load(Ordering::SeqCst),
-            update: self.update.load(Ordering::SeqCst),
-            delete: self.delete.load(Ordering::SeqCst),
             query: self.query.load(Ordering::SeqCst),
             transact: self.transact.load(Ordering::SeqCst),
         }
@@ -80,8 +68,6 @@ impl Counts {
             get: now.get - before.get,
             batch_get: now.batch_get - before.batch_get,
             put: now.put - before.put,
-            update: now.update - before.update,
-            delete: now.delete - before.delete,
             query: now.query - before.query,
             transact: now.transact - before.transact,
         }
@@ -105,19 +91,6 @@ impl Table for Counted {
     async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), StoreError> {
         bump(&self.counts.put);
         self.inner.put(item, condition).await
-    }
-    async fn update(
-        &self,
-        key: &Key,
-        update: Update,
-        condition: Option<Condition>,
-    ) -> Result<Item, StoreError> {
-        bump(&self.counts.update);
-        self.inner.update(key, update, condition).await
-    }
-    async fn delete(&self, key: &Key, condition: Option<Condition>) -> Result<(), StoreError> {
-        bump(&self.counts.delete);
-        self.inner.delete(key, condition).await
     }
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
         bump(&self.counts.query);

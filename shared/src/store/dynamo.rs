@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue as Av, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue,
-    TransactWriteItem, Update as SdkUpdate,
+    AttributeValue as Av, ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem,
+    Update as SdkUpdate,
 };
 use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
@@ -241,47 +241,6 @@ impl Table for DynamoTable {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(sdk_item(item)))
-            .set_condition_expression(cond)
-            .set_expression_attribute_names(e.names())
-            .set_expression_attribute_values(e.values())
-            .send()
-            .await
-            .map_err(map_err)?;
-        Ok(())
-    }
-
-    async fn update(
-        &self,
-        key: &Key,
-        update: Update,
-        condition: Option<Condition>,
-    ) -> Result<Item, StoreError> {
-        let mut e = Expr::default();
-        let expr = e.update(&update);
-        let cond = condition.as_ref().map(|c| e.condition(c));
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(sdk_key(key)))
-            .update_expression(expr)
-            .set_condition_expression(cond)
-            .set_expression_attribute_names(e.names())
-            .set_expression_attribute_values(e.values())
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await
-            .map_err(map_err)?;
-        Ok(out.attributes.map(Item::from).unwrap_or_default())
-    }
-
-    async fn delete(&self, key: &Key, condition: Option<Condition>) -> Result<(), StoreError> {
-        let mut e = Expr::default();
-        let cond = condition.as_ref().map(|c| e.condition(c));
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(sdk_key(key)))
             .set_condition_expression(cond)
             .set_expression_attribute_names(e.names())
             .set_expression_attribute_values(e.values())

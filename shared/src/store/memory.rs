@@ -164,35 +164,6 @@ impl Table for MemoryTable {
         Ok(())
     }
 
-    async fn update(
-        &self,
-        key: &Key,
-        update: Update,
-        condition: Option<Condition>,
-    ) -> Result<Item, StoreError> {
-        let mut items = self.lock();
-        let existing = items.get(key);
-        if let Some(c) = &condition {
-            if !holds(existing, c) {
-                return Err(StoreError::ConditionFailed);
-            }
-        }
-        let next = apply(existing, key, &update)?;
-        items.insert(key.clone(), next.clone());
-        Ok(next)
-    }
-
-    async fn delete(&self, key: &Key, condition: Option<Condition>) -> Result<(), StoreError> {
-        let mut items = self.lock();
-        if let Some(c) = &condition {
-            if !holds(items.get(key), c) {
-                return Err(StoreError::ConditionFailed);
-            }
-        }
-        items.remove(key);
-        Ok(())
-    }
-
     async fn query(&self, q: Query) -> Result<Page, StoreError> {
         let items = self.lock();
         let (pk_name, _) = q.index.key_names();

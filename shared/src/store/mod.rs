@@ -226,14 +226,6 @@ pub trait Table: Send + Sync {
     /// from the result (in no particular order).
     async fn batch_get(&self, keys: &[Key], consistent: bool) -> Result<Vec<Item>, StoreError>;
     async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), StoreError>;
-    /// Applies `update` and returns the item as it is afterwards.
-    async fn update(
-        &self,
-        key: &Key,
-        update: Update,
-        condition: Option<Condition>,
-    ) -> Result<Item, StoreError>;
-    async fn delete(&self, key: &Key, condition: Option<Condition>) -> Result<(), StoreError>;
     async fn query(&self, query: Query) -> Result<Page, StoreError>;
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
 }
