@@ -23,16 +23,33 @@ use crate::blobs::{s3::S3Blobs, Blobs};
 use crate::queue::{sqs::SqsQueue, Queue, QueueName};
 use crate::store::{dynamo::DynamoTable, Store, Table};
 
+/// The roots AWS endpoints chain to. Parsing five certificates instead of the system's
+/// whole CA store (about 150 files) takes most of the work out of a cold start.
+const AWS_ROOTS: &[u8] = include_bytes!("../certs/aws-roots.pem");
+
 fn build(
     region: String,
     credentials: SharedCredentialsProvider,
     endpoint_url: Option<String>,
 ) -> SdkConfig {
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
+    let mut http = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(
+        tls::rustls_provider::CryptoMode::Ring,
+    ));
+    // A custom https endpoint (a proxy, a test server) may use any CA: trust the
+    // system's. AWS itself, and plain-http local servers, need only the AWS roots.
+    let custom_tls = endpoint_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
+    if !custom_tls {
+        let roots = tls::TrustStore::empty()
+            .with_native_roots(false)
+            .with_pem_certificate(AWS_ROOTS);
+        match tls::TlsContext::builder().with_trust_store(roots).build() {
+            Ok(context) => http = http.tls_context(context),
+            Err(e) => tracing::warn!(error = %e, "embedded AWS roots unusable; using the system's"),
+        }
+    }
+    let http = http.build_https();
     let mut b = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region))
