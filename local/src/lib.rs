@@ -207,14 +207,7 @@ async fn dev_pay(
     let current = st.store.order(&t, &id, true).await?;
     let (body, signature) = sandbox.notice_for(&current);
     let notice = st.payments.verify(&body, Some(&signature))?;
-    clearance::api::orders::settle(
-        &st,
-        &t,
-        &notice.order,
-        notice.amount_fen,
-        &notice.payment_ref,
-    )
-    .await
+    clearance::api::orders::settle(&st, &t, &notice).await
 }
 
 /// Every function's routes over one state, plus `/dev/token`, `/dev/orders/{order}/pay`

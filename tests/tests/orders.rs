@@ -780,3 +780,39 @@ async fn my_orders_are_mine_newest_first_and_paged() {
     .await
     .problem(404, "not-found");
 }
+
+#[tokio::test]
+async fn coupons_are_limited_per_buyer_and_by_the_budget() {
+    // given the rush campaign's template: a budget of 1000, one per buyer
+    let w = rush_world(clearance_tests::memory_table(), 1, 5).await;
+    let claim = |buyer: &str| {
+        let t = w.tokens.mint(buyer, Role::Consumer, &[]).unwrap();
+        let req = request(
+            "POST",
+            &format!("{BASE}/campaigns/rush/coupons/c20/claim"),
+            Some(&t),
+            Some("{}".into()),
+        );
+        w.send(req)
+    };
+    assert_eq!(claim("a").await.status, 201);
+    // when the same buyer claims again, and then others exhaust the budget
+    claim("a").await.problem(409, "coupon-limit-reached");
+    for i in 0..999 {
+        let r = claim(&format!("b{i}")).await;
+        assert_eq!(r.status, 201, "claim {i}: {}", r.body);
+    }
+    // then the budget (1000) holds: nobody else gets one
+    claim("late").await.problem(409, "coupon-budget-exhausted");
+    claim("a").await.problem(409, "coupon-limit-reached");
+    // and an unknown template is not found
+    let t = w.tokens.mint("a", Role::Consumer, &[]).unwrap();
+    w.json(
+        "POST",
+        &format!("{BASE}/campaigns/rush/coupons/nope/claim"),
+        Some(&t),
+        &json!({}),
+    )
+    .await
+    .problem(404, "not-found");
+}

@@ -1,26 +1,16 @@
 //! The `order-timeout-worker` Lambda: SQS batches handled by `clearance::workers::expire_unpaid`, with
-//! partial batch failures reported (`ReportBatchItemFailures`).
+//! partial batch failures reported (`ReportBatchItemFailures`). Clients are built once
+//! here, outside the handler: the table and the queues.
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use lambda_runtime::{service_fn, Error, LambdaEvent};
-
-// One request at a time per instance: a single-threaded runtime starts faster and
-// links no work-stealing scheduler.
+// One batch at a time per instance: a single-threaded runtime starts faster and links
+// no work-stealing scheduler.
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), lambda_runtime::Error> {
     clearance::telemetry::init();
     let sdk = clearance::aws::sdk_config_from_env();
     let state = clearance::aws::with_queue(clearance::aws::app_state(&sdk)?, &sdk);
-    lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
-        let state = state.clone();
-        async move {
-            let response: SqsBatchResponse = clearance::workers::batch(event.payload, |body| {
-                let state = state.clone();
-                async move { clearance::workers::expire_unpaid(&state, &body).await }
-            })
-            .await;
-            Ok::<_, Error>(response)
-        }
-    }))
+    clearance::workers::serve(state, |st, body| async move {
+        clearance::workers::expire_unpaid(&st, &body).await
+    })
     .await
 }

@@ -311,24 +311,20 @@ pub async fn payment_notify(
         other => other.into(),
     })?;
     let t = Tenant::parse_scoped(&notice.tenant).map_err(|e| Problem::from(e).field("tenant"))?;
-    settle(
-        &st,
-        &t,
-        &notice.order,
-        notice.amount_fen,
-        &notice.payment_ref,
-    )
-    .await
+    settle(&st, &t, &notice).await
 }
 
 /// Records a confirmed payment and queues what follows: fulfillment, or a refund.
 pub async fn settle(
     st: &AppState,
     t: &Tenant,
-    order: &OrderId,
-    amount: crate::domain::money::Fen,
-    payment_ref: &str,
+    notice: &crate::payments::PaymentNotice,
 ) -> Result<Json<NotifyResult>, Problem> {
+    let (order, amount, payment_ref) = (
+        &notice.order,
+        notice.amount_fen,
+        notice.payment_ref.as_str(),
+    );
     let outcome = st
         .store
         .settle_payment(t, order, amount, payment_ref, st.clock.now())

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
 
-use super::{Message, Queue, QueueConsumer, QueueError, QueueName, MAX_DELAY};
+use super::{Message, Queue, QueueConsumer, QueueError, QueueName};
 
 pub const VISIBILITY: Duration = Duration::from_secs(30);
 
@@ -42,10 +42,7 @@ impl Queue for MemoryQueue {
         body: &str,
         delay: Option<Duration>,
     ) -> Result<(), QueueError> {
-        let delay = delay.unwrap_or_default();
-        if delay > MAX_DELAY {
-            return Err(QueueError::DelayTooLong(delay));
-        }
+        let delay = super::checked_delay(delay)?;
         let id = format!("m-{}", self.id());
         let message = Message {
             id: id.clone(),

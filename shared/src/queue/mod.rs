@@ -70,6 +70,15 @@ pub enum QueueError {
 /// Longest delay SQS supports on a message.
 pub const MAX_DELAY: Duration = Duration::from_secs(900);
 
+/// The delay to send with, refused beyond what SQS allows (both adapters agree).
+pub fn checked_delay(delay: Option<Duration>) -> Result<Duration, QueueError> {
+    let delay = delay.unwrap_or_default();
+    if delay > MAX_DELAY {
+        return Err(QueueError::DelayTooLong(delay));
+    }
+    Ok(delay)
+}
+
 /// What handlers and workers need: sending. In AWS, Lambda's SQS trigger does the
 /// receiving, so a function links no receive code.
 #[async_trait]

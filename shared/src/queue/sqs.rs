@@ -6,7 +6,7 @@ use aws_sdk_sqs::Client;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::{Message, Queue, QueueConsumer, QueueError, QueueName, MAX_DELAY};
+use super::{Message, Queue, QueueConsumer, QueueError, QueueName};
 
 pub struct SqsQueue {
     client: Client,
@@ -38,10 +38,7 @@ impl Queue for SqsQueue {
         body: &str,
         delay: Option<Duration>,
     ) -> Result<(), QueueError> {
-        let delay = delay.unwrap_or_default();
-        if delay > MAX_DELAY {
-            return Err(QueueError::DelayTooLong(delay));
-        }
+        let delay = super::checked_delay(delay)?;
         self.client
             .send_message()
             .queue_url(self.url(queue)?)

@@ -149,6 +149,25 @@ pub async fn expire_unpaid(st: &AppState, body: &str) -> Result<(), WorkerError>
     }
 }
 
+/// Runs an SQS-triggered Lambda: each batch goes through `handle`, record by record,
+/// with partial batch failures reported (`ReportBatchItemFailures`).
+pub async fn serve<F, Fut>(state: AppState, handle: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(AppState, String) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<(), WorkerError>> + Send,
+{
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<SqsEvent>| {
+            let (state, handle) = (state.clone(), handle.clone());
+            async move {
+                let response = batch(event.payload, |body| handle(state.clone(), body)).await;
+                Ok::<SqsBatchResponse, lambda_runtime::Error>(response)
+            }
+        },
+    ))
+    .await
+}
+
 /// Runs `handle` on every record of an SQS batch and reports the ones to retry.
 pub async fn batch<F, Fut>(event: SqsEvent, handle: F) -> SqsBatchResponse
 where
