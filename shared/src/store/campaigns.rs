@@ -137,7 +137,9 @@ impl Store {
         self.table
             .put(campaign_item(t, next)?, Some(cond))
             .await
-            .map_err(|e| concurrent(e, "campaign"))
+            .map_err(|e| concurrent(e, "campaign"))?;
+        self.heads.forget(t, &next.id);
+        Ok(())
     }
 
     /// Lists the tenant's campaigns. 1 Query per 1 MB page (one in practice).
