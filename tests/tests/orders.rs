@@ -816,3 +816,62 @@ async fn coupons_are_limited_per_buyer_and_by_the_budget() {
     .await
     .problem(404, "not-found");
 }
+
+#[tokio::test]
+async fn outside_every_flash_slot_orders_are_refused_and_inside_they_pay_the_slot_price() {
+    // given a campaign that sells only 12:00-13:00 Shanghai time, at a flash price
+    let w = World::new(clearance_tests::memory_table()).await;
+    let ops = w.ops();
+    let store = json!({"name": "Tianhe", "address": {"province": "Guangdong", "city": "Guangzhou", "district": "Tianhe", "line": "1 Tianhe Rd"}});
+    w.json(
+        "PUT",
+        &format!("{BASE}/stores/gz-tianhe"),
+        Some(&ops),
+        &store,
+    )
+    .await;
+    let campaign = json!({"id": "rush", "name": "Lunch rush", "starts_at": "2026-11-23T04:00:00Z", "ends_at": "2026-11-26T04:00:00Z",
+        "slots": [{"id": "lunch", "starts": "12:00", "ends": "13:00"}],
+        "categories": [{"id": "flash", "name": "Flash"}], "stores": ["gz-tianhe"]});
+    assert_eq!(
+        w.json("POST", &format!("{BASE}/campaigns"), Some(&ops), &campaign)
+            .await
+            .status,
+        201
+    );
+    let listing = json!({"name": "Rush sneaker", "category": "flash", "sizes": ["38"], "list_price_fen": 29900, "clearance_price_fen": 9900,
+        "slot_prices_fen": {"lunch": 6900}, "stock": [{"store": "gz-tianhe", "size": "38", "units": 5}]});
+    assert_eq!(
+        w.json(
+            "PUT",
+            &format!("{BASE}/campaigns/rush/listings/RUSH-1"),
+            Some(&ops),
+            &listing
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        w.json(
+            "POST",
+            &format!("{BASE}/campaigns/rush/publish"),
+            Some(&ops),
+            &json!({})
+        )
+        .await
+        .status,
+        200
+    );
+    // when a buyer orders at 13:00 (the slot has just closed)
+    w.clock.set(t0() + chrono::Duration::hours(2));
+    w.send(order_req(&w, "b", "k1", &rush_order()))
+        .await
+        .problem(409, "slot-closed");
+    // then at 12:30 the order goes through at the lunch price
+    w.clock.set(t0() + chrono::Duration::minutes(90));
+    let r = w.send(order_req(&w, "b", "k2", &rush_order())).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["order"]["lines"][0]["unit_price_fen"], 6900);
+    assert_eq!(r.body["order"]["lines"][0]["slot"], "lunch");
+}
