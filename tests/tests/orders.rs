@@ -14,6 +14,17 @@ const BASE: &str = "/v1/demo/south-china";
 /// A live campaign "rush" with one listing RUSH-1 holding `units` of size 38 over
 /// `shards` shards, one per buyer; the clock is inside its window.
 async fn rush_world(table: Arc<dyn Table>, shards: u8, units: u32) -> World {
+    rush_world_with(table, shards, units, json!([]), json!({})).await
+}
+
+/// [`rush_world`] with flash-sale `slots` and the listing's `slot_prices_fen`.
+async fn rush_world_with(
+    table: Arc<dyn Table>,
+    shards: u8,
+    units: u32,
+    slots: Value,
+    slot_prices: Value,
+) -> World {
     let w = World::new(table).await;
     let ops = w.ops();
     let store = json!({"name": "Tianhe", "address": {"province": "Guangdong", "city": "Guangzhou", "district": "Tianhe", "line": "1 Tianhe Rd"}, "clerks": ["clerk-1"]});
@@ -29,13 +40,14 @@ async fn rush_world(table: Arc<dyn Table>, shards: u8, units: u32) -> World {
         200
     );
     let campaign = json!({"id": "rush", "name": "Rush", "starts_at": "2026-11-23T04:00:00Z", "ends_at": "2026-11-26T04:00:00Z",
-        "categories": [{"id": "flash", "name": "Flash"}], "stores": ["gz-tianhe"]});
+        "slots": slots, "categories": [{"id": "flash", "name": "Flash"}], "stores": ["gz-tianhe"]});
     let r = w
         .json("POST", &format!("{BASE}/campaigns"), Some(&ops), &campaign)
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let listing = json!({"name": "Rush sneaker", "category": "flash", "sizes": ["38"], "list_price_fen": 29900, "clearance_price_fen": 9900,
-        "per_buyer_limit": 1, "stock": [{"store": "gz-tianhe", "size": "38", "units": units}], "shards": shards});
+        "per_buyer_limit": 1, "stock": [{"store": "gz-tianhe", "size": "38", "units": units}], "shards": shards,
+        "slot_prices_fen": slot_prices});
     let r = w
         .json(
             "PUT",
@@ -820,49 +832,15 @@ async fn coupons_are_limited_per_buyer_and_by_the_budget() {
 #[tokio::test]
 async fn outside_every_flash_slot_orders_are_refused_and_inside_they_pay_the_slot_price() {
     // given a campaign that sells only 12:00-13:00 Shanghai time, at a flash price
-    let w = World::new(clearance_tests::memory_table()).await;
-    let ops = w.ops();
-    let store = json!({"name": "Tianhe", "address": {"province": "Guangdong", "city": "Guangzhou", "district": "Tianhe", "line": "1 Tianhe Rd"}});
-    w.json(
-        "PUT",
-        &format!("{BASE}/stores/gz-tianhe"),
-        Some(&ops),
-        &store,
+    let slots = json!([{"id": "lunch", "starts": "12:00", "ends": "13:00"}]);
+    let w = rush_world_with(
+        clearance_tests::memory_table(),
+        1,
+        5,
+        slots,
+        json!({"lunch": 6900}),
     )
     .await;
-    let campaign = json!({"id": "rush", "name": "Lunch rush", "starts_at": "2026-11-23T04:00:00Z", "ends_at": "2026-11-26T04:00:00Z",
-        "slots": [{"id": "lunch", "starts": "12:00", "ends": "13:00"}],
-        "categories": [{"id": "flash", "name": "Flash"}], "stores": ["gz-tianhe"]});
-    assert_eq!(
-        w.json("POST", &format!("{BASE}/campaigns"), Some(&ops), &campaign)
-            .await
-            .status,
-        201
-    );
-    let listing = json!({"name": "Rush sneaker", "category": "flash", "sizes": ["38"], "list_price_fen": 29900, "clearance_price_fen": 9900,
-        "slot_prices_fen": {"lunch": 6900}, "stock": [{"store": "gz-tianhe", "size": "38", "units": 5}]});
-    assert_eq!(
-        w.json(
-            "PUT",
-            &format!("{BASE}/campaigns/rush/listings/RUSH-1"),
-            Some(&ops),
-            &listing
-        )
-        .await
-        .status,
-        200
-    );
-    assert_eq!(
-        w.json(
-            "POST",
-            &format!("{BASE}/campaigns/rush/publish"),
-            Some(&ops),
-            &json!({})
-        )
-        .await
-        .status,
-        200
-    );
     // when a buyer orders at 13:00 (the slot has just closed)
     w.clock.set(t0() + chrono::Duration::hours(2));
     w.send(order_req(&w, "b", "k1", &rush_order()))
