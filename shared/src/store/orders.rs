@@ -983,7 +983,7 @@ fn plan_order(
         .filter_map(|(tpl, i)| {
             let item = snap.get(&cpk, &keys::buyer_coupon_sk(&tpl.id, &req.buyer, i))?;
             let c: BuyerCoupon = from_item(item.clone()).ok()?;
-            (c.status == CouponStatus::Available).then(|| HeldCoupon {
+            (c.status == CouponStatus::Available).then_some(HeldCoupon {
                 id: c.id,
                 template: c.template,
                 off: c.off_fen,
