@@ -399,36 +399,14 @@ pub async fn a_query_returns_a_key_range_in_order_and_in_pages(t: Arc<dyn Table>
 }
 
 pub async fn a_gsi_query_finds_items_by_their_index_keys(t: Arc<dyn Table>) {
-    t.put(
-        item(
-            "T#1",
-            "P#A#",
-            &[(GSI1PK, s("CAT#sandals")), (GSI1SK, s("P#A#"))],
-        ),
-        None,
-    )
-    .await
-    .unwrap();
-    t.put(
-        item(
-            "T#1",
-            "P#B#",
-            &[(GSI1PK, s("CAT#pumps")), (GSI1SK, s("P#B#"))],
-        ),
-        None,
-    )
-    .await
-    .unwrap();
-    t.put(
-        item(
-            "T#1",
-            "P#C#",
-            &[(GSI1PK, s("CAT#sandals")), (GSI1SK, s("P#C#"))],
-        ),
-        None,
-    )
-    .await
-    .unwrap();
+    for (sk, category) in [
+        ("P#A#", "CAT#sandals"),
+        ("P#B#", "CAT#pumps"),
+        ("P#C#", "CAT#sandals"),
+    ] {
+        let keys = [(GSI1PK, s(category)), (GSI1SK, s(sk))];
+        t.put(item("T#1", sk, &keys), None).await.unwrap();
+    }
     t.put(item("T#1", "P#D#", &[]), None).await.unwrap();
     let page = t
         .query(Query::new(
