@@ -182,6 +182,69 @@ pub(crate) fn order_item(o: &Order) -> Result<Item, StoreError> {
     to_item(o, &k)
 }
 
+/// Units an order takes from (or gives back to) stock items: per item, per nested path.
+/// Tallying first means two lines drawing on one item become one update of that item,
+/// as a transaction requires.
+#[derive(Default)]
+struct Tally(BTreeMap<String, BTreeMap<Vec<String>, i64>>);
+
+impl Tally {
+    fn add(&mut self, sk: String, path: &[&str], units: i64) {
+        let path = path.iter().map(|p| (*p).to_owned()).collect();
+        *self.0.entry(sk).or_default().entry(path).or_default() += units;
+    }
+
+    fn get(&self, sk: &str, path: &[&str]) -> i64 {
+        let path: Vec<String> = path.iter().map(|p| (*p).to_owned()).collect();
+        self.0
+            .get(sk)
+            .and_then(|paths| paths.get(&path))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// One update per item taking every tallied amount, on condition it is all there.
+    fn take(self, pk: &str) -> Vec<Write> {
+        self.0
+            .into_iter()
+            .map(|(sk, paths)| {
+                let (add, conds) = paths
+                    .into_iter()
+                    .map(|(p, n)| {
+                        (
+                            (AttrPath(p.clone()), -n),
+                            Condition::AtLeast(AttrPath(p), n),
+                        )
+                    })
+                    .unzip();
+                Write::Update {
+                    key: Key::new(pk, sk),
+                    update: Update {
+                        add,
+                        ..Update::default()
+                    },
+                    condition: Some(Condition::All(conds)),
+                }
+            })
+            .collect()
+    }
+
+    /// One update per item giving the tallied amounts back.
+    fn give_back(self, pk: &str) -> Vec<Write> {
+        self.0
+            .into_iter()
+            .map(|(sk, paths)| Write::Update {
+                key: Key::new(pk, sk),
+                update: Update {
+                    add: paths.into_iter().map(|(p, n)| (AttrPath(p), n)).collect(),
+                    ..Update::default()
+                },
+                condition: None,
+            })
+            .collect()
+    }
+}
+
 fn version_is(v: u64) -> Condition {
     Condition::Equals(AttrPath::top("version"), n(v as i64))
 }
@@ -572,32 +635,22 @@ impl Store {
             item: order_item(&order)?,
             condition: Some(version_is(current.version)),
         }];
-        let mut shard_adds: BTreeMap<String, Vec<(AttrPath, i64)>> = BTreeMap::new();
+        let mut taken = Tally::default();
         let mut limit_adds: BTreeMap<String, i64> = BTreeMap::new();
         for line in &order.lines {
             for take in &line.shards {
-                shard_adds
-                    .entry(keys::stock_sk(&line.priced.sku, take.shard))
-                    .or_default()
-                    .push((
-                        AttrPath::nested(&["units", line.priced.size.as_str()]),
-                        i64::from(take.units),
-                    ));
+                let sk = keys::stock_sk(&line.priced.sku, take.shard);
+                taken.add(
+                    sk,
+                    &["units", line.priced.size.as_str()],
+                    i64::from(take.units),
+                );
             }
             *limit_adds
                 .entry(keys::limit_sk(&line.priced.sku, &order.buyer))
                 .or_default() -= i64::from(line.priced.quantity);
         }
-        for (sk, add) in shard_adds {
-            writes.push(Write::Update {
-                key: Key::new(cpk.clone(), sk),
-                update: Update {
-                    add,
-                    ..Update::default()
-                },
-                condition: None,
-            });
-        }
+        writes.extend(taken.give_back(&cpk));
         for (sk, delta) in limit_adds {
             let units = AttrPath::top("units");
             writes.push(Write::Update {
@@ -675,10 +728,8 @@ impl Store {
                 .and_then(|i| from_item::<Guide>(i.clone()).ok())
                 .map(|g| g.store);
             let mut stores = Vec::new();
-            let mut adds: BTreeMap<String, Vec<(AttrPath, i64)>> = BTreeMap::new();
-            let mut checks: BTreeMap<String, Vec<Condition>> = BTreeMap::new();
-            // What this order has already claimed from each store, line by line.
-            let mut claimed: HashMap<(String, String, String), i64> = HashMap::new();
+            // What this order takes from each store, line by line.
+            let mut claimed = Tally::default();
             for line in &current.lines {
                 let sk = keys::store_stock_sk(&line.priced.sku);
                 let units = found
@@ -691,11 +742,7 @@ impl Store {
                         Some(AttributeValue::M(m)) => Some(number(m.get(size))),
                         _ => None,
                     });
-                    have.unwrap_or(0)
-                        - claimed
-                            .get(&(sk.clone(), store.to_owned(), size.to_owned()))
-                            .copied()
-                            .unwrap_or(0)
+                    have.unwrap_or(0) - claimed.get(&sk, &["units", store, size])
                 };
                 let chosen = match &guide_store {
                     Some(gs) if held(gs.as_str()) >= q => Some(gs.as_str().to_owned()),
@@ -709,16 +756,7 @@ impl Store {
                 let Some(store) = chosen else {
                     return Ok(DispatchOutcome::NoStoreHolds(line.priced.sku.clone()));
                 };
-                let path = AttrPath::nested(&["units", &store, size]);
-                let already = claimed
-                    .entry((sk.clone(), store.clone(), size.to_owned()))
-                    .or_default();
-                *already += q;
-                adds.entry(sk.clone()).or_default().push((path.clone(), -q));
-                checks
-                    .entry(sk)
-                    .or_default()
-                    .push(Condition::AtLeast(path, *already));
+                claimed.add(sk, &["units", &store, size], q);
                 stores.push(StoreId::parse(&store)?);
             }
             let mut order = current.clone();
@@ -729,25 +767,7 @@ impl Store {
                 item: order_item(&order)?,
                 condition: Some(version_is(current.version)),
             }];
-            for (sk, add) in adds {
-                // Merge repeated paths (two lines of the same size from one store).
-                let mut merged: Vec<(AttrPath, i64)> = Vec::new();
-                for (p, d) in add {
-                    match merged.iter_mut().find(|(mp, _)| *mp == p) {
-                        Some((_, md)) => *md += d,
-                        None => merged.push((p, d)),
-                    }
-                }
-                let conds = checks.remove(&sk).unwrap_or_default();
-                writes.push(Write::Update {
-                    key: Key::new(cpk.clone(), sk),
-                    update: Update {
-                        add: merged,
-                        ..Update::default()
-                    },
-                    condition: Some(Condition::All(conds)),
-                });
-            }
+            writes.extend(claimed.take(&cpk));
             match self.table.transact(writes).await {
                 Ok(()) => return Ok(DispatchOutcome::Dispatched(order)),
                 Err(StoreError::TransactionCancelled { .. }) | Err(StoreError::Conflict) => {} // re-read: maybe done already
@@ -915,7 +935,7 @@ fn plan_order(
     }
 
     // Stock: take from shards in a random order, so concurrent buyers spread out.
-    let mut shard_adds: BTreeMap<(String, u8), Vec<(AttrPath, i64)>> = BTreeMap::new();
+    let mut taken = Tally::default();
     let mut takes: Vec<Vec<ShardTake>> = Vec::new();
     for (i, line) in req.lines.iter().enumerate() {
         let shards = listings
@@ -937,13 +957,8 @@ fn plan_order(
             let take = have.min(need);
             if take > 0 {
                 line_takes.push(ShardTake { shard, units: take });
-                shard_adds
-                    .entry((line.sku.to_string(), shard))
-                    .or_default()
-                    .push((
-                        AttrPath::nested(&["units", line.size.as_str()]),
-                        -i64::from(take),
-                    ));
+                let sk = keys::stock_sk(&line.sku, shard);
+                taken.add(sk, &["units", line.size.as_str()], i64::from(take));
                 need -= take;
             }
             if need == 0 {
@@ -959,21 +974,7 @@ fn plan_order(
         }
         takes.push(line_takes);
     }
-    for ((sku, shard), adds) in shard_adds {
-        let sku = Sku::parse(&sku)?;
-        let conds = adds
-            .iter()
-            .map(|(p, d)| Condition::AtLeast(p.clone(), -d))
-            .collect();
-        stock_writes.push(Write::Update {
-            key: Key::new(cpk.clone(), keys::stock_sk(&sku, shard)),
-            update: Update {
-                add: adds,
-                ..Update::default()
-            },
-            condition: Some(Condition::All(conds)),
-        });
-    }
+    stock_writes.extend(taken.take(&cpk));
 
     // Coupons the buyer holds and may use.
     let held: Vec<HeldCoupon> = campaign
