@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use clearance::api::{self, AppState};
+use clearance::api;
+use clearance::app::AppState;
 use clearance::domain::auth::{Caller, Role, Scope};
 use clearance::domain::ids::OrderId;
 use clearance::domain::ids::UserId;
@@ -166,7 +167,7 @@ async fn openapi() -> Response {
 /// The local server's state: the sandbox payment provider and development secrets
 /// (overridable with `PAYMENT_WEBHOOK_SECRET` and `SHARE_LINK_SECRET`).
 pub fn local_state(
-    store: clearance::store::Store,
+    db: clearance::db::Db,
     clock: Arc<dyn clearance::clock::Clock>,
     queue: Arc<dyn clearance::queue::Queue>,
     blobs: Arc<dyn clearance::blobs::Blobs>,
@@ -180,12 +181,12 @@ pub fn local_state(
         secret: env("PAYMENT_WEBHOOK_SECRET", "clearance-local-payments"),
     });
     let state = AppState {
-        store,
+        db,
         clock,
         queue,
         blobs,
         payments: sandbox.clone(),
-        secrets: Arc::new(clearance::api::Secrets {
+        secrets: Arc::new(clearance::app::Secrets {
             share_link: env("SHARE_LINK_SECRET", "clearance-local-share-links"),
         }),
     };
@@ -204,7 +205,7 @@ async fn dev_pay(
         .map_err(|e| Problem::invalid_parameter("tenant", e.to_string()))?;
     let id =
         OrderId::parse(&order).map_err(|e| Problem::invalid_parameter("order", e.to_string()))?;
-    let current = st.store.order(&t, &id, true).await?;
+    let current = st.db.order(&t, &id, true).await?;
     let (body, signature) = sandbox.notice_for(&current);
     let notice = st.payments.verify(&body, Some(&signature))?;
     clearance::api::orders::settle(&st, &t, &notice).await

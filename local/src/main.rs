@@ -10,9 +10,10 @@ use std::sync::Arc;
 
 use clearance::blobs::{local::DirBlobs, Blobs};
 use clearance::clock::{Clock, SystemClock};
+use clearance::db::Db;
 use clearance::queue::{memory::MemoryQueue, Queue, QueueConsumer};
-use clearance::store::counted::Counted;
-use clearance::store::{memory::MemoryTable, Store, Table};
+use clearance::table::counted::Counted;
+use clearance::table::{memory::MemoryTable, Table};
 use clearance_local::{app, seed, DevTokens};
 
 struct Args {
@@ -69,7 +70,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(url) => {
             let sdk = clearance::aws::local_sdk_config(url);
             let client = aws_sdk_dynamodb::Client::new(&sdk);
-            clearance::store::dynamo::create_table(&client, &args.table).await?;
+            clearance::table::dynamo::create_table(&client, &args.table).await?;
             clearance::aws::table(&sdk, &args.table)
         }
         None => Arc::new(MemoryTable::new()),
@@ -97,9 +98,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // how many calls each route makes.
     let (counted, counts) = Counted::new(table);
     let (state, sandbox) =
-        clearance_local::local_state(Store::new(Arc::new(counted)), clock.clone(), queue, blobs);
+        clearance_local::local_state(Db::new(Arc::new(counted)), clock.clone(), queue, blobs);
     if args.seed {
-        seed::seed_demo(&state.store, clock.now()).await?;
+        seed::seed_demo(&state.db, clock.now()).await?;
     }
     let secret = std::env::var("CLEARANCE_DEV_SECRET")
         .unwrap_or_else(|_| "clearance-local-development-only".into());

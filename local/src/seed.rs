@@ -5,18 +5,17 @@
 use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeMap;
 
+use clearance::db::Db;
 use clearance::domain::campaign::{
     Campaign, Category, Slot, StoredStatus, TimeOfDay, DEFAULT_TIME_ZONE,
 };
-use clearance::domain::catalog::{
-    Address, CouponTemplate, GroupOffer, Guide, Listing, Phone, Store, StoreStock,
-};
+use clearance::domain::catalog::{Address, GroupOffer, Guide, Listing, Phone, Store, StoreStock};
+use clearance::domain::coupon::CouponTemplate;
 use clearance::domain::ids::{
     CampaignId, CategoryId, CouponTemplateId, GuideId, Size, Sku, SlotId, StoreId, UserId,
 };
 use clearance::domain::money::{Fen, Units};
 use clearance::domain::tenancy::Tenant;
-use clearance::store::Store as Db;
 use clearance::{Error, Result};
 
 pub const BRAND: &str = "demo";

@@ -18,10 +18,11 @@ use aws_smithy_async::time::SystemTimeSource;
 use aws_smithy_http_client::tls;
 use std::sync::Arc;
 
-use crate::api::{AppState, Secrets};
+use crate::app::{AppState, Secrets};
 use crate::blobs::{s3::S3Blobs, Blobs};
+use crate::db::Db;
 use crate::queue::{sqs::SqsQueue, Queue, QueueName};
-use crate::store::{dynamo::DynamoTable, Store, Table};
+use crate::table::{dynamo::DynamoTable, Table};
 
 /// The roots AWS endpoints chain to. Parsing five certificates instead of the system's
 /// whole CA store (about 150 files) takes most of the work out of a cold start.
@@ -139,7 +140,7 @@ pub fn app_state(sdk: &SdkConfig) -> Result<AppState, String> {
     // verifies nothing (see `domain::signing`), so it fails closed.
     let secret = |name: &str| std::env::var(name).unwrap_or_default().into_bytes();
     Ok(AppState {
-        store: Store::new(table(sdk, &table_name)),
+        db: Db::new(table(sdk, &table_name)),
         clock: Arc::new(crate::clock::SystemClock),
         queue: Arc::new(crate::queue::Unconfigured),
         blobs: Arc::new(crate::blobs::Unconfigured),

@@ -4,14 +4,14 @@
 use thiserror::Error;
 
 use crate::domain::DomainError;
-use crate::store::StoreError;
+use crate::table::TableError;
 
 #[derive(Debug, Error)]
 pub enum Error {
     #[error(transparent)]
     Domain(#[from] DomainError),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(#[from] TableError),
 }
 
 impl Error {

@@ -23,15 +23,17 @@
 //!   time as a port, and JSON logs.
 
 pub mod api;
+pub mod app;
 pub mod aws;
 pub mod blobs;
 pub mod clock;
+pub mod db;
 pub mod domain;
 mod error;
 pub mod http;
 pub mod payments;
 pub mod queue;
-pub mod store;
+pub mod table;
 pub mod telemetry;
 pub mod workers;
 

@@ -10,14 +10,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tower::ServiceExt;
 
-use clearance::api::AppState;
+use clearance::app::AppState;
 use clearance::blobs::local::DirBlobs;
 use clearance::clock::ManualClock;
+use clearance::db::Db;
 use clearance::domain::auth::Role;
 use clearance::queue::memory::MemoryQueue;
-use clearance::store::counted::{Counted, Counts};
-use clearance::store::memory::MemoryTable;
-use clearance::store::{Store, Table};
+use clearance::table::counted::{Counted, Counts};
+use clearance::table::memory::MemoryTable;
+use clearance::table::Table;
 use clearance_local::DevTokens;
 
 /// The moto_server the test script started. Its absence is a failure, never a skip.
@@ -53,7 +54,7 @@ pub async fn moto_table() -> Arc<dyn Table> {
     let sdk = moto_sdk().await;
     let name = unique("clearance");
     let client = aws_sdk_dynamodb::Client::new(&sdk);
-    if let Err(e) = clearance::store::dynamo::create_table(&client, &name).await {
+    if let Err(e) = clearance::table::dynamo::create_table(&client, &name).await {
         panic!(
             "could not create a table on moto_server at {}: {e}",
             moto_endpoint()
@@ -93,7 +94,7 @@ impl World {
         let dir = std::env::temp_dir().join(unique("clearance-blobs"));
         let queue = Arc::new(MemoryQueue::new());
         let (state, sandbox) = clearance_local::local_state(
-            Store::new(Arc::new(counted)),
+            Db::new(Arc::new(counted)),
             clock.clone(),
             queue.clone(),
             Arc::new(DirBlobs::new(dir)),
@@ -117,7 +118,7 @@ impl World {
     /// A memory world with the demo tenant seeded at [`T0`].
     pub async fn seeded() -> World {
         let w = World::memory().await;
-        if let Err(e) = clearance_local::seed::seed_demo(&w.state.store, t0()).await {
+        if let Err(e) = clearance_local::seed::seed_demo(&w.state.db, t0()).await {
             panic!("seeding the demo tenant failed: {e}");
         }
         w

@@ -2,8 +2,8 @@
 //! DynamoDB adapter talking to moto_server. Each case is written once and instantiated
 //! for both adapters by `contract!`.
 
-use clearance::store::{
-    n, s, AttrPath, Condition, Index, Item, Key, Query, SortRange, StoreError, Table, Update,
+use clearance::table::{
+    n, s, AttrPath, Condition, Index, Item, Key, Query, SortRange, Table, TableError, Update,
     Write, GSI1PK, GSI1SK, PK, SK,
 };
 use serde_dynamo::AttributeValue;
@@ -40,7 +40,7 @@ async fn update(
     key: &Key,
     update: Update,
     condition: Option<Condition>,
-) -> Result<Item, StoreError> {
+) -> Result<Item, TableError> {
     let w = Write::Update {
         key: key.clone(),
         update,
@@ -48,8 +48,8 @@ async fn update(
     };
     match t.transact(vec![w]).await {
         Ok(()) => Ok(t.get(key, true).await?.unwrap_or_default()),
-        Err(StoreError::TransactionCancelled { failed }) if failed == [0] => {
-            Err(StoreError::ConditionFailed)
+        Err(TableError::TransactionCancelled { failed }) if failed == [0] => {
+            Err(TableError::ConditionFailed)
         }
         Err(e) => Err(e),
     }
@@ -59,7 +59,7 @@ async fn delete(
     t: &Arc<dyn Table>,
     key: &Key,
     condition: Option<Condition>,
-) -> Result<(), StoreError> {
+) -> Result<(), TableError> {
     match t
         .transact(vec![Write::Delete {
             key: key.clone(),
@@ -67,8 +67,8 @@ async fn delete(
         }])
         .await
     {
-        Err(StoreError::TransactionCancelled { failed }) if failed == [0] => {
-            Err(StoreError::ConditionFailed)
+        Err(TableError::TransactionCancelled { failed }) if failed == [0] => {
+            Err(TableError::ConditionFailed)
         }
         other => other,
     }
@@ -124,7 +124,7 @@ pub async fn a_conditional_put_never_overwrites_an_existing_item(t: Arc<dyn Tabl
     let second = t
         .put(item("P", "S", &[("v", n(2))]), Some(Condition::NotExists))
         .await;
-    assert_eq!(second, Err(StoreError::ConditionFailed));
+    assert_eq!(second, Err(TableError::ConditionFailed));
     let got = t.get(&Key::new("P", "S"), true).await.unwrap().unwrap();
     assert_eq!(num(&got, &["v"]), Some(1));
 }
@@ -160,7 +160,7 @@ pub async fn a_conditional_decrement_never_goes_below_zero(t: Arc<dyn Table>) {
     let (up, cond) = decrement(3);
     assert_eq!(
         update(&t, &Key::new("P", "STOCK"), up, Some(cond)).await,
-        Err(StoreError::ConditionFailed)
+        Err(TableError::ConditionFailed)
     );
     let (up, cond) = decrement(2);
     let after = update(&t, &Key::new("P", "STOCK"), up, Some(cond))
@@ -170,7 +170,7 @@ pub async fn a_conditional_decrement_never_goes_below_zero(t: Arc<dyn Table>) {
     let (up, cond) = decrement(1);
     assert_eq!(
         update(&t, &Key::new("P", "STOCK"), up, Some(cond)).await,
-        Err(StoreError::ConditionFailed)
+        Err(TableError::ConditionFailed)
     );
 }
 
@@ -204,12 +204,12 @@ pub async fn fifty_concurrent_conditional_decrements_of_five_units_leave_exactly
     for task in tasks {
         match task.await.unwrap() {
             Ok(()) => ok += 1,
-            Err(StoreError::TransactionCancelled { failed }) => {
+            Err(TableError::TransactionCancelled { failed }) => {
                 assert_eq!(failed, vec![0], "only the stock condition can fail");
                 refused += 1;
             }
             // DynamoDB may also cancel for a conflicting transaction: still refused.
-            Err(StoreError::Conflict) => refused += 1,
+            Err(TableError::Conflict) => refused += 1,
             Err(e) => panic!("unexpected error: {e}"),
         }
     }
@@ -248,7 +248,7 @@ pub async fn a_transaction_applies_all_of_its_writes_or_none(t: Arc<dyn Table>) 
     // then it is cancelled, naming the failed write, and nothing changed
     assert_eq!(
         result,
-        Err(StoreError::TransactionCancelled { failed: vec![2] })
+        Err(TableError::TransactionCancelled { failed: vec![2] })
     );
     let stock = t.get(&Key::new("P", "STOCK"), true).await.unwrap().unwrap();
     assert_eq!(num(&stock, &["units", "38"]), Some(1));
@@ -297,7 +297,7 @@ pub async fn a_transaction_may_not_touch_one_item_twice(t: Arc<dyn Table>) {
             },
         ])
         .await;
-    assert!(matches!(r, Err(StoreError::Invalid(_))), "{r:?}");
+    assert!(matches!(r, Err(TableError::Invalid(_))), "{r:?}");
     assert_eq!(t.get(&Key::new("P", "A"), true).await.unwrap(), None);
 }
 
@@ -311,7 +311,7 @@ pub async fn a_version_check_refuses_a_stale_writer(t: Arc<dyn Table>) {
         .unwrap();
     assert_eq!(
         t.put(item("P", "C", &[("version", n(2))]), Some(v1)).await,
-        Err(StoreError::ConditionFailed)
+        Err(TableError::ConditionFailed)
     );
     let r = delete(
         &t,
@@ -319,7 +319,7 @@ pub async fn a_version_check_refuses_a_stale_writer(t: Arc<dyn Table>) {
         Some(Condition::Equals(AttrPath::top("version"), n(7))),
     )
     .await;
-    assert_eq!(r, Err(StoreError::ConditionFailed));
+    assert_eq!(r, Err(TableError::ConditionFailed));
     delete(&t, &Key::new("P", "C"), Some(Condition::Exists))
         .await
         .unwrap();
@@ -335,7 +335,7 @@ pub async fn a_query_returns_a_key_range_in_order_and_in_pages(t: Arc<dyn Table>
         items
             .iter()
             .map(|i| {
-                clearance::store::string_attr(i, SK)
+                clearance::table::string_attr(i, SK)
                     .unwrap_or_default()
                     .to_owned()
             })
@@ -393,7 +393,7 @@ pub async fn a_gsi_query_finds_items_by_their_index_keys(t: Arc<dyn Table>) {
     let sks: Vec<_> = page
         .items
         .iter()
-        .filter_map(|i| clearance::store::string_attr(i, SK))
+        .filter_map(|i| clearance::table::string_attr(i, SK))
         .collect();
     assert_eq!(sks, ["P#A#", "P#C#"]);
 }
@@ -436,7 +436,7 @@ contract!(
 /// The typed catalog over each adapter: seeded listings, paged 5 at a time, come back
 /// each exactly once with stock summed over its shards.
 pub async fn catalog_pages_cover_every_product_once_with_its_stock(t: Arc<dyn Table>) {
-    let store = clearance::store::Store::new(t);
+    let store = clearance::db::Db::new(t);
     clearance_local::seed::seed_demo(&store, clearance_tests::t0())
         .await
         .unwrap();

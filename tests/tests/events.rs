@@ -54,7 +54,7 @@ async fn every_sample_event_succeeds_through_its_functions_handler() {
             raw = raw.replace(PLACEHOLDER_ORDER, id);
             let current = w
                 .state
-                .store
+                .db
                 .order(&tenant, &OrderId::parse(id).unwrap(), true)
                 .await
                 .unwrap();
@@ -136,7 +136,7 @@ async fn every_sample_event_succeeds_through_its_functions_handler() {
     let (id, _) = order.expect("the place-order event created an order");
     let done = w
         .state
-        .store
+        .db
         .order(&tenant, &OrderId::parse(&id).unwrap(), true)
         .await
         .unwrap();

@@ -515,24 +515,20 @@ async fn a_stale_writer_gets_a_conflict_not_a_lost_update() {
     .await;
     let t = clearance_local::seed::tenant().unwrap();
     let id = clearance::domain::ids::CampaignId::parse("winter").unwrap();
-    let read = w.state.store.campaign(&t, &id, true).await.unwrap();
+    let read = w.state.db.campaign(&t, &id, true).await.unwrap();
     // when one saves, then the other saves what they read
     let mut first = read.clone();
     first.name = "First".into();
     first.version += 1;
     w.state
-        .store
+        .db
         .replace_campaign(&t, &first, read.version)
         .await
         .unwrap();
     let mut second = read.clone();
     second.name = "Second".into();
     second.version += 1;
-    let r = w
-        .state
-        .store
-        .replace_campaign(&t, &second, read.version)
-        .await;
+    let r = w.state.db.replace_campaign(&t, &second, read.version).await;
     // then the second is refused and the first stands
     assert!(
         matches!(
@@ -547,7 +543,7 @@ async fn a_stale_writer_gets_a_conflict_not_a_lost_update() {
         "{r:?}"
     );
     assert_eq!(
-        w.state.store.campaign(&t, &id, true).await.unwrap().name,
+        w.state.db.campaign(&t, &id, true).await.unwrap().name,
         "First"
     );
 }

@@ -2,8 +2,9 @@
 
 use clearance::domain::auth::Role;
 use clearance::domain::ids::{CampaignId, OrderId, Sku};
+use clearance::queue::messages::QueueMessage;
 use clearance::queue::QueueConsumer;
-use clearance::store::{Key, Table};
+use clearance::table::{Key, Table};
 use clearance_tests::{request, t0, World};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -110,7 +111,7 @@ async fn units_left(w: &World, campaign: &str, sku: &str) -> u32 {
     let t = clearance_local::seed::tenant().unwrap();
     let p = w
         .state
-        .store
+        .db
         .product(
             &t,
             &CampaignId::parse(campaign).unwrap(),
@@ -329,8 +330,8 @@ async fn an_unpaid_order_is_cancelled_after_its_window_and_its_stock_coupon_and_
 
     // when the timeout arrives early (a long window is waited out in 15-minute hops)
     w.clock.advance(chrono::Duration::minutes(5));
-    let early = clearance::workers::TimeoutMessage {
-        tenant: "demo/south-china".into(),
+    let early = clearance::queue::messages::TimeoutMessage {
+        tenant: clearance_local::seed::tenant().unwrap(),
         order: OrderId::parse(&id).unwrap(),
         deadline: w.clock_now(),
     };
@@ -366,8 +367,8 @@ async fn an_unpaid_order_is_cancelled_after_its_window_and_its_stock_coupon_and_
         "and the coupon can be used again"
     );
     // a second delivery of the same timeout changes nothing
-    let dup = clearance::workers::TimeoutMessage {
-        tenant: "demo/south-china".into(),
+    let dup = clearance::queue::messages::TimeoutMessage {
+        tenant: clearance_local::seed::tenant().unwrap(),
         order: OrderId::parse(&id).unwrap(),
         deadline: w.clock_now(),
     };
@@ -405,14 +406,7 @@ async fn store_units(w: &World, sku: &str, store: &str, size: &str) -> i64 {
         clearance::domain::tenancy::keys::campaign_pk(&t, &CampaignId::parse("rush").unwrap()),
         clearance::domain::tenancy::keys::store_stock_sk(&Sku::parse(sku).unwrap()),
     );
-    let item = w
-        .state
-        .store
-        .table()
-        .get(&key, true)
-        .await
-        .unwrap()
-        .unwrap();
+    let item = w.state.db.table().get(&key, true).await.unwrap().unwrap();
     use serde_dynamo::AttributeValue as A;
     let by_store = match item.get("units") {
         Some(A::M(m)) => m.get(store).cloned(),
@@ -602,7 +596,7 @@ async fn a_late_payment_for_a_cancelled_order_is_queued_for_refund() {
     w.clock.advance(chrono::Duration::minutes(16));
     let t = clearance_local::seed::tenant().unwrap();
     w.state
-        .store
+        .db
         .cancel_unpaid(&t, &OrderId::parse(&id).unwrap(), w.clock_now())
         .await
         .unwrap();

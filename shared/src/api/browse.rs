@@ -10,13 +10,13 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::AppState;
+use crate::app::AppState;
+use crate::db::catalog::Product;
 use crate::domain::campaign::{Campaign, CampaignStatus, Category};
 use crate::domain::catalog::{stock_state, GroupOffer, StockState};
 use crate::domain::ids::{CategoryId, Size, Sku, SlotId};
 use crate::domain::money::Fen;
 use crate::http::{Params, Problem, QueryParams};
-use crate::store::catalog::Product;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -152,7 +152,7 @@ pub async fn live_campaigns(
 ) -> Result<Json<CampaignList>, Problem> {
     let t = params.tenant()?;
     let now = st.clock.now();
-    let live = st.store.live_campaigns(&t, now).await?;
+    let live = st.db.live_campaigns(&t, now).await?;
     Ok(Json(CampaignList {
         campaigns: live.iter().map(|c| CampaignSummary::of(c, now)).collect(),
     }))
@@ -194,7 +194,7 @@ pub async fn products(
     let after = query.get("cursor").map(decode_cursor).transpose()?;
     let limit = query.int("limit", 1..=50, 20)?;
     let now = st.clock.now();
-    let campaign = st.store.visible_campaign(&t, &id, now).await?;
+    let campaign = st.db.visible_campaign(&t, &id, now).await?;
     if let Some(cat) = &category {
         if !campaign.categories.iter().any(|c| &c.id == cat) {
             return Err(Problem::invalid_parameter(
@@ -204,7 +204,7 @@ pub async fn products(
         }
     }
     let page = st
-        .store
+        .db
         .products(&t, &id, category.as_ref(), after.as_ref(), limit)
         .await?;
     Ok(Json(ProductsPage {
@@ -235,8 +235,8 @@ pub async fn product(
     let id = params.id("campaign")?;
     let sku: Sku = params.id("sku")?;
     let now = st.clock.now();
-    let campaign = st.store.visible_campaign(&t, &id, now).await?;
-    let p = st.store.product(&t, &id, &sku).await?;
+    let campaign = st.db.visible_campaign(&t, &id, now).await?;
+    let p = st.db.product(&t, &id, &sku).await?;
     Ok(Json(ProductDetail {
         campaign: CampaignSummary::of(&campaign, now),
         product: ProductView::of(p, &campaign, now),

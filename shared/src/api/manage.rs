@@ -12,20 +12,21 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-use super::AppState;
+use crate::app::AppState;
 use crate::domain::auth::{Action, Caller};
 use crate::domain::campaign::{
-    validate_name, validate_slots, validate_window, Campaign, Category, Slot, StoredStatus,
+    validate_slots, validate_window, Campaign, Category, Slot, StoredStatus,
     DEFAULT_PAYMENT_WINDOW_MINUTES, DEFAULT_TIME_ZONE,
 };
 use crate::domain::catalog::{
-    Address, CouponTemplate, GroupOffer, Guide, Listing, Phone, Store as Shop, StoreStock,
-    DEFAULT_GROUP_SIZE,
+    Address, GroupOffer, Guide, Listing, Phone, Store as Shop, StoreStock, DEFAULT_GROUP_SIZE,
 };
+use crate::domain::coupon::CouponTemplate;
 use crate::domain::ids::{CampaignId, GuideId, Size, Sku, SlotId, StoreId, UserId};
 use crate::domain::money::Fen;
 use crate::domain::pricing::CouponRules;
 use crate::domain::tenancy::Tenant;
+use crate::domain::text::validate_name;
 use crate::domain::DomainError;
 use crate::http::{Authenticated, JsonBody, Params, Problem};
 
@@ -149,7 +150,7 @@ async fn check_stores_exist(st: &AppState, t: &Tenant, stores: &[StoreId]) -> Re
     if stores.is_empty() {
         return Ok(());
     }
-    let known = st.store.stores(t).await?;
+    let known = st.db.stores(t).await?;
     for (i, s) in stores.iter().enumerate() {
         if !known.iter().any(|k| &k.id == s) {
             return Err(Problem::validation(
@@ -206,7 +207,7 @@ pub async fn create_campaign(
         created_at: now,
         updated_at: now,
     };
-    st.store.create_campaign(&t, &c).await?;
+    st.db.create_campaign(&t, &c).await?;
     let loc = location(format!("/v1/{}/{}/campaigns/{}", t.brand, t.group, id));
     Ok((StatusCode::CREATED, loc, Json(c)))
 }
@@ -221,7 +222,7 @@ pub async fn read_campaign(
 ) -> Result<Json<Campaign>, Problem> {
     let t = authorized(&caller, &params, Action::ReadTenantConfig)?;
     let id: CampaignId = params.id("campaign")?;
-    Ok(Json(st.store.campaign(&t, &id, true).await?))
+    Ok(Json(st.db.campaign(&t, &id, true).await?))
 }
 
 /// Replace a campaign's editable fields (until it goes live).
@@ -242,7 +243,7 @@ pub async fn update_campaign(
     }
     input.validate()?;
     let now = st.clock.now();
-    let current = st.store.campaign(&t, &id, true).await?;
+    let current = st.db.campaign(&t, &id, true).await?;
     current.ensure_editable(now)?;
     check_stores_exist(&st, &t, &input.stores).await?;
     let next = Campaign {
@@ -261,9 +262,7 @@ pub async fn update_campaign(
         updated_at: now,
         ..current.clone()
     };
-    st.store
-        .replace_campaign(&t, &next, current.version)
-        .await?;
+    st.db.replace_campaign(&t, &next, current.version).await?;
     Ok(Json(next))
 }
 
@@ -287,7 +286,7 @@ pub async fn put_slots(
     let id: CampaignId = params.id("campaign")?;
     validate_slots(&input.slots)?;
     let now = st.clock.now();
-    let current = st.store.campaign(&t, &id, true).await?;
+    let current = st.db.campaign(&t, &id, true).await?;
     current.ensure_editable(now)?;
     let next = Campaign {
         slots: input.slots,
@@ -295,9 +294,7 @@ pub async fn put_slots(
         updated_at: now,
         ..current.clone()
     };
-    st.store
-        .replace_campaign(&t, &next, current.version)
-        .await?;
+    st.db.replace_campaign(&t, &next, current.version).await?;
     Ok(Json(next))
 }
 
@@ -344,7 +341,7 @@ pub async fn put_listing(
     let id: CampaignId = params.id("campaign")?;
     let sku: Sku = params.id("sku")?;
     let now = st.clock.now();
-    let campaign = st.store.campaign(&t, &id, true).await?;
+    let campaign = st.db.campaign(&t, &id, true).await?;
     campaign.ensure_editable(now)?;
     let listing = Listing {
         sku,
@@ -365,7 +362,7 @@ pub async fn put_listing(
         updated_at: now,
     };
     listing.validate(&campaign)?;
-    st.store.put_listing(&t, &campaign, &listing).await?;
+    st.db.put_listing(&t, &campaign, &listing).await?;
     Ok(Json(listing))
 }
 
@@ -380,7 +377,7 @@ pub async fn read_listing(
     let t = authorized(&caller, &params, Action::ReadTenantConfig)?;
     let id: CampaignId = params.id("campaign")?;
     let sku: Sku = params.id("sku")?;
-    Ok(Json(st.store.listing(&t, &id, &sku).await?))
+    Ok(Json(st.db.listing(&t, &id, &sku).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -419,9 +416,9 @@ pub async fn put_coupon(
         updated_at: st.clock.now(),
     };
     tpl.validate()?;
-    let campaign = st.store.campaign(&t, &id, true).await?;
+    let campaign = st.db.campaign(&t, &id, true).await?;
     campaign.ensure_editable(st.clock.now())?;
-    st.store
+    st.db
         .put_coupon_template(&t, &campaign, &tpl, st.clock.now())
         .await?;
     Ok(Json(tpl))
@@ -443,7 +440,7 @@ pub async fn list_coupons(
     let t = authorized(&caller, &params, Action::ReadTenantConfig)?;
     let id: CampaignId = params.id("campaign")?;
     Ok(Json(CouponList {
-        coupons: st.store.campaign(&t, &id, false).await?.coupons,
+        coupons: st.db.campaign(&t, &id, false).await?.coupons,
     }))
 }
 
@@ -458,7 +455,7 @@ pub async fn publish(
 ) -> Result<Json<Campaign>, Problem> {
     let t = authorized(&caller, &params, Action::ManageCampaign)?;
     let id: CampaignId = params.id("campaign")?;
-    Ok(Json(st.store.publish(&t, &id, st.clock.now()).await?))
+    Ok(Json(st.db.publish(&t, &id, st.clock.now()).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -495,7 +492,7 @@ pub async fn put_store(
         clerks: input.clerks,
         updated_at: st.clock.now(),
     };
-    st.store.put_store(&t, &shop).await?;
+    st.db.put_store(&t, &shop).await?;
     Ok(Json(shop))
 }
 
@@ -514,7 +511,7 @@ pub async fn list_stores(
 ) -> Result<Json<StoreList>, Problem> {
     let t = authorized(&caller, &params, Action::ReadTenantConfig)?;
     Ok(Json(StoreList {
-        stores: st.store.stores(&t).await?,
+        stores: st.db.stores(&t).await?,
     }))
 }
 
@@ -545,7 +542,7 @@ pub async fn put_guide(
         user: input.user,
         updated_at: st.clock.now(),
     };
-    st.store.put_guide(&t, &guide).await?;
+    st.db.put_guide(&t, &guide).await?;
     Ok(Json(guide))
 }
 
@@ -564,6 +561,6 @@ pub async fn list_guides(
 ) -> Result<Json<GuideList>, Problem> {
     let t = authorized(&caller, &params, Action::ReadTenantConfig)?;
     Ok(Json(GuideList {
-        guides: st.store.guides(&t).await?,
+        guides: st.db.guides(&t).await?,
     }))
 }

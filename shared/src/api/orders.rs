@@ -10,7 +10,8 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::AppState;
+use crate::app::AppState;
+use crate::db::orders::{BuyerCoupon, CartLine, CouponChoice, OrderRequest, Placed, Settled};
 use crate::domain::auth::{Action, Caller};
 use crate::domain::ids::{CampaignId, CouponTemplateId, IdempotencyKey, OrderId};
 use crate::domain::order::{Delivery, DeliveryMode, Order};
@@ -20,9 +21,7 @@ use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::http::{Authenticated, JsonBody, Params, Problem, QueryParams};
 use crate::payments::{Checkout, SIGNATURE_HEADER};
-use crate::queue::QueueName;
-use crate::store::orders::{BuyerCoupon, CartLine, CouponChoice, OrderRequest, Placed, Settled};
-use crate::workers::{OrderMessage, RefundMessage, TimeoutMessage};
+use crate::queue::messages::{delay_until, OrderMessage, RefundMessage, TimeoutMessage};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -105,8 +104,8 @@ pub async fn preview(
     let t = params.tenant()?;
     let req = order_request(&st, &caller, t.clone(), &input)?;
     let now = st.clock.now();
-    let campaign = st.store.visible_campaign(&t, &input.campaign, now).await?;
-    Ok(Json(st.store.preview_order(&req, &campaign, now).await?))
+    let campaign = st.db.visible_campaign(&t, &input.campaign, now).await?;
+    Ok(Json(st.db.preview_order(&req, &campaign, now).await?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -154,7 +153,7 @@ pub async fn place(
         digest(format!("{t}|{}", serde_json::to_string(&input).unwrap_or_default()).as_bytes());
     let req = order_request(&st, &caller, t.clone(), &input)?;
     let now = st.clock.now();
-    let campaign = st.store.visible_campaign(&t, &input.campaign, now).await?;
+    let campaign = st.db.visible_campaign(&t, &input.campaign, now).await?;
     let payments = st.payments.clone();
     let render = move |o: &Order| {
         serde_json::to_string(&PlacedOrder {
@@ -164,22 +163,18 @@ pub async fn place(
         .unwrap_or_default()
     };
     match st
-        .store
+        .db
         .place_order(&req, &campaign, &key, &hash, now, &render)
         .await?
     {
         Placed::Created { order, body } => {
             let msg = TimeoutMessage {
-                tenant: t.to_string(),
+                tenant: t.clone(),
                 order: order.id.clone(),
                 deadline: order.payment_deadline,
             };
-            let wait = crate::workers::delay_until(order.payment_deadline, now);
-            if let Err(e) = st
-                .queue
-                .send(QueueName::OrderTimeouts, &msg.to_json(), Some(wait))
-                .await
-            {
+            let wait = delay_until(order.payment_deadline, now);
+            if let Err(e) = st.queue.post(&msg, Some(wait)).await {
                 // The order is indexed as unpaid (GSI2), so the campaign close sweeps it.
                 tracing::error!(order = %order.id, error = %e, "could not schedule the payment timeout");
             }
@@ -201,7 +196,7 @@ pub async fn read_order(
 ) -> Result<Json<Order>, Problem> {
     let t = params.tenant()?;
     let id = params.id::<OrderId>("order")?;
-    let order = st.store.order(&t, &id, false).await?;
+    let order = st.db.order(&t, &id, false).await?;
     if order.buyer == caller.user {
         return Ok(Json(order));
     }
@@ -236,10 +231,7 @@ pub async fn my_orders(
         })
         .transpose()?;
     let limit = query.int("limit", 1..=50, 20)?;
-    let (orders, next) = st
-        .store
-        .my_orders(&caller.user, after.as_ref(), limit)
-        .await?;
+    let (orders, next) = st.db.my_orders(&caller.user, after.as_ref(), limit).await?;
     Ok(Json(OrderPage {
         orders,
         next_cursor: next.map(|o| o.to_string()),
@@ -259,9 +251,9 @@ pub async fn claim_coupon(
     let id: CampaignId = params.id("campaign")?;
     let template: CouponTemplateId = params.id("template")?;
     let now = st.clock.now();
-    let campaign = st.store.visible_campaign(&t, &id, now).await?;
+    let campaign = st.db.visible_campaign(&t, &id, now).await?;
     let coupon = st
-        .store
+        .db
         .claim_coupon(&t, &campaign, &template, &caller.user, now)
         .await?;
     Ok((StatusCode::CREATED, Json(coupon)))
@@ -280,7 +272,7 @@ pub async fn my_coupons(
     Authenticated(caller): Authenticated,
 ) -> Result<Json<CouponPage>, Problem> {
     Ok(Json(CouponPage {
-        coupons: st.store.my_coupons(&caller.user).await?,
+        coupons: st.db.my_coupons(&caller.user).await?,
     }))
 }
 
@@ -326,7 +318,7 @@ pub async fn settle(
         notice.payment_ref.as_str(),
     );
     let outcome = st
-        .store
+        .db
         .settle_payment(t, order, amount, payment_ref, st.clock.now())
         .await?;
     let paid_now = matches!(outcome, Settled::Paid(_));
@@ -343,13 +335,10 @@ pub async fn settle(
         Settled::Paid(o) | Settled::AlreadyPaid(o) => {
             // Queued on every confirmation: fulfillment ignores an order it has dispatched.
             let msg = OrderMessage {
-                tenant: t.to_string(),
+                tenant: t.clone(),
                 order: o.id.clone(),
             };
-            st.queue
-                .send(QueueName::Fulfillment, &msg.to_json(), None)
-                .await
-                .map_err(unavailable)?;
+            st.queue.post(&msg, None).await.map_err(unavailable)?;
             if paid_now {
                 "paid"
             } else {
@@ -358,16 +347,13 @@ pub async fn settle(
         }
         Settled::RefundDue(o) => {
             let msg = RefundMessage {
-                tenant: t.to_string(),
+                tenant: t.clone(),
                 order: o.id.clone(),
                 amount_fen: amount,
                 payment_ref: payment_ref.to_owned(),
                 reason: "payment arrived after the order was cancelled".into(),
             };
-            st.queue
-                .send(QueueName::Refunds, &msg.to_json(), None)
-                .await
-                .map_err(unavailable)?;
+            st.queue.post(&msg, None).await.map_err(unavailable)?;
             tracing::warn!(order = %o.id, "late payment for a cancelled order: refund queued");
             "refund_due"
         }
@@ -397,7 +383,7 @@ pub async fn pickup(
     let t = params.tenant()?;
     caller.authorize(Action::ReadTenantConfig, &t)?;
     let id = params.id::<OrderId>("order")?;
-    let current = st.store.order(&t, &id, true).await?;
+    let current = st.db.order(&t, &id, true).await?;
     let store_id = current
         .lines
         .first()
@@ -408,7 +394,7 @@ pub async fn pickup(
                 "the order is not waiting for pickup",
             ))
         })?;
-    let shop = st.store.store(&t, &store_id).await?;
+    let shop = st.db.store(&t, &store_id).await?;
     if !shop.clerks.contains(&caller.user) {
         return Err(DomainError::Forbidden(
             "only a clerk of the store holding the order may hand it over".into(),
@@ -417,11 +403,11 @@ pub async fn pickup(
     }
     let mut order = current.clone();
     order.pick_up(&store_id, input.code.trim(), st.clock.now())?;
-    st.store
+    st.db
         .save_order(&order, current.version)
         .await
         .map_err(|e| match e {
-            crate::store::StoreError::ConditionFailed => Problem::from(DomainError::conflict(
+            crate::table::TableError::ConditionFailed => Problem::from(DomainError::conflict(
                 "concurrent-update",
                 "the order changed; read it again",
             )),

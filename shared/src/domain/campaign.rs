@@ -172,7 +172,7 @@ pub struct Campaign {
     pub payment_window_minutes: u32,
     /// The coupon templates buyers may claim (their budgets are counted in separate items).
     #[serde(default)]
-    pub coupons: Vec<super::catalog::CouponTemplate>,
+    pub coupons: Vec<super::coupon::CouponTemplate>,
     #[serde(default)]
     pub coupon_rules: super::pricing::CouponRules,
     /// Bumped by every change; writes are conditional on the version they read.
@@ -317,27 +317,6 @@ pub fn validate_window(
         return Err(DomainError::invalid(
             "ends_at",
             format!("a campaign lasts at most {MAX_WINDOW_DAYS} days"),
-        ));
-    }
-    Ok(())
-}
-
-/// Checks a display name.
-pub fn validate_name(field: &str, name: &str, max: usize) -> Result<(), DomainError> {
-    let trimmed = name.trim();
-    if trimmed.is_empty() {
-        return Err(DomainError::invalid(field, "must not be blank"));
-    }
-    if trimmed.chars().count() > max {
-        return Err(DomainError::invalid(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    if trimmed.chars().any(char::is_control) {
-        return Err(DomainError::invalid(
-            field,
-            "must not contain control characters",
         ));
     }
     Ok(())

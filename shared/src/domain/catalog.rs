@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use utoipa::ToSchema;
 
-use super::campaign::{validate_name, Campaign};
-use super::ids::{CategoryId, CouponTemplateId, GuideId, Size, Sku, SlotId, StoreId, UserId};
+use super::campaign::Campaign;
+use super::ids::{CategoryId, GuideId, Size, Sku, SlotId, StoreId, UserId};
 use super::money::{Fen, Units};
+use super::text::validate_name;
 use super::DomainError;
 
 /// A phone number. Personal data: its `Debug` never prints it, so it cannot reach a log.
@@ -286,49 +287,6 @@ pub fn stock_state(units: u32) -> StockState {
     }
 }
 
-/// A coupon template: `off_fen` off an order of at least `min_spend_fen`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct CouponTemplate {
-    pub id: CouponTemplateId,
-    pub name: String,
-    pub off_fen: Fen,
-    /// 0 for a no-threshold coupon.
-    pub min_spend_fen: Fen,
-    /// How many one buyer may claim.
-    pub per_buyer: u32,
-    /// How many may be claimed in all.
-    pub budget: u32,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl CouponTemplate {
-    pub fn validate(&self) -> Result<(), DomainError> {
-        validate_name("name", &self.name, 60)?;
-        if self.off_fen == Fen::ZERO {
-            return Err(DomainError::invalid("off_fen", "must be more than 0"));
-        }
-        if self.min_spend_fen != Fen::ZERO && self.off_fen >= self.min_spend_fen {
-            return Err(DomainError::invalid(
-                "off_fen",
-                "must be less than min_spend_fen",
-            ));
-        }
-        if !(1..=100).contains(&self.per_buyer) {
-            return Err(DomainError::invalid(
-                "per_buyer",
-                "must be between 1 and 100",
-            ));
-        }
-        if !(1..=10_000_000).contains(&self.budget) {
-            return Err(DomainError::invalid(
-                "budget",
-                "must be between 1 and 10000000",
-            ));
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -480,24 +438,5 @@ mod tests {
             line: "1 Secret Rd".into(),
         };
         assert!(!format!("{a:?}").contains("Secret"));
-    }
-
-    #[test]
-    fn coupon_templates_need_a_real_threshold() {
-        let t = CouponTemplate {
-            id: CouponTemplateId::parse("c50").unwrap(),
-            name: "50 off over 500".into(),
-            off_fen: Fen::new(5_000).unwrap(),
-            min_spend_fen: Fen::new(50_000).unwrap(),
-            per_buyer: 1,
-            budget: 1000,
-            updated_at: Utc::now(),
-        };
-        assert!(t.validate().is_ok());
-        let bad = CouponTemplate {
-            off_fen: Fen::new(60_000).unwrap(),
-            ..t.clone()
-        };
-        assert!(bad.validate().is_err());
     }
 }

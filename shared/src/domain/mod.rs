@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod campaign;
 pub mod catalog;
+pub mod coupon;
 mod error;
 pub mod ids;
 pub mod money;
@@ -11,5 +12,6 @@ pub mod order;
 pub mod pricing;
 pub mod signing;
 pub mod tenancy;
+pub mod text;
 
 pub use error::DomainError;

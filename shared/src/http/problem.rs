@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::DomainError;
-use crate::store::StoreError;
+use crate::table::TableError;
 use crate::Error;
 
 pub const CONTENT_TYPE: &str = "application/problem+json";
@@ -142,8 +142,8 @@ impl From<Error> for Problem {
     }
 }
 
-impl From<StoreError> for Problem {
-    fn from(e: StoreError) -> Self {
+impl From<TableError> for Problem {
+    fn from(e: TableError) -> Self {
         Error::Store(e).into()
     }
 }

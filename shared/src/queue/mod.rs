@@ -2,6 +2,7 @@
 //! ([`memory::MemoryQueue`]). Both deliver at least once: consumers must be idempotent.
 
 pub mod memory;
+pub mod messages;
 pub mod sqs;
 
 use async_trait::async_trait;

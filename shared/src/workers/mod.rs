@@ -4,18 +4,13 @@
 //! SQS delivers at least once.
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::future::Future;
-use std::time::Duration;
 use thiserror::Error;
 
-use crate::api::AppState;
-use crate::domain::ids::OrderId;
-use crate::domain::money::Fen;
-use crate::domain::tenancy::Tenant;
-use crate::queue::{QueueName, MAX_DELAY};
-use crate::store::orders::{CancelOutcome, DispatchOutcome};
+use crate::app::AppState;
+use crate::db::orders::{CancelOutcome, DispatchOutcome};
+use crate::queue::messages::{delay_until, OrderMessage, TimeoutMessage};
 
 #[derive(Debug, Error)]
 #[error("{message}")]
@@ -57,56 +52,11 @@ fn parse<T: for<'de> Deserialize<'de>>(body: &str) -> Result<T, WorkerError> {
         .map_err(|e| WorkerError::permanent(format!("malformed message: {e}")))
 }
 
-fn tenant(s: &str) -> Result<Tenant, WorkerError> {
-    Tenant::parse_scoped(s).map_err(|e| WorkerError::permanent(e.to_string()))
-}
-
-/// A paid order to dispatch.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct OrderMessage {
-    pub tenant: String,
-    pub order: OrderId,
-}
-
-/// Check an unpaid order at its payment deadline.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TimeoutMessage {
-    pub tenant: String,
-    pub order: OrderId,
-    pub deadline: DateTime<Utc>,
-}
-
-/// Money to give back (consumed by the refund worker).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RefundMessage {
-    pub tenant: String,
-    pub order: OrderId,
-    pub amount_fen: Fen,
-    pub payment_ref: String,
-    pub reason: String,
-}
-
-macro_rules! to_json {
-    ($($t:ty),*) => {$(
-        impl $t {
-            pub fn to_json(&self) -> String {
-                serde_json::to_string(self).unwrap_or_default()
-            }
-        }
-    )*};
-}
-to_json!(OrderMessage, TimeoutMessage, RefundMessage);
-
-/// The SQS delay that brings a message back at `at` (or as close as SQS allows).
-pub fn delay_until(at: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
-    (at - now).to_std().unwrap_or_default().min(MAX_DELAY)
-}
-
 /// Dispatches a paid order to a store. A duplicate delivery finds it dispatched already.
 pub async fn fulfill(st: &AppState, body: &str) -> Result<(), WorkerError> {
     let msg: OrderMessage = parse(body)?;
-    let t = tenant(&msg.tenant)?;
-    match st.store.dispatch(&t, &msg.order, st.clock.now()).await? {
+    let t = &msg.tenant;
+    match st.db.dispatch(t, &msg.order, st.clock.now()).await? {
         DispatchOutcome::Dispatched(o) => {
             tracing::info!(order = %o.id, status = ?o.status, "dispatched");
             Ok(())
@@ -127,9 +77,9 @@ pub async fn fulfill(st: &AppState, body: &str) -> Result<(), WorkerError> {
 /// at most 15 minutes) it puts the message back for the rest of the wait.
 pub async fn expire_unpaid(st: &AppState, body: &str) -> Result<(), WorkerError> {
     let msg: TimeoutMessage = parse(body)?;
-    let t = tenant(&msg.tenant)?;
+    let t = &msg.tenant;
     let now = st.clock.now();
-    match st.store.cancel_unpaid(&t, &msg.order, now).await? {
+    match st.db.cancel_unpaid(t, &msg.order, now).await? {
         CancelOutcome::Cancelled(o) => {
             tracing::info!(order = %o.id, "unpaid order cancelled; stock, coupons and limits returned");
             Ok(())
@@ -137,11 +87,7 @@ pub async fn expire_unpaid(st: &AppState, body: &str) -> Result<(), WorkerError>
         CancelOutcome::NotYet(deadline) => {
             let again = TimeoutMessage { deadline, ..msg };
             st.queue
-                .send(
-                    QueueName::OrderTimeouts,
-                    &again.to_json(),
-                    Some(delay_until(deadline, now)),
-                )
+                .post(&again, Some(delay_until(deadline, now)))
                 .await?;
             Ok(())
         }

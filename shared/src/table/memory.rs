@@ -12,7 +12,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use super::{
     check_batch, check_transaction, string_attr, AttrPath, Condition, Index, Item, Key, Page,
-    Query, SortRange, StoreError, Table, Update, Write, PK, SK,
+    Query, SortRange, Table, TableError, Update, Write, PK, SK,
 };
 
 #[derive(Default)]
@@ -74,9 +74,9 @@ fn holds(item: Option<&Item>, condition: &Condition) -> bool {
 fn parent_mut<'a>(
     item: &'a mut HashMap<String, AttributeValue>,
     path: &'a AttrPath,
-) -> Result<(&'a mut HashMap<String, AttributeValue>, &'a str), StoreError> {
+) -> Result<(&'a mut HashMap<String, AttributeValue>, &'a str), TableError> {
     let invalid = || {
-        StoreError::Invalid("the document path provided in the update expression is invalid".into())
+        TableError::Invalid("the document path provided in the update expression is invalid".into())
     };
     let (last, parents) = path.0.split_last().ok_or_else(invalid)?;
     let mut cur = item;
@@ -89,7 +89,7 @@ fn parent_mut<'a>(
     Ok((cur, last))
 }
 
-fn apply(existing: Option<&Item>, key: &Key, update: &Update) -> Result<Item, StoreError> {
+fn apply(existing: Option<&Item>, key: &Key, update: &Update) -> Result<Item, TableError> {
     let mut item: HashMap<String, AttributeValue> = match existing {
         Some(i) => i.inner().clone(),
         None => HashMap::from([
@@ -106,12 +106,12 @@ fn apply(existing: Option<&Item>, key: &Key, update: &Update) -> Result<Item, St
         let current = match map.get(last) {
             None => 0,
             Some(v) => {
-                number(v).ok_or_else(|| StoreError::Invalid("add to a non-number".into()))?
+                number(v).ok_or_else(|| TableError::Invalid("add to a non-number".into()))?
             }
         };
         let next = current
             .checked_add(*delta)
-            .ok_or_else(|| StoreError::Invalid("number overflow".into()))?;
+            .ok_or_else(|| TableError::Invalid("number overflow".into()))?;
         map.insert(last.to_owned(), AttributeValue::N(next.to_string()));
     }
     for path in &update.remove {
@@ -141,30 +141,30 @@ fn index_order(item: &Item, index: Index) -> (String, String, String) {
 
 #[async_trait]
 impl Table for MemoryTable {
-    async fn get(&self, key: &Key, _consistent: bool) -> Result<Option<Item>, StoreError> {
+    async fn get(&self, key: &Key, _consistent: bool) -> Result<Option<Item>, TableError> {
         Ok(self.lock().get(key).cloned())
     }
 
-    async fn batch_get(&self, keys: &[Key], _consistent: bool) -> Result<Vec<Item>, StoreError> {
+    async fn batch_get(&self, keys: &[Key], _consistent: bool) -> Result<Vec<Item>, TableError> {
         check_batch(keys)?;
         let items = self.lock();
         Ok(keys.iter().filter_map(|k| items.get(k).cloned()).collect())
     }
 
-    async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), StoreError> {
+    async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), TableError> {
         let key =
-            Key::of(&item).ok_or_else(|| StoreError::Invalid("item without PK and SK".into()))?;
+            Key::of(&item).ok_or_else(|| TableError::Invalid("item without PK and SK".into()))?;
         let mut items = self.lock();
         if let Some(c) = &condition {
             if !holds(items.get(&key), c) {
-                return Err(StoreError::ConditionFailed);
+                return Err(TableError::ConditionFailed);
             }
         }
         items.insert(key, item);
         Ok(())
     }
 
-    async fn query(&self, q: Query) -> Result<Page, StoreError> {
+    async fn query(&self, q: Query) -> Result<Page, TableError> {
         let items = self.lock();
         let (pk_name, _) = q.index.key_names();
         let mut found: Vec<&Item> = match q.index {
@@ -223,7 +223,7 @@ impl Table for MemoryTable {
         })
     }
 
-    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), TableError> {
         check_transaction(&writes)?;
         let mut items = self.lock();
         // Check every condition before changing anything: all or nothing.
@@ -246,7 +246,7 @@ impl Table for MemoryTable {
             .map(|(i, _)| i)
             .collect();
         if !failed.is_empty() {
-            return Err(StoreError::TransactionCancelled { failed });
+            return Err(TableError::TransactionCancelled { failed });
         }
         // Stage every new item first, so an invalid update leaves the table untouched.
         let mut staged: Vec<(Key, Option<Item>)> = Vec::with_capacity(writes.len());
@@ -254,7 +254,7 @@ impl Table for MemoryTable {
             match w {
                 Write::Put { item, .. } => {
                     let key = Key::of(item)
-                        .ok_or_else(|| StoreError::Invalid("item without PK and SK".into()))?;
+                        .ok_or_else(|| TableError::Invalid("item without PK and SK".into()))?;
                     staged.push((key, Some(item.clone())));
                 }
                 Write::Update { key, update, .. } => {

@@ -5,16 +5,18 @@ use chrono::{DateTime, Utc};
 use serde_dynamo::AttributeValue;
 use std::collections::HashMap;
 
-use super::{
-    from_item, n, s, string_attr, to_item, AttrPath, Condition, Index, Item, Key, Query, SortRange,
-    Store, StoreError, Write, GSI1PK, GSI1SK, PK, SK,
-};
+use super::Db;
 use crate::domain::campaign::{Campaign, StoredStatus};
-use crate::domain::catalog::{CouponTemplate, Guide, Listing, Store as Shop};
+use crate::domain::catalog::{Guide, Listing, Store as Shop};
+use crate::domain::coupon::CouponTemplate;
 use crate::domain::ids::{CampaignId, Sku};
 use crate::domain::tenancy::{keys, Tenant};
 use crate::domain::DomainError;
 use crate::error::Result;
+use crate::table::{
+    from_item, n, s, string_attr, to_item, AttrPath, Condition, Index, Item, Key, Query, SortRange,
+    TableError, Write, GSI1PK, GSI1SK, PK, SK,
+};
 
 const KIND: &str = "kind";
 
@@ -22,7 +24,7 @@ pub(crate) fn campaign_key(t: &Tenant, id: &CampaignId) -> Key {
     Key::new(keys::tenant_pk(t), keys::campaign_sk(id))
 }
 
-pub(crate) fn campaign_item(t: &Tenant, c: &Campaign) -> Result<Item, StoreError> {
+pub(crate) fn campaign_item(t: &Tenant, c: &Campaign) -> Result<Item, TableError> {
     to_item(
         c,
         &[
@@ -33,7 +35,7 @@ pub(crate) fn campaign_item(t: &Tenant, c: &Campaign) -> Result<Item, StoreError
     )
 }
 
-fn listing_item(t: &Tenant, campaign: &CampaignId, l: &Listing) -> Result<Item, StoreError> {
+fn listing_item(t: &Tenant, campaign: &CampaignId, l: &Listing) -> Result<Item, TableError> {
     let sk = keys::listing_sk(&l.sku);
     to_item(
         l,
@@ -98,7 +100,7 @@ fn store_stock_item(t: &Tenant, campaign: &CampaignId, l: &Listing) -> Item {
     item.into()
 }
 
-impl Store {
+impl Db {
     /// 1 GetItem.
     pub async fn campaign(
         &self,
@@ -118,7 +120,7 @@ impl Store {
             .put(campaign_item(t, c)?, Some(Condition::NotExists))
             .await
         {
-            Err(StoreError::ConditionFailed) => {
+            Err(TableError::ConditionFailed) => {
                 Err(DomainError::AlreadyExists { what: "campaign" }.into())
             }
             other => Ok(other?),
@@ -218,7 +220,7 @@ impl Store {
             },
         ];
         match self.table.transact(writes).await {
-            Err(StoreError::TransactionCancelled { failed }) if failed.contains(&0) => {
+            Err(TableError::TransactionCancelled { failed }) if failed.contains(&0) => {
                 Err(DomainError::invalid("store", "no such store in this tenant").into())
             }
             other => Ok(other?),
@@ -386,7 +388,7 @@ impl Store {
     }
 
     /// Follows pages to the end. For partitions that hold a few hundred items at most.
-    async fn query_all(&self, mut q: Query) -> Result<Vec<Item>, StoreError> {
+    async fn query_all(&self, mut q: Query) -> Result<Vec<Item>, TableError> {
         let mut all = Vec::new();
         loop {
             let page = self.table.query(q.clone()).await?;
@@ -400,9 +402,9 @@ impl Store {
 }
 
 /// A failed version check means someone else changed the campaign first.
-fn concurrent(e: StoreError, what: &'static str) -> crate::Error {
+fn concurrent(e: TableError, what: &'static str) -> crate::Error {
     match e {
-        StoreError::ConditionFailed | StoreError::TransactionCancelled { .. } => {
+        TableError::ConditionFailed | TableError::TransactionCancelled { .. } => {
             DomainError::conflict(
                 "concurrent-update",
                 format!("the {what} was changed by someone else; read it again and retry"),

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use super::{
     check_batch, check_transaction, AttrPath, Condition, Index, Item, Key, Page, Query, SortRange,
-    StoreError, Table, Update, Write, PK, SK,
+    Table, TableError, Update, Write, PK, SK,
 };
 
 pub struct DynamoTable {
@@ -146,7 +146,7 @@ impl Expr {
     }
 }
 
-fn map_err<E, R>(e: SdkError<E, R>) -> StoreError
+fn map_err<E, R>(e: SdkError<E, R>) -> TableError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
@@ -154,16 +154,16 @@ where
     let code = e.code().map(str::to_owned);
     let message = e.message().unwrap_or_default().to_owned();
     match code.as_deref() {
-        Some("ConditionalCheckFailedException") => StoreError::ConditionFailed,
-        Some("TransactionConflictException") => StoreError::Conflict,
-        Some("ValidationException") => StoreError::Invalid(message),
-        Some(code) => StoreError::Unavailable(format!("{code}: {message}")),
-        None => StoreError::Unavailable(DisplayErrorContext(&e).to_string()),
+        Some("ConditionalCheckFailedException") => TableError::ConditionFailed,
+        Some("TransactionConflictException") => TableError::Conflict,
+        Some("ValidationException") => TableError::Invalid(message),
+        Some(code) => TableError::Unavailable(format!("{code}: {message}")),
+        None => TableError::Unavailable(DisplayErrorContext(&e).to_string()),
     }
 }
 
-fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
-    StoreError::Invalid(e.to_string())
+fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> TableError {
+    TableError::Invalid(e.to_string())
 }
 
 fn index_name(index: Index) -> Option<String> {
@@ -176,7 +176,7 @@ fn index_name(index: Index) -> Option<String> {
 
 #[async_trait]
 impl Table for DynamoTable {
-    async fn get(&self, key: &Key, consistent: bool) -> Result<Option<Item>, StoreError> {
+    async fn get(&self, key: &Key, consistent: bool) -> Result<Option<Item>, TableError> {
         let out = self
             .client
             .get_item()
@@ -189,7 +189,7 @@ impl Table for DynamoTable {
         Ok(out.item.map(Item::from))
     }
 
-    async fn batch_get(&self, keys: &[Key], consistent: bool) -> Result<Vec<Item>, StoreError> {
+    async fn batch_get(&self, keys: &[Key], consistent: bool) -> Result<Vec<Item>, TableError> {
         check_batch(keys)?;
         if keys.is_empty() {
             return Ok(Vec::new());
@@ -229,12 +229,12 @@ impl Table for DynamoTable {
             }
             tokio::time::sleep(std::time::Duration::from_millis(10 << attempt)).await;
         }
-        Err(StoreError::Unavailable(
+        Err(TableError::Unavailable(
             "batch read left keys unprocessed".into(),
         ))
     }
 
-    async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), StoreError> {
+    async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), TableError> {
         let mut e = Expr::default();
         let cond = condition.as_ref().map(|c| e.condition(c));
         self.client
@@ -250,7 +250,7 @@ impl Table for DynamoTable {
         Ok(())
     }
 
-    async fn query(&self, q: Query) -> Result<Page, StoreError> {
+    async fn query(&self, q: Query) -> Result<Page, TableError> {
         let (pk_name, sk_name) = q.index.key_names();
         let mut e = Expr::default();
         let pk = format!("{} = {}", e.name(pk_name), e.value(Av::S(q.pk.clone())));
@@ -296,7 +296,7 @@ impl Table for DynamoTable {
         })
     }
 
-    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), TableError> {
         check_transaction(&writes)?;
         let mut items = Vec::with_capacity(writes.len());
         for w in writes {
@@ -375,7 +375,7 @@ impl Table for DynamoTable {
                             .iter()
                             .any(|r| r.code() == Some("TransactionConflict"))
                         {
-                            return Err(StoreError::Conflict);
+                            return Err(TableError::Conflict);
                         }
                         let failed: Vec<usize> = reasons
                             .iter()
@@ -384,7 +384,7 @@ impl Table for DynamoTable {
                             .map(|(i, _)| i)
                             .collect();
                         if !failed.is_empty() {
-                            return Err(StoreError::TransactionCancelled { failed });
+                            return Err(TableError::TransactionCancelled { failed });
                         }
                     }
                 }
@@ -396,7 +396,7 @@ impl Table for DynamoTable {
 
 /// Creates the single table with its two GSIs (local runs and tests; production uses
 /// `infra/template.yaml`). An existing table is left as it is.
-pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+pub async fn create_table(client: &Client, table: &str) -> Result<(), TableError> {
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
         Projection, ProjectionType, ScalarAttributeType,
@@ -415,7 +415,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
             .build()
             .map_err(build_err)
     };
-    let gsi = |name: &str, pk: &str, sk: &str| -> Result<GlobalSecondaryIndex, StoreError> {
+    let gsi = |name: &str, pk: &str, sk: &str| -> Result<GlobalSecondaryIndex, TableError> {
         GlobalSecondaryIndex::builder()
             .index_name(name)
             .key_schema(key(pk, KeyType::Hash)?)

@@ -1,18 +1,15 @@
-//! The Store port: one DynamoDB-shaped table, and the typed operations built on it.
+//! The Table port: one DynamoDB-shaped table.
 //!
 //! [`Table`] is the small port both adapters implement with the same semantics:
-//! conditional writes, atomic transactions, key-range queries and two GSIs.
+//! conditional writes, atomic transactions, key-range queries and the GSIs.
 //! [`dynamo::DynamoTable`] talks to DynamoDB through `aws-sdk-dynamodb`;
-//! [`memory::MemoryTable`] is the embedded default. The typed use cases
-//! ([`campaigns`], [`catalog`]) are written once over the port, so both adapters run the
-//! very same logic and one contract suite checks them both.
+//! [`memory::MemoryTable`] is the embedded default. The typed use cases (`crate::db`)
+//! are written once over the port, so both adapters run the very same logic and one
+//! contract suite checks them both.
 
-pub mod campaigns;
-pub mod catalog;
 pub mod counted;
 pub mod dynamo;
 pub mod memory;
-pub mod orders;
 
 use async_trait::async_trait;
 use serde_dynamo::AttributeValue;
@@ -189,7 +186,7 @@ pub struct Page {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum StoreError {
+pub enum TableError {
     /// A single write's condition did not hold.
     #[error("condition failed")]
     ConditionFailed,
@@ -210,9 +207,9 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-impl StoreError {
+impl TableError {
     pub fn is_retryable(&self) -> bool {
-        matches!(self, StoreError::Conflict | StoreError::Unavailable(_))
+        matches!(self, TableError::Conflict | TableError::Unavailable(_))
     }
 }
 
@@ -221,19 +218,19 @@ impl StoreError {
 /// transaction and no item twice in one.
 #[async_trait]
 pub trait Table: Send + Sync {
-    async fn get(&self, key: &Key, consistent: bool) -> Result<Option<Item>, StoreError>;
+    async fn get(&self, key: &Key, consistent: bool) -> Result<Option<Item>, TableError>;
     /// Reads up to 100 distinct keys in one request; missing items are simply absent
     /// from the result (in no particular order).
-    async fn batch_get(&self, keys: &[Key], consistent: bool) -> Result<Vec<Item>, StoreError>;
-    async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), StoreError>;
-    async fn query(&self, query: Query) -> Result<Page, StoreError>;
-    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+    async fn batch_get(&self, keys: &[Key], consistent: bool) -> Result<Vec<Item>, TableError>;
+    async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), TableError>;
+    async fn query(&self, query: Query) -> Result<Page, TableError>;
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), TableError>;
 }
 
 /// Checks what DynamoDB refuses outright, so both adapters refuse it the same way.
-pub(crate) fn check_transaction(writes: &[Write]) -> Result<(), StoreError> {
+pub(crate) fn check_transaction(writes: &[Write]) -> Result<(), TableError> {
     if writes.is_empty() || writes.len() > 100 {
-        return Err(StoreError::Invalid(
+        return Err(TableError::Invalid(
             "a transaction holds 1 to 100 writes".into(),
         ));
     }
@@ -241,9 +238,9 @@ pub(crate) fn check_transaction(writes: &[Write]) -> Result<(), StoreError> {
     for w in writes {
         let key = w
             .key()
-            .ok_or_else(|| StoreError::Invalid("write without a key".into()))?;
+            .ok_or_else(|| TableError::Invalid("write without a key".into()))?;
         if !seen.insert(key) {
-            return Err(StoreError::Invalid(
+            return Err(TableError::Invalid(
                 "a transaction may not touch one item twice".into(),
             ));
         }
@@ -252,15 +249,15 @@ pub(crate) fn check_transaction(writes: &[Write]) -> Result<(), StoreError> {
 }
 
 /// Checks what DynamoDB refuses in a batch read.
-pub(crate) fn check_batch(keys: &[Key]) -> Result<(), StoreError> {
+pub(crate) fn check_batch(keys: &[Key]) -> Result<(), TableError> {
     if keys.len() > 100 {
-        return Err(StoreError::Invalid(
+        return Err(TableError::Invalid(
             "a batch read holds at most 100 keys".into(),
         ));
     }
     let distinct: std::collections::HashSet<&Key> = keys.iter().collect();
     if distinct.len() != keys.len() {
-        return Err(StoreError::Invalid(
+        return Err(TableError::Invalid(
             "a batch read may not name one key twice".into(),
         ));
     }
@@ -271,9 +268,9 @@ pub(crate) fn check_batch(keys: &[Key]) -> Result<(), StoreError> {
 pub fn to_item<T: serde::Serialize>(
     value: &T,
     keys: &[(&str, String)],
-) -> Result<Item, StoreError> {
+) -> Result<Item, TableError> {
     let mut item: HashMap<String, AttributeValue> =
-        serde_dynamo::to_item(value).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        serde_dynamo::to_item(value).map_err(|e| TableError::Invalid(e.to_string()))?;
     for (name, v) in keys {
         item.insert((*name).to_owned(), AttributeValue::S(v.clone()));
     }
@@ -281,8 +278,8 @@ pub fn to_item<T: serde::Serialize>(
 }
 
 /// Reads a value back out of an item (key attributes are ignored).
-pub fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, StoreError> {
-    serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
+pub fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, TableError> {
+    serde_dynamo::from_item(item).map_err(|e| TableError::Corrupt(e.to_string()))
 }
 
 pub fn s(v: impl Into<String>) -> AttributeValue {
@@ -291,24 +288,4 @@ pub fn s(v: impl Into<String>) -> AttributeValue {
 
 pub fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
-}
-
-/// The typed store: every use case's reads and writes over one [`Table`].
-#[derive(Clone)]
-pub struct Store {
-    table: std::sync::Arc<dyn Table>,
-    heads: std::sync::Arc<catalog::HeadCache>,
-}
-
-impl Store {
-    pub fn new(table: std::sync::Arc<dyn Table>) -> Self {
-        Store {
-            table,
-            heads: std::sync::Arc::new(catalog::HeadCache::default()),
-        }
-    }
-
-    pub fn table(&self) -> &std::sync::Arc<dyn Table> {
-        &self.table
-    }
 }

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::{Condition, Item, Key, Page, Query, StoreError, Table, Write};
+use super::{Condition, Item, Key, Page, Query, Table, TableError, Write};
 
 #[derive(Debug, Default)]
 pub struct Counts {
@@ -80,23 +80,23 @@ fn bump(c: &AtomicU64) {
 
 #[async_trait]
 impl Table for Counted {
-    async fn get(&self, key: &Key, consistent: bool) -> Result<Option<Item>, StoreError> {
+    async fn get(&self, key: &Key, consistent: bool) -> Result<Option<Item>, TableError> {
         bump(&self.counts.get);
         self.inner.get(key, consistent).await
     }
-    async fn batch_get(&self, keys: &[Key], consistent: bool) -> Result<Vec<Item>, StoreError> {
+    async fn batch_get(&self, keys: &[Key], consistent: bool) -> Result<Vec<Item>, TableError> {
         bump(&self.counts.batch_get);
         self.inner.batch_get(keys, consistent).await
     }
-    async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), StoreError> {
+    async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), TableError> {
         bump(&self.counts.put);
         self.inner.put(item, condition).await
     }
-    async fn query(&self, query: Query) -> Result<Page, StoreError> {
+    async fn query(&self, query: Query) -> Result<Page, TableError> {
         bump(&self.counts.query);
         self.inner.query(query).await
     }
-    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), TableError> {
         bump(&self.counts.transact);
         self.inner.transact(writes).await
     }

@@ -11,13 +11,14 @@ use serde_dynamo::AttributeValue;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use super::{from_item, string_attr, Index, Item, Query, SortRange, Store};
+use super::Db;
 use crate::domain::campaign::{Campaign, CampaignStatus};
 use crate::domain::catalog::{Listing, MAX_SHARDS};
 use crate::domain::ids::{CampaignId, CategoryId, Size, Sku};
 use crate::domain::tenancy::{keys, Tenant};
 use crate::domain::DomainError;
 use crate::error::Result;
+use crate::table::{from_item, string_attr, Index, Item, Query, SortRange};
 
 /// How long a campaign read for browsing may be reused.
 pub const HEAD_TTL_SECONDS: i64 = 5;
@@ -108,7 +109,7 @@ fn assemble(items: Vec<Item>) -> Result<Vec<Product>> {
     Ok(products)
 }
 
-impl Store {
+impl Db {
     /// A campaign as buyers may see it: never a draft. 0 or 1 GetItem (cached 5 s).
     pub async fn visible_campaign(
         &self,

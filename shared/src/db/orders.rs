@@ -12,10 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_dynamo::AttributeValue;
 use std::collections::{BTreeMap, HashMap};
 
-use super::{
-    from_item, n, s, string_attr, to_item, AttrPath, Condition, Index, Item, Key, Query, SortRange,
-    Store, StoreError, Update, Write, GSI1PK, GSI1SK, GSI2PK, GSI2SK, PK, SK,
-};
+use super::Db;
 use crate::domain::campaign::{Campaign, CampaignStatus};
 use crate::domain::catalog::{Guide, Listing, MAX_SHARDS};
 use crate::domain::ids::{
@@ -29,6 +26,10 @@ use crate::domain::pricing::{best_coupons, price, HeldCoupon, LineToPrice, Price
 use crate::domain::tenancy::{keys, Tenant};
 use crate::domain::DomainError;
 use crate::error::Result;
+use crate::table::{
+    from_item, n, s, string_attr, to_item, AttrPath, Condition, Index, Item, Key, Query, SortRange,
+    TableError, Update, Write, GSI1PK, GSI1SK, GSI2PK, GSI2SK, PK, SK,
+};
 
 /// At most this many lines (distinct SKU and size) in one order.
 pub const MAX_LINES: usize = 5;
@@ -138,7 +139,7 @@ fn parse_coupon_id(id: &str) -> Option<(CouponTemplateId, u32)> {
     ))
 }
 
-fn coupon_item(t: &Tenant, c: &BuyerCoupon, user: &UserId, n_th: u32) -> Result<Item, StoreError> {
+fn coupon_item(t: &Tenant, c: &BuyerCoupon, user: &UserId, n_th: u32) -> Result<Item, TableError> {
     to_item(
         c,
         &[
@@ -164,7 +165,7 @@ pub(crate) fn order_key(t: &Tenant, id: &OrderId) -> Key {
 }
 
 /// An order item: indexed for its buyer (GSI1) and, while unpaid, for sweeps (GSI2).
-pub(crate) fn order_item(o: &Order) -> Result<Item, StoreError> {
+pub(crate) fn order_item(o: &Order) -> Result<Item, TableError> {
     let mut k = vec![
         (PK, keys::order_pk(&o.tenant, &o.id)),
         (SK, keys::ORDER_SK.to_owned()),
@@ -264,7 +265,7 @@ struct IdempotencyRecord {
     expires_at: i64,
 }
 
-impl Store {
+impl Db {
     /// Places an order: at most [`ATTEMPTS`] × (1 BatchGetItem + 1 TransactWriteItems);
     /// one of each when no other buyer wins a race for the same stock.
     pub async fn place_order(
@@ -317,7 +318,7 @@ impl Store {
             writes.extend(plan.coupon_writes);
             match self.table.transact(writes).await {
                 Ok(()) => return Ok(Placed::Created { order, body }),
-                Err(StoreError::TransactionCancelled { failed }) => {
+                Err(TableError::TransactionCancelled { failed }) => {
                     if failed.contains(&0) {
                         // Someone placed this very request a moment ago.
                         let record = self.table.get(&idem_key, true).await?;
@@ -334,11 +335,11 @@ impl Store {
                     }
                     // Stock or a limit marker moved under us: read again and retry.
                 }
-                Err(StoreError::Conflict) => {}
+                Err(TableError::Conflict) => {}
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(StoreError::Unavailable("too much contention on this stock; try again".into()).into())
+        Err(TableError::Unavailable("too much contention on this stock; try again".into()).into())
     }
 
     /// Prices a cart without writing anything: 1 BatchGetItem.
@@ -478,18 +479,18 @@ impl Store {
             ];
             match self.table.transact(writes).await {
                 Ok(()) => return Ok(coupon),
-                Err(StoreError::TransactionCancelled { failed }) if failed.contains(&0) => {
+                Err(TableError::TransactionCancelled { failed }) if failed.contains(&0) => {
                     return Err(DomainError::conflict(
                         "coupon-budget-exhausted",
                         "all of these coupons have been claimed",
                     )
                     .into());
                 }
-                Err(StoreError::TransactionCancelled { .. }) | Err(StoreError::Conflict) => {}
+                Err(TableError::TransactionCancelled { .. }) | Err(TableError::Conflict) => {}
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(StoreError::Unavailable("coupon claims are contended; try again".into()).into())
+        Err(TableError::Unavailable("coupon claims are contended; try again".into()).into())
     }
 
     /// A buyer's coupons across tenants, newest first: 1 Query on GSI1.
@@ -551,7 +552,7 @@ impl Store {
     }
 
     /// Writes an order whose version moved by one from `expected`. 1 PutItem.
-    pub async fn save_order(&self, order: &Order, expected_version: u64) -> Result<(), StoreError> {
+    pub async fn save_order(&self, order: &Order, expected_version: u64) -> Result<(), TableError> {
         self.table
             .put(order_item(order)?, Some(version_is(expected_version)))
             .await
@@ -605,11 +606,11 @@ impl Store {
             };
             match self.save_order(&order, current.version).await {
                 Ok(()) => return Ok(outcome),
-                Err(StoreError::ConditionFailed) => continue, // changed under us: decide again
+                Err(TableError::ConditionFailed) => continue, // changed under us: decide again
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(StoreError::Unavailable("order contended; try again".into()).into())
+        Err(TableError::Unavailable("order contended; try again".into()).into())
     }
 
     /// Cancels an unpaid order whose window has passed and puts back exactly what it
@@ -681,7 +682,7 @@ impl Store {
         match self.table.transact(writes).await {
             Ok(()) => Ok(CancelOutcome::Cancelled(order)),
             // Paid or cancelled in the meantime: whoever won decides.
-            Err(StoreError::TransactionCancelled { failed }) if failed.contains(&0) => Ok(
+            Err(TableError::TransactionCancelled { failed }) if failed.contains(&0) => Ok(
                 CancelOutcome::NothingToDo(self.order(t, id, true).await?.status),
             ),
             Err(e) => Err(e.into()),
@@ -770,11 +771,11 @@ impl Store {
             writes.extend(claimed.take(&cpk));
             match self.table.transact(writes).await {
                 Ok(()) => return Ok(DispatchOutcome::Dispatched(order)),
-                Err(StoreError::TransactionCancelled { .. }) | Err(StoreError::Conflict) => {} // re-read: maybe done already
+                Err(TableError::TransactionCancelled { .. }) | Err(TableError::Conflict) => {} // re-read: maybe done already
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(StoreError::Unavailable("dispatch contended; will retry".into()).into())
+        Err(TableError::Unavailable("dispatch contended; will retry".into()).into())
     }
 }
 

@@ -1,0 +1,34 @@
+//! What every handler and worker shares, built once per process: the persistence
+//! facade, the clock, the queue, the blob store, the payment provider and the secrets.
+//! It sits below both `api` and `workers`, so neither depends on the other.
+
+use std::sync::Arc;
+
+use crate::blobs::Blobs;
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::payments::Payments;
+use crate::queue::Queue;
+
+/// Everything a handler needs, built once per process.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub queue: Arc<dyn Queue>,
+    pub blobs: Arc<dyn Blobs>,
+    pub payments: Arc<dyn Payments>,
+    pub secrets: Arc<Secrets>,
+}
+
+/// Keys from configuration. `Debug` never prints them.
+pub struct Secrets {
+    /// Signs guides' share links.
+    pub share_link: Vec<u8>,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets(<redacted>)")
+    }
+}

@@ -1,0 +1,78 @@
+//! Coupon templates: what operators offer (so much off over a threshold, a budget, a
+//! per-buyer allowance). Buyers' claimed coupons and pricing live elsewhere.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::ids::CouponTemplateId;
+use super::money::Fen;
+use super::text::validate_name;
+use super::DomainError;
+
+/// A coupon template: `off_fen` off an order of at least `min_spend_fen`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CouponTemplate {
+    pub id: CouponTemplateId,
+    pub name: String,
+    pub off_fen: Fen,
+    /// 0 for a no-threshold coupon.
+    pub min_spend_fen: Fen,
+    /// How many one buyer may claim.
+    pub per_buyer: u32,
+    /// How many may be claimed in all.
+    pub budget: u32,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl CouponTemplate {
+    pub fn validate(&self) -> Result<(), DomainError> {
+        validate_name("name", &self.name, 60)?;
+        if self.off_fen == Fen::ZERO {
+            return Err(DomainError::invalid("off_fen", "must be more than 0"));
+        }
+        if self.min_spend_fen != Fen::ZERO && self.off_fen >= self.min_spend_fen {
+            return Err(DomainError::invalid(
+                "off_fen",
+                "must be less than min_spend_fen",
+            ));
+        }
+        if !(1..=100).contains(&self.per_buyer) {
+            return Err(DomainError::invalid(
+                "per_buyer",
+                "must be between 1 and 100",
+            ));
+        }
+        if !(1..=10_000_000).contains(&self.budget) {
+            return Err(DomainError::invalid(
+                "budget",
+                "must be between 1 and 10000000",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coupon_templates_need_a_real_threshold() {
+        let t = CouponTemplate {
+            id: CouponTemplateId::parse("c50").unwrap(),
+            name: "50 off over 500".into(),
+            off_fen: Fen::new(5_000).unwrap(),
+            min_spend_fen: Fen::new(50_000).unwrap(),
+            per_buyer: 1,
+            budget: 1000,
+            updated_at: Utc::now(),
+        };
+        assert!(t.validate().is_ok());
+        let bad = CouponTemplate {
+            off_fen: Fen::new(60_000).unwrap(),
+            ..t.clone()
+        };
+        assert!(bad.validate().is_err());
+    }
+}

@@ -1,0 +1,76 @@
+//! What each queue carries, typed: a message names its queue, so it can only be sent
+//! where its consumer listens, and its ids are parsed domain types on both sides.
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+use super::{Queue, QueueError, QueueName, MAX_DELAY};
+use crate::domain::ids::OrderId;
+use crate::domain::money::Fen;
+use crate::domain::tenancy::Tenant;
+
+/// A message body of one queue.
+pub trait QueueMessage: Serialize + DeserializeOwned {
+    const QUEUE: QueueName;
+
+    fn to_json(&self) -> String {
+        // Plain structs of strings and numbers: serializing cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+impl dyn Queue {
+    /// Sends `msg` to its own queue, visible after `delay` (at most 15 minutes).
+    pub async fn post<M: QueueMessage + Sync>(
+        &self,
+        msg: &M,
+        delay: Option<Duration>,
+    ) -> Result<(), QueueError> {
+        self.send(M::QUEUE, &msg.to_json(), delay).await
+    }
+}
+
+/// A paid order to dispatch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderMessage {
+    pub tenant: Tenant,
+    pub order: OrderId,
+}
+
+impl QueueMessage for OrderMessage {
+    const QUEUE: QueueName = QueueName::Fulfillment;
+}
+
+/// Check an unpaid order at its payment deadline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimeoutMessage {
+    pub tenant: Tenant,
+    pub order: OrderId,
+    pub deadline: DateTime<Utc>,
+}
+
+impl QueueMessage for TimeoutMessage {
+    const QUEUE: QueueName = QueueName::OrderTimeouts;
+}
+
+/// Money to give back (consumed by the refund worker).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefundMessage {
+    pub tenant: Tenant,
+    pub order: OrderId,
+    pub amount_fen: Fen,
+    pub payment_ref: String,
+    pub reason: String,
+}
+
+impl QueueMessage for RefundMessage {
+    const QUEUE: QueueName = QueueName::Refunds;
+}
+
+/// The SQS delay that brings a message back at `at` (or as close as SQS allows: a
+/// longer wait is made of several hops, each re-sent by the consumer).
+pub fn delay_until(at: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
+    (at - now).to_std().unwrap_or_default().min(MAX_DELAY)
+}
