@@ -52,6 +52,14 @@ def event(method, route, path, body=None, claims=None, query="", headers=None):
     return e
 
 
+def scheduled(rule):
+    """An EventBridge scheduled event, as a `Schedule` rule delivers it."""
+    return {"version": "0", "id": "5b2c4a6e-0000-0000-0000-000000000001", "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": "123456789012", "time": "2026-11-23T03:20:00Z",
+            "region": "ap-east-1", "resources": [f"arn:aws:events:ap-east-1:123456789012:rule/{rule}"],
+            "detail": {}}
+
+
 def sqs(body):
     """An SQS event with one record, as Lambda delivers it."""
     return {"Records": [{
@@ -143,4 +151,8 @@ for function, name, body in WORKERS:
     out = ROOT / function / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(sqs(body), indent=2) + "\n")
-print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(WORKERS)} events under {ROOT}")
+SCHEDULES = [("order-timeout-worker", "52-sweep-unpaid", "clearance-sweep-unpaid")]
+for function, name, rule in SCHEDULES:
+    out = ROOT / function / f"{name}.json"
+    out.write_text(json.dumps(scheduled(rule), indent=2) + "\n")
+print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(WORKERS) + len(SCHEDULES)} events under {ROOT}")

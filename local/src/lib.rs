@@ -28,8 +28,8 @@ use clearance::domain::tenancy::Tenant;
 use clearance::http::auth::caller_from_claims;
 use clearance::http::{JsonBody, Problem, QueryParams};
 use clearance::payments::Sandbox;
-use clearance::queue::{QueueConsumer, QueueName};
-use clearance::workers;
+use clearance::queue::QueueConsumer;
+use clearance::registry;
 
 /// Signs and verifies development tokens.
 #[derive(Clone)]
@@ -211,15 +211,10 @@ async fn dev_pay(
     clearance::api::orders::settle(&st, &t, &notice).await
 }
 
-/// Every function's routes over one state, plus `/dev/token`, `/dev/orders/{order}/pay`
-/// and `/openapi.json`.
+/// Every function's routes (from the registry) over one state, plus `/dev/token`,
+/// `/dev/orders/{order}/pay` and `/openapi.json`.
 pub fn app(state: AppState, tokens: DevTokens, sandbox: Arc<Sandbox>) -> Router {
-    let functions = api::finish(
-        api::manage::routes()
-            .merge(api::browse::routes())
-            .merge(api::orders::routes()),
-        state.clone(),
-    );
+    let functions = api::finish(registry::all_routes(), state.clone());
     let dev = Router::new()
         .route("/dev/token", post(dev_token))
         .with_state(tokens.clone());
@@ -234,12 +229,20 @@ pub fn app(state: AppState, tokens: DevTokens, sandbox: Arc<Sandbox>) -> Router 
         .layer(middleware::from_fn_with_state(tokens, authenticate))
 }
 
-/// Runs the queue consumers in this process, as the SQS-triggered Lambdas would:
-/// fulfillment and unpaid-order timeouts. A retryable failure is left on the queue.
+/// Runs every queue consumer of the registry in this process, as the SQS-triggered
+/// Lambdas would, and every scheduled sweep once a minute. A retryable failure is left
+/// on the queue.
 pub fn spawn_consumers(
     state: AppState,
     consumer: Arc<dyn QueueConsumer>,
 ) -> tokio::task::JoinHandle<()> {
+    let sweeps = state.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            sweep_once(&sweeps).await;
+        }
+    });
     tokio::spawn(async move {
         loop {
             if !drain_once(&state, consumer.as_ref()).await {
@@ -249,10 +252,25 @@ pub fn spawn_consumers(
     })
 }
 
-/// One pass over the local queues; whether any message was handled.
+/// Runs every function's scheduled sweep once, as its EventBridge schedule would.
+pub async fn sweep_once(state: &AppState) {
+    for f in registry::FUNCTIONS {
+        if let Some((_, sweep)) = f.sweeps {
+            if let Err(e) = sweep(state.clone()).await {
+                tracing::warn!(function = f.name, error = %e, "sweep failed");
+            }
+        }
+    }
+}
+
+/// One pass over the queues the registry's functions consume; whether any message was
+/// handled.
 pub async fn drain_once(state: &AppState, consumer: &dyn QueueConsumer) -> bool {
     let mut busy = false;
-    for queue in [QueueName::Fulfillment, QueueName::OrderTimeouts] {
+    for f in registry::FUNCTIONS {
+        let Some((queue, handle)) = f.consumes else {
+            continue;
+        };
         let messages = match consumer.receive(queue, 10).await {
             Ok(m) => m,
             Err(e) => {
@@ -262,11 +280,7 @@ pub async fn drain_once(state: &AppState, consumer: &dyn QueueConsumer) -> bool 
         };
         for m in messages {
             busy = true;
-            let result = match queue {
-                QueueName::Fulfillment => workers::fulfill(state, &m.body).await,
-                _ => workers::expire_unpaid(state, &m.body).await,
-            };
-            match result {
+            match handle(state.clone(), m.body.clone()).await {
                 Err(e) if e.retryable => tracing::warn!(error = %e, "left for retry"),
                 _ => {
                     if let Err(e) = consumer.ack(queue, &m.receipt).await {

@@ -6,9 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeMap;
 
 use clearance::db::Db;
-use clearance::domain::campaign::{
-    Campaign, Category, Slot, StoredStatus, TimeOfDay, DEFAULT_TIME_ZONE,
-};
+use clearance::domain::campaign::{Campaign, Category, Slot, Stage, TimeOfDay, DEFAULT_TIME_ZONE};
 use clearance::domain::catalog::{Address, GroupOffer, Guide, Listing, Phone, Store, StoreStock};
 use clearance::domain::coupon::CouponTemplate;
 use clearance::domain::ids::{
@@ -118,7 +116,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
     let mut campaign = Campaign {
         id: CampaignId::parse(CAMPAIGN)?,
         name: "Summer clearance".into(),
-        status: StoredStatus::Draft,
+        stage: Stage::Draft,
         starts_at: now - Duration::days(1),
         ends_at: now + Duration::days(6),
         time_zone: DEFAULT_TIME_ZONE,
@@ -218,7 +216,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
             updated_at: now,
         };
         listing.validate(&campaign)?;
-        db.put_listing(&t, &campaign, &listing).await?;
+        db.put_listing(&t, &campaign, &listing, now).await?;
     }
 
     // A flash listing for trying a rush: a few units per size, split over 4 shards.
@@ -257,7 +255,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
         updated_at: now,
     };
     flash.validate(&campaign)?;
-    db.put_listing(&t, &campaign, &flash).await?;
+    db.put_listing(&t, &campaign, &flash, now).await?;
 
     let coupons = [
         ("no-threshold-20", "20 off, no minimum", 2_000, 0),

@@ -8,7 +8,7 @@
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use clearance::domain::ids::OrderId;
-use clearance::workers;
+use clearance::{registry, workers};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -58,7 +58,7 @@ async fn every_sample_event_succeeds_through_its_functions_handler() {
                 .order(&tenant, &OrderId::parse(id).unwrap(), true)
                 .await
                 .unwrap();
-            if let Some(code) = &current.pickup_code {
+            if let Some(code) = current.parcels.first().and_then(|p| p.pickup_code.as_ref()) {
                 raw = raw.replace(PLACEHOLDER_CODE, code);
             }
             if file.ends_with("37-payment-notify.json") {
@@ -76,36 +76,33 @@ async fn every_sample_event_succeeds_through_its_functions_handler() {
             }
         }
         let name = file.display().to_string();
-        match function.as_str() {
-            "fulfillment-worker" | "order-timeout-worker" => {
+        let f = registry::function(&function)
+            .unwrap_or_else(|| panic!("events/{function}: no such function in the registry"));
+        let is_scheduled = serde_json::from_str::<Value>(&raw)
+            .is_ok_and(|v| v["detail-type"] == "Scheduled Event");
+        match (f.consumes, f.routes) {
+            _ if is_scheduled => {
+                let (_, sweep) = f
+                    .sweeps
+                    .unwrap_or_else(|| panic!("{name}: {function} has no schedule"));
+                let out = sweep(w.state.clone())
+                    .await
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert!(out.get("due").is_some(), "{name}: {out}");
+            }
+            (Some((_, handle)), _) => {
                 let event: SqsEvent = serde_json::from_str(&raw)
                     .unwrap_or_else(|e| panic!("{name}: not an SQS event: {e}"));
                 let st = w.state.clone();
-                let fulfillment = function == "fulfillment-worker";
-                let response = workers::batch(event, |body| {
-                    let st = st.clone();
-                    async move {
-                        if fulfillment {
-                            workers::fulfill(&st, &body).await
-                        } else {
-                            workers::expire_unpaid(&st, &body).await
-                        }
-                    }
-                })
-                .await;
+                let response = workers::batch(event, |body| handle(st.clone(), body)).await;
                 assert!(
                     response.batch_item_failures.is_empty(),
                     "{name}: {:?}",
                     response.batch_item_failures
                 );
             }
-            _ => {
-                let router = match function.as_str() {
-                    "manage-campaign" => clearance::api::manage::router(w.state.clone()),
-                    "browse-catalog" => clearance::api::browse::router(w.state.clone()),
-                    "place-order" => clearance::api::orders::router(w.state.clone()),
-                    other => panic!("events/{other}: no such function"),
-                };
+            (None, Some(routes)) => {
+                let router = clearance::api::finish(routes(), w.state.clone());
                 let req = lambda_http::request::from_str(&raw)
                     .unwrap_or_else(|e| panic!("{name}: not an API Gateway event: {e}"));
                 let res = router.oneshot(req).await.unwrap_or_else(|e| match e {});
@@ -126,11 +123,16 @@ async fn every_sample_event_succeeds_through_its_functions_handler() {
                     }
                 }
             }
+            (None, None) => panic!("{function}: neither routes nor a queue"),
         }
         functions_seen.insert(function);
         ran += 1;
     }
-    assert_eq!(functions_seen.len(), 5, "{functions_seen:?}");
+    let every: std::collections::BTreeSet<String> = registry::FUNCTIONS
+        .iter()
+        .map(|f| f.name.to_owned())
+        .collect();
+    assert_eq!(functions_seen, every, "every function has sample events");
     assert!(ran >= 27, "only {ran} events ran");
     // the walk ended with the order picked up at the counter
     let (id, _) = order.expect("the place-order event created an order");

@@ -453,7 +453,13 @@ async fn a_duplicate_fulfillment_delivery_dispatches_once() {
         .map(|h| h["status"].as_str().unwrap())
         .collect();
     assert_eq!(moves, ["awaiting_payment", "paid", "ready_for_pickup"]);
-    assert_eq!(order.body["pickup_code"].as_str().map(str::len), Some(6));
+    assert_eq!(order.body["parcels"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        order.body["parcels"][0]["pickup_code"]
+            .as_str()
+            .map(str::len),
+        Some(6)
+    );
 }
 
 #[tokio::test]
@@ -474,7 +480,7 @@ async fn only_a_clerk_of_the_store_holding_the_order_hands_it_over() {
     let code = w
         .get(&format!("{BASE}/orders/{id}"), Some(&buyer))
         .await
-        .body["pickup_code"]
+        .body["parcels"][0]["pickup_code"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -488,7 +494,14 @@ async fn only_a_clerk_of_the_store_holding_the_order_hands_it_over() {
     let staff_view = w
         .get(&format!("{BASE}/orders/{id}"), Some(&clerk("clerk-2")))
         .await;
-    assert_eq!(staff_view.body["pickup_code"], Value::Null);
+    assert_eq!(
+        staff_view.body["parcels"],
+        json!([]),
+        "not their store's parcel"
+    );
+    let ops_view = w.get(&format!("{BASE}/orders/{id}"), Some(&ops)).await;
+    assert_eq!(ops_view.body["parcels"][0]["store"], "gz-tianhe");
+    assert_eq!(ops_view.body["parcels"][0]["pickup_code"], Value::Null);
     w.json(
         "POST",
         &path,
@@ -509,7 +522,7 @@ async fn only_a_clerk_of_the_store_holding_the_order_hands_it_over() {
             &json!({"code": wrong})
         )
         .await
-        .problem(422, "validation-error")
+        .problem(422, "wrong-pickup-code")
         .as_deref(),
         Some("code")
     );
@@ -523,6 +536,7 @@ async fn only_a_clerk_of_the_store_holding_the_order_hands_it_over() {
         .await;
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert_eq!(ok.body["status"], "picked_up");
+    assert_eq!(ok.body["parcels"][0]["handed_over"]["by"], "clerk-1");
     w.json(
         "POST",
         &path,
@@ -733,7 +747,7 @@ async fn a_share_link_credits_its_guide_and_fulfillment_prefers_the_guides_store
     w.drain().await;
     let order = w.get(&format!("{BASE}/orders/{id}"), Some(&w.ops())).await;
     assert_eq!(
-        order.body["lines"][0]["store"], "sz-futian",
+        order.body["parcels"][0]["store"], "sz-futian",
         "{}",
         order.body
     );

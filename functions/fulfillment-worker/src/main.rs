@@ -9,8 +9,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     clearance::telemetry::init();
     let sdk = clearance::aws::sdk_config_from_env();
     let state = clearance::aws::with_queue(clearance::aws::app_state(&sdk)?, &sdk);
-    clearance::workers::serve(state, |st, body| async move {
-        clearance::workers::fulfill(&st, &body).await
-    })
+    clearance::workers::serve(
+        state,
+        |st, body| async move { clearance::workers::fulfill(&st, &body).await },
+        None,
+    )
     .await
 }

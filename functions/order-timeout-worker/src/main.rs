@@ -1,6 +1,7 @@
-//! The `order-timeout-worker` Lambda: SQS batches handled by `clearance::workers::expire_unpaid`, with
-//! partial batch failures reported (`ReportBatchItemFailures`). Clients are built once
-//! here, outside the handler: the table and the queues.
+//! The `order-timeout-worker` Lambda: SQS batches of payment timeouts handled by
+//! `clearance::workers::expire_unpaid` (partial batch failures reported), and the
+//! EventBridge schedule that sweeps the timer index for unpaid orders whose message was
+//! lost. Clients are built once here, outside the handler: the table and the queues.
 
 // One batch at a time per instance: a single-threaded runtime starts faster and links
 // no work-stealing scheduler.
@@ -9,8 +10,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     clearance::telemetry::init();
     let sdk = clearance::aws::sdk_config_from_env();
     let state = clearance::aws::with_queue(clearance::aws::app_state(&sdk)?, &sdk);
-    clearance::workers::serve(state, |st, body| async move {
-        clearance::workers::expire_unpaid(&st, &body).await
-    })
+    clearance::workers::serve(
+        state,
+        |st, body| async move { clearance::workers::expire_unpaid(&st, &body).await },
+        Some(|st| Box::pin(async move { clearance::workers::sweep_unpaid(&st).await })),
+    )
     .await
 }

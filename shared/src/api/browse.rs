@@ -242,3 +242,7 @@ pub async fn product(
         product: ProductView::of(p, &campaign, now),
     }))
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(live_campaigns, products, product))]
+pub struct Doc;

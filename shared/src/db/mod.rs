@@ -6,7 +6,11 @@
 
 pub mod campaigns;
 pub mod catalog;
+pub mod listings;
 pub mod orders;
+pub mod page;
+pub mod retry;
+pub mod stores;
 
 use std::sync::Arc;
 

@@ -38,7 +38,7 @@ impl Role {
         Role::Hq,
     ];
 
-    fn is_staff(self) -> bool {
+    pub fn is_staff(self) -> bool {
         !matches!(self, Role::Consumer)
     }
 }
@@ -85,11 +85,18 @@ pub struct Caller {
 pub enum Action {
     /// Campaigns, stores, guides, listings, slots, coupons, publish.
     ManageCampaign,
-    /// Staff reads of a tenant's configuration (stores, guides, draft campaigns).
+    /// Staff work in a tenant: reading its configuration (stores, guides, draft
+    /// campaigns) and orders, the counter.
     ReadTenantConfig,
 }
 
 impl Caller {
+    /// Whether this caller sees every store's side of the tenant (every parcel of an
+    /// order), rather than only the stores they work at.
+    pub fn sees_every_store(&self) -> bool {
+        matches!(self.role, Role::Ops | Role::BrandAdmin | Role::Hq)
+    }
+
     /// Whether this caller's token names `tenant` (consumers are not scoped by tenant).
     pub fn is_scoped_to(&self, tenant: &Tenant) -> bool {
         self.role.is_staff() && self.scopes.iter().any(|s| s.covers(tenant))
@@ -106,8 +113,9 @@ impl Caller {
                 format!("role {:?} may not do this", self.role).to_lowercase(),
             ));
         }
-        // hq is group-wide by definition; everyone else must name the tenant.
-        if self.role == Role::Hq || self.is_scoped_to(tenant) {
+        // The role says what, the token's tenants say where: hq reaches every tenant
+        // only with `tenants: ["*"]`, like anyone else.
+        if self.is_scoped_to(tenant) {
             Ok(())
         } else {
             Err(DomainError::Forbidden(format!(
@@ -142,18 +150,32 @@ mod tests {
                 allowed,
                 "{role:?} own"
             );
-            let hq = role == Role::Hq;
-            assert_eq!(
-                c.authorize(Action::ManageCampaign, &other_group).is_ok(),
-                hq,
+            assert!(
+                c.authorize(Action::ManageCampaign, &other_group).is_err(),
                 "{role:?} other"
             );
-            assert_eq!(
-                c.authorize(Action::ManageCampaign, &other_brand).is_ok(),
-                hq,
+            assert!(
+                c.authorize(Action::ManageCampaign, &other_brand).is_err(),
                 "{role:?} brand"
             );
         }
+    }
+
+    #[test]
+    fn no_role_reaches_past_the_tenants_its_token_names() {
+        let mine = Tenant::parse("demo", "south-china").unwrap();
+        let hq_elsewhere = caller(Role::Hq, &["other/north"]);
+        assert!(hq_elsewhere
+            .authorize(Action::ManageCampaign, &mine)
+            .is_err());
+        let hq_everywhere = caller(Role::Hq, &["*"]);
+        assert!(hq_everywhere
+            .authorize(Action::ManageCampaign, &mine)
+            .is_ok());
+        let no_tenants = caller(Role::Hq, &[]);
+        assert!(no_tenants
+            .authorize(Action::ReadTenantConfig, &mine)
+            .is_err());
     }
 
     #[test]

@@ -13,18 +13,25 @@ use utoipa::ToSchema;
 use super::ids::{CampaignId, CategoryId, SlotId, StoreId};
 use super::DomainError;
 
-/// The stored lifecycle. `live` and `ended` are not stored: a scheduled campaign is live
-/// between its start and end, so publishing early needs no second write at the start.
+/// The stored lifecycle. What callers see is [`CampaignStatus`], worked out from the
+/// stage and the window by [`Campaign::status_at`] (the one place that decides it):
+/// a published campaign is scheduled before its start, live in its window and ended
+/// after it, so going live needs no write at the start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum StoredStatus {
+pub enum Stage {
     Draft,
-    Scheduled,
+    Published,
     Closing,
     Closed,
 }
 
-/// The status a caller sees at a given instant.
+/// Edits stop this long before a published campaign starts. The write itself is
+/// conditioned on it (see [`Campaign::editable_until`]), so an edit sent just before
+/// the start can never commit after it, whatever the network does in between.
+pub const EDIT_FREEZE_SECONDS: i64 = 60;
+
+/// The status a caller sees at a given instant: staff and buyers alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CampaignStatus {
@@ -161,7 +168,7 @@ pub const MAX_WINDOW_DAYS: i64 = 31;
 pub struct Campaign {
     pub id: CampaignId,
     pub name: String,
-    pub status: StoredStatus,
+    pub stage: Stage,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     #[schema(value_type = String, example = "Asia/Shanghai")]
@@ -184,21 +191,39 @@ pub struct Campaign {
 impl Campaign {
     /// The status as seen at `now`.
     pub fn status_at(&self, now: DateTime<Utc>) -> CampaignStatus {
-        match self.status {
-            StoredStatus::Draft => CampaignStatus::Draft,
-            StoredStatus::Closing => CampaignStatus::Closing,
-            StoredStatus::Closed => CampaignStatus::Closed,
-            StoredStatus::Scheduled if now < self.starts_at => CampaignStatus::Scheduled,
-            StoredStatus::Scheduled if now < self.ends_at => CampaignStatus::Live,
-            StoredStatus::Scheduled => CampaignStatus::Ended,
+        match self.stage {
+            Stage::Draft => CampaignStatus::Draft,
+            Stage::Closing => CampaignStatus::Closing,
+            Stage::Closed => CampaignStatus::Closed,
+            Stage::Published if now < self.starts_at => CampaignStatus::Scheduled,
+            Stage::Published if now < self.ends_at => CampaignStatus::Live,
+            Stage::Published => CampaignStatus::Ended,
         }
     }
 
-    /// Operators may change a campaign until it goes live; after that, prices and
-    /// stock are promises made to buyers.
+    /// The last instant (milliseconds since the epoch) at which its listings, slots and
+    /// coupons may still change: forever for a draft, until [`EDIT_FREEZE_SECONDS`]
+    /// before the start once published, never after. Stored on the campaign item, so
+    /// every edit's write is conditioned on it.
+    pub fn editable_until(&self) -> i64 {
+        match self.stage {
+            Stage::Draft => i64::MAX,
+            Stage::Published => self.starts_at.timestamp_millis() - EDIT_FREEZE_SECONDS * 1000,
+            Stage::Closing | Stage::Closed => i64::MIN,
+        }
+    }
+
+    /// Operators may change a campaign until shortly before it goes live; after that,
+    /// prices and stock are promises made to buyers.
     pub fn ensure_editable(&self, now: DateTime<Utc>) -> Result<(), DomainError> {
+        if now.timestamp_millis() < self.editable_until() {
+            return Ok(());
+        }
         match self.status_at(now) {
-            CampaignStatus::Draft | CampaignStatus::Scheduled => Ok(()),
+            CampaignStatus::Scheduled => Err(DomainError::conflict(
+                "campaign-not-editable",
+                format!("the campaign goes live in less than {EDIT_FREEZE_SECONDS} seconds"),
+            )),
             other => Err(DomainError::conflict(
                 "campaign-not-editable",
                 format!(
@@ -266,7 +291,7 @@ impl Campaign {
         now: DateTime<Utc>,
         listings: usize,
     ) -> Result<(), DomainError> {
-        if self.status != StoredStatus::Draft {
+        if self.stage != Stage::Draft {
             return Err(DomainError::conflict(
                 "campaign-not-draft",
                 "only a draft campaign can be published",
@@ -338,7 +363,7 @@ mod tests {
         Campaign {
             id: CampaignId::parse("c").unwrap(),
             name: "c".into(),
-            status: StoredStatus::Scheduled,
+            stage: Stage::Published,
             starts_at: now - Duration::days(1),
             ends_at: now + Duration::days(3),
             time_zone: DEFAULT_TIME_ZONE,
@@ -404,7 +429,7 @@ mod tests {
         c.slots = vec![slot("lunch", "12:00", "13:00")];
         assert!(c.open_slot_at(now).is_none()); // 11:00 in Shanghai
         assert!(c.open_slot_at(at("2026-11-23T04:30:00Z")).is_some());
-        c.status = StoredStatus::Draft;
+        c.stage = Stage::Draft;
         assert!(c.open_slot_at(at("2026-11-23T04:30:00Z")).is_none());
     }
 

@@ -36,6 +36,21 @@ impl From<Phone> for String {
     }
 }
 
+impl Phone {
+    /// The number as shown to people who may not call it: the first three and last
+    /// four digits, the rest starred ("138****1234").
+    pub fn masked(&self) -> Phone {
+        let digits: Vec<char> = self.0.chars().filter(char::is_ascii_digit).collect();
+        let keep_tail = digits.len().saturating_sub(4);
+        let shown: String = digits
+            .iter()
+            .enumerate()
+            .map(|(i, c)| if i < 3 || i >= keep_tail { *c } else { '*' })
+            .collect();
+        Phone(shown)
+    }
+}
+
 impl fmt::Debug for Phone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Phone(<redacted>)")
@@ -62,6 +77,15 @@ impl fmt::Debug for Address {
 }
 
 impl Address {
+    /// The address as shown to people who do not ship to it: the city and district
+    /// stay (they say which store is near), the street line does not.
+    pub fn masked(&self) -> Address {
+        Address {
+            line: "***".into(),
+            ..self.clone()
+        }
+    }
+
     pub fn validate(&self, field: &str) -> Result<(), DomainError> {
         validate_name(&format!("{field}.province"), &self.province, 40)?;
         validate_name(&format!("{field}.city"), &self.city, 40)?;
@@ -290,7 +314,7 @@ pub fn stock_state(units: u32) -> StockState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::campaign::{Category, Slot, StoredStatus, TimeOfDay, DEFAULT_TIME_ZONE};
+    use crate::domain::campaign::{Category, Slot, Stage, TimeOfDay, DEFAULT_TIME_ZONE};
     use crate::domain::ids::CampaignId;
     use chrono::Duration;
 
@@ -298,7 +322,7 @@ mod tests {
         Campaign {
             id: CampaignId::parse("c").unwrap(),
             name: "c".into(),
-            status: StoredStatus::Scheduled,
+            stage: Stage::Published,
             starts_at: now - Duration::days(1),
             ends_at: now + Duration::days(1),
             time_zone: DEFAULT_TIME_ZONE,
@@ -425,6 +449,22 @@ mod tests {
         assert_eq!(stock_state(0), StockState::SoldOut);
         assert_eq!(stock_state(5), StockState::Low);
         assert_eq!(stock_state(6), StockState::InStock);
+    }
+
+    #[test]
+    fn masked_phones_and_addresses_keep_only_what_locates_them() {
+        let p = Phone::try_from("+86 138 0013 1234".to_string()).unwrap();
+        assert_eq!(String::from(p.masked()), "861******1234");
+        let short = Phone::try_from("13800".to_string()).unwrap();
+        assert_eq!(String::from(short.masked()), "13800");
+        let a = Address {
+            province: "GD".into(),
+            city: "Guangzhou".into(),
+            district: "Tianhe".into(),
+            line: "1 Secret Rd".into(),
+        };
+        assert_eq!(a.masked().line, "***");
+        assert_eq!(a.masked().city, "Guangzhou");
     }
 
     #[test]

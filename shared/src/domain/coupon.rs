@@ -1,12 +1,13 @@
-//! Coupon templates: what operators offer (so much off over a threshold, a budget, a
-//! per-buyer allowance). Buyers' claimed coupons and pricing live elsewhere.
+//! Coupons: the templates operators offer (so much off over a threshold, a budget, a
+//! per-buyer allowance) and the coupons buyers claim from them. Pricing applies them.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::ids::CouponTemplateId;
+use super::ids::{CampaignId, CouponTemplateId, OrderId};
 use super::money::Fen;
+use super::tenancy::Tenant;
 use super::text::validate_name;
 use super::DomainError;
 
@@ -53,6 +54,39 @@ impl CouponTemplate {
     }
 }
 
+/// A buyer's claimed coupon as stored: `{template}.{n}` is what the buyer names in an
+/// order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BuyerCoupon {
+    pub id: String,
+    #[schema(value_type = String)]
+    pub tenant: Tenant,
+    pub campaign: CampaignId,
+    pub template: CouponTemplateId,
+    pub name: String,
+    pub off_fen: Fen,
+    pub min_spend_fen: Fen,
+    pub status: CouponStatus,
+    pub order: Option<OrderId>,
+    pub claimed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CouponStatus {
+    Available,
+    Redeemed,
+}
+
+/// A buyer's coupon id, `{template}.{n}` (n from 1), split into its parts.
+pub fn parse_coupon_id(id: &str) -> Option<(CouponTemplateId, u32)> {
+    let (tpl, n) = id.rsplit_once('.')?;
+    Some((
+        CouponTemplateId::parse(tpl).ok()?,
+        n.parse().ok().filter(|n| *n >= 1)?,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +108,16 @@ mod tests {
             ..t.clone()
         };
         assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn coupon_ids_name_their_template_and_number() {
+        assert_eq!(
+            parse_coupon_id("over-500-50.2"),
+            Some((CouponTemplateId::parse("over-500-50").unwrap(), 2))
+        );
+        assert_eq!(parse_coupon_id("c20.0"), None);
+        assert_eq!(parse_coupon_id("c20"), None);
+        assert_eq!(parse_coupon_id("C#20.1"), None);
     }
 }

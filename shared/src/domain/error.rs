@@ -8,6 +8,9 @@ pub enum DomainError {
     /// A value did not parse or breaks a rule about its shape.
     #[error("{field}: {reason}")]
     Invalid { field: String, reason: String },
+    /// A path or query parameter (a cursor, a filter) is not one we accept.
+    #[error("{name}: {reason}")]
+    BadParameter { name: &'static str, reason: String },
     /// The caller is not allowed to do this (wrong role or another tenant).
     #[error("forbidden: {0}")]
     Forbidden(String),

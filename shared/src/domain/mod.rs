@@ -4,8 +4,10 @@
 pub mod auth;
 pub mod campaign;
 pub mod catalog;
+pub mod checkout;
 pub mod coupon;
 mod error;
+pub mod fulfillment;
 pub mod ids;
 pub mod money;
 pub mod order;

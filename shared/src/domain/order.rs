@@ -1,5 +1,10 @@
 //! Orders: what was bought, at what price, from which stock shards, and where the order
 //! is in its life. Transitions are plain functions that refuse what is not allowed.
+//!
+//! A paid order is dispatched as one or more **parcels**, one per store: a pickup order
+//! goes to one store when one can cover it, else each store holding part of it hands
+//! over its own parcel with its own code. The buyer sees every parcel and code; staff
+//! see no code, and a store's clerks see only their store's parcel.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -7,7 +12,7 @@ use std::fmt;
 use utoipa::ToSchema;
 
 use super::catalog::{Address, Phone};
-use super::ids::{CampaignId, GuideId, OrderId, StoreId, UserId};
+use super::ids::{CampaignId, GuideId, OrderId, Size, Sku, StoreId, UserId};
 use super::money::Fen;
 use super::pricing::PricedLine;
 use super::tenancy::Tenant;
@@ -18,12 +23,16 @@ use super::DomainError;
 pub enum OrderStatus {
     AwaitingPayment,
     Paid,
-    /// Dispatched to a store that ships it.
+    /// Dispatched: every parcel is on its way from its store.
     Shipped,
-    /// Waiting at the store with a pickup code.
+    /// Every parcel waits at its store with its own pickup code.
     ReadyForPickup,
+    /// Every parcel has been handed over.
     PickedUp,
     Cancelled,
+    /// Paid, but no store can dispatch it as it stands: a person must act (the reason
+    /// is on the order, and staff list these orders).
+    NeedsAttention,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -76,6 +85,15 @@ impl Delivery {
         }
         Ok(())
     }
+
+    /// As shown to someone who does not ship it: street and phone masked.
+    fn masked(&self) -> Delivery {
+        Delivery {
+            mode: self.mode,
+            address: self.address.as_ref().map(Address::masked),
+            phone: self.phone.as_ref().map(Phone::masked),
+        }
+    }
 }
 
 /// Units taken from one stock shard for a line.
@@ -91,9 +109,63 @@ pub struct OrderLine {
     pub priced: PricedLine,
     /// Where the units were reserved, so a cancellation puts them back exactly there.
     pub shards: Vec<ShardTake>,
-    /// The store that ships or hands over this line, once dispatched.
-    pub store: Option<StoreId>,
 }
+
+/// Units of one order line in one parcel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ParcelItem {
+    /// The index of the order line.
+    pub line: usize,
+    pub sku: Sku,
+    pub size: Size,
+    pub quantity: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ParcelStatus {
+    Shipped,
+    ReadyForPickup,
+    PickedUp,
+}
+
+/// Someone at a counter, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CounterEvent {
+    pub by: UserId,
+    pub at: DateTime<Utc>,
+}
+
+/// What one store ships or hands over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Parcel {
+    /// 1, 2, ... within the order.
+    pub id: u8,
+    pub store: StoreId,
+    pub items: Vec<ParcelItem>,
+    pub status: ParcelStatus,
+    /// Shown to the buyer only; the clerk of the store checks it at the counter.
+    pub pickup_code: Option<String>,
+    /// Wrong codes entered since this code was issued.
+    #[serde(default)]
+    pub failed_attempts: u32,
+    /// After too many wrong codes no code is accepted until then (and the code changes).
+    #[serde(default)]
+    pub locked_until: Option<DateTime<Utc>>,
+    /// Who entered a wrong code, and when (the last [`KEPT_ATTEMPTS`]).
+    #[serde(default)]
+    pub wrong_codes: Vec<CounterEvent>,
+    /// Who handed it over, and when.
+    #[serde(default)]
+    pub handed_over: Option<CounterEvent>,
+}
+
+/// Wrong pickup codes accepted before a parcel locks and its code is replaced.
+pub const MAX_PICKUP_ATTEMPTS: u32 = 5;
+/// How long a locked parcel refuses every code.
+pub const PICKUP_LOCK_MINUTES: i64 = 15;
+/// How many wrong-code records a parcel keeps.
+pub const KEPT_ATTEMPTS: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LatePayment {
@@ -125,6 +197,9 @@ pub struct Order {
     pub delivery: Delivery,
     /// The guide whose share link brought the sale.
     pub guide: Option<GuideId>,
+    /// That guide's store when the order was placed: dispatch tries it first.
+    #[serde(default)]
+    pub guide_store: Option<StoreId>,
     pub status: OrderStatus,
     pub history: Vec<StatusChange>,
     pub payment_deadline: DateTime<Utc>,
@@ -132,10 +207,28 @@ pub struct Order {
     /// A payment that arrived after the order was cancelled: owed back to the buyer.
     #[serde(default)]
     pub late_payment: Option<LatePayment>,
-    /// Shown to the buyer only; the clerk of the store checks it at the counter.
-    pub pickup_code: Option<String>,
+    /// The stores' parcels, once dispatched.
+    #[serde(default)]
+    pub parcels: Vec<Parcel>,
+    /// Why the order needs a person, while it does.
+    #[serde(default)]
+    pub attention: Option<String>,
     pub created_at: DateTime<Utc>,
     pub version: u64,
+}
+
+/// What happened at the counter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PickupOutcome {
+    HandedOver,
+    /// The code was wrong; this many more tries before the parcel locks.
+    WrongCode {
+        attempts_left: u32,
+    },
+    /// Too many wrong codes: locked until then, and the buyer has a new code.
+    Locked {
+        until: DateTime<Utc>,
+    },
 }
 
 impl Order {
@@ -185,11 +278,12 @@ impl Order {
         Ok(())
     }
 
-    /// Assigns stores and moves a paid order on: pickup orders get their code.
+    /// Hands a paid order to its stores, one parcel each (`code` draws a fresh pickup
+    /// code for each parcel of a pickup order).
     pub fn dispatch(
         &mut self,
-        stores: Vec<StoreId>,
-        pickup_code: Option<String>,
+        parcels: Vec<(StoreId, Vec<ParcelItem>)>,
+        mut code: impl FnMut() -> String,
         at: DateTime<Utc>,
     ) -> Result<(), DomainError> {
         if self.status != OrderStatus::Paid {
@@ -198,59 +292,146 @@ impl Order {
                 "only a paid order is dispatched",
             ));
         }
-        for (line, store) in self.lines.iter_mut().zip(stores) {
-            line.store = Some(store);
-        }
-        let next = match self.delivery.mode {
-            DeliveryMode::Shipping => OrderStatus::Shipped,
-            DeliveryMode::Pickup => OrderStatus::ReadyForPickup,
+        let pickup = self.delivery.mode == DeliveryMode::Pickup;
+        self.parcels = parcels
+            .into_iter()
+            .zip(1u8..)
+            .map(|((store, items), id)| Parcel {
+                id,
+                store,
+                items,
+                status: if pickup {
+                    ParcelStatus::ReadyForPickup
+                } else {
+                    ParcelStatus::Shipped
+                },
+                pickup_code: pickup.then(&mut code),
+                failed_attempts: 0,
+                locked_until: None,
+                wrong_codes: Vec::new(),
+                handed_over: None,
+            })
+            .collect();
+        let next = if pickup {
+            OrderStatus::ReadyForPickup
+        } else {
+            OrderStatus::Shipped
         };
-        self.pickup_code = pickup_code;
-        self.move_to(next, at, None);
+        let note = (self.parcels.len() > 1).then(|| format!("{} parcels", self.parcels.len()));
+        self.move_to(next, at, note);
         Ok(())
     }
 
-    /// The buyer hands over the code at the counter of `store`.
-    pub fn pick_up(
+    /// A paid order no store can dispatch: held, visibly, for a person.
+    pub fn hold_for_attention(
         &mut self,
-        store: &StoreId,
-        code: &str,
+        reason: String,
         at: DateTime<Utc>,
     ) -> Result<(), DomainError> {
+        if self.status != OrderStatus::Paid {
+            return Err(DomainError::conflict(
+                "order-not-dispatchable",
+                "only a paid order is held for attention",
+            ));
+        }
+        self.attention = Some(reason.clone());
+        self.move_to(OrderStatus::NeedsAttention, at, Some(reason));
+        Ok(())
+    }
+
+    /// A clerk (`by`) of the parcel's store checks the buyer's code. A wrong code is
+    /// counted; the fifth locks the parcel for [`PICKUP_LOCK_MINUTES`] and replaces its
+    /// code with `next_code`, so guessing never gets past a handful of tries per code.
+    /// Every outcome changes the order, and the caller saves it.
+    pub fn pick_up(
+        &mut self,
+        parcel: u8,
+        by: &UserId,
+        code: &str,
+        next_code: String,
+        at: DateTime<Utc>,
+    ) -> Result<PickupOutcome, DomainError> {
         if self.status != OrderStatus::ReadyForPickup {
             return Err(DomainError::conflict(
                 "order-not-ready",
                 "the order is not waiting for pickup",
             ));
         }
-        if !self.lines.iter().all(|l| l.store.as_ref() == Some(store)) {
-            return Err(DomainError::Forbidden(
-                "the order is not held by this store".into(),
+        let p = self
+            .parcels
+            .iter_mut()
+            .find(|p| p.id == parcel)
+            .ok_or(DomainError::NotFound { what: "parcel" })?;
+        if p.status != ParcelStatus::ReadyForPickup {
+            return Err(DomainError::conflict(
+                "parcel-not-ready",
+                "this parcel is not waiting for pickup",
             ));
         }
-        let expected = self.pickup_code.as_deref().unwrap_or_default();
-        // Compare without an early exit, so timing does not reveal a prefix.
-        let same = expected.len() == code.len()
-            && expected
-                .bytes()
-                .zip(code.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
-        if !same {
-            return Err(DomainError::invalid(
-                "code",
-                "the pickup code does not match",
-            ));
+        if let Some(until) = p.locked_until.filter(|u| at < *u) {
+            return Ok(PickupOutcome::Locked { until });
         }
-        self.move_to(OrderStatus::PickedUp, at, Some(format!("at {store}")));
-        Ok(())
+        let expected = p.pickup_code.as_deref().unwrap_or_default();
+        if !same_code(expected, code) {
+            p.failed_attempts += 1;
+            p.wrong_codes.push(CounterEvent { by: by.clone(), at });
+            if p.wrong_codes.len() > KEPT_ATTEMPTS {
+                p.wrong_codes.remove(0);
+            }
+            self.version += 1;
+            if p.failed_attempts >= MAX_PICKUP_ATTEMPTS {
+                let until = at + Duration::minutes(PICKUP_LOCK_MINUTES);
+                p.locked_until = Some(until);
+                p.failed_attempts = 0;
+                p.pickup_code = Some(next_code);
+                return Ok(PickupOutcome::Locked { until });
+            }
+            return Ok(PickupOutcome::WrongCode {
+                attempts_left: MAX_PICKUP_ATTEMPTS - p.failed_attempts,
+            });
+        }
+        p.status = ParcelStatus::PickedUp;
+        p.handed_over = Some(CounterEvent { by: by.clone(), at });
+        let store = p.store.clone();
+        if self
+            .parcels
+            .iter()
+            .all(|p| p.status == ParcelStatus::PickedUp)
+        {
+            self.move_to(OrderStatus::PickedUp, at, Some(format!("at {store}")));
+        } else {
+            self.version += 1;
+        }
+        Ok(PickupOutcome::HandedOver)
     }
 
-    /// The order as shown to someone who is not the buyer: no pickup code, no address.
-    pub fn for_staff(mut self) -> Self {
-        self.pickup_code = None;
+    /// The order as a member of staff sees it: never a pickup code; only the parcels of
+    /// `their_stores` unless `every_parcel`; the buyer's street and phone only when one
+    /// of their stores ships a parcel of it.
+    pub fn for_staff(mut self, their_stores: &[StoreId], every_parcel: bool) -> Self {
+        let ships_it = self.delivery.mode == DeliveryMode::Shipping
+            && self.parcels.iter().any(|p| their_stores.contains(&p.store));
+        if !ships_it {
+            self.delivery = self.delivery.masked();
+        }
+        if !every_parcel {
+            self.parcels.retain(|p| their_stores.contains(&p.store));
+        }
+        for p in &mut self.parcels {
+            p.pickup_code = None;
+        }
         self
     }
+}
+
+/// Compares without an early exit, so timing does not reveal a matching prefix.
+fn same_code(expected: &str, given: &str) -> bool {
+    expected.len() == given.len()
+        && expected
+            .bytes()
+            .zip(given.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }
 
 /// The default payment window and the bound on what operators may set.
@@ -267,32 +448,34 @@ pub fn pickup_code(random: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ids::{Size, Sku};
 
     fn order(mode: DeliveryMode) -> Order {
         let now = Utc::now();
+        let line = |sku: &str, qty: u32| OrderLine {
+            priced: PricedLine {
+                sku: Sku::parse(sku).unwrap(),
+                size: Size::parse("38").unwrap(),
+                quantity: qty,
+                unit_price_fen: Fen::new(100).unwrap(),
+                slot: None,
+                subtotal_fen: Fen::new(100 * i64::from(qty)).unwrap(),
+                discount_fen: Fen::ZERO,
+                paid_fen: Fen::new(100 * i64::from(qty)).unwrap(),
+            },
+            shards: vec![ShardTake {
+                shard: 0,
+                units: qty,
+            }],
+        };
         Order {
             id: OrderId::generate(now),
             tenant: Tenant::parse("demo", "south-china").unwrap(),
             campaign: CampaignId::parse("c").unwrap(),
             buyer: UserId::parse("b-1").unwrap(),
-            lines: vec![OrderLine {
-                priced: PricedLine {
-                    sku: Sku::parse("SD-1").unwrap(),
-                    size: Size::parse("38").unwrap(),
-                    quantity: 1,
-                    unit_price_fen: Fen::new(100).unwrap(),
-                    slot: None,
-                    subtotal_fen: Fen::new(100).unwrap(),
-                    discount_fen: Fen::ZERO,
-                    paid_fen: Fen::new(100).unwrap(),
-                },
-                shards: vec![ShardTake { shard: 0, units: 1 }],
-                store: None,
-            }],
-            subtotal_fen: Fen::new(100).unwrap(),
+            lines: vec![line("SD-1", 1), line("SD-2", 2)],
+            subtotal_fen: Fen::new(300).unwrap(),
             discount_fen: Fen::ZERO,
-            total_fen: Fen::new(100).unwrap(),
+            total_fen: Fen::new(300).unwrap(),
             coupons: vec![],
             delivery: Delivery {
                 mode,
@@ -300,15 +483,48 @@ mod tests {
                 phone: None,
             },
             guide: None,
+            guide_store: None,
             status: OrderStatus::AwaitingPayment,
             history: vec![],
             payment_deadline: payment_deadline(now, 15),
             payment_ref: None,
             late_payment: None,
-            pickup_code: None,
+            parcels: vec![],
+            attention: None,
             created_at: now,
             version: 1,
         }
+    }
+
+    fn store(s: &str) -> StoreId {
+        StoreId::parse(s).unwrap()
+    }
+
+    fn items(o: &Order, line: usize, qty: u32) -> ParcelItem {
+        ParcelItem {
+            line,
+            sku: o.lines[line].priced.sku.clone(),
+            size: o.lines[line].priced.size.clone(),
+            quantity: qty,
+        }
+    }
+
+    /// A paid pickup order in two parcels: line 0 at gz, line 1 at sz.
+    fn two_parcels() -> Order {
+        let mut o = order(DeliveryMode::Pickup);
+        o.pay(Fen::new(300).unwrap(), "p", Utc::now()).unwrap();
+        let parcels = vec![
+            (store("gz"), vec![items(&o, 0, 1)]),
+            (store("sz"), vec![items(&o, 1, 2)]),
+        ];
+        let mut codes = ["111111", "222222", "333333"].into_iter().map(String::from);
+        o.dispatch(parcels, || codes.next().unwrap(), Utc::now())
+            .unwrap();
+        o
+    }
+
+    fn clerk() -> UserId {
+        UserId::parse("clerk-1").unwrap()
     }
 
     #[test]
@@ -316,8 +532,8 @@ mod tests {
         let mut o = order(DeliveryMode::Pickup);
         assert!(o.pay(Fen::new(99).unwrap(), "p", Utc::now()).is_err());
         assert_eq!(o.status, OrderStatus::AwaitingPayment);
-        o.pay(Fen::new(100).unwrap(), "p", Utc::now()).unwrap();
-        assert!(o.pay(Fen::new(100).unwrap(), "p", Utc::now()).is_err());
+        o.pay(Fen::new(300).unwrap(), "p", Utc::now()).unwrap();
+        assert!(o.pay(Fen::new(300).unwrap(), "p", Utc::now()).is_err());
         assert!(
             o.cancel(Utc::now(), "late").is_err(),
             "a paid order is never cancelled as unpaid"
@@ -325,27 +541,106 @@ mod tests {
     }
 
     #[test]
-    fn pickup_needs_the_right_store_and_code() {
-        let mut o = order(DeliveryMode::Pickup);
-        o.pay(Fen::new(100).unwrap(), "p", Utc::now()).unwrap();
-        let gz = StoreId::parse("gz").unwrap();
-        o.dispatch(vec![gz.clone()], Some(pickup_code(1_234_567)), Utc::now())
-            .unwrap();
-        assert_eq!(o.pickup_code.as_deref(), Some("234567"));
+    fn each_parcel_has_its_own_code_and_the_order_is_picked_up_with_the_last() {
+        let mut o = two_parcels();
         assert_eq!(o.status, OrderStatus::ReadyForPickup);
-        assert!(o
-            .pick_up(&StoreId::parse("sz").unwrap(), "234567", Utc::now())
-            .is_err());
-        assert!(o.pick_up(&gz, "234568", Utc::now()).is_err());
-        o.pick_up(&gz, "234567", Utc::now()).unwrap();
-        assert_eq!(o.status, OrderStatus::PickedUp);
+        assert_eq!(o.parcels[0].pickup_code.as_deref(), Some("111111"));
+        assert_eq!(o.parcels[1].pickup_code.as_deref(), Some("222222"));
+        let now = Utc::now();
+        // the other parcel's code does not open this one
         assert_eq!(
-            o.history.iter().map(|h| h.status).collect::<Vec<_>>(),
-            vec![
-                OrderStatus::Paid,
-                OrderStatus::ReadyForPickup,
-                OrderStatus::PickedUp
-            ]
+            o.pick_up(1, &clerk(), "222222", "x".into(), now).unwrap(),
+            PickupOutcome::WrongCode { attempts_left: 4 }
+        );
+        assert_eq!(
+            o.pick_up(1, &clerk(), "111111", "x".into(), now).unwrap(),
+            PickupOutcome::HandedOver
+        );
+        assert_eq!(
+            o.status,
+            OrderStatus::ReadyForPickup,
+            "one parcel still waits"
+        );
+        assert!(o.pick_up(1, &clerk(), "111111", "x".into(), now).is_err());
+        o.pick_up(2, &clerk(), "222222", "x".into(), now).unwrap();
+        assert_eq!(o.status, OrderStatus::PickedUp);
+        assert_eq!(o.parcels[1].handed_over.as_ref().unwrap().by, clerk());
+    }
+
+    #[test]
+    fn five_wrong_codes_lock_the_parcel_and_replace_its_code() {
+        let mut o = two_parcels();
+        let t = Utc::now();
+        for left in (1..MAX_PICKUP_ATTEMPTS).rev() {
+            assert_eq!(
+                o.pick_up(1, &clerk(), "000000", "999999".into(), t)
+                    .unwrap(),
+                PickupOutcome::WrongCode {
+                    attempts_left: left
+                }
+            );
+        }
+        let locked = o
+            .pick_up(1, &clerk(), "000000", "999999".into(), t)
+            .unwrap();
+        let until = t + Duration::minutes(PICKUP_LOCK_MINUTES);
+        assert_eq!(locked, PickupOutcome::Locked { until });
+        assert_eq!(o.parcels[0].pickup_code.as_deref(), Some("999999"));
+        assert_eq!(o.parcels[0].wrong_codes.len(), 5);
+        // while locked even the right (new) code is refused
+        assert_eq!(
+            o.pick_up(1, &clerk(), "999999", "x".into(), t + Duration::minutes(1))
+                .unwrap(),
+            PickupOutcome::Locked { until }
+        );
+        // the old code is dead; the new one works once the lock ends
+        let later = until + Duration::seconds(1);
+        assert!(matches!(
+            o.pick_up(1, &clerk(), "111111", "x".into(), later).unwrap(),
+            PickupOutcome::WrongCode { .. }
+        ));
+        assert_eq!(
+            o.pick_up(1, &clerk(), "999999", "x".into(), later).unwrap(),
+            PickupOutcome::HandedOver
+        );
+    }
+
+    #[test]
+    fn staff_see_no_codes_only_their_parcels_and_the_address_only_if_they_ship_it() {
+        let o = two_parcels();
+        let gz_view = o.clone().for_staff(&[store("gz")], false);
+        assert_eq!(gz_view.parcels.len(), 1);
+        assert_eq!(gz_view.parcels[0].store, store("gz"));
+        assert!(gz_view.parcels.iter().all(|p| p.pickup_code.is_none()));
+        let ops_view = o.for_staff(&[], true);
+        assert_eq!(ops_view.parcels.len(), 2);
+        assert!(ops_view.parcels.iter().all(|p| p.pickup_code.is_none()));
+
+        let mut shipped = order(DeliveryMode::Shipping);
+        shipped.delivery.address = Some(Address {
+            province: "GD".into(),
+            city: "GZ".into(),
+            district: "TH".into(),
+            line: "8 Secret St".into(),
+        });
+        shipped.delivery.phone = Some(Phone::try_from("13800001234".to_string()).unwrap());
+        shipped
+            .pay(Fen::new(300).unwrap(), "p", Utc::now())
+            .unwrap();
+        let parcel = vec![(
+            store("gz"),
+            vec![items(&shipped, 0, 1), items(&shipped, 1, 2)],
+        )];
+        shipped
+            .dispatch(parcel, || unreachable!("no codes for shipping"), Utc::now())
+            .unwrap();
+        let shipper = shipped.clone().for_staff(&[store("gz")], false);
+        assert_eq!(shipper.delivery.address.unwrap().line, "8 Secret St");
+        let other = shipped.for_staff(&[store("sz")], true);
+        let shown = serde_json::to_string(&other.delivery).unwrap();
+        assert!(
+            !shown.contains("Secret") && !shown.contains("00001"),
+            "{shown}"
         );
     }
 
@@ -377,5 +672,16 @@ mod tests {
         let o = order(DeliveryMode::Pickup);
         assert!(!o.payment_expired(o.payment_deadline - Duration::seconds(1)));
         assert!(o.payment_expired(o.payment_deadline));
+    }
+
+    #[test]
+    fn only_a_paid_order_is_held_for_attention() {
+        let mut o = order(DeliveryMode::Pickup);
+        assert!(o.hold_for_attention("x".into(), Utc::now()).is_err());
+        o.pay(Fen::new(300).unwrap(), "p", Utc::now()).unwrap();
+        o.hold_for_attention("SD-2 size 38: 1 unit held by no store".into(), Utc::now())
+            .unwrap();
+        assert_eq!(o.status, OrderStatus::NeedsAttention);
+        assert!(o.attention.as_deref().unwrap().contains("SD-2"));
     }
 }

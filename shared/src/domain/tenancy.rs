@@ -3,6 +3,7 @@
 //! Every key of the single table starts with `T#{brand}#{group}`, so a request scoped to
 //! one tenant can only ever name items of that tenant. Handlers never format keys.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -53,6 +54,33 @@ impl From<Tenant> for String {
 impl fmt::Display for Tenant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.brand, self.group)
+    }
+}
+
+/// What a timer in the due index (GSI3) stands for, read back from its item's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Due {
+    UnpaidOrder(Tenant, OrderId),
+}
+
+impl Due {
+    pub fn parse(pk: &str, sk: &str) -> Option<Due> {
+        let mut parts = pk.split('#');
+        let (Some("T"), Some(brand), Some(group), Some(kind), Some(id), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return None;
+        };
+        let t = Tenant::parse(brand, group).ok()?;
+        match (kind, sk) {
+            ("O", keys::ORDER_SK) => Some(Due::UnpaidOrder(t, OrderId::parse(id).ok()?)),
+            _ => None,
+        }
     }
 }
 
@@ -158,9 +186,41 @@ pub mod keys {
         format!("U#{user}#COUPONS")
     }
 
-    /// GSI2: a campaign's unpaid orders by payment deadline (for sweeps and close).
+    /// GSI2: a campaign's unpaid orders by payment deadline (for the close).
     pub fn unpaid_gsi2pk(t: &Tenant, c: &CampaignId) -> String {
         format!("{}#UNPAID", campaign_pk(t, c))
+    }
+
+    /// GSI2: a tenant's paid orders that no store could dispatch, oldest first.
+    pub fn attention_gsi2pk(t: &Tenant) -> String {
+        format!("{}#ATTENTION", tenant_pk(t))
+    }
+
+    /// An instant as a sort key: fixed width, so text order is time order.
+    pub fn instant(at: DateTime<Utc>) -> String {
+        at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    }
+
+    /// Timers are spread over this many GSI3 partitions, so no one partition takes the
+    /// index write of every order in a flash sale.
+    pub const DUE_BUCKETS: u8 = 8;
+
+    /// GSI3: the bucket of timers an item with partition key `pk` falls in.
+    pub fn due_gsi3pk(pk: &str) -> String {
+        // FNV-1a: stable across processes and releases, unlike std's hasher.
+        let h = pk.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+        due_bucket_pk((h % u64::from(DUE_BUCKETS)) as u8)
+    }
+
+    pub fn due_bucket_pk(bucket: u8) -> String {
+        format!("DUE#{bucket}")
+    }
+
+    /// GSI3 sort key: due time first, then what is due.
+    pub fn due_gsi3sk(at: DateTime<Utc>, pk: &str) -> String {
+        format!("{}#{pk}", instant(at))
     }
 }
 
@@ -188,6 +248,39 @@ mod tests {
         assert!(listing < shard && shard < after);
         // A longer SKU that shares a prefix never falls inside A1's range.
         assert!(keys::listing_sk(&b) > after || keys::listing_sk(&b) < listing);
+    }
+
+    #[test]
+    fn instants_sort_as_text_in_time_order_whatever_their_fraction() {
+        let a = DateTime::parse_from_rfc3339("2026-11-23T04:00:00Z").unwrap();
+        let b = DateTime::parse_from_rfc3339("2026-11-23T04:00:00.5Z").unwrap();
+        let c = DateTime::parse_from_rfc3339("2026-11-23T04:00:01Z").unwrap();
+        let (a, b, c) = (a.to_utc(), b.to_utc(), c.to_utc());
+        assert!(keys::instant(a) < keys::instant(b) && keys::instant(b) < keys::instant(c));
+        // the RFC 3339 text serde writes (fraction only when there is one) sorts wrongly
+        let serde_text = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+        assert!(serde_text(a) > serde_text(b));
+    }
+
+    #[test]
+    fn a_timer_key_reads_back_as_what_is_due() {
+        let t = Tenant::parse("demo", "south-china").unwrap();
+        let o = OrderId::parse("01JDEMOORDER00000000000000").unwrap();
+        let pk = keys::order_pk(&t, &o);
+        assert_eq!(
+            Due::parse(&pk, keys::ORDER_SK),
+            Some(Due::UnpaidOrder(t, o))
+        );
+        assert_eq!(Due::parse(&pk, "OTHER"), None);
+        assert_eq!(Due::parse("T#demo#x", keys::ORDER_SK), None);
+    }
+
+    #[test]
+    fn timers_spread_over_every_bucket() {
+        let buckets: std::collections::BTreeSet<String> = (0..200)
+            .map(|i| keys::due_gsi3pk(&format!("T#demo#x#O#{i:026}")))
+            .collect();
+        assert_eq!(buckets.len(), usize::from(keys::DUE_BUCKETS));
     }
 
     #[test]

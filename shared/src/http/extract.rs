@@ -245,6 +245,11 @@ impl QueryParams {
             .transpose()
     }
 
+    /// `limit` (1-50, default 20) and the opaque `cursor` of a paginated list.
+    pub fn page(&self) -> Result<(u32, Option<&str>), Problem> {
+        Ok((self.int("limit", 1..=50, 20)?, self.get("cursor")))
+    }
+
     /// An integer within `range`, or `default` when absent.
     pub fn int(
         &self,

@@ -43,6 +43,12 @@ impl Problem {
         self
     }
 
+    /// Replaces the problem's `type` slug (a more specific kind of the same status).
+    pub fn kind(mut self, slug: &str) -> Self {
+        self.kind = format!("{TYPE_BASE}{slug}");
+        self
+    }
+
     pub fn field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
         self
@@ -94,6 +100,7 @@ impl From<DomainError> for Problem {
     fn from(e: DomainError) -> Self {
         match e {
             DomainError::Invalid { field, reason } => Problem::validation(field, reason),
+            DomainError::BadParameter { name, reason } => Problem::invalid_parameter(name, reason),
             DomainError::Unauthenticated => Problem::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",

@@ -166,14 +166,6 @@ fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> TableError {
     TableError::Invalid(e.to_string())
 }
 
-fn index_name(index: Index) -> Option<String> {
-    match index {
-        Index::Primary => None,
-        Index::Gsi1 => Some("GSI1".into()),
-        Index::Gsi2 => Some("GSI2".into()),
-    }
-}
-
 #[async_trait]
 impl Table for DynamoTable {
     async fn get(&self, key: &Key, consistent: bool) -> Result<Option<Item>, TableError> {
@@ -274,7 +266,7 @@ impl Table for DynamoTable {
             .client
             .query()
             .table_name(&self.table)
-            .set_index_name(index_name(q.index))
+            .set_index_name(q.index.name().map(str::to_owned))
             .key_condition_expression(key_condition)
             .set_expression_attribute_names(e.names())
             .set_expression_attribute_values(e.values())
@@ -394,7 +386,7 @@ impl Table for DynamoTable {
     }
 }
 
-/// Creates the single table with its two GSIs (local runs and tests; production uses
+/// Creates the single table with its GSIs (local runs and tests; production uses
 /// `infra/template.yaml`). An existing table is left as it is.
 pub async fn create_table(client: &Client, table: &str) -> Result<(), TableError> {
     use aws_sdk_dynamodb::types::{
@@ -415,35 +407,37 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), TableError
             .build()
             .map_err(build_err)
     };
-    let gsi = |name: &str, pk: &str, sk: &str| -> Result<GlobalSecondaryIndex, TableError> {
+    let gsi = |index: Index| -> Result<GlobalSecondaryIndex, TableError> {
+        let (pk, sk) = index.key_names();
+        let projection = if index.projects_all() {
+            ProjectionType::All
+        } else {
+            ProjectionType::KeysOnly
+        };
         GlobalSecondaryIndex::builder()
-            .index_name(name)
+            .index_name(index.name().unwrap_or_default())
             .key_schema(key(pk, KeyType::Hash)?)
             .key_schema(key(sk, KeyType::Range)?)
-            .projection(
-                Projection::builder()
-                    .projection_type(ProjectionType::All)
-                    .build(),
-            )
+            .projection(Projection::builder().projection_type(projection).build())
             .build()
             .map_err(build_err)
     };
-    let result = client
+    let mut request = client
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(attr(PK)?)
         .attribute_definitions(attr(SK)?)
-        .attribute_definitions(attr(super::GSI1PK)?)
-        .attribute_definitions(attr(super::GSI1SK)?)
-        .attribute_definitions(attr(super::GSI2PK)?)
-        .attribute_definitions(attr(super::GSI2SK)?)
         .key_schema(key(PK, KeyType::Hash)?)
-        .key_schema(key(SK, KeyType::Range)?)
-        .global_secondary_indexes(gsi("GSI1", super::GSI1PK, super::GSI1SK)?)
-        .global_secondary_indexes(gsi("GSI2", super::GSI2PK, super::GSI2SK)?)
-        .send()
-        .await;
+        .key_schema(key(SK, KeyType::Range)?);
+    for index in Index::ALL_SECONDARY {
+        let (pk, sk) = index.key_names();
+        request = request
+            .attribute_definitions(attr(pk)?)
+            .attribute_definitions(attr(sk)?)
+            .global_secondary_indexes(gsi(index)?);
+    }
+    let result = request.send().await;
     match result {
         Ok(_) => Ok(()),
         Err(e) if e.code() == Some("ResourceInUseException") => Ok(()),

@@ -177,7 +177,7 @@ impl Table for MemoryTable {
                     .map(|(_, v)| v)
                     .collect()
             }
-            Index::Gsi1 | Index::Gsi2 => {
+            Index::Gsi1 | Index::Gsi2 | Index::Gsi3 => {
                 let mut v: Vec<&Item> = items
                     .values()
                     .filter(|i| string_attr(i, pk_name) == Some(q.pk.as_str()))
@@ -217,8 +217,20 @@ impl Table for MemoryTable {
             }
             _ => None,
         };
+        let keys: Vec<&str> = [PK, SK, pk_name, q.index.key_names().1].into();
+        let project = |i: &Item| -> Item {
+            if q.index.projects_all() {
+                return i.clone();
+            }
+            let kept: HashMap<String, AttributeValue> = i
+                .iter()
+                .filter(|(k, _)| keys.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            kept.into()
+        };
         Ok(Page {
-            items: found.into_iter().cloned().collect(),
+            items: found.into_iter().map(project).collect(),
             last,
         })
     }

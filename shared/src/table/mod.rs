@@ -24,6 +24,8 @@ pub const GSI1PK: &str = "GSI1PK";
 pub const GSI1SK: &str = "GSI1SK";
 pub const GSI2PK: &str = "GSI2PK";
 pub const GSI2SK: &str = "GSI2SK";
+pub const GSI3PK: &str = "GSI3PK";
+pub const GSI3SK: &str = "GSI3SK";
 
 /// The primary key of an item.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -129,8 +131,12 @@ impl Write {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Index {
     Primary,
+    /// A buyer's own items across tenants (orders, coupons); listings by category.
     Gsi1,
+    /// Work of a campaign or tenant by status (unpaid orders, orders needing attention).
     Gsi2,
+    /// Timers across every tenant, by due time (what the sweepers look at).
+    Gsi3,
 }
 
 impl Index {
@@ -139,6 +145,25 @@ impl Index {
             Index::Primary => (PK, SK),
             Index::Gsi1 => (GSI1PK, GSI1SK),
             Index::Gsi2 => (GSI2PK, GSI2SK),
+            Index::Gsi3 => (GSI3PK, GSI3SK),
+        }
+    }
+
+    pub const ALL_SECONDARY: [Index; 3] = [Index::Gsi1, Index::Gsi2, Index::Gsi3];
+
+    /// Whether a query of this index returns whole items, or only their keys (the
+    /// timer index: a sweeper reads the few items that are due).
+    pub fn projects_all(self) -> bool {
+        self != Index::Gsi3
+    }
+
+    /// The index's name in DynamoDB.
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            Index::Primary => None,
+            Index::Gsi1 => Some("GSI1"),
+            Index::Gsi2 => Some("GSI2"),
+            Index::Gsi3 => Some("GSI3"),
         }
     }
 }

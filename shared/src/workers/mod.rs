@@ -1,16 +1,22 @@
-//! The SQS consumers. Each handles one message body and says whether a failure is worth
-//! retrying; [`batch`] turns a Lambda SQS batch into partial batch failures, so one bad
-//! message never makes SQS redeliver its neighbours. Every handler is idempotent:
-//! SQS delivers at least once.
+//! The queue consumers. Each handles one message body and says whether a failure is
+//! worth retrying; [`batch`] turns a Lambda SQS batch into partial batch failures, so
+//! one bad message never makes SQS redeliver its neighbours. Every handler is
+//! idempotent: SQS delivers at least once. Timer workers also take a scheduled event,
+//! on which they sweep the timer index for whatever a lost message left behind.
+
+pub mod fulfillment;
+pub mod timeouts;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use serde::Deserialize;
 use std::future::Future;
+use std::pin::Pin;
 use thiserror::Error;
 
 use crate::app::AppState;
-use crate::db::orders::{CancelOutcome, DispatchOutcome};
-use crate::queue::messages::{delay_until, OrderMessage, TimeoutMessage};
+
+pub use fulfillment::fulfill;
+pub use timeouts::{expire_unpaid, sweep_unpaid};
 
 #[derive(Debug, Error)]
 #[error("{message}")]
@@ -21,7 +27,7 @@ pub struct WorkerError {
 }
 
 impl WorkerError {
-    fn permanent(message: impl Into<String>) -> Self {
+    pub fn permanent(message: impl Into<String>) -> Self {
         WorkerError {
             message: message.into(),
             retryable: false,
@@ -47,67 +53,46 @@ impl From<crate::queue::QueueError> for WorkerError {
     }
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(body: &str) -> Result<T, WorkerError> {
+/// A scheduled sweep: what a timer worker does when its schedule fires.
+pub type Sweep =
+    fn(AppState) -> Pin<Box<dyn Future<Output = Result<serde_json::Value, WorkerError>> + Send>>;
+
+/// A message body, or a permanent error: a malformed message never gets better.
+pub fn parse<T: for<'de> Deserialize<'de>>(body: &str) -> Result<T, WorkerError> {
     serde_json::from_str(body)
         .map_err(|e| WorkerError::permanent(format!("malformed message: {e}")))
 }
 
-/// Dispatches a paid order to a store. A duplicate delivery finds it dispatched already.
-pub async fn fulfill(st: &AppState, body: &str) -> Result<(), WorkerError> {
-    let msg: OrderMessage = parse(body)?;
-    let t = &msg.tenant;
-    match st.db.dispatch(t, &msg.order, st.clock.now()).await? {
-        DispatchOutcome::Dispatched(o) => {
-            tracing::info!(order = %o.id, status = ?o.status, "dispatched");
-            Ok(())
-        }
-        DispatchOutcome::NothingToDo(status) => {
-            tracing::info!(order = %msg.order, ?status, "nothing to dispatch");
-            Ok(())
-        }
-        // Retried, then the DLQ: a person moves stock between stores.
-        DispatchOutcome::NoStoreHolds(sku) => Err(WorkerError {
-            message: format!("no single store holds {sku} for order {}", msg.order),
-            retryable: true,
-        }),
-    }
-}
-
-/// Cancels an order still unpaid at its deadline; before the deadline (SQS delays are
-/// at most 15 minutes) it puts the message back for the rest of the wait.
-pub async fn expire_unpaid(st: &AppState, body: &str) -> Result<(), WorkerError> {
-    let msg: TimeoutMessage = parse(body)?;
-    let t = &msg.tenant;
-    let now = st.clock.now();
-    match st.db.cancel_unpaid(t, &msg.order, now).await? {
-        CancelOutcome::Cancelled(o) => {
-            tracing::info!(order = %o.id, "unpaid order cancelled; stock, coupons and limits returned");
-            Ok(())
-        }
-        CancelOutcome::NotYet(deadline) => {
-            let again = TimeoutMessage { deadline, ..msg };
-            st.queue
-                .post(&again, Some(delay_until(deadline, now)))
-                .await?;
-            Ok(())
-        }
-        CancelOutcome::NothingToDo(_) => Ok(()),
-    }
-}
-
-/// Runs an SQS-triggered Lambda: each batch goes through `handle`, record by record,
-/// with partial batch failures reported (`ReportBatchItemFailures`).
-pub async fn serve<F, Fut>(state: AppState, handle: F) -> Result<(), lambda_runtime::Error>
+/// Runs a queue-triggered Lambda: each SQS batch goes through `handle`, record by
+/// record, with partial batch failures reported (`ReportBatchItemFailures`). With a
+/// `sweep`, an EventBridge scheduled event runs it instead (the timer sweepers).
+pub async fn serve<F, Fut>(
+    state: AppState,
+    handle: F,
+    sweep: Option<Sweep>,
+) -> Result<(), lambda_runtime::Error>
 where
     F: Fn(AppState, String) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = Result<(), WorkerError>> + Send,
 {
     lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: lambda_runtime::LambdaEvent<SqsEvent>| {
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
             let (state, handle) = (state.clone(), handle.clone());
             async move {
-                let response = batch(event.payload, |body| handle(state.clone(), body)).await;
-                Ok::<SqsBatchResponse, lambda_runtime::Error>(response)
+                let payload = event.payload;
+                if payload.get("Records").is_some() {
+                    let batch_event: SqsEvent = serde_json::from_value(payload)?;
+                    let response = batch(batch_event, |body| handle(state.clone(), body)).await;
+                    return Ok(serde_json::to_value(response)?);
+                }
+                let scheduled =
+                    payload.get("detail-type").and_then(|v| v.as_str()) == Some("Scheduled Event");
+                match sweep {
+                    Some(sweep) if scheduled => Ok(sweep(state).await?),
+                    _ => Err(lambda_runtime::Error::from(
+                        "neither an SQS batch nor a scheduled event this function sweeps on",
+                    )),
+                }
             }
         },
     ))
@@ -136,4 +121,44 @@ where
         }
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lambda_events::event::sqs::SqsMessage;
+
+    fn record(id: &str, body: &str) -> SqsMessage {
+        let mut m = SqsMessage::default();
+        m.message_id = Some(id.into());
+        m.body = Some(body.into());
+        m
+    }
+
+    #[tokio::test]
+    async fn only_retryable_failures_are_reported_back_to_sqs() {
+        let mut event = SqsEvent::default();
+        event.records = vec![
+            record("m-retry", "busy"),
+            record("m-bad", "broken"),
+            record("m-ok", "fine"),
+        ];
+        let response = batch(event, |body| async move {
+            match body.as_str() {
+                "busy" => Err(WorkerError {
+                    message: "throttled".into(),
+                    retryable: true,
+                }),
+                "broken" => Err(WorkerError::permanent("malformed")),
+                _ => Ok(()),
+            }
+        })
+        .await;
+        let failed: Vec<&str> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        assert_eq!(failed, vec!["m-retry"]);
+    }
 }

@@ -1,0 +1,103 @@
+//! The payment provider's confirmation: verified, settled, and what follows queued.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::db::orders::payment::Settled;
+use crate::domain::tenancy::Tenant;
+use crate::domain::DomainError;
+use crate::http::Problem;
+use crate::payments::SIGNATURE_HEADER;
+use crate::queue::messages::{OrderMessage, RefundMessage};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotifyResult {
+    /// `paid`, `already_paid` or `refund_due`.
+    pub status: String,
+}
+
+/// Payment confirmation from the provider, signed with HMAC-SHA256 over the raw body in
+/// `X-Clearance-Signature: sha256=<hex>`. A bad signature is a 401 and changes nothing.
+/// DynamoDB: 1 GetItem + 1 conditional PutItem.
+#[utoipa::path(post, path = "/v1/payments/notify", tag = "place-order",
+    request_body = crate::payments::PaymentNotice,
+    responses((status = 200, body = NotifyResult), (status = 401, body = Problem, description = "invalid-signature"), (status = 409, body = Problem, description = "order-not-payable")))]
+pub async fn payment_notify(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<NotifyResult>, Problem> {
+    let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    let notice = st.payments.verify(&body, signature).map_err(|e| match e {
+        DomainError::Unauthenticated => Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid-signature",
+            "The notification's signature does not verify",
+        ),
+        other => other.into(),
+    })?;
+    let t = Tenant::parse_scoped(&notice.tenant).map_err(|e| Problem::from(e).field("tenant"))?;
+    settle(&st, &t, &notice).await
+}
+
+/// Records a confirmed payment and queues what follows: fulfillment, or a refund.
+pub async fn settle(
+    st: &AppState,
+    t: &Tenant,
+    notice: &crate::payments::PaymentNotice,
+) -> Result<Json<NotifyResult>, Problem> {
+    let (order, amount, payment_ref) = (
+        &notice.order,
+        notice.amount_fen,
+        notice.payment_ref.as_str(),
+    );
+    let outcome = st
+        .db
+        .settle_payment(t, order, amount, payment_ref, st.clock.now())
+        .await?;
+    let paid_now = matches!(outcome, Settled::Paid(_));
+    let unavailable = |e: crate::queue::QueueError| {
+        // Answer 503 so the provider retries; the retry finds the order paid and queues again.
+        tracing::error!(order = %order, error = %e, "could not queue after payment");
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Busy, try again shortly",
+        )
+    };
+    let status = match outcome {
+        Settled::Paid(o) | Settled::AlreadyPaid(o) => {
+            // Queued on every confirmation: fulfillment ignores an order it has dispatched.
+            let msg = OrderMessage {
+                tenant: t.clone(),
+                order: o.id.clone(),
+            };
+            st.queue.post(&msg, None).await.map_err(unavailable)?;
+            if paid_now {
+                "paid"
+            } else {
+                "already_paid"
+            }
+        }
+        Settled::RefundDue(o) => {
+            let msg = RefundMessage {
+                tenant: t.clone(),
+                order: o.id.clone(),
+                amount_fen: amount,
+                payment_ref: payment_ref.to_owned(),
+                reason: "payment arrived after the order was cancelled".into(),
+            };
+            st.queue.post(&msg, None).await.map_err(unavailable)?;
+            tracing::warn!(order = %o.id, "late payment for a cancelled order: refund queued");
+            "refund_due"
+        }
+    };
+    Ok(Json(NotifyResult {
+        status: status.into(),
+    }))
+}

@@ -1,0 +1,164 @@
+//! Pricing a cart and placing an order.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::db::orders::place::Placed;
+use crate::domain::auth::Caller;
+use crate::domain::checkout::{CartLine, CouponChoice, OrderRequest};
+use crate::domain::ids::{CampaignId, IdempotencyKey};
+use crate::domain::order::{Delivery, DeliveryMode, Order};
+use crate::domain::pricing::PricedCart;
+use crate::domain::signing::{digest, verify_share_token};
+use crate::domain::tenancy::Tenant;
+use crate::http::{Authenticated, JsonBody, Params, Problem};
+use crate::payments::Checkout;
+use crate::queue::messages::{delay_until, TimeoutMessage};
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderInput {
+    pub campaign: CampaignId,
+    pub lines: Vec<CartLine>,
+    /// One of your coupon ids, `"none"`, or omitted for the best you hold.
+    pub coupon: Option<String>,
+    /// The guide's share link token the buyer arrived with.
+    pub share_token: Option<String>,
+    /// Default: pickup at a store.
+    pub delivery: Option<Delivery>,
+}
+
+fn order_request(
+    st: &AppState,
+    caller: &Caller,
+    t: Tenant,
+    input: &OrderInput,
+) -> Result<OrderRequest, Problem> {
+    let guide = match &input.share_token {
+        Some(token) => Some(verify_share_token(
+            &st.secrets.share_link,
+            &t,
+            &input.campaign,
+            token,
+        )?),
+        None => None,
+    };
+    let coupons = match input.coupon.as_deref() {
+        None => CouponChoice::Best,
+        Some("none") => CouponChoice::None,
+        Some(id) => CouponChoice::These(vec![id.to_owned()]),
+    };
+    Ok(OrderRequest {
+        tenant: t,
+        campaign: input.campaign.clone(),
+        buyer: caller.user.clone(),
+        lines: input.lines.clone(),
+        coupons,
+        guide,
+        delivery: input.delivery.clone().unwrap_or(Delivery {
+            mode: DeliveryMode::Pickup,
+            address: None,
+            phone: None,
+        }),
+    })
+}
+
+/// Price a cart as it would be ordered now, best coupon included; writes nothing.
+/// DynamoDB: 1 BatchGetItem (+ the cached campaign read).
+#[utoipa::path(post, path = "/v1/{brand}/{group}/orders/preview", tag = "place-order",
+    request_body = OrderInput,
+    responses((status = 200, body = PricedCart), (status = 409, body = Problem, description = "sold-out, campaign-not-live, slot-closed, purchase-limit-exceeded, coupon-not-applicable")))]
+pub async fn preview(
+    State(st): State<AppState>,
+    Authenticated(caller): Authenticated,
+    params: Params,
+    JsonBody(input): JsonBody<OrderInput>,
+) -> Result<Json<PricedCart>, Problem> {
+    let t = params.tenant()?;
+    let req = order_request(&st, &caller, t.clone(), &input)?;
+    let now = st.clock.now();
+    let campaign = st.db.visible_campaign(&t, &input.campaign, now).await?;
+    Ok(Json(st.db.preview_order(&req, &campaign, now).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlacedOrder {
+    pub order: Order,
+    pub checkout: Checkout,
+}
+
+fn json_response(status: u16, body: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let mut res = (status, body).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
+}
+
+/// Place an order: one transaction reserves stock, writes the order, redeems coupons,
+/// records the purchase limit and the idempotency record. Replaying the same
+/// `Idempotency-Key` with the same body returns the first response.
+/// DynamoDB: 1 BatchGetItem + 1 TransactWriteItems (+ the cached campaign read).
+#[utoipa::path(post, path = "/v1/{brand}/{group}/orders", tag = "place-order",
+    request_body = OrderInput,
+    params(("Idempotency-Key" = String, Header, description = "1-64 letters, digits, - or _; one per logical order")),
+    responses((status = 201, body = PlacedOrder), (status = 409, body = Problem, description = "sold-out, campaign-not-live, slot-closed, purchase-limit-exceeded, coupon-not-applicable, idempotency-key-reused")))]
+pub async fn place(
+    State(st): State<AppState>,
+    Authenticated(caller): Authenticated,
+    params: Params,
+    headers: HeaderMap,
+    JsonBody(input): JsonBody<OrderInput>,
+) -> Result<Response, Problem> {
+    let t = params.tenant()?;
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| Problem::invalid_parameter("Idempotency-Key", "the header is required"))
+        .and_then(|v| {
+            IdempotencyKey::parse(v)
+                .map_err(|e| Problem::invalid_parameter("Idempotency-Key", e.to_string()))
+        })?;
+    // The request as parsed, re-serialized: the same order however its JSON was spaced.
+    let hash =
+        digest(format!("{t}|{}", serde_json::to_string(&input).unwrap_or_default()).as_bytes());
+    let req = order_request(&st, &caller, t.clone(), &input)?;
+    let now = st.clock.now();
+    let campaign = st.db.visible_campaign(&t, &input.campaign, now).await?;
+    let payments = st.payments.clone();
+    let render = move |o: &Order| {
+        serde_json::to_string(&PlacedOrder {
+            order: o.clone(),
+            checkout: payments.checkout(o),
+        })
+        .unwrap_or_default()
+    };
+    match st
+        .db
+        .place_order(&req, &campaign, &key, &hash, now, &render)
+        .await?
+    {
+        Placed::Created { order, body } => {
+            let msg = TimeoutMessage {
+                tenant: t.clone(),
+                order: order.id.clone(),
+                deadline: order.payment_deadline,
+            };
+            let wait = delay_until(order.payment_deadline, now);
+            if let Err(e) = st.queue.post(&msg, Some(wait)).await {
+                // The order is on the timer index (GSI3): the sweeper cancels it.
+                tracing::error!(order = %order.id, error = %e, "could not schedule the payment timeout");
+            }
+            tracing::info!(order = %order.id, total_fen = order.total_fen.get(), lines = order.lines.len(), "order placed");
+            Ok(json_response(201, body))
+        }
+        Placed::Replayed { status, body } => Ok(json_response(status, body)),
+    }
+}

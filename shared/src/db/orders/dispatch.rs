@@ -1,0 +1,129 @@
+//! Dispatching a paid order: each store's units (`W#{sku}` items) are read, the parcels
+//! decided ([`plan_parcels`]), and the order's move and every store's conditional
+//! decrement written in one transaction. What no store holds is held for a person.
+
+use chrono::{DateTime, Utc};
+use serde_dynamo::AttributeValue;
+use std::collections::HashMap;
+
+use super::{map_of, number, order_item, random, version_is, Tally};
+use crate::db::campaigns::campaign_key;
+use crate::db::retry::{lost_race, optimistic, Attempt};
+use crate::db::Db;
+use crate::domain::campaign::Campaign;
+use crate::domain::fulfillment::{plan_parcels, Holdings};
+use crate::domain::ids::{OrderId, Size, StoreId};
+use crate::domain::order::{pickup_code, Order, OrderStatus};
+use crate::domain::tenancy::{keys, Tenant};
+use crate::error::Result;
+use crate::table::{from_item, Item, Key, Write};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DispatchOutcome {
+    Dispatched(Order),
+    NothingToDo(OrderStatus),
+    /// No set of stores holds what was sold: the order waits for a person, listed.
+    HeldForAttention(Order),
+}
+
+impl Db {
+    /// 1 GetItem (the order) + 1 BatchGetItem (each SKU's store units, the campaign's
+    /// store ranking) + 1 TransactWriteItems (or 1 PutItem when held); a no-op when the
+    /// order is not paid.
+    pub async fn dispatch(
+        &self,
+        t: &Tenant,
+        id: &OrderId,
+        now: DateTime<Utc>,
+    ) -> Result<DispatchOutcome> {
+        optimistic("dispatch", || async {
+            let current = self.order(t, id, true).await?;
+            if current.status != OrderStatus::Paid {
+                return Ok(Attempt::Done(DispatchOutcome::NothingToDo(current.status)));
+            }
+            let cpk = keys::campaign_pk(t, &current.campaign);
+            let mut wanted: Vec<Key> = current
+                .lines
+                .iter()
+                .map(|l| Key::new(cpk.clone(), keys::store_stock_sk(&l.priced.sku)))
+                .collect();
+            wanted.sort();
+            wanted.dedup();
+            wanted.push(campaign_key(t, &current.campaign));
+            let found: HashMap<Key, Item> = self
+                .table
+                .batch_get(&wanted, true)
+                .await?
+                .into_iter()
+                .filter_map(|i| Key::of(&i).map(|k| (k, i)))
+                .collect();
+            let ranking: Vec<StoreId> = match found.get(&campaign_key(t, &current.campaign)) {
+                Some(item) => from_item::<Campaign>(item.clone())?.stores,
+                None => Vec::new(),
+            };
+            let mut holdings = Holdings::default();
+            for line in &current.lines {
+                let sku = &line.priced.sku;
+                let key = Key::new(cpk.clone(), keys::store_stock_sk(sku));
+                if holdings.0.values().any(|m| m.keys().any(|(s, _)| s == sku)) {
+                    continue; // this SKU's item was read for an earlier line
+                }
+                let Some(units) = found.get(&key).and_then(|i| map_of(i, "units")) else {
+                    continue;
+                };
+                for (store, sizes) in units {
+                    let (Ok(store), AttributeValue::M(sizes)) = (StoreId::parse(store), sizes)
+                    else {
+                        continue;
+                    };
+                    for (size, n) in sizes {
+                        let Ok(size) = Size::parse(size) else {
+                            continue;
+                        };
+                        let n = number(Some(n)).clamp(0, i64::from(u32::MAX)) as u32;
+                        holdings.add(store.clone(), sku.clone(), size, n);
+                    }
+                }
+            }
+            let mut order = current.clone();
+            let plan = plan_parcels(&current, &holdings, current.guide_store.as_ref(), &ranking);
+            let writes = match plan {
+                Ok(parcels) => {
+                    let mut taken = Tally::default();
+                    for (store, items) in &parcels {
+                        for it in items {
+                            taken.add(
+                                keys::store_stock_sk(&it.sku),
+                                &["units", store.as_str(), it.size.as_str()],
+                                i64::from(it.quantity),
+                            );
+                        }
+                    }
+                    order.dispatch(parcels, || pickup_code(random()), now)?;
+                    let mut writes = vec![Write::Put {
+                        item: order_item(&order)?,
+                        condition: Some(version_is(current.version)),
+                    }];
+                    writes.extend(taken.take(&cpk));
+                    writes
+                }
+                Err(shortfall) => {
+                    order.hold_for_attention(shortfall.to_string(), now)?;
+                    vec![Write::Put {
+                        item: order_item(&order)?,
+                        condition: Some(version_is(current.version)),
+                    }]
+                }
+            };
+            let held = order.status == OrderStatus::NeedsAttention;
+            match self.table.transact(writes).await {
+                Ok(()) if held => Ok(Attempt::Done(DispatchOutcome::HeldForAttention(order))),
+                Ok(()) => Ok(Attempt::Done(DispatchOutcome::Dispatched(order))),
+                // A store's units or the order moved: read again (maybe done already).
+                Err(e) if lost_race(&e) => Ok(Attempt::Again),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
+    }
+}

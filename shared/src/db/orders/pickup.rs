@@ -1,0 +1,122 @@
+//! The counter: a clerk of the parcel's store checks the buyer's code. Wrong codes are
+//! counted on the parcel (and saved), so guessing locks it and replaces its code.
+
+use chrono::{DateTime, Utc};
+
+use super::random;
+use crate::db::retry::{optimistic, Attempt};
+use crate::db::Db;
+use crate::domain::catalog::Store;
+use crate::domain::ids::{OrderId, StoreId, UserId};
+use crate::domain::order::{pickup_code, Order, ParcelStatus, PickupOutcome};
+use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::DomainError;
+use crate::error::Result;
+use crate::table::{from_item, Key, TableError};
+
+/// What the counter did, with the order as saved and the stores the clerk works at.
+#[derive(Debug, Clone)]
+pub struct AtCounter {
+    pub order: Order,
+    pub outcome: PickupOutcome,
+    pub clerk_of: Vec<StoreId>,
+}
+
+impl Db {
+    /// The stores among `ids` whose clerks include `user`. 1 BatchGetItem per 100
+    /// stores (one in practice: an order has a parcel or two).
+    pub async fn stores_clerked_by(
+        &self,
+        t: &Tenant,
+        ids: &[StoreId],
+        user: &UserId,
+    ) -> Result<Vec<StoreId>> {
+        let mut wanted: Vec<Key> = ids
+            .iter()
+            .map(|s| Key::new(keys::tenant_pk(t), keys::store_sk(s)))
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut mine = Vec::new();
+        for chunk in wanted.chunks(100) {
+            for item in self.table.batch_get(chunk, false).await? {
+                let store: Store = from_item(item)?;
+                if store.clerks.contains(user) {
+                    mine.push(store.id);
+                }
+            }
+        }
+        mine.sort();
+        Ok(mine)
+    }
+
+    /// 1 GetItem (the order) + 1 BatchGetItem (its parcels' stores) + 1 conditional
+    /// PutItem, whatever the outcome: a wrong code is recorded too.
+    pub async fn pick_up(
+        &self,
+        t: &Tenant,
+        id: &OrderId,
+        clerk: &UserId,
+        parcel: Option<u8>,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<AtCounter> {
+        optimistic("this order", || async {
+            let current = self.order(t, id, true).await?;
+            let waiting: Vec<StoreId> = current
+                .parcels
+                .iter()
+                .filter(|p| p.status == ParcelStatus::ReadyForPickup)
+                .filter(|p| parcel.is_none_or(|n| p.id == n))
+                .map(|p| p.store.clone())
+                .collect();
+            if waiting.is_empty() {
+                return Err(DomainError::conflict(
+                    "order-not-ready",
+                    "no parcel of this order is waiting for pickup here",
+                )
+                .into());
+            }
+            let clerk_of = self.stores_clerked_by(t, &waiting, clerk).await?;
+            let mine: Vec<u8> = current
+                .parcels
+                .iter()
+                .filter(|p| p.status == ParcelStatus::ReadyForPickup)
+                .filter(|p| parcel.is_none_or(|n| p.id == n))
+                .filter(|p| clerk_of.contains(&p.store))
+                .map(|p| p.id)
+                .collect();
+            let parcel_id = match mine.as_slice() {
+                [] => {
+                    return Err(DomainError::Forbidden(
+                        "only a clerk of the store holding the parcel may hand it over".into(),
+                    )
+                    .into())
+                }
+                [one] => *one,
+                _ => {
+                    return Err(DomainError::invalid(
+                        "parcel",
+                        "you work at more than one store of this order: name the parcel",
+                    )
+                    .into())
+                }
+            };
+            let mut order = current.clone();
+            let outcome = order.pick_up(parcel_id, clerk, code, pickup_code(random()), now)?;
+            match self.save_order(&order, current.version).await {
+                Ok(()) => Ok(Attempt::Done(AtCounter {
+                    order,
+                    outcome,
+                    clerk_of,
+                })),
+                Err(TableError::ConditionFailed) => Ok(Attempt::Again),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
+    }
+}

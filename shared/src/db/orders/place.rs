@@ -1,0 +1,320 @@
+//! Placing an order: one BatchGetItem (listings, every stock shard, the buyer's limit
+//! markers and coupons, the idempotency record, the guide), the pure decision
+//! ([`plan_checkout`]), and one TransactWriteItems (shard decrements, the order, the
+//! idempotency record, coupon redemptions, limit markers). A condition that fails
+//! because another buyer got there first is retried from a fresh read; nothing is ever
+//! half-written.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_dynamo::AttributeValue;
+use std::collections::{BTreeMap, HashMap};
+
+use super::{map_of, number, order_item, random, Tally};
+use crate::db::retry::{optimistic, Attempt};
+use crate::db::Db;
+use crate::domain::campaign::Campaign;
+use crate::domain::catalog::{Guide, Listing, MAX_SHARDS};
+use crate::domain::checkout::{
+    plan_checkout, validate_cart, CheckoutPlan, CheckoutSnapshot, CouponChoice, OrderRequest,
+};
+use crate::domain::coupon::{parse_coupon_id, BuyerCoupon, CouponStatus};
+use crate::domain::ids::{IdempotencyKey, OrderId, Size, Sku};
+use crate::domain::order::Order;
+use crate::domain::pricing::PricedCart;
+use crate::domain::tenancy::keys;
+use crate::domain::DomainError;
+use crate::error::Result;
+use crate::table::{
+    from_item, n, s, to_item, AttrPath, Condition, Item, Key, TableError, Update, Write, PK, SK,
+};
+
+/// The outcome of place-order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Placed {
+    Created {
+        order: Order,
+        body: String,
+    },
+    /// The same request was made before under this key: its stored response.
+    Replayed {
+        status: u16,
+        body: String,
+    },
+}
+
+/// The stored response of an idempotent request.
+#[derive(Debug, Serialize, Deserialize)]
+struct IdempotencyRecord {
+    request_hash: String,
+    status: u16,
+    body: String,
+    order: OrderId,
+    expires_at: i64,
+}
+
+fn idempotency_key(req: &OrderRequest, key: &IdempotencyKey) -> Key {
+    Key::new(
+        keys::buyer_pk(&req.tenant, &req.buyer),
+        keys::idempotency_sk(key),
+    )
+}
+
+impl Db {
+    /// Places an order: 1 BatchGetItem + 1 TransactWriteItems when no other buyer wins
+    /// a race for the same stock; a lost race goes round again.
+    pub async fn place_order(
+        &self,
+        req: &OrderRequest,
+        campaign: &Campaign,
+        key: &IdempotencyKey,
+        request_hash: &str,
+        now: DateTime<Utc>,
+        render: &(dyn Fn(&Order) -> String + Sync),
+    ) -> Result<Placed> {
+        validate_cart(&req.lines)?;
+        let idem = idempotency_key(req, key);
+        optimistic("this stock", || async {
+            let (snapshot, record) = self.read_for_order(req, campaign, Some(&idem)).await?;
+            if let Some(record) = record {
+                return replay(record, request_hash).map(Attempt::Done);
+            }
+            let plan = plan_checkout(
+                req,
+                campaign,
+                &snapshot,
+                now,
+                OrderId::generate(now),
+                random(),
+            )?;
+            // The response is stored with the record, so a replay answers byte for byte.
+            let body = render(&plan.order);
+            let record = IdempotencyRecord {
+                request_hash: request_hash.to_owned(),
+                status: 201,
+                body: body.clone(),
+                order: plan.order.id.clone(),
+                expires_at: (now + chrono::Duration::hours(24)).timestamp(),
+            };
+            let record = to_item(
+                &record,
+                &[
+                    (PK, idem.pk.clone()),
+                    (SK, idem.sk.clone()),
+                    ("kind", "idempotency".into()),
+                ],
+            )?;
+            let (writes, coupons_from) = order_writes(record, &plan)?;
+            match self.table.transact(writes).await {
+                Ok(()) => Ok(Attempt::Done(Placed::Created {
+                    order: plan.order,
+                    body,
+                })),
+                Err(TableError::TransactionCancelled { failed }) => {
+                    if failed.contains(&0) {
+                        // Someone placed this very request a moment ago.
+                        if let Some(record) = self.table.get(&idem, true).await? {
+                            return replay(record, request_hash).map(Attempt::Done);
+                        }
+                    }
+                    if failed.iter().any(|&i| i >= coupons_from) {
+                        return Err(DomainError::conflict(
+                            "coupon-not-applicable",
+                            "the coupon has just been used",
+                        )
+                        .into());
+                    }
+                    // Stock or a limit marker moved under us: read again.
+                    Ok(Attempt::Again)
+                }
+                Err(TableError::Conflict) => Ok(Attempt::Again),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
+    }
+
+    /// Prices a cart without writing anything: 1 BatchGetItem.
+    pub async fn preview_order(
+        &self,
+        req: &OrderRequest,
+        campaign: &Campaign,
+        now: DateTime<Utc>,
+    ) -> Result<PricedCart> {
+        validate_cart(&req.lines)?;
+        let (snapshot, _) = self.read_for_order(req, campaign, None).await?;
+        let id = OrderId::generate(now);
+        Ok(plan_checkout(req, campaign, &snapshot, now, id, random())?.cart)
+    }
+
+    /// The one read of an order: listings and all their shards, the buyer's limit
+    /// markers and coupons, the guide, and the idempotency record.
+    async fn read_for_order(
+        &self,
+        req: &OrderRequest,
+        campaign: &Campaign,
+        idem: Option<&Key>,
+    ) -> Result<(CheckoutSnapshot, Option<Item>)> {
+        let t = &req.tenant;
+        let cpk = keys::campaign_pk(t, &campaign.id);
+        let mut wanted: Vec<Key> = idem.into_iter().cloned().collect();
+        let mut skus: Vec<&Sku> = req.lines.iter().map(|l| &l.sku).collect();
+        skus.sort();
+        skus.dedup();
+        for sku in &skus {
+            wanted.push(Key::new(cpk.clone(), keys::listing_sk(sku)));
+            for shard in 0..MAX_SHARDS {
+                wanted.push(Key::new(cpk.clone(), keys::stock_sk(sku, shard)));
+            }
+            wanted.push(Key::new(cpk.clone(), keys::limit_sk(sku, &req.buyer)));
+        }
+        if req.coupons != CouponChoice::None {
+            'outer: for tpl in &campaign.coupons {
+                for n_th in 1..=tpl.per_buyer {
+                    if wanted.len() >= 99 {
+                        break 'outer;
+                    }
+                    wanted.push(Key::new(
+                        cpk.clone(),
+                        keys::buyer_coupon_sk(&tpl.id, &req.buyer, n_th),
+                    ));
+                }
+            }
+        }
+        if let Some(g) = &req.guide {
+            wanted.push(Key::new(keys::tenant_pk(t), keys::guide_sk(g)));
+        }
+        let found: HashMap<Key, Item> = self
+            .table
+            .batch_get(&wanted, true)
+            .await?
+            .into_iter()
+            .filter_map(|i| Key::of(&i).map(|k| (k, i)))
+            .collect();
+        let at = |pk: &str, sk: String| found.get(&Key::new(pk, sk));
+        let mut snap = CheckoutSnapshot::default();
+        for sku in skus {
+            if let Some(item) = at(&cpk, keys::listing_sk(sku)) {
+                let listing: Listing = from_item(item.clone())?;
+                snap.listings.insert(sku.clone(), listing);
+            }
+            for shard in 0..MAX_SHARDS {
+                if let Some(units) =
+                    at(&cpk, keys::stock_sk(sku, shard)).and_then(|i| map_of(i, "units"))
+                {
+                    snap.shards.insert((sku.clone(), shard), sizes(units));
+                }
+            }
+            if let Some(marker) = at(&cpk, keys::limit_sk(sku, &req.buyer)) {
+                let units = number(marker.get("units")).clamp(0, i64::from(u32::MAX)) as u32;
+                snap.bought.insert(sku.clone(), units);
+            }
+        }
+        for tpl in &campaign.coupons {
+            for n_th in 1..=tpl.per_buyer {
+                if let Some(item) = at(&cpk, keys::buyer_coupon_sk(&tpl.id, &req.buyer, n_th)) {
+                    let c: BuyerCoupon = from_item(item.clone())?;
+                    if c.status == CouponStatus::Available {
+                        snap.coupons.push(c);
+                    }
+                }
+            }
+        }
+        if let Some(g) = &req.guide {
+            if let Some(item) = at(&keys::tenant_pk(t), keys::guide_sk(g)) {
+                snap.guide = Some(from_item::<Guide>(item.clone())?);
+            }
+        }
+        let record = idem.and_then(|k| found.get(k)).cloned();
+        Ok((snap, record))
+    }
+}
+
+/// A shard's `units` map, typed.
+fn sizes(units: &HashMap<String, AttributeValue>) -> BTreeMap<Size, u32> {
+    units
+        .iter()
+        .filter_map(|(size, v)| {
+            let size = Size::parse(size).ok()?;
+            let n = number(Some(v)).clamp(0, i64::from(u32::MAX)) as u32;
+            Some((size, n))
+        })
+        .collect()
+}
+
+/// The order's one transaction: the idempotency record first, then the order, the
+/// stock and limit markers, and last the coupons (whose index is returned, to tell a
+/// coupon just used elsewhere from a lost stock race).
+fn order_writes(record: Item, plan: &CheckoutPlan) -> Result<(Vec<Write>, usize), TableError> {
+    let o = &plan.order;
+    let cpk = keys::campaign_pk(&o.tenant, &o.campaign);
+    let mut writes = vec![
+        Write::Put {
+            item: record,
+            condition: Some(Condition::NotExists),
+        },
+        Write::Put {
+            item: order_item(o)?,
+            condition: Some(Condition::NotExists),
+        },
+    ];
+    for limit in &plan.limits {
+        let units = AttrPath::top("units");
+        writes.push(Write::Update {
+            key: Key::new(cpk.clone(), keys::limit_sk(&limit.sku, &o.buyer)),
+            update: Update {
+                set: vec![(units.clone(), n(i64::from(limit.after)))],
+                ..Update::default()
+            },
+            // Exactly the count we read, so two orders of one buyer cannot both pass.
+            condition: Some(match limit.before {
+                Some(before) => Condition::Equals(units, n(i64::from(before))),
+                None => Condition::NotExists,
+            }),
+        });
+    }
+    let mut stock = Tally::default();
+    for line in &o.lines {
+        for take in &line.shards {
+            stock.add(
+                keys::stock_sk(&line.priced.sku, take.shard),
+                &["units", line.priced.size.as_str()],
+                i64::from(take.units),
+            );
+        }
+    }
+    writes.extend(stock.take(&cpk));
+    let coupons_from = writes.len();
+    for id in &o.coupons {
+        let Some((tpl, n_th)) = parse_coupon_id(id) else {
+            continue;
+        };
+        writes.push(Write::Update {
+            key: Key::new(cpk.clone(), keys::buyer_coupon_sk(&tpl, &o.buyer, n_th)),
+            update: Update {
+                set: vec![
+                    (AttrPath::top("status"), s("redeemed")),
+                    (AttrPath::top("order"), s(o.id.as_str())),
+                ],
+                ..Update::default()
+            },
+            condition: Some(Condition::Equals(AttrPath::top("status"), s("available"))),
+        });
+    }
+    Ok((writes, coupons_from))
+}
+
+fn replay(record: Item, request_hash: &str) -> Result<Placed> {
+    let record: IdempotencyRecord = from_item(record)?;
+    if record.request_hash != request_hash {
+        return Err(DomainError::conflict(
+            "idempotency-key-reused",
+            "this Idempotency-Key was used for a different request",
+        )
+        .into());
+    }
+    Ok(Placed::Replayed {
+        status: record.status,
+        body: record.body,
+    })
+}

@@ -1,0 +1,526 @@
+//! Checkout: from a cart and one snapshot of what the table holds, the order to write
+//! and exactly what it takes (units per stock shard, purchase-limit units, coupons).
+//! Pure: the persistence layer reads the snapshot and writes the plan.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+use super::campaign::{Campaign, CampaignStatus};
+use super::catalog::{Guide, Listing, MAX_SHARDS};
+use super::coupon::BuyerCoupon;
+use super::ids::{CampaignId, GuideId, OrderId, Size, Sku, UserId};
+use super::money::Fen;
+use super::order::{
+    payment_deadline, Delivery, Order, OrderLine, OrderStatus, ShardTake, StatusChange,
+};
+use super::pricing::{best_coupons, price, HeldCoupon, LineToPrice, PricedCart};
+use super::tenancy::Tenant;
+use super::DomainError;
+
+/// At most this many lines (distinct SKU and size) in one order.
+pub const MAX_LINES: usize = 5;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CartLine {
+    pub sku: Sku,
+    pub size: Size,
+    pub quantity: u32,
+}
+
+/// Which coupons to use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CouponChoice {
+    /// The best the buyer holds (the default).
+    Best,
+    /// None at all.
+    None,
+    /// Exactly these of the buyer's coupons.
+    These(Vec<String>),
+}
+
+/// Everything place-order needs, already parsed.
+#[derive(Debug, Clone)]
+pub struct OrderRequest {
+    pub tenant: Tenant,
+    pub campaign: CampaignId,
+    pub buyer: UserId,
+    pub lines: Vec<CartLine>,
+    pub coupons: CouponChoice,
+    pub guide: Option<GuideId>,
+    pub delivery: Delivery,
+}
+
+/// What the one batch read found, typed.
+#[derive(Debug, Clone, Default)]
+pub struct CheckoutSnapshot {
+    pub listings: HashMap<Sku, Listing>,
+    /// Units per size left in each stock shard, by SKU and shard number.
+    pub shards: HashMap<(Sku, u8), BTreeMap<Size, u32>>,
+    /// Units of each SKU the buyer bought before; absent when there is no marker yet.
+    pub bought: HashMap<Sku, u32>,
+    /// The buyer's coupons of this campaign that are still available.
+    pub coupons: Vec<BuyerCoupon>,
+    /// The guide of the share link, if the link named one and they are still here.
+    pub guide: Option<Guide>,
+}
+
+/// A purchase-limit marker as it must be written: from exactly `before` (absent: no
+/// marker yet) to `after`, so two orders of one buyer cannot both pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitChange {
+    pub sku: Sku,
+    pub before: Option<u32>,
+    pub after: u32,
+}
+
+/// What one order writes, decided from one snapshot.
+#[derive(Debug, Clone)]
+pub struct CheckoutPlan {
+    /// The order, its lines carrying the units taken per shard.
+    pub order: Order,
+    pub cart: PricedCart,
+    pub limits: Vec<LimitChange>,
+}
+
+pub fn validate_cart(lines: &[CartLine]) -> Result<(), DomainError> {
+    if lines.is_empty() || lines.len() > MAX_LINES {
+        return Err(DomainError::invalid(
+            "lines",
+            format!("between 1 and {MAX_LINES} lines"),
+        ));
+    }
+    for (i, l) in lines.iter().enumerate() {
+        if !(1..=99).contains(&l.quantity) {
+            return Err(DomainError::invalid(
+                format!("lines[{i}].quantity"),
+                "must be between 1 and 99",
+            ));
+        }
+        if lines[..i]
+            .iter()
+            .any(|o| o.sku == l.sku && o.size == l.size)
+        {
+            return Err(DomainError::invalid(
+                format!("lines[{i}]"),
+                "the same SKU and size twice; raise the quantity instead",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Decides an order: the campaign selling now, every line priced at the open slot,
+/// purchase limits, stock taken from shards (starting at a shard drawn from `seed`, so
+/// concurrent buyers spread out), and the coupons to redeem.
+pub fn plan_checkout(
+    req: &OrderRequest,
+    campaign: &Campaign,
+    snap: &CheckoutSnapshot,
+    now: DateTime<Utc>,
+    id: OrderId,
+    seed: u64,
+) -> Result<CheckoutPlan, DomainError> {
+    validate_cart(&req.lines)?;
+    if campaign.status_at(now) != CampaignStatus::Live {
+        return Err(DomainError::conflict(
+            "campaign-not-live",
+            "the campaign is not selling now",
+        ));
+    }
+    if !campaign.slots.is_empty() && campaign.open_slot_at(now).is_none() {
+        return Err(DomainError::conflict(
+            "slot-closed",
+            "no flash-sale slot is open now",
+        ));
+    }
+    req.delivery.validate()?;
+
+    // Price every line at the slot open now.
+    let mut to_price = Vec::new();
+    for (i, line) in req.lines.iter().enumerate() {
+        let listing = snap.listings.get(&line.sku).ok_or_else(|| {
+            DomainError::invalid(
+                format!("lines[{i}].sku"),
+                "no such product in this campaign",
+            )
+        })?;
+        if !listing.sizes.contains(&line.size) {
+            return Err(DomainError::invalid(
+                format!("lines[{i}].size"),
+                "not a size of this product",
+            ));
+        }
+        let (unit_price, slot) = listing.price_at(campaign, now);
+        to_price.push(LineToPrice {
+            sku: line.sku.clone(),
+            size: line.size.clone(),
+            quantity: line.quantity,
+            unit_price,
+            slot,
+        });
+    }
+
+    // Purchase limits, per SKU over the buyer's earlier orders and this one.
+    let mut per_sku: BTreeMap<&Sku, u32> = BTreeMap::new();
+    for l in &req.lines {
+        *per_sku.entry(&l.sku).or_default() += l.quantity;
+    }
+    let mut limits = Vec::new();
+    for (sku, q) in per_sku {
+        let before = snap.bought.get(sku).copied();
+        let bought = before.unwrap_or(0);
+        let limit = snap
+            .listings
+            .get(sku)
+            .map(|l| l.per_buyer_limit)
+            .unwrap_or(0);
+        if bought + q > limit {
+            return Err(DomainError::conflict(
+                "purchase-limit-exceeded",
+                format!("at most {limit} of {sku} per buyer; you have {bought}"),
+            ));
+        }
+        limits.push(LimitChange {
+            sku: sku.clone(),
+            before,
+            after: bought + q,
+        });
+    }
+
+    // Stock: take from the shards in turn from a random start; a sold-out shard falls
+    // through to the next.
+    let mut left = snap.shards.clone();
+    let mut takes: Vec<Vec<ShardTake>> = Vec::new();
+    for (i, line) in req.lines.iter().enumerate() {
+        let shards = snap
+            .listings
+            .get(&line.sku)
+            .map(|l| l.shards)
+            .unwrap_or(1)
+            .clamp(1, MAX_SHARDS);
+        let start = ((seed >> (8 * (i % 8))) % u64::from(shards)) as u8;
+        let mut need = line.quantity;
+        let mut line_takes = Vec::new();
+        for k in 0..shards {
+            let shard = (start + k) % shards;
+            let have = left
+                .get_mut(&(line.sku.clone(), shard))
+                .and_then(|units| units.get_mut(&line.size));
+            let Some(have) = have else { continue };
+            let take = (*have).min(need);
+            if take > 0 {
+                *have -= take;
+                need -= take;
+                line_takes.push(ShardTake { shard, units: take });
+            }
+            if need == 0 {
+                break;
+            }
+        }
+        if need > 0 {
+            return Err(DomainError::conflict(
+                "sold-out",
+                format!("lines[{i}]: {} in size {} is sold out", line.sku, line.size),
+            ));
+        }
+        takes.push(line_takes);
+    }
+
+    // Coupons the buyer holds and may use.
+    let held: Vec<HeldCoupon> = snap
+        .coupons
+        .iter()
+        .map(|c| HeldCoupon {
+            id: c.id.clone(),
+            template: c.template.clone(),
+            off: c.off_fen,
+            min_spend: c.min_spend_fen,
+        })
+        .collect();
+    let subtotal: i64 = to_price
+        .iter()
+        .map(|l| l.unit_price.get() * i64::from(l.quantity))
+        .sum();
+    let chosen: Vec<&HeldCoupon> = match &req.coupons {
+        CouponChoice::None => Vec::new(),
+        CouponChoice::Best => {
+            let (idx, _) = best_coupons(
+                Fen::new(subtotal).unwrap_or(Fen::ZERO),
+                &held,
+                campaign.coupon_rules,
+            );
+            idx.iter().map(|&i| &held[i]).collect()
+        }
+        CouponChoice::These(ids) => ids
+            .iter()
+            .map(|id| {
+                held.iter().find(|h| &h.id == id).ok_or_else(|| {
+                    DomainError::conflict(
+                        "coupon-not-applicable",
+                        format!("coupon {id} is not yours to use"),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let cart = price(to_price, &chosen, campaign.coupon_rules)?;
+
+    let guide = match (&req.guide, &snap.guide) {
+        (Some(g), Some(found)) if &found.id == g => Some(found),
+        (Some(_), _) => {
+            return Err(DomainError::invalid(
+                "share_token",
+                "the guide of this link is no longer here",
+            ))
+        }
+        (None, _) => None,
+    };
+    let order = Order {
+        id,
+        tenant: req.tenant.clone(),
+        campaign: campaign.id.clone(),
+        buyer: req.buyer.clone(),
+        lines: cart
+            .lines
+            .iter()
+            .cloned()
+            .zip(takes)
+            .map(|(priced, shards)| OrderLine { priced, shards })
+            .collect(),
+        subtotal_fen: cart.subtotal_fen,
+        discount_fen: cart.discount_fen,
+        total_fen: cart.total_fen,
+        coupons: cart.coupons.clone(),
+        delivery: req.delivery.clone(),
+        guide: guide.map(|g| g.id.clone()),
+        guide_store: guide.map(|g| g.store.clone()),
+        status: OrderStatus::AwaitingPayment,
+        history: vec![StatusChange {
+            status: OrderStatus::AwaitingPayment,
+            at: now,
+            note: None,
+        }],
+        payment_deadline: payment_deadline(now, campaign.payment_window_minutes),
+        payment_ref: None,
+        late_payment: None,
+        parcels: Vec::new(),
+        attention: None,
+        created_at: now,
+        version: 1,
+    };
+    Ok(CheckoutPlan {
+        order,
+        cart,
+        limits,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::campaign::{Category, Stage, DEFAULT_TIME_ZONE};
+    use crate::domain::catalog::StoreStock;
+    use crate::domain::coupon::CouponStatus;
+    use crate::domain::ids::{CategoryId, CouponTemplateId, StoreId};
+    use crate::domain::money::Units;
+    use crate::domain::order::DeliveryMode;
+    use chrono::Duration;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-23T03:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn campaign() -> Campaign {
+        Campaign {
+            id: CampaignId::parse("c").unwrap(),
+            name: "c".into(),
+            stage: Stage::Published,
+            starts_at: now() - Duration::days(1),
+            ends_at: now() + Duration::days(1),
+            time_zone: DEFAULT_TIME_ZONE,
+            slots: vec![],
+            categories: vec![Category {
+                id: CategoryId::parse("x").unwrap(),
+                name: "X".into(),
+            }],
+            stores: vec![StoreId::parse("s1").unwrap()],
+            payment_window_minutes: 15,
+            coupons: vec![],
+            coupon_rules: Default::default(),
+            version: 1,
+            created_at: now(),
+            updated_at: now(),
+        }
+    }
+
+    fn listing(sku: &str, shards: u8, limit: u32) -> Listing {
+        Listing {
+            sku: Sku::parse(sku).unwrap(),
+            name: "n".into(),
+            category: CategoryId::parse("x").unwrap(),
+            sizes: vec![Size::parse("38").unwrap()],
+            list_price_fen: Fen::new(30_000).unwrap(),
+            clearance_price_fen: Fen::new(20_000).unwrap(),
+            slot_prices_fen: BTreeMap::new(),
+            group: None,
+            per_buyer_limit: limit,
+            final_sale: false,
+            stock: vec![StoreStock {
+                store: StoreId::parse("s1").unwrap(),
+                size: Size::parse("38").unwrap(),
+                units: Units::new(10).unwrap(),
+            }],
+            shards,
+            updated_at: now(),
+        }
+    }
+
+    /// A snapshot with `units` of size 38 in each of the listing's shards.
+    fn snapshot(l: Listing, units: &[u32]) -> CheckoutSnapshot {
+        let mut s = CheckoutSnapshot::default();
+        for (i, u) in units.iter().enumerate() {
+            s.shards.insert(
+                (l.sku.clone(), i as u8),
+                BTreeMap::from([(Size::parse("38").unwrap(), *u)]),
+            );
+        }
+        s.listings.insert(l.sku.clone(), l);
+        s
+    }
+
+    fn request(qty: u32) -> OrderRequest {
+        OrderRequest {
+            tenant: Tenant::parse("demo", "x").unwrap(),
+            campaign: CampaignId::parse("c").unwrap(),
+            buyer: UserId::parse("b").unwrap(),
+            lines: vec![CartLine {
+                sku: Sku::parse("A").unwrap(),
+                size: Size::parse("38").unwrap(),
+                quantity: qty,
+            }],
+            coupons: CouponChoice::Best,
+            guide: None,
+            delivery: Delivery {
+                mode: DeliveryMode::Pickup,
+                address: None,
+                phone: None,
+            },
+        }
+    }
+
+    fn plan(
+        req: &OrderRequest,
+        snap: &CheckoutSnapshot,
+        seed: u64,
+    ) -> Result<CheckoutPlan, DomainError> {
+        plan_checkout(
+            req,
+            &campaign(),
+            snap,
+            now(),
+            OrderId::generate(now()),
+            seed,
+        )
+    }
+
+    #[test]
+    fn stock_falls_through_sold_out_shards_from_any_start() {
+        let snap = snapshot(listing("A", 3, 5), &[0, 2, 1]);
+        for seed in 0..3 {
+            let p = plan(&request(3), &snap, seed).unwrap();
+            let took: u32 = p.order.lines[0].shards.iter().map(|t| t.units).sum();
+            assert_eq!(took, 3, "seed {seed}");
+            assert!(p.order.lines[0].shards.iter().all(|t| t.shard != 0));
+        }
+        let err = plan(&request(4), &snap, 0).unwrap_err();
+        assert!(matches!(
+            err,
+            DomainError::Conflict {
+                kind: "sold-out",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn the_purchase_limit_counts_earlier_orders_and_is_written_from_what_was_read() {
+        let mut snap = snapshot(listing("A", 1, 2), &[10]);
+        let p = plan(&request(2), &snap, 0).unwrap();
+        assert_eq!(p.limits[0].before, None);
+        assert_eq!(p.limits[0].after, 2);
+        snap.bought.insert(Sku::parse("A").unwrap(), 1);
+        let err = plan(&request(2), &snap, 0).unwrap_err();
+        assert!(matches!(
+            err,
+            DomainError::Conflict {
+                kind: "purchase-limit-exceeded",
+                ..
+            }
+        ));
+        let p = plan(&request(1), &snap, 0).unwrap();
+        assert_eq!((p.limits[0].before, p.limits[0].after), (Some(1), 2));
+    }
+
+    #[test]
+    fn the_best_held_coupon_is_applied_and_the_lines_sum_to_the_total() {
+        let mut snap = snapshot(listing("A", 1, 5), &[10]);
+        let coupon = |id: &str, off: i64, min: i64| BuyerCoupon {
+            id: format!("{id}.1"),
+            tenant: Tenant::parse("demo", "x").unwrap(),
+            campaign: CampaignId::parse("c").unwrap(),
+            template: CouponTemplateId::parse(id).unwrap(),
+            name: id.into(),
+            off_fen: Fen::new(off).unwrap(),
+            min_spend_fen: Fen::new(min).unwrap(),
+            status: CouponStatus::Available,
+            order: None,
+            claimed_at: now(),
+        };
+        snap.coupons = vec![coupon("c20", 2_000, 0), coupon("c50", 5_000, 50_000)];
+        let p = plan(&request(3), &snap, 0).unwrap();
+        assert_eq!(p.order.coupons, vec!["c50.1".to_string()]);
+        assert_eq!(p.order.total_fen, Fen::new(55_000).unwrap());
+        let lines: i64 = p.order.lines.iter().map(|l| l.priced.paid_fen.get()).sum();
+        assert_eq!(lines, p.order.total_fen.get());
+        let mut req = request(1);
+        req.coupons = CouponChoice::These(vec!["c50.1".into()]);
+        assert!(matches!(
+            plan(&req, &snap, 0).unwrap_err(),
+            DomainError::Conflict {
+                kind: "coupon-not-applicable",
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_share_link_guide_must_still_be_here_and_their_store_is_fixed_on_the_order() {
+        let mut snap = snapshot(listing("A", 1, 5), &[10]);
+        let mut req = request(1);
+        req.guide = Some(GuideId::parse("g1").unwrap());
+        assert!(plan(&req, &snap, 0).is_err());
+        snap.guide = Some(Guide {
+            id: GuideId::parse("g1").unwrap(),
+            name: "G".into(),
+            store: StoreId::parse("s1").unwrap(),
+            user: UserId::parse("gu").unwrap(),
+            updated_at: now(),
+        });
+        let p = plan(&req, &snap, 0).unwrap();
+        assert_eq!(p.order.guide_store, Some(StoreId::parse("s1").unwrap()));
+    }
+
+    #[test]
+    fn carts_are_bounded() {
+        assert!(validate_cart(&[]).is_err());
+        let mut r = request(100);
+        assert!(validate_cart(&r.lines).is_err());
+        r.lines[0].quantity = 1;
+        r.lines.push(r.lines[0].clone());
+        assert!(validate_cart(&r.lines).is_err());
+    }
+}

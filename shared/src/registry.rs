@@ -1,0 +1,113 @@
+//! Every function of the product, in one list: its name (the crate under `functions/`
+//! and the resource in `infra/template.yaml`), its HTTP routes and their OpenAPI paths,
+//! or the queue it consumes and the handler it runs on each message, and whether a
+//! schedule makes it sweep.
+//!
+//! The local server, the sample-events test and the OpenAPI document are derived from
+//! this list, and a test checks it against `functions/` and the template, so adding a
+//! function is: its crate, its entry here, its resources in the template, its events.
+//! (A function's own `main.rs` names only its own router or handler, not this list, so
+//! its binary links nothing of the others.)
+
+use axum::Router;
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::app::AppState;
+use crate::queue::QueueName;
+use crate::workers::{self, WorkerError};
+
+pub type Boxed<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+/// Handles one message body.
+pub type Handler = fn(AppState, String) -> Boxed<Result<(), WorkerError>>;
+pub use crate::workers::Sweep;
+
+pub struct Function {
+    pub name: &'static str,
+    /// The HTTP routes it serves.
+    pub routes: Option<fn() -> Router<AppState>>,
+    /// Their OpenAPI paths.
+    pub api: Option<fn() -> utoipa::openapi::OpenApi>,
+    /// The queue it consumes, and what it does with each message.
+    pub consumes: Option<(QueueName, Handler)>,
+    /// What it does on its schedule (`rate(...)` in the template), if it has one.
+    pub sweeps: Option<(&'static str, Sweep)>,
+}
+
+const fn http(
+    name: &'static str,
+    routes: fn() -> Router<AppState>,
+    api: fn() -> utoipa::openapi::OpenApi,
+) -> Function {
+    Function {
+        name,
+        routes: Some(routes),
+        api: Some(api),
+        consumes: None,
+        sweeps: None,
+    }
+}
+
+fn fulfill(st: AppState, body: String) -> Boxed<Result<(), WorkerError>> {
+    Box::pin(async move { workers::fulfill(&st, &body).await })
+}
+
+fn expire_unpaid(st: AppState, body: String) -> Boxed<Result<(), WorkerError>> {
+    Box::pin(async move { workers::expire_unpaid(&st, &body).await })
+}
+
+/// The unpaid-order sweep, as a [`Sweep`].
+pub fn sweep_unpaid(st: AppState) -> Boxed<Result<serde_json::Value, WorkerError>> {
+    Box::pin(async move { workers::sweep_unpaid(&st).await })
+}
+
+fn manage_api() -> utoipa::openapi::OpenApi {
+    <crate::api::manage::Doc as utoipa::OpenApi>::openapi()
+}
+fn browse_api() -> utoipa::openapi::OpenApi {
+    <crate::api::browse::Doc as utoipa::OpenApi>::openapi()
+}
+fn orders_api() -> utoipa::openapi::OpenApi {
+    <crate::api::orders::Doc as utoipa::OpenApi>::openapi()
+}
+
+pub static FUNCTIONS: &[Function] = &[
+    http("manage-campaign", crate::api::manage::routes, manage_api),
+    http("browse-catalog", crate::api::browse::routes, browse_api),
+    http("place-order", crate::api::orders::routes, orders_api),
+    Function {
+        name: "fulfillment-worker",
+        routes: None,
+        api: None,
+        consumes: Some((QueueName::Fulfillment, fulfill)),
+        sweeps: None,
+    },
+    Function {
+        name: "order-timeout-worker",
+        routes: None,
+        api: None,
+        consumes: Some((QueueName::OrderTimeouts, expire_unpaid)),
+        sweeps: Some(("rate(5 minutes)", sweep_unpaid)),
+    },
+];
+
+pub fn function(name: &str) -> Option<&'static Function> {
+    FUNCTIONS.iter().find(|f| f.name == name)
+}
+
+/// Every route of every function, as one router (the local server).
+pub fn all_routes() -> Router<AppState> {
+    FUNCTIONS
+        .iter()
+        .filter_map(|f| f.routes)
+        .fold(Router::new(), |r, routes| r.merge(routes()))
+}
+
+/// The handler of the function consuming `queue`.
+pub fn consumer_of(queue: QueueName) -> Option<Handler> {
+    FUNCTIONS
+        .iter()
+        .filter_map(|f| f.consumes)
+        .find(|(q, _)| *q == queue)
+        .map(|(_, h)| h)
+}
