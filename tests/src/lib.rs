@@ -79,6 +79,9 @@ pub struct World {
     pub tokens: DevTokens,
 }
 
+/// The demo tenant's API root.
+pub const BASE: &str = "/v1/demo/south-china";
+
 pub const T0: &str = "2026-11-23T03:00:00Z"; // 11:00 in Shanghai: the morning slot
 
 pub fn t0() -> chrono::DateTime<chrono::Utc> {
@@ -132,6 +135,56 @@ impl World {
 
     pub fn ops(&self) -> String {
         self.token(Role::Ops, &["demo/south-china"])
+    }
+
+    /// Serves the same routes over another state (a failing queue, another clock).
+    pub fn rebuild(&mut self, state: AppState) {
+        let sandbox = Arc::new(clearance::payments::Sandbox {
+            secret: b"clearance-local-payments".to_vec(),
+        });
+        self.app = clearance_local::app(state.clone(), self.tokens.clone(), sandbox);
+        self.state = state;
+    }
+
+    /// A buyer's token.
+    pub fn buyer(&self, sub: &str) -> String {
+        self.tokens
+            .mint(sub, Role::Consumer, &[])
+            .unwrap_or_else(|p| panic!("mint failed: {p:?}"))
+    }
+
+    /// A store manager's token for the demo tenant (a clerk when a store lists them).
+    pub fn clerk(&self, sub: &str) -> String {
+        self.tokens
+            .mint(sub, Role::StoreManager, &["demo/south-china"])
+            .unwrap_or_else(|p| panic!("mint failed: {p:?}"))
+    }
+
+    /// `POST {BASE}/orders` as `buyer` with an `Idempotency-Key`.
+    pub async fn place(&self, buyer: &str, key: &str, body: &Value) -> Resp {
+        let token = self.buyer(buyer);
+        let mut req = request(
+            "POST",
+            &format!("{BASE}/orders"),
+            Some(&token),
+            Some(body.to_string()),
+        );
+        req.headers_mut().insert(
+            "idempotency-key",
+            key.parse().unwrap_or_else(|e| panic!("bad key: {e}")),
+        );
+        self.send(req).await
+    }
+
+    /// Pays an order through the sandbox's signed webhook.
+    pub async fn pay(&self, order: &str) -> Resp {
+        self.json(
+            "POST",
+            &format!("/dev/orders/{order}/pay"),
+            None,
+            &Value::Null,
+        )
+        .await
     }
 
     /// Runs the in-process consumers until the queues are empty.

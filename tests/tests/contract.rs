@@ -1,10 +1,10 @@
-//! The store contract: the same behaviour asserted of the in-memory table and of the
+//! The table contract: the same behaviour asserted of the in-memory table and of the
 //! DynamoDB adapter talking to moto_server. Each case is written once and instantiated
 //! for both adapters by `contract!`.
 
 use clearance::table::{
     n, s, AttrPath, Condition, Index, Item, Key, Query, SortRange, Table, TableError, Update,
-    Write, GSI1PK, GSI1SK, PK, SK,
+    Write, GSI1PK, GSI1SK, GSI3PK, GSI3SK, PK, SK,
 };
 use serde_dynamo::AttributeValue;
 use std::collections::HashMap;
@@ -398,6 +398,47 @@ pub async fn a_gsi_query_finds_items_by_their_index_keys(t: Arc<dyn Table>) {
     assert_eq!(sks, ["P#A#", "P#C#"]);
 }
 
+pub async fn the_timer_index_returns_only_keys_in_due_order(t: Arc<dyn Table>) {
+    for (pk, due) in [
+        ("T#1#O#b", "2026-11-23T04:00:00.000Z"),
+        ("T#1#O#a", "2026-11-23T03:00:00.000Z"),
+        ("T#1#O#c", "2026-11-23T05:00:00.000Z"),
+    ] {
+        let keys = [(GSI3PK, s("DUE#0")), (GSI3SK, s(format!("{due}#{pk}")))];
+        let extra = [("secret", s("not projected"))];
+        let mut it = item(pk, "ORDER", &keys);
+        for (k, v) in extra {
+            it.insert(k.to_owned(), v);
+        }
+        t.put(it, None).await.unwrap();
+    }
+    let page = t
+        .query(Query::new(
+            Index::Gsi3,
+            "DUE#0",
+            SortRange::Between("0".into(), "2026-11-23T04:00:00.000Z#~".into()),
+        ))
+        .await
+        .unwrap();
+    let pks: Vec<_> = page
+        .items
+        .iter()
+        .filter_map(|i| clearance::table::string_attr(i, PK))
+        .collect();
+    assert_eq!(pks, ["T#1#O#a", "T#1#O#b"], "due by then, earliest first");
+    assert!(
+        page.items.iter().all(|i| i.get("secret").is_none()),
+        "the timer index projects keys only"
+    );
+    // DynamoDB refuses an empty key value, and so does the embedded table
+    let empty = Query::new(
+        Index::Gsi3,
+        "DUE#0",
+        SortRange::Between(String::new(), "1".into()),
+    );
+    assert!(matches!(t.query(empty).await, Err(TableError::Invalid(_))));
+}
+
 macro_rules! contract {
     ($($case:ident),* $(,)?) => {
         mod memory {
@@ -430,6 +471,7 @@ contract!(
     a_version_check_refuses_a_stale_writer,
     a_query_returns_a_key_range_in_order_and_in_pages,
     a_gsi_query_finds_items_by_their_index_keys,
+    the_timer_index_returns_only_keys_in_due_order,
     catalog_pages_cover_every_product_once_with_its_stock,
 );
 

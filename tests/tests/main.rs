@@ -7,4 +7,5 @@ mod contract;
 mod events;
 mod manage;
 mod openapi;
+mod order_path;
 mod orders;

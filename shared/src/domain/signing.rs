@@ -55,10 +55,11 @@ fn share_message(t: &Tenant, c: &CampaignId, g: &GuideId) -> Vec<u8> {
     format!("share|{t}|{c}|{g}").into_bytes()
 }
 
-/// A guide's share token for one campaign: `{guide}.{signature}`.
+/// A guide's share token for one campaign: `{guide}.{signature}`, the signature the
+/// full 32-byte HMAC-SHA256 tag in hex.
 pub fn share_token(secret: &[u8], t: &Tenant, c: &CampaignId, g: &GuideId) -> String {
     let sig = mac(secret, &share_message(t, c, g)).finalize().into_bytes();
-    format!("{g}.{}", hex(&sig[..16]))
+    format!("{g}.{}", hex(&sig))
 }
 
 /// The guide a share token credits, if it was signed by us for this campaign.
@@ -75,8 +76,9 @@ pub fn verify_share_token(
     let (guide, sig) = token.rsplit_once('.').ok_or_else(bad)?;
     let guide = GuideId::parse(guide).map_err(|_| bad())?;
     let sig = unhex(sig).ok_or_else(bad)?;
+    // The whole tag, never a prefix: a one-byte tag would fall to 256 guesses.
     mac(secret, &share_message(t, c, &guide))
-        .verify_truncated_left(&sig)
+        .verify_slice(&sig)
         .map_err(|_| bad())?;
     Ok(guide)
 }
@@ -117,5 +119,22 @@ mod tests {
         assert!(verify_share_token(b"s", &t, &other, &token).is_err());
         let forged = token.replacen("gz-1", "gz-2", 1);
         assert!(verify_share_token(b"s", &t, &c, &forged).is_err());
+    }
+
+    #[test]
+    fn a_share_token_needs_its_whole_tag() {
+        let t = Tenant::parse("demo", "south-china").unwrap();
+        let c = CampaignId::parse("summer").unwrap();
+        let g = GuideId::parse("gz-1").unwrap();
+        let token = share_token(b"s", &t, &c, &g);
+        let (_, sig) = token.rsplit_once('.').unwrap();
+        assert_eq!(sig.len(), 64, "the full HMAC-SHA256 tag");
+        for bytes in 1..32 {
+            let truncated = format!("gz-1.{}", &sig[..bytes * 2]);
+            assert!(
+                verify_share_token(b"s", &t, &c, &truncated).is_err(),
+                "a {bytes}-byte prefix of the right tag must not verify"
+            );
+        }
     }
 }

@@ -165,6 +165,16 @@ impl Table for MemoryTable {
     }
 
     async fn query(&self, q: Query) -> Result<Page, TableError> {
+        let empty_key = match &q.range {
+            SortRange::All => false,
+            SortRange::BeginsWith(p) => p.is_empty(),
+            SortRange::Between(a, b) => a.is_empty() || b.is_empty(),
+        };
+        if q.pk.is_empty() || empty_key {
+            return Err(TableError::Invalid(
+                "a key attribute value cannot be an empty string".into(),
+            ));
+        }
         let items = self.lock();
         let (pk_name, _) = q.index.key_names();
         let mut found: Vec<&Item> = match q.index {

@@ -129,6 +129,7 @@ pub async fn put_coupon(
 ) -> Result<Json<CouponTemplate>, Problem> {
     let t = allowed.tenant;
     let id: CampaignId = params.id("campaign")?;
+    let now = st.clock.now();
     let tpl = CouponTemplate {
         id: params.id("template")?,
         name: input.name.trim().to_owned(),
@@ -136,11 +137,13 @@ pub async fn put_coupon(
         min_spend_fen: input.min_spend_fen,
         per_buyer: input.per_buyer.unwrap_or(1),
         budget: input.budget,
-        updated_at: st.clock.now(),
+        updated_at: now,
     };
     tpl.validate()?;
     let campaign = st.db.campaign(&t, &id, true).await?;
-    campaign.ensure_editable(st.clock.now())?;
+    campaign.ensure_editable(now)?;
+    // `now` again: the write is conditioned on the campaign being editable when it is
+    // sent, not when the campaign was read.
     st.db
         .put_coupon_template(&t, &campaign, &tpl, st.clock.now())
         .await?;

@@ -74,7 +74,7 @@ impl Db {
             let mut q = Query::new(
                 Index::Gsi3,
                 keys::due_bucket_pk(bucket),
-                SortRange::Between(String::new(), until.clone()),
+                SortRange::Between("0".into(), until.clone()),
             );
             q.limit = Some(SWEEP_PAGE);
             loop {
