@@ -10,7 +10,9 @@ absolute times depend on the machine.
 
 Usage: coldstart.py TARGET_DIR MOTO_URL TABLE [RUNS]
 (build first: cargo build --release -p bare-lambda -p browse-catalog -p manage-campaign
- -p place-order -p fulfillment-worker -p order-timeout-worker)
+ -p place-order -p fulfillment-worker -p order-timeout-worker -p clearance-local).
+The table is created and seeded with the demo tenant first (clearance-local
+--seed-only), so a fresh moto_server is all it needs.
 """
 import json
 import os
@@ -90,6 +92,9 @@ def main():
                AWS_LAMBDA_FUNCTION_VERSION="1", AWS_LAMBDA_LOG_STREAM_NAME="s", AWS_LAMBDA_LOG_GROUP_NAME="g",
                FULFILLMENT_QUEUE_URL=f"{moto}/123456789012/fulfillment",
                ORDER_TIMEOUTS_QUEUE_URL=f"{moto}/123456789012/order-timeouts")
+    # The functions read real items: create and seed the table they are pointed at.
+    subprocess.run([str(target / "clearance-local"), "--dynamodb-endpoint", moto, "--table", table, "--seed-only"],
+                   check=True, stdout=subprocess.DEVNULL)
     ev = lambda p: (ROOT / "events" / p).read_bytes()
     cases = [
         ("bare-lambda", b'{"hello": "world"}'),

@@ -1,7 +1,7 @@
 //! `clearance-local`: every route on 127.0.0.1:3000, on the embedded store by default.
 //!
 //! ```text
-//! clearance-local [--port 3000] [--no-seed]
+//! clearance-local [--port 3000] [--no-seed] [--seed-only]
 //!                 [--dynamodb-endpoint URL] [--table NAME]
 //!                 [--sqs-endpoint URL] [--s3-endpoint URL] [--bucket NAME]
 //! ```
@@ -19,6 +19,8 @@ use clearance_local::{app, seed, DevTokens};
 struct Args {
     port: u16,
     seed: bool,
+    /// Create (on an endpoint) and seed the table, then exit: for scripts.
+    seed_only: bool,
     dynamodb: Option<String>,
     table: String,
     sqs: Option<String>,
@@ -30,6 +32,7 @@ fn parse_args() -> Result<Args, String> {
     let mut a = Args {
         port: 3000,
         seed: true,
+        seed_only: false,
         dynamodb: None,
         table: "clearance".into(),
         sqs: None,
@@ -46,13 +49,14 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|_| "--port takes a number".to_string())?
             }
             "--no-seed" => a.seed = false,
+            "--seed-only" => a.seed_only = true,
             "--dynamodb-endpoint" => a.dynamodb = Some(value()?),
             "--table" => a.table = value()?,
             "--sqs-endpoint" => a.sqs = Some(value()?),
             "--s3-endpoint" => a.s3 = Some(value()?),
             "--bucket" => a.bucket = value()?,
             "-h" | "--help" => {
-                println!("clearance-local [--port 3000] [--no-seed] [--dynamodb-endpoint URL] [--table NAME] [--sqs-endpoint URL] [--s3-endpoint URL] [--bucket NAME]");
+                println!("clearance-local [--port 3000] [--no-seed] [--seed-only] [--dynamodb-endpoint URL] [--table NAME] [--sqs-endpoint URL] [--s3-endpoint URL] [--bucket NAME]");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other}")),
@@ -99,8 +103,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (counted, counts) = Counted::new(table);
     let (state, sandbox) =
         clearance_local::local_state(Db::new(Arc::new(counted)), clock.clone(), queue, blobs);
-    if args.seed {
+    if args.seed || args.seed_only {
         seed::seed_demo(&state.db, clock.now()).await?;
+    }
+    if args.seed_only {
+        eprintln!("seeded demo/south-china");
+        return Ok(());
     }
     let secret = std::env::var("CLEARANCE_DEV_SECRET")
         .unwrap_or_else(|_| "clearance-local-development-only".into());

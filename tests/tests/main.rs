@@ -9,3 +9,4 @@ mod manage;
 mod openapi;
 mod order_path;
 mod orders;
+mod registry;

@@ -1,0 +1,89 @@
+//! The function registry is the one list the local server, the events test and the
+//! OpenAPI document are built from; these checks keep it, the crates under
+//! `functions/`, the workspace and the SAM template telling the same story.
+
+use clearance::registry::FUNCTIONS;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn template() -> String {
+    std::fs::read_to_string(root().join("infra/template.yaml")).unwrap()
+}
+
+#[test]
+fn every_function_in_the_registry_has_a_crate_a_binary_and_a_template_resource_and_no_more() {
+    let registered: BTreeSet<String> = FUNCTIONS.iter().map(|f| f.name.to_owned()).collect();
+    let crates: BTreeSet<String> = std::fs::read_dir(root().join("functions"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|d| d.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(registered, crates, "functions/ and the registry differ");
+    let workspace = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let template = template();
+    for f in FUNCTIONS {
+        assert!(
+            workspace.contains(&format!("\"functions/{}\"", f.name)),
+            "{} is not a workspace member",
+            f.name
+        );
+        assert!(
+            template.contains(&format!("Binary: {}\n", f.name)),
+            "{} has no function in infra/template.yaml",
+            f.name
+        );
+        assert!(
+            f.routes.is_some() == f.api.is_some(),
+            "{}: routes and OpenAPI paths come together",
+            f.name
+        );
+        assert!(
+            f.routes.is_some() ^ f.consumes.is_some(),
+            "{}: a function serves HTTP or consumes a queue",
+            f.name
+        );
+    }
+}
+
+#[test]
+fn every_queue_consumer_and_schedule_is_wired_in_the_template() {
+    let template = template();
+    for f in FUNCTIONS {
+        // the function's resource, up to the next top-level resource
+        let start = template
+            .find(&format!("Binary: {}\n", f.name))
+            .unwrap_or_else(|| panic!("{}", f.name));
+        let rest = &template[start..];
+        let end = rest.find("\n  # ").unwrap_or(rest.len());
+        let resource = &rest[..end];
+        if let Some((queue, _)) = f.consumes {
+            let name = queue
+                .as_str()
+                .split('-')
+                .map(|w| {
+                    let mut c = w.chars();
+                    c.next()
+                        .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                        .unwrap_or_default()
+                })
+                .collect::<String>();
+            assert!(
+                resource.contains(&format!("Queue: !GetAtt {name}Queue.Arn")),
+                "{} must consume {name}Queue",
+                f.name
+            );
+            assert!(resource.contains("ReportBatchItemFailures"), "{}", f.name);
+        }
+        if let Some((rate, _)) = f.sweeps {
+            assert!(
+                resource.contains(&format!("Schedule: {rate}")),
+                "{} must be scheduled at {rate}",
+                f.name
+            );
+        }
+    }
+}
