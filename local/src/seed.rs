@@ -139,6 +139,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
         payment_window_minutes: 15,
         coupons: Vec::new(),
         coupon_rules: Default::default(),
+        returns: Default::default(),
         version: 1,
         created_at: now,
         updated_at: now,

@@ -182,6 +182,9 @@ pub struct Campaign {
     pub coupons: Vec<super::coupon::CouponTemplate>,
     #[serde(default)]
     pub coupon_rules: super::pricing::CouponRules,
+    /// How returns are decided.
+    #[serde(default)]
+    pub returns: super::refund::ReturnPolicy,
     /// Bumped by every change; writes are conditional on the version they read.
     pub version: u64,
     pub created_at: DateTime<Utc>,
@@ -377,6 +380,7 @@ mod tests {
             payment_window_minutes: 15,
             coupons: vec![],
             coupon_rules: Default::default(),
+            returns: Default::default(),
             version: 1,
             created_at: now,
             updated_at: now,

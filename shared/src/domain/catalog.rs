@@ -339,6 +339,7 @@ mod tests {
             payment_window_minutes: 15,
             coupons: vec![],
             coupon_rules: Default::default(),
+            returns: Default::default(),
             version: 1,
             created_at: now,
             updated_at: now,

@@ -287,7 +287,11 @@ pub fn plan_checkout(
             .iter()
             .cloned()
             .zip(takes)
-            .map(|(priced, shards)| OrderLine { priced, shards })
+            .map(|(priced, shards)| OrderLine {
+                final_sale: snap.listings.get(&priced.sku).is_some_and(|l| l.final_sale),
+                priced,
+                shards,
+            })
             .collect(),
         subtotal_fen: cart.subtotal_fen,
         discount_fen: cart.discount_fen,
@@ -307,6 +311,9 @@ pub fn plan_checkout(
         late_payment: None,
         parcels: Vec::new(),
         attention: None,
+        returned: Vec::new(),
+        refunded_fen: Fen::ZERO,
+        refund_requests: 0,
         created_at: now,
         version: 1,
     };
@@ -351,6 +358,7 @@ mod tests {
             payment_window_minutes: 15,
             coupons: vec![],
             coupon_rules: Default::default(),
+            returns: Default::default(),
             version: 1,
             created_at: now(),
             updated_at: now(),

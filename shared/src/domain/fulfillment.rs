@@ -202,6 +202,7 @@ mod tests {
                         paid_fen: Fen::ZERO,
                     },
                     shards: vec![],
+                    final_sale: false,
                 })
                 .collect(),
             subtotal_fen: Fen::ZERO,
@@ -222,6 +223,9 @@ mod tests {
             late_payment: None,
             parcels: vec![],
             attention: None,
+            returned: vec![],
+            refunded_fen: Fen::ZERO,
+            refund_requests: 0,
             created_at: now,
             version: 1,
         }

@@ -124,6 +124,12 @@ id_type!(/// A size label: "38", "38.5", "XL".
     Size, "size", 8, Charset::Size);
 id_type!(/// An order: a ULID, so ids sort by creation time.
     OrderId, "order", 40, Charset::Sku);
+id_type!(/// A refund: `{order}-R{nn}` for the order's n-th refund request, `{order}-P{hash}`
+    /// for a payment that could not be applied. Deterministic, so a retry names the same
+    /// refund, and used as the provider's refund number (it refunds once per number).
+    RefundId, "refund", 64, Charset::Sku);
+id_type!(/// The payment provider's reference for one payment (e.g. a WeChat Pay transaction id).
+    PaymentRef, "payment_ref", 64, Charset::Sku);
 id_type!(/// The client's `Idempotency-Key` for one logical request.
     IdempotencyKey, "Idempotency-Key", 64, Charset::Sku);
 

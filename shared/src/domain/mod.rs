@@ -12,6 +12,7 @@ pub mod ids;
 pub mod money;
 pub mod order;
 pub mod pricing;
+pub mod refund;
 pub mod signing;
 pub mod tenancy;
 pub mod text;

@@ -109,6 +109,9 @@ pub struct OrderLine {
     pub priced: PricedLine,
     /// Where the units were reserved, so a cancellation puts them back exactly there.
     pub shards: Vec<ShardTake>,
+    /// Sold as final sale: not returnable (the terms fixed when it was bought).
+    #[serde(default)]
+    pub final_sale: bool,
 }
 
 /// Units of one order line in one parcel.
@@ -213,6 +216,16 @@ pub struct Order {
     /// Why the order needs a person, while it does.
     #[serde(default)]
     pub attention: Option<String>,
+    /// Units of each line under a refund that is not rejected or closed: what may
+    /// still be returned is the quantity less this.
+    #[serde(default)]
+    pub returned: Vec<u32>,
+    /// The amount of those refunds: never more than was paid.
+    #[serde(default)]
+    pub refunded_fen: Fen,
+    /// How many refunds were requested (numbers the next refund's id).
+    #[serde(default)]
+    pub refund_requests: u8,
     pub created_at: DateTime<Utc>,
     pub version: u64,
 }
@@ -466,6 +479,7 @@ mod tests {
                 shard: 0,
                 units: qty,
             }],
+            final_sale: false,
         };
         Order {
             id: OrderId::generate(now),
@@ -491,6 +505,9 @@ mod tests {
             late_payment: None,
             parcels: vec![],
             attention: None,
+            returned: vec![],
+            refunded_fen: Fen::ZERO,
+            refund_requests: 0,
             created_at: now,
             version: 1,
         }

@@ -16,6 +16,7 @@ use crate::domain::campaign::{
 };
 use crate::domain::ids::{CampaignId, StoreId};
 use crate::domain::pricing::CouponRules;
+use crate::domain::refund::ReturnPolicy;
 use crate::domain::tenancy::Tenant;
 use crate::domain::text::validate_name;
 use crate::domain::DomainError;
@@ -62,6 +63,8 @@ pub struct CampaignInput {
     pub payment_window_minutes: Option<u32>,
     /// Coupons per order and a campaign-wide cap on coupon discounts.
     pub coupon_rules: Option<CouponRules>,
+    /// The return window and when a return goes to a person.
+    pub returns: Option<ReturnPolicy>,
 }
 
 impl CampaignInput {
@@ -99,6 +102,9 @@ impl CampaignInput {
                     "must be between 1 and 5",
                 ));
             }
+        }
+        if let Some(r) = &self.returns {
+            r.validate()?;
         }
         if let Some(m) = self.payment_window_minutes {
             if !(1..=120).contains(&m) {
@@ -169,6 +175,7 @@ pub async fn create_campaign(
             .unwrap_or(DEFAULT_PAYMENT_WINDOW_MINUTES),
         coupons: Vec::new(),
         coupon_rules: input.coupon_rules.unwrap_or_default(),
+        returns: input.returns.unwrap_or_default(),
         version: 1,
         created_at: now,
         updated_at: now,
@@ -226,6 +233,7 @@ pub async fn update_campaign(
             .payment_window_minutes
             .unwrap_or(current.payment_window_minutes),
         coupon_rules: input.coupon_rules.unwrap_or(current.coupon_rules),
+        returns: input.returns.unwrap_or(current.returns),
         version: current.version + 1,
         updated_at: now,
         ..current.clone()
