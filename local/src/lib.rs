@@ -27,6 +27,7 @@ use clearance::domain::ids::UserId;
 use clearance::domain::tenancy::Tenant;
 use clearance::http::auth::caller_from_claims;
 use clearance::http::{JsonBody, Problem, QueryParams};
+use clearance::blobs::local::DirBlobs;
 use clearance::payments::Sandbox;
 use clearance::queue::QueueConsumer;
 use clearance::registry;
@@ -177,9 +178,10 @@ pub fn local_state(
             .unwrap_or_else(|_| default.to_owned())
             .into_bytes()
     };
-    let sandbox = Arc::new(Sandbox {
-        secret: env("PAYMENT_WEBHOOK_SECRET", "clearance-local-payments"),
-    });
+    let sandbox = Arc::new(Sandbox::new(env(
+        "PAYMENT_WEBHOOK_SECRET",
+        "clearance-local-payments",
+    )));
     let state = AppState {
         db,
         clock,
@@ -211,13 +213,109 @@ async fn dev_pay(
     clearance::api::orders::settle(&st, &t, &notice).await
 }
 
+/// The sandbox as a provider's refund API over HTTP (what `HttpRefundApi` calls in
+/// production): `POST /dev/provider/refunds` (signed body), `GET
+/// /dev/provider/refunds/{id}` (signed path).
+async fn provider_refund(
+    State(sandbox): State<Arc<Sandbox>>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let signature = headers
+        .get(clearance::payments::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok());
+    if clearance::domain::signing::verify_body(&sandbox.secret, &body, signature).is_err() {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let Ok(call) = serde_json::from_slice::<clearance::payments::http::RefundCall>(&body) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    use clearance::payments::Payments;
+    match sandbox
+        .refund(&call.out_refund_no, &call.payment_ref, call.amount_fen)
+        .await
+    {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(e) => (StatusCode::CONFLICT, e.to_string()).into_response(),
+    }
+}
+
+async fn provider_refund_state(
+    State(sandbox): State<Arc<Sandbox>>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let signature = headers
+        .get(clearance::payments::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok());
+    let path = format!("/refunds/{id}");
+    if clearance::domain::signing::verify_body(&sandbox.secret, path.as_bytes(), signature)
+        .is_err()
+    {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let Ok(id) = clearance::domain::ids::RefundId::parse(&id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    use clearance::payments::{Payments, RefundState};
+    match sandbox.refund_state(&id).await {
+        Ok(RefundState::Succeeded) => Json(serde_json::json!({"status": "succeeded"})).into_response(),
+        Ok(RefundState::Pending) => Json(serde_json::json!({"status": "pending"})).into_response(),
+        Ok(RefundState::Failed(r)) => Json(serde_json::json!({"status": "failed", "reason": r})).into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct LinkQuery {
+    expires: i64,
+    signature: String,
+}
+
+/// Serves the local blob store the way S3 serves a presigned link: only with the
+/// link's signature, only until it expires.
+async fn blob_link(
+    State(dir): State<Arc<DirBlobs>>,
+    Path(key): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<LinkQuery>,
+) -> Response {
+    if !dir.verify_link(&key, q.expires, &q.signature, Utc::now().timestamp()) {
+        return Problem::new(StatusCode::FORBIDDEN, "forbidden", "The link is not valid").into_response();
+    }
+    use clearance::blobs::Blobs;
+    match dir.get(&key).await {
+        Ok(Some(bytes)) => {
+            let kind = match key.rsplit_once('.').map(|(_, ext)| ext) {
+                Some("html") => "text/html; charset=utf-8",
+                Some("json") => "application/json",
+                Some("csv") => "text/csv; charset=utf-8",
+                Some("svg") => "image/svg+xml",
+                _ => "application/octet-stream",
+            };
+            ([(header::CONTENT_TYPE, kind)], bytes).into_response()
+        }
+        _ => Problem::not_found("blob").into_response(),
+    }
+}
+
+/// `/dev/blobs/{key}`: presigned links into the local blob store.
+pub fn blob_links(dir: Arc<DirBlobs>) -> Router {
+    Router::new()
+        .route("/dev/blobs/{*key}", get(blob_link))
+        .with_state(dir)
+}
+
 /// Every function's routes (from the registry) over one state, plus `/dev/token`,
-/// `/dev/orders/{order}/pay` and `/openapi.json`.
+/// `/dev/orders/{order}/pay`, the sandbox provider's refund API and `/openapi.json`.
 pub fn app(state: AppState, tokens: DevTokens, sandbox: Arc<Sandbox>) -> Router {
     let functions = api::finish(registry::all_routes(), state.clone());
     let dev = Router::new()
         .route("/dev/token", post(dev_token))
         .with_state(tokens.clone());
+    let provider = Router::new()
+        .route("/dev/provider/refunds", post(provider_refund))
+        .route("/dev/provider/refunds/{id}", get(provider_refund_state))
+        .with_state(sandbox.clone());
     let pay = Router::new()
         .route("/dev/orders/{order}/pay", post(dev_pay))
         .with_state((state, sandbox));
@@ -225,6 +323,7 @@ pub fn app(state: AppState, tokens: DevTokens, sandbox: Arc<Sandbox>) -> Router 
         .route("/openapi.json", get(openapi))
         .merge(dev)
         .merge(pay)
+        .merge(provider)
         .merge(functions)
         .layer(middleware::from_fn_with_state(tokens, authenticate))
 }

@@ -90,12 +90,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             (memory.clone(), memory)
         }
     };
-    let blobs: Arc<dyn Blobs> = match &args.s3 {
-        Some(url) => {
+    // The local blob store hands out signed links this server serves, as S3 would.
+    let served = match &args.s3 {
+        Some(_) => None,
+        None => Some(Arc::new(DirBlobs::new(".local-data/blobs").served_at(
+            format!("http://127.0.0.1:{}/dev/blobs", args.port),
+            format!("{:x}", ulid::Ulid::new().random()),
+        ))),
+    };
+    let blobs: Arc<dyn Blobs> = match (&args.s3, &served) {
+        (Some(url), _) => {
             let sdk = clearance::aws::local_sdk_config(url);
             clearance::aws::blobs(&sdk, &args.bucket)
         }
-        None => Arc::new(DirBlobs::new(".local-data/blobs")),
+        (None, Some(dir)) => dir.clone(),
+        (None, None) => Arc::new(DirBlobs::new(".local-data/blobs")),
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     // Every DynamoDB call is counted, so `GET /dev/stats` (and the load script) can say
@@ -113,7 +122,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let secret = std::env::var("CLEARANCE_DEV_SECRET")
         .unwrap_or_else(|_| "clearance-local-development-only".into());
     clearance_local::spawn_consumers(state.clone(), consumer);
-    let router = app(state, DevTokens::new(secret), sandbox).route(
+    let mut router = app(state, DevTokens::new(secret), sandbox);
+    if let Some(dir) = served {
+        router = router.merge(clearance_local::blob_links(dir));
+    }
+    let router = router.route(
         "/dev/stats",
         axum::routing::get(move || {
             let c = counts.snapshot();

@@ -147,6 +147,7 @@ pub fn app_state(sdk: &SdkConfig) -> Result<AppState, String> {
         payments: Arc::new(crate::payments::WebhookProvider {
             name: std::env::var("PAYMENT_PROVIDER").unwrap_or_else(|_| "wechat-pay".into()),
             secret: secret("PAYMENT_WEBHOOK_SECRET"),
+            refunds: None,
         }),
         secrets: Arc::new(Secrets {
             share_link: secret("SHARE_LINK_SECRET"),
@@ -159,6 +160,25 @@ pub fn with_queue(state: AppState, sdk: &SdkConfig) -> AppState {
         queue: queue(sdk),
         ..state
     }
+}
+
+/// The payment provider with its refund API (`PAYMENT_API_URL`, requests signed with
+/// `PAYMENT_API_SECRET`): for the refund worker, the one function that asks for money
+/// back. Builds no connection until the first refund.
+pub fn with_refund_api(state: AppState) -> Result<AppState, String> {
+    let secret = |name: &str| std::env::var(name).unwrap_or_default().into_bytes();
+    let api = crate::payments::http::HttpRefundApi::new(
+        env("PAYMENT_API_URL")?,
+        secret("PAYMENT_API_SECRET"),
+    );
+    Ok(AppState {
+        payments: Arc::new(crate::payments::WebhookProvider {
+            name: std::env::var("PAYMENT_PROVIDER").unwrap_or_else(|_| "wechat-pay".into()),
+            secret: secret("PAYMENT_WEBHOOK_SECRET"),
+            refunds: Some(Arc::new(api)),
+        }),
+        ..state
+    })
 }
 
 pub fn with_blobs(state: AppState, sdk: &SdkConfig) -> Result<AppState, String> {

@@ -56,9 +56,13 @@ fn expire_unpaid(st: AppState, body: String) -> Boxed<Result<(), WorkerError>> {
     Box::pin(async move { workers::expire_unpaid(&st, &body).await })
 }
 
-/// The unpaid-order sweep, as a [`Sweep`].
-pub fn sweep_unpaid(st: AppState) -> Boxed<Result<serde_json::Value, WorkerError>> {
-    Box::pin(async move { workers::sweep_unpaid(&st).await })
+fn handle_refund(st: AppState, body: String) -> Boxed<Result<(), WorkerError>> {
+    Box::pin(async move { workers::handle_refund(&st, &body).await })
+}
+
+/// The timer sweep, as a [`Sweep`].
+pub fn sweep_timers(st: AppState) -> Boxed<Result<serde_json::Value, WorkerError>> {
+    Box::pin(async move { workers::sweep_timers(&st).await })
 }
 
 fn manage_api() -> utoipa::openapi::OpenApi {
@@ -70,11 +74,15 @@ fn browse_api() -> utoipa::openapi::OpenApi {
 fn orders_api() -> utoipa::openapi::OpenApi {
     <crate::api::orders::Doc as utoipa::OpenApi>::openapi()
 }
+fn refunds_api() -> utoipa::openapi::OpenApi {
+    <crate::api::refunds::Doc as utoipa::OpenApi>::openapi()
+}
 
 pub static FUNCTIONS: &[Function] = &[
     http("manage-campaign", crate::api::manage::routes, manage_api),
     http("browse-catalog", crate::api::browse::routes, browse_api),
     http("place-order", crate::api::orders::routes, orders_api),
+    http("validate-refund", crate::api::refunds::routes, refunds_api),
     Function {
         name: "fulfillment-worker",
         routes: None,
@@ -87,7 +95,14 @@ pub static FUNCTIONS: &[Function] = &[
         routes: None,
         api: None,
         consumes: Some((QueueName::OrderTimeouts, expire_unpaid)),
-        sweeps: Some(("rate(5 minutes)", sweep_unpaid)),
+        sweeps: Some(("rate(5 minutes)", sweep_timers)),
+    },
+    Function {
+        name: "refund-worker",
+        routes: None,
+        api: None,
+        consumes: Some((QueueName::Refunds, handle_refund)),
+        sweeps: None,
     },
 ];
 

@@ -77,6 +77,9 @@ pub struct World {
     pub clock: Arc<ManualClock>,
     pub counts: Arc<Counts>,
     pub tokens: DevTokens,
+    /// The payment provider the handlers use: it keeps the refunds it paid.
+    pub sandbox: Arc<clearance::payments::Sandbox>,
+    pub blobs: Arc<DirBlobs>,
 }
 
 /// The demo tenant's API root.
@@ -95,15 +98,17 @@ impl World {
         let (counted, counts) = Counted::new(table);
         let clock = Arc::new(ManualClock::new(t0()));
         let dir = std::env::temp_dir().join(unique("clearance-blobs"));
+        let blobs = Arc::new(DirBlobs::new(dir).served_at("/dev/blobs", "test-blob-links"));
         let queue = Arc::new(MemoryQueue::new());
         let (state, sandbox) = clearance_local::local_state(
             Db::new(Arc::new(counted)),
             clock.clone(),
             queue.clone(),
-            Arc::new(DirBlobs::new(dir)),
+            blobs.clone(),
         );
         let tokens = DevTokens::new("test-secret");
-        let app = clearance_local::app(state.clone(), tokens.clone(), sandbox);
+        let app = clearance_local::app(state.clone(), tokens.clone(), sandbox.clone())
+            .merge(clearance_local::blob_links(blobs.clone()));
         World {
             app,
             queue,
@@ -111,6 +116,8 @@ impl World {
             clock,
             counts,
             tokens,
+            sandbox,
+            blobs,
         }
     }
 
@@ -139,10 +146,8 @@ impl World {
 
     /// Serves the same routes over another state (a failing queue, another clock).
     pub fn rebuild(&mut self, state: AppState) {
-        let sandbox = Arc::new(clearance::payments::Sandbox {
-            secret: b"clearance-local-payments".to_vec(),
-        });
-        self.app = clearance_local::app(state.clone(), self.tokens.clone(), sandbox);
+        self.app = clearance_local::app(state.clone(), self.tokens.clone(), self.sandbox.clone())
+            .merge(clearance_local::blob_links(self.blobs.clone()));
         self.state = state;
     }
 

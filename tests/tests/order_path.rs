@@ -775,9 +775,7 @@ async fn a_listing_or_coupon_edit_that_lands_after_go_live_is_refused() {
         let app = clearance_local::app(
             state,
             w.tokens.clone(),
-            Arc::new(clearance::payments::Sandbox {
-                secret: b"x".to_vec(),
-            }),
+            Arc::new(clearance::payments::Sandbox::new(b"x".to_vec())),
         );
         let (method, path, body) = match edit {
             "listing" => (
@@ -1003,7 +1001,7 @@ async fn a_lost_payment_timeout_is_caught_by_the_sweeper(table: Arc<dyn Table>) 
         w.get(&product, None).await.body["product"]["sizes"][2]["stock"],
         "low"
     );
-    let swept = clearance::workers::sweep_unpaid(&w.state).await.unwrap();
+    let swept = clearance::workers::sweep_timers(&w.state).await.unwrap();
     assert_eq!(swept["cancelled"], 0);
 }
 

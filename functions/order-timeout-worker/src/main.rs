@@ -13,7 +13,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     clearance::workers::serve(
         state,
         |st, body| async move { clearance::workers::expire_unpaid(&st, &body).await },
-        Some(|st| Box::pin(async move { clearance::workers::sweep_unpaid(&st).await })),
+        Some(|st| Box::pin(async move { clearance::workers::sweep_timers(&st).await })),
     )
     .await
 }

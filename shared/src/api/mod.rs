@@ -6,6 +6,7 @@ pub mod browse;
 pub mod manage;
 pub mod openapi;
 pub mod orders;
+pub mod refunds;
 
 use crate::http::extract::MAX_BODY_BYTES;
 use crate::http::Problem;

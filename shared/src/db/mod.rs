@@ -9,8 +9,10 @@ pub mod catalog;
 pub mod listings;
 pub mod orders;
 pub mod page;
+pub mod refunds;
 pub mod retry;
 pub mod stores;
+pub mod timers;
 
 use std::sync::Arc;
 

@@ -308,12 +308,12 @@ pub fn plan_checkout(
         }],
         payment_deadline: payment_deadline(now, campaign.payment_window_minutes),
         payment_ref: None,
-        late_payment: None,
         parcels: Vec::new(),
         attention: None,
         returned: Vec::new(),
         refunded_fen: Fen::ZERO,
         refund_requests: 0,
+        returns_policy: campaign.returns,
         created_at: now,
         version: 1,
     };

@@ -220,12 +220,12 @@ mod tests {
             history: vec![],
             payment_deadline: now,
             payment_ref: None,
-            late_payment: None,
             parcels: vec![],
             attention: None,
             returned: vec![],
             refunded_fen: Fen::ZERO,
             refund_requests: 0,
+            returns_policy: Default::default(),
             created_at: now,
             version: 1,
         }

@@ -13,6 +13,7 @@ pub mod money;
 pub mod order;
 pub mod pricing;
 pub mod refund;
+pub mod rma;
 pub mod signing;
 pub mod tenancy;
 pub mod text;

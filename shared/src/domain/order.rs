@@ -171,13 +171,6 @@ pub const PICKUP_LOCK_MINUTES: i64 = 15;
 pub const KEPT_ATTEMPTS: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct LatePayment {
-    pub amount_fen: Fen,
-    pub payment_ref: String,
-    pub at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct StatusChange {
     pub status: OrderStatus,
     pub at: DateTime<Utc>,
@@ -207,9 +200,6 @@ pub struct Order {
     pub history: Vec<StatusChange>,
     pub payment_deadline: DateTime<Utc>,
     pub payment_ref: Option<String>,
-    /// A payment that arrived after the order was cancelled: owed back to the buyer.
-    #[serde(default)]
-    pub late_payment: Option<LatePayment>,
     /// The stores' parcels, once dispatched.
     #[serde(default)]
     pub parcels: Vec<Parcel>,
@@ -226,6 +216,9 @@ pub struct Order {
     /// How many refunds were requested (numbers the next refund's id).
     #[serde(default)]
     pub refund_requests: u8,
+    /// The campaign's return terms when it was bought: the terms its returns follow.
+    #[serde(default)]
+    pub returns_policy: super::refund::ReturnPolicy,
     pub created_at: DateTime<Utc>,
     pub version: u64,
 }
@@ -502,12 +495,12 @@ mod tests {
             history: vec![],
             payment_deadline: payment_deadline(now, 15),
             payment_ref: None,
-            late_payment: None,
             parcels: vec![],
             attention: None,
             returned: vec![],
             refunded_fen: Fen::ZERO,
             refund_requests: 0,
+            returns_policy: Default::default(),
             created_at: now,
             version: 1,
         }

@@ -233,6 +233,9 @@ pub struct Refund {
     pub received: Option<Decided>,
     /// Waited for a person too long: listed first.
     pub escalated: bool,
+    /// The campaign's return terms when it was asked (its timers follow them).
+    #[serde(default)]
+    pub policy: ReturnPolicy,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,
@@ -273,19 +276,17 @@ pub fn unapplied_refund_id(order: &OrderId, payment: &PaymentRef) -> RefundId {
         .unwrap_or_else(|_| unreachable!("hex and a ULID always parse"))
 }
 
-/// Reads `{order}-R{nn}` or `{order}-P{hash}` back into the order and the ledger key.
-pub fn parse_refund_id(id: &RefundId) -> Option<(OrderId, String)> {
+/// Reads `{order}-R{nn}` or `{order}-P{hash}` back into the order and the suffix
+/// (`R{nn}` or `P{hash}`) that names the refund within it.
+pub fn parse_refund_id(id: &RefundId) -> Option<(OrderId, &str)> {
     let (order, suffix) = id.as_str().rsplit_once('-')?;
     let order = OrderId::parse(order).ok()?;
-    match suffix.split_at_checked(1)? {
-        ("R", n) if n.len() == 2 && n.bytes().all(|b| b.is_ascii_digit()) => {
-            Some((order, format!("REFUND#{n}")))
-        }
-        ("P", h) if h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            Some((order, format!("REFUND#P{h}")))
-        }
-        _ => None,
-    }
+    let ok = match suffix.split_at_checked(1)? {
+        ("R", n) => n.len() == 2 && n.bytes().all(|b| b.is_ascii_digit()),
+        ("P", h) => h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()),
+        _ => false,
+    };
+    ok.then_some((order, suffix))
 }
 
 /// What a refund request becomes, decided from the order as it stands.
@@ -297,16 +298,17 @@ pub struct RefundPlan {
     pub order: Order,
 }
 
-/// Decides a buyer's refund request. `returns_before` is how many returns the buyer
-/// has asked for in this campaign; `rma_code` the code an approved return will carry.
+/// Decides a buyer's refund request under the return terms the order was bought with.
+/// `returns_before` is how many returns the buyer has asked for in this campaign;
+/// `rma_code` the code an approved return will carry.
 pub fn decide(
     order: &Order,
     req: &RefundRequest,
-    policy: &ReturnPolicy,
     returns_before: u32,
     rma_code: String,
     now: DateTime<Utc>,
 ) -> Result<RefundPlan, DomainError> {
+    let policy = &order.returns_policy;
     let payment_ref = order
         .payment_ref
         .as_deref()
@@ -347,6 +349,7 @@ pub fn decide(
         inspection: Vec::new(),
         received: None,
         escalated: false,
+        policy: *policy,
         created_at: now,
         updated_at: now,
         version: 1,
@@ -647,7 +650,8 @@ impl Refund {
 
     /// When the refund's next timer falls due, if it has one: a review waiting too
     /// long, a return not sent back in time, money to (re)check with the provider.
-    pub fn next_due(&self, policy: &ReturnPolicy) -> Option<DateTime<Utc>> {
+    pub fn next_due(&self) -> Option<DateTime<Utc>> {
+        let policy = &self.policy;
         let mut due: Vec<DateTime<Utc>> = Vec::new();
         if self.decision == Decision::PendingReview && !self.escalated {
             due.push(self.created_at + Duration::hours(i64::from(policy.escalate_after_hours)));
@@ -668,7 +672,8 @@ impl Refund {
 
     /// What the timers do at `now`: escalate, close an unreturned return. Returns
     /// whether anything changed.
-    pub fn on_timer(&mut self, policy: &ReturnPolicy, now: DateTime<Utc>) -> bool {
+    pub fn on_timer(&mut self, now: DateTime<Utc>) -> bool {
+        let policy = self.policy;
         let mut changed = false;
         if self.decision == Decision::PendingReview
             && !self.escalated
@@ -692,6 +697,41 @@ impl Refund {
             self.touch(now);
         }
         changed
+    }
+
+    /// The list a person works through that this refund is on, if any.
+    pub fn work_queue(&self) -> Option<&'static str> {
+        if self.decision == Decision::PendingReview {
+            Some("pending_review")
+        } else if self.goods == GoodsStatus::AwaitingReturn {
+            Some("awaiting_return")
+        } else if self.money == MoneyStatus::Failed {
+            Some("refund_failed")
+        } else {
+            None
+        }
+    }
+
+    /// The provider took the request.
+    pub fn submitted(&mut self, now: DateTime<Utc>) {
+        if self.money == MoneyStatus::Queued {
+            self.money = MoneyStatus::Submitted;
+            self.touch(now);
+        }
+    }
+
+    /// The provider settled it, one way or the other. Returns whether it changed.
+    pub fn settled(&mut self, succeeded: bool, now: DateTime<Utc>) -> bool {
+        if !matches!(self.money, MoneyStatus::Queued | MoneyStatus::Submitted) {
+            return false;
+        }
+        self.money = if succeeded {
+            MoneyStatus::Succeeded
+        } else {
+            MoneyStatus::Failed
+        };
+        self.touch(now);
+        true
     }
 
     /// Whether this refund no longer holds units or money of its order (rejected, or
@@ -753,6 +793,7 @@ pub fn unapplied(
         inspection: Vec::new(),
         received: None,
         escalated: false,
+        policy: ReturnPolicy::default(),
         created_at: now,
         updated_at: now,
         version: 1,

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use super::ids::{
-    BrandId, CampaignId, CategoryId, CouponTemplateId, GuideId, IdempotencyKey, OrderId, Sku,
-    StoreGroupId, StoreId, UserId,
+    BrandId, CampaignId, CategoryId, CouponTemplateId, GuideId, IdempotencyKey, OrderId,
+    RefundId, Sku, StoreGroupId, StoreId, UserId,
 };
 use super::DomainError;
 
@@ -61,6 +61,8 @@ impl fmt::Display for Tenant {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Due {
     UnpaidOrder(Tenant, OrderId),
+    /// A refund's next step: an escalation, a return window, money to check.
+    Refund(Tenant, RefundId),
 }
 
 impl Due {
@@ -79,6 +81,11 @@ impl Due {
         let t = Tenant::parse(brand, group).ok()?;
         match (kind, sk) {
             ("O", keys::ORDER_SK) => Some(Due::UnpaidOrder(t, OrderId::parse(id).ok()?)),
+            ("O", sk) => {
+                let suffix = sk.strip_prefix(keys::REFUND_PREFIX)?;
+                let refund = RefundId::parse(&format!("{id}-{suffix}")).ok()?;
+                Some(Due::Refund(t, refund))
+            }
             _ => None,
         }
     }
@@ -166,6 +173,25 @@ pub mod keys {
     }
 
     pub const ORDER_SK: &str = "ORDER";
+
+    pub const REFUND_PREFIX: &str = "REFUND#";
+
+    /// A refund lives in its order's partition: `REFUND#R{nn}` or `REFUND#P{hash}`,
+    /// the suffix of its id (`domain::refund::parse_refund_id`).
+    pub fn refund_sk(suffix: &str) -> String {
+        format!("{REFUND_PREFIX}{suffix}")
+    }
+
+    /// How many returns a buyer asked for in a campaign (the frequent-returns rule).
+    pub fn returns_sk(user: &UserId) -> String {
+        format!("RET#U#{user}")
+    }
+
+    /// GSI2: a tenant's refunds by what they wait for (`pending_review`, ...),
+    /// escalated first, then oldest first.
+    pub fn refunds_gsi2pk(t: &Tenant, queue: &str) -> String {
+        format!("{}#REFUNDS#{queue}", tenant_pk(t))
+    }
 
     /// A buyer's own partition in a tenant: idempotency records live here.
     pub fn buyer_pk(t: &Tenant, user: &UserId) -> String {
@@ -272,6 +298,13 @@ mod tests {
             Some(Due::UnpaidOrder(t, o))
         );
         assert_eq!(Due::parse(&pk, "OTHER"), None);
+        assert_eq!(
+            Due::parse(&pk, &keys::refund_sk("R02")),
+            Some(Due::Refund(
+                Tenant::parse("demo", "south-china").unwrap(),
+                RefundId::parse("01JDEMOORDER00000000000000-R02").unwrap()
+            ))
+        );
         assert_eq!(Due::parse("T#demo#x", keys::ORDER_SK), None);
     }
 

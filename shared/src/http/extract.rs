@@ -130,7 +130,8 @@ path_id!(
     ids::Sku,
     ids::CouponTemplateId,
     ids::CategoryId,
-    ids::OrderId
+    ids::OrderId,
+    ids::RefundId
 );
 
 /// The route's path parameters, percent-decoded, parsed on demand into ids.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 use super::{Queue, QueueError, QueueName, MAX_DELAY};
-use crate::domain::ids::OrderId;
+use crate::domain::ids::{CampaignId, OrderId, RefundId, Size, Sku};
 use crate::domain::money::Fen;
 use crate::domain::tenancy::Tenant;
 
@@ -55,18 +55,54 @@ impl QueueMessage for TimeoutMessage {
     const QUEUE: QueueName = QueueName::OrderTimeouts;
 }
 
-/// Money to give back (consumed by the refund worker).
+/// Move a refund on (consumed by the refund worker): pay it if its money is due, fire
+/// its timers. With `due`, it is a timer: re-sent in 15-minute hops until then.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RefundMessage {
     pub tenant: Tenant,
-    pub order: OrderId,
-    pub amount_fen: Fen,
-    pub payment_ref: String,
-    pub reason: String,
+    pub refund: RefundId,
+    #[serde(default)]
+    pub due: Option<DateTime<Utc>>,
 }
 
 impl QueueMessage for RefundMessage {
     const QUEUE: QueueName = QueueName::Refunds;
+}
+
+/// What happened to an order's money, for guide attribution: idempotent by `id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderEvent {
+    /// `{order}-paid`, `{order}-cancelled`, or the refund id for a refund.
+    pub id: String,
+    pub tenant: Tenant,
+    pub order: OrderId,
+    pub campaign: CampaignId,
+    pub kind: OrderEventKind,
+    pub lines: Vec<EventLine>,
+    pub amount_fen: Fen,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderEventKind {
+    Paid,
+    Cancelled,
+    Refunded,
+}
+
+/// Units of one order line in an event, and their money.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventLine {
+    pub line: usize,
+    pub sku: Sku,
+    pub size: Size,
+    pub units: u32,
+    pub amount_fen: Fen,
+}
+
+impl QueueMessage for OrderEvent {
+    const QUEUE: QueueName = QueueName::Attribution;
 }
 
 /// The SQS delay that brings a message back at `at` (or as close as SQS allows: a

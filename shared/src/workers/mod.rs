@@ -5,6 +5,7 @@
 //! on which they sweep the timer index for whatever a lost message left behind.
 
 pub mod fulfillment;
+pub mod refunds;
 pub mod timeouts;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
@@ -16,7 +17,8 @@ use thiserror::Error;
 use crate::app::AppState;
 
 pub use fulfillment::fulfill;
-pub use timeouts::{expire_unpaid, sweep_unpaid};
+pub use refunds::handle_refund;
+pub use timeouts::{expire_unpaid, sweep_timers};
 
 #[derive(Debug, Error)]
 #[error("{message}")]

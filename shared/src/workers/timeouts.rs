@@ -1,12 +1,14 @@
-//! Unpaid orders at their payment deadline: the delayed message, and the sweeper.
+//! Unpaid orders at their payment deadline (the delayed message), and the sweeper over
+//! every timer.
 
 use super::{parse, WorkerError};
 use crate::app::AppState;
 use crate::db::orders::timeouts::CancelOutcome;
-use crate::queue::messages::{delay_until, TimeoutMessage};
+use crate::domain::tenancy::Due;
+use crate::queue::messages::{delay_until, RefundMessage, TimeoutMessage};
 
-/// At most this many due orders per sweep; a schedule every 5 minutes clears far more
-/// than a lost message leaves.
+/// At most this many due timers per sweep; a schedule every 5 minutes clears far more
+/// than lost messages leave.
 pub const SWEEP_MAX: usize = 2_000;
 
 /// Cancels an order still unpaid at its deadline; before the deadline (SQS delays are
@@ -29,15 +31,33 @@ pub async fn expire_unpaid(st: &AppState, body: &str) -> Result<(), WorkerError>
     Ok(())
 }
 
-/// The scheduled sweep behind the messages: every unpaid order past its deadline, in
-/// every tenant, is cancelled (however its message was lost).
-pub async fn sweep_unpaid(st: &AppState) -> Result<serde_json::Value, WorkerError> {
-    let swept = st.db.sweep_unpaid(st.clock.now(), SWEEP_MAX).await?;
-    if swept.cancelled > 0 {
-        tracing::warn!(
-            cancelled = swept.cancelled,
-            "sweeper cancelled unpaid orders whose timeout message was lost"
-        );
+/// The scheduled sweep behind every delayed message: each timer due in the timer
+/// index, in every tenant, is acted on however its message was lost: an unpaid order
+/// past its deadline is cancelled here, a refund's step is handed to the refund worker.
+pub async fn sweep_timers(st: &AppState) -> Result<serde_json::Value, WorkerError> {
+    let now = st.clock.now();
+    let due = st.db.due_timers(now, SWEEP_MAX).await?;
+    let (mut cancelled, mut refunds) = (0, 0);
+    for d in &due {
+        match d {
+            Due::UnpaidOrder(t, id) => {
+                if let CancelOutcome::Cancelled(_) = st.db.cancel_unpaid(t, id, now).await? {
+                    cancelled += 1;
+                }
+            }
+            Due::Refund(t, id) => {
+                let msg = RefundMessage {
+                    tenant: t.clone(),
+                    refund: id.clone(),
+                    due: None,
+                };
+                st.queue.post(&msg, None).await?;
+                refunds += 1;
+            }
+        }
     }
-    Ok(serde_json::json!({"due": swept.due, "cancelled": swept.cancelled}))
+    if cancelled > 0 {
+        tracing::warn!(cancelled, "sweeper cancelled unpaid orders whose timeout message was lost");
+    }
+    Ok(serde_json::json!({"due": due.len(), "cancelled": cancelled, "refunds": refunds}))
 }

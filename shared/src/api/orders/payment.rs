@@ -17,7 +17,8 @@ use crate::queue::messages::{OrderMessage, RefundMessage};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotifyResult {
-    /// `paid`, `already_paid` or `refund_due`.
+    /// `paid`, `already_paid` or `refund_due` (a payment the order cannot take, recorded
+    /// and refunded).
     pub status: String,
 }
 
@@ -26,7 +27,7 @@ pub struct NotifyResult {
 /// DynamoDB: 1 GetItem + 1 conditional PutItem.
 #[utoipa::path(post, path = "/v1/payments/notify", tag = "place-order",
     request_body = crate::payments::PaymentNotice,
-    responses((status = 200, body = NotifyResult), (status = 401, body = Problem, description = "invalid-signature"), (status = 409, body = Problem, description = "order-not-payable")))]
+    responses((status = 200, body = NotifyResult), (status = 401, body = Problem, description = "invalid-signature")))]
 pub async fn payment_notify(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -45,17 +46,15 @@ pub async fn payment_notify(
     settle(&st, &t, &notice).await
 }
 
-/// Records a confirmed payment and queues what follows: fulfillment, or a refund.
+/// Records a confirmed payment and queues what follows: fulfillment, or the refund of
+/// a payment the order could not take (answered 200 `refund_due`, so the provider does
+/// not resend it; a replay finds the same refund).
 pub async fn settle(
     st: &AppState,
     t: &Tenant,
     notice: &crate::payments::PaymentNotice,
 ) -> Result<Json<NotifyResult>, Problem> {
-    let (order, amount, payment_ref) = (
-        &notice.order,
-        notice.amount_fen,
-        notice.payment_ref.as_str(),
-    );
+    let (order, amount, payment_ref) = (&notice.order, notice.amount_fen, &notice.payment_ref);
     let outcome = st
         .db
         .settle_payment(t, order, amount, payment_ref, st.clock.now())
@@ -84,16 +83,17 @@ pub async fn settle(
                 "already_paid"
             }
         }
-        Settled::RefundDue(o) => {
+        Settled::Unapplied { refund, fresh } => {
+            // Queued on every notice: the refund worker pays a refund id once.
             let msg = RefundMessage {
                 tenant: t.clone(),
-                order: o.id.clone(),
-                amount_fen: amount,
-                payment_ref: payment_ref.to_owned(),
-                reason: "payment arrived after the order was cancelled".into(),
+                refund: refund.id.clone(),
+                due: None,
             };
             st.queue.post(&msg, None).await.map_err(unavailable)?;
-            tracing::warn!(order = %o.id, "late payment for a cancelled order: refund queued");
+            if fresh {
+                tracing::warn!(order = %order, refund = %refund.id, "a payment the order cannot take: refund queued");
+            }
             "refund_due"
         }
     };

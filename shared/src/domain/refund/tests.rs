@@ -83,7 +83,6 @@ fn order(
         }],
         payment_deadline: payment_deadline(picked, 15),
         payment_ref: Some("wx-1".into()),
-        late_payment: None,
         parcels: vec![Parcel {
             id: 1,
             store: store.clone(),
@@ -111,6 +110,7 @@ fn order(
         returned: vec![],
         refunded_fen: Fen::ZERO,
         refund_requests: 0,
+        returns_policy: Default::default(),
         created_at: picked,
         version: 5,
     }
@@ -230,7 +230,6 @@ fn each_rule_decides_with_its_reason_code() {
         let plan = decide(
             &o,
             &ask(&[("A", 1)], *condition),
-            &ReturnPolicy::default(),
             *before,
             "RMA-X".into(),
             now,
@@ -272,7 +271,6 @@ fn a_paid_order_not_yet_dispatched_is_cancelled_and_refunded_in_full() {
     let plan = decide(
         &o,
         &ask(&[], good()),
-        &ReturnPolicy::default(),
         9,
         "RMA-X".into(),
         at(PICKED),
@@ -297,7 +295,6 @@ fn orders_not_paid_are_not_refunded_and_quantities_are_bounded() {
     let err = decide(
         &o,
         &ask(&[("A", 1)], good()),
-        &ReturnPolicy::default(),
         0,
         "R".into(),
         at(PICKED),
@@ -320,7 +317,6 @@ fn orders_not_paid_are_not_refunded_and_quantities_are_bounded() {
         let err = decide(
             &o,
             &ask(&lines, good()),
-            &ReturnPolicy::default(),
             0,
             "R".into(),
             at(PICKED),
@@ -335,7 +331,6 @@ fn orders_not_paid_are_not_refunded_and_quantities_are_bounded() {
     let first = decide(
         &o,
         &ask(&[("A", 1)], good()),
-        &ReturnPolicy::default(),
         0,
         "R".into(),
         at(PICKED),
@@ -344,7 +339,6 @@ fn orders_not_paid_are_not_refunded_and_quantities_are_bounded() {
     let err = decide(
         &first.order,
         &ask(&[("A", 2)], good()),
-        &ReturnPolicy::default(),
         1,
         "R".into(),
         at(PICKED),
@@ -354,7 +348,6 @@ fn orders_not_paid_are_not_refunded_and_quantities_are_bounded() {
     let second = decide(
         &first.order,
         &ask(&[("A", 1)], good()),
-        &ReturnPolicy::default(),
         1,
         "R".into(),
         at(PICKED),
@@ -376,7 +369,6 @@ fn a_partial_return_under_the_coupon_minimum_refunds_the_units_allocated_paid_am
     let first = decide(
         &o,
         &ask(&[("A", 1)], good()),
-        &ReturnPolicy::default(),
         0,
         "R".into(),
         at(PICKED),
@@ -390,7 +382,6 @@ fn a_partial_return_under_the_coupon_minimum_refunds_the_units_allocated_paid_am
     let second = decide(
         &first.order,
         &ask(&[("A", 1)], good()),
-        &ReturnPolicy::default(),
         1,
         "R".into(),
         at(PICKED),
@@ -407,7 +398,7 @@ fn refund_ids_are_deterministic_and_read_back() {
     let o = OrderId::parse("01JDEMOORDER00000000000000").unwrap();
     let id = refund_id(&o, 3);
     assert_eq!(id.as_str(), "01JDEMOORDER00000000000000-R03");
-    assert_eq!(parse_refund_id(&id), Some((o.clone(), "REFUND#03".into())));
+    assert_eq!(parse_refund_id(&id), Some((o.clone(), "R03")));
     let p = PaymentRef::parse("wx-42").unwrap();
     let u = unapplied_refund_id(&o, &p);
     assert_eq!(u, unapplied_refund_id(&o, &p), "one id per payment");
@@ -421,7 +412,6 @@ fn refund_ids_are_deterministic_and_read_back() {
 
 #[test]
 fn timers_escalate_reviews_and_close_returns_not_sent_back() {
-    let policy = ReturnPolicy::default();
     let o = order(&[("A", 10_000, 1, false)], None, at(PICKED));
     let worn = DeclaredCondition {
         unworn: false,
@@ -430,19 +420,18 @@ fn timers_escalate_reviews_and_close_returns_not_sent_back() {
     let mut r = decide(
         &o,
         &ask(&[("A", 1)], worn),
-        &policy,
         0,
         "R".into(),
         at(PICKED),
     )
     .unwrap()
     .refund;
-    let due = r.next_due(&policy).unwrap();
+    let due = r.next_due().unwrap();
     assert_eq!(due, at(PICKED) + Duration::hours(4));
-    assert!(!r.on_timer(&policy, due - Duration::seconds(1)));
-    assert!(r.on_timer(&policy, due));
+    assert!(!r.on_timer(due - Duration::seconds(1)));
+    assert!(r.on_timer(due));
     assert!(r.escalated);
-    assert_eq!(r.next_due(&policy), None);
+    assert_eq!(r.next_due(), None);
     r.review(
         true,
         &UserId::parse("ops").unwrap(),
@@ -451,9 +440,9 @@ fn timers_escalate_reviews_and_close_returns_not_sent_back() {
         due,
     )
     .unwrap();
-    let close = r.next_due(&policy).unwrap();
+    let close = r.next_due().unwrap();
     assert_eq!(close, due + Duration::days(7));
-    assert!(r.on_timer(&policy, close));
+    assert!(r.on_timer(close));
     assert_eq!(r.goods, GoodsStatus::Closed);
     assert!(r.released());
 }
@@ -479,7 +468,7 @@ proptest! {
             let left = spec[line].2 - o.returned.get(line).copied().unwrap_or(0);
             if left == 0 { continue; }
             let q = qty.min(left);
-            let plan = decide(&o, &ask(&[(spec[line].0, q)], good()), &ReturnPolicy::default(), 0, "R".into(), at(PICKED)).unwrap();
+            let plan = decide(&o, &ask(&[(spec[line].0, q)], good()), 0, "R".into(), at(PICKED)).unwrap();
             per_line[line] += plan.refund.amount_fen.get();
             total += plan.refund.amount_fen.get();
             prop_assert!(per_line[line] <= o.lines[line].priced.paid_fen.get());
@@ -491,7 +480,7 @@ proptest! {
         for (i, (sku, _, q, _)) in spec.iter().enumerate() {
             let left = q - o.returned.get(i).copied().unwrap_or(0);
             if left > 0 {
-                let plan = decide(&o, &ask(&[(sku, left)], good()), &ReturnPolicy::default(), 0, "R".into(), at(PICKED)).unwrap();
+                let plan = decide(&o, &ask(&[(sku, left)], good()), 0, "R".into(), at(PICKED)).unwrap();
                 total += plan.refund.amount_fen.get();
                 o = plan.order;
             }

@@ -1,0 +1,14 @@
+//! The `validate-refund` Lambda: API Gateway HTTP API events, routed by
+//! `clearance::api::refunds`. Clients are built once here, outside the handler: the
+//! table, the queues (refund steps) and the bucket (return documents).
+
+// One request at a time per instance: a single-threaded runtime starts faster and
+// links no work-stealing scheduler.
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    clearance::telemetry::init();
+    let sdk = clearance::aws::sdk_config_from_env();
+    let state = clearance::aws::with_queue(clearance::aws::app_state(&sdk)?, &sdk);
+    let state = clearance::aws::with_blobs(state, &sdk)?;
+    lambda_http::run(clearance::api::refunds::router(state)).await
+}

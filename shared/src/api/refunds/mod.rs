@@ -1,0 +1,112 @@
+//! `validate-refund`: a buyer's refund request decided by rule inside the request, the
+//! return authorisation, staff reviews and the goods received at the counter, and the
+//! provider's refund notices. One file per use case; this one routes them and holds
+//! what they share (the refund as shown, and what follows a write).
+
+pub mod decision;
+pub mod notify;
+pub mod read;
+pub mod receive;
+pub mod request;
+
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Serialize;
+use std::time::Duration;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::domain::refund::{Decision, GoodsStatus, Refund};
+use crate::domain::rma::{rma_html, rma_key};
+use crate::queue::messages::{delay_until, RefundMessage};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/{brand}/{group}/orders/{order}/refunds",
+            post(request::request_refund),
+        )
+        .route("/v1/{brand}/{group}/refunds", get(read::list_refunds))
+        .route("/v1/{brand}/{group}/refunds/{refund}", get(read::read_refund))
+        .route(
+            "/v1/{brand}/{group}/refunds/{refund}/decision",
+            post(decision::decide),
+        )
+        .route(
+            "/v1/{brand}/{group}/refunds/{refund}/receive",
+            post(receive::receive),
+        )
+        .route("/v1/payments/refund-notify", post(notify::refund_notify))
+}
+
+pub fn router(state: AppState) -> Router {
+    super::finish(routes(), state)
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    request::request_refund,
+    read::read_refund,
+    read::list_refunds,
+    decision::decide,
+    receive::receive,
+    notify::refund_notify,
+))]
+pub struct Doc;
+
+/// How long a return document's link stays valid.
+const RMA_LINK: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// A refund as shown, with a link to its return document when it has one.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RefundView {
+    #[serde(flatten)]
+    pub refund: Refund,
+    /// The printable return authorisation (a presigned link), for an approved return.
+    pub rma_url: Option<String>,
+}
+
+/// The link to a refund's return document, written first if it is not there yet (a
+/// crash after the decision was recorded leaves it to the next read to write).
+pub async fn rma_link(st: &AppState, refund: &Refund) -> Option<String> {
+    if refund.decision != Decision::Approved || refund.rma_code.is_none() {
+        return None;
+    }
+    let key = rma_key(refund);
+    let present = matches!(st.blobs.get(&key).await, Ok(Some(_)));
+    if !present {
+        if let Err(e) = st
+            .blobs
+            .put(&key, rma_html(refund).into_bytes(), "text/html; charset=utf-8")
+            .await
+        {
+            tracing::error!(refund = %refund.id, error = %e, "could not write the return document");
+            return None;
+        }
+    }
+    st.blobs.presign_get(&key, RMA_LINK).await.ok()
+}
+
+/// What follows a refund write: money due goes to the refund worker now; a timer
+/// (a review to escalate, a return not sent back) goes as a delayed message. A failed
+/// send is caught by the sweeper over the timer index.
+pub async fn after_write(st: &AppState, refund: &Refund) {
+    let now = st.clock.now();
+    let mut messages = Vec::new();
+    if refund.money == crate::domain::refund::MoneyStatus::Queued {
+        messages.push((None, std::time::Duration::ZERO));
+    }
+    if let Some(due) = refund.next_due().filter(|_| refund.goods == GoodsStatus::AwaitingReturn || refund.decision == Decision::PendingReview) {
+        messages.push((Some(due), delay_until(due, now)));
+    }
+    for (due, delay) in messages {
+        let msg = RefundMessage {
+            tenant: refund.tenant.clone(),
+            refund: refund.id.clone(),
+            due,
+        };
+        if let Err(e) = st.queue.post(&msg, Some(delay)).await {
+            tracing::error!(refund = %refund.id, error = %e, "could not queue the refund's next step; the sweeper will");
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The refund ledger's persistence, one file per use case: [`request`] (a buyer's
+//! request decided and written with its order in one transaction), [`review`] (a
+//! person's decision), [`receive`] (the goods back at the store, restocked), [`money`]
+//! (the provider asked once per refund id, its result recorded), [`unapplied`]
+//! (payments an order could not take) and [`lists`]. This file is their codec.
+//!
+//! A refund lives in its order's partition (`REFUND#R{nn}` / `REFUND#P{hash}`), on the
+//! work list it waits in (GSI2: pending review, awaiting return, refund failed) and on
+//! the timer index (GSI3) at its next due time, so the sweeper finds every timer whose
+//! delayed message was lost.
+
+pub mod lists;
+pub mod money;
+pub mod receive;
+pub mod request;
+pub mod review;
+pub mod unapplied;
+
+use super::Db;
+use crate::domain::ids::RefundId;
+use crate::domain::refund::{parse_refund_id, Refund};
+use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::DomainError;
+use crate::error::Result;
+use crate::table::{
+    from_item, to_item, Item, Key, TableError, GSI2PK, GSI2SK, GSI3PK, GSI3SK, PK, SK,
+};
+
+/// Where a refund lives; an id that is not one of ours is simply not found.
+pub(crate) fn refund_key(t: &Tenant, id: &RefundId) -> Result<Key, DomainError> {
+    let (order, suffix) = parse_refund_id(id).ok_or(DomainError::NotFound { what: "refund" })?;
+    Ok(Key::new(keys::order_pk(t, &order), keys::refund_sk(suffix)))
+}
+
+pub(crate) fn refund_item(r: &Refund) -> Result<Item, TableError> {
+    let key = refund_key(&r.tenant, &r.id).map_err(|e| TableError::Invalid(e.to_string()))?;
+    let mut k = vec![
+        (PK, key.pk.clone()),
+        (SK, key.sk.clone()),
+        ("kind", "refund".to_owned()),
+    ];
+    if let Some(queue) = r.work_queue() {
+        k.push((GSI2PK, keys::refunds_gsi2pk(&r.tenant, queue)));
+        let first = if r.escalated { "0" } else { "1" };
+        k.push((
+            GSI2SK,
+            format!("{first}#{}#{}", keys::instant(r.created_at), r.id),
+        ));
+    }
+    if let Some(due) = r.next_due() {
+        k.push((GSI3PK, keys::due_gsi3pk(&key.pk)));
+        k.push((GSI3SK, keys::due_gsi3sk(due, &key.pk)));
+    }
+    to_item(r, &k)
+}
+
+pub(crate) fn version_is(v: u64) -> crate::table::Condition {
+    super::orders::version_is(v)
+}
+
+impl Db {
+    /// 1 GetItem.
+    pub async fn refund(&self, t: &Tenant, id: &RefundId, consistent: bool) -> Result<Refund> {
+        let item = self.table.get(&refund_key(t, id)?, consistent).await?;
+        Ok(from_item(
+            item.ok_or(DomainError::NotFound { what: "refund" })?,
+        )?)
+    }
+
+    /// Writes a refund whose version moved on from `expected`. 1 PutItem.
+    pub(crate) async fn save_refund(&self, r: &Refund, expected: u64) -> Result<(), TableError> {
+        self.table
+            .put(refund_item(r)?, Some(version_is(expected)))
+            .await
+    }
+}

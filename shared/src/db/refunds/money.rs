@@ -1,0 +1,85 @@
+//! Moving a refund on: its timers (escalation, a return not sent back) and its money
+//! (asked of the provider once per refund id, then recorded). The refund worker drives
+//! these; each is one conditional write on the refund (and its order, when a closed
+//! return gives units back).
+
+use chrono::{DateTime, Utc};
+
+use super::{refund_item, version_is};
+use crate::db::orders::order_item;
+use crate::db::retry::lost_race;
+use crate::db::Db;
+use crate::domain::ids::RefundId;
+use crate::domain::refund::{release_from_order, Refund};
+use crate::domain::tenancy::Tenant;
+use crate::error::Result;
+use crate::table::{TableError, Write};
+
+/// The outcome of one conditional write of a refund.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Saved {
+    Saved(Refund),
+    /// Someone else wrote it first: read it again.
+    Stale,
+}
+
+impl Db {
+    /// Writes `next` over `current`; when `next` no longer holds its units (closed
+    /// unreturned, rejected) and `current` did, its order gets them back in the same
+    /// transaction. 1 PutItem, or 1 BatchGetItem + 1 TransactWriteItems.
+    pub async fn advance_refund(
+        &self,
+        t: &Tenant,
+        current: &Refund,
+        next: Refund,
+    ) -> Result<Saved> {
+        let result = if next.released() && !current.released() {
+            let (_, order) = self.refund_and_order(t, &current.id).await?;
+            let mut o = order.clone();
+            release_from_order(&mut o, &next);
+            self.table
+                .transact(vec![
+                    Write::Put {
+                        item: refund_item(&next)?,
+                        condition: Some(version_is(current.version)),
+                    },
+                    Write::Put {
+                        item: order_item(&o)?,
+                        condition: Some(version_is(order.version)),
+                    },
+                ])
+                .await
+        } else {
+            self.save_refund(&next, current.version).await
+        };
+        match result {
+            Ok(()) => Ok(Saved::Saved(next)),
+            Err(e) if lost_race(&e) => Ok(Saved::Stale),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Records the provider's word on a refund (its signed notice). Idempotent: a
+    /// settled refund stays as it is. 1 GetItem + at most 1 PutItem.
+    pub async fn refund_settled(
+        &self,
+        t: &Tenant,
+        id: &RefundId,
+        succeeded: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(Refund, bool)> {
+        for _ in 0..crate::db::retry::ATTEMPTS {
+            let current = self.refund(t, id, true).await?;
+            let mut next = current.clone();
+            if !next.settled(succeeded, now) {
+                return Ok((current, false));
+            }
+            match self.save_refund(&next, current.version).await {
+                Ok(()) => return Ok((next, true)),
+                Err(TableError::ConditionFailed) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(TableError::Unavailable("refund contended; try again".into()).into())
+    }
+}

@@ -1,0 +1,71 @@
+//! The goods back at the counter: a clerk of the return store inspects each unit;
+//! resaleable units go back to that store's stock (and, while the campaign sells, to
+//! its sellable stock), and the money falls due.
+
+use chrono::{DateTime, Utc};
+
+use super::{refund_item, version_is};
+use crate::db::retry::{lost_race, optimistic, Attempt};
+use crate::db::Db;
+use crate::domain::ids::{RefundId, UserId};
+use crate::domain::refund::{Inspection, Refund};
+use crate::domain::tenancy::{keys, Tenant};
+use crate::error::Result;
+use crate::db::orders::Tally;
+use crate::table::Write;
+
+impl Db {
+    /// 1 BatchGetItem (the refund and its order) + 1 TransactWriteItems (the refund,
+    /// the store's units, and while `selling` the first stock shard of each SKU).
+    pub async fn receive_refund(
+        &self,
+        t: &Tenant,
+        id: &RefundId,
+        by: &UserId,
+        inspection: &[Inspection],
+        selling: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Refund> {
+        optimistic("this refund", || async {
+            let (current, _order) = self.refund_and_order(t, id).await?;
+            let mut refund = current.clone();
+            refund.receive(inspection.to_vec(), by, now)?;
+            let mut writes = vec![Write::Put {
+                item: refund_item(&refund)?,
+                condition: Some(version_is(current.version)),
+            }];
+            let cpk = keys::campaign_pk(t, &refund.campaign);
+            if let Some(store) = &refund.return_store {
+                // Tallied, so two sizes of one SKU are one update of its items.
+                let mut stores = Tally::default();
+                let mut shards = Tally::default();
+                for x in refund.inspection.iter().filter(|x| x.resaleable > 0) {
+                    let Some(line) = refund.lines.iter().find(|l| l.line == x.line) else {
+                        continue;
+                    };
+                    let units = i64::from(x.resaleable);
+                    stores.add(
+                        keys::store_stock_sk(&line.sku),
+                        &["units", store.as_str(), line.size.as_str()],
+                        units,
+                    );
+                    shards.add(
+                        keys::stock_sk(&line.sku, 0),
+                        &["units", line.size.as_str()],
+                        units,
+                    );
+                }
+                writes.extend(stores.give_back(&cpk));
+                if selling {
+                    writes.extend(shards.give_back(&cpk));
+                }
+            }
+            match self.table.transact(writes).await {
+                Ok(()) => Ok(Attempt::Done(refund)),
+                Err(e) if lost_race(&e) => Ok(Attempt::Again),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
+    }
+}

@@ -1,0 +1,201 @@
+//! A buyer's refund request, decided inside the request: one BatchGetItem (the order,
+//! the idempotency record, the buyer's return count), the rules
+//! ([`crate::domain::refund::decide`]), at most one GetItem (the return store's
+//! address, for an approved return) and one TransactWriteItems (the refund, the order's
+//! counters, the idempotency record, the return count; for a cancellation also the
+//! stock, coupons and limits given back).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_dynamo::AttributeValue;
+use std::collections::HashMap;
+
+use super::refund_item;
+use crate::db::orders::{order_item, order_key, random, release_writes, version_is};
+use crate::db::retry::{optimistic, Attempt};
+use crate::db::Db;
+use crate::domain::catalog::Store;
+use crate::domain::ids::{IdempotencyKey, OrderId, RefundId, UserId};
+use crate::domain::order::Order;
+use crate::domain::refund::{decide, rma_code, Decision, Refund, RefundKind, RefundRequest};
+use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::DomainError;
+use crate::error::Result;
+use crate::table::{
+    from_item, n, to_item, AttrPath, Condition, Item, Key, TableError, Update, Write, PK, SK,
+};
+
+/// The outcome of a refund request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Requested {
+    Created(Refund),
+    /// The same request was made before under this key: the refund it made, as it
+    /// stands now.
+    Replayed(Refund),
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct IdempotencyRecord {
+    request_hash: String,
+    refund: RefundId,
+    expires_at: i64,
+}
+
+/// The buyer's returns per campaign live in one item of their partition, so the first
+/// read can fetch it before the order says which campaign it is.
+fn returns_key(t: &Tenant, buyer: &UserId) -> Key {
+    Key::new(keys::buyer_pk(t, buyer), "RETURNS")
+}
+
+fn returns_before(item: Option<&Item>, campaign: &str) -> u32 {
+    match item.and_then(|i| i.get("campaigns")) {
+        Some(AttributeValue::M(m)) => match m.get(campaign) {
+            Some(AttributeValue::N(v)) => v.parse().unwrap_or(0),
+            _ => 0,
+        },
+        _ => 0,
+    }
+}
+
+impl Db {
+    /// Decides and records a buyer's refund request, idempotently by `key`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn request_refund(
+        &self,
+        t: &Tenant,
+        order_id: &OrderId,
+        buyer: &UserId,
+        req: &RefundRequest,
+        key: &IdempotencyKey,
+        request_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Requested> {
+        let idem = Key::new(
+            keys::buyer_pk(t, buyer),
+            format!("{}#REFUND", keys::idempotency_sk(key)),
+        );
+        let counter = returns_key(t, buyer);
+        optimistic("this order", || async {
+            let wanted = vec![order_key(t, order_id), idem.clone(), counter.clone()];
+            let found: HashMap<Key, Item> = self
+                .table
+                .batch_get(&wanted, true)
+                .await?
+                .into_iter()
+                .filter_map(|i| Key::of(&i).map(|k| (k, i)))
+                .collect();
+            if let Some(record) = found.get(&idem) {
+                return self.replay(t, record.clone(), request_hash).await.map(Attempt::Done);
+            }
+            let order: Order = match found.get(&order_key(t, order_id)) {
+                Some(item) => from_item(item.clone())?,
+                None => return Err(DomainError::NotFound { what: "order" }.into()),
+            };
+            // Someone else's order is not found, not forbidden.
+            if &order.buyer != buyer {
+                return Err(DomainError::NotFound { what: "order" }.into());
+            }
+            let before = returns_before(found.get(&counter), order.campaign.as_str());
+            let mut plan = decide(&order, req, before, rma_code(random()), now)?;
+            if plan.refund.decision == Decision::Approved {
+                if let Some(store) = &plan.refund.return_store {
+                    let item = self
+                        .table
+                        .get(&Key::new(keys::tenant_pk(t), keys::store_sk(store)), false)
+                        .await?;
+                    if let Some(item) = item {
+                        plan.refund.return_address = Some(from_item::<Store>(item)?.address);
+                    }
+                }
+            }
+            let record = to_item(
+                &IdempotencyRecord {
+                    request_hash: request_hash.to_owned(),
+                    refund: plan.refund.id.clone(),
+                    expires_at: (now + chrono::Duration::hours(24)).timestamp(),
+                },
+                &[
+                    (PK, idem.pk.clone()),
+                    (SK, idem.sk.clone()),
+                    ("kind", "idempotency".into()),
+                ],
+            )?;
+            let mut writes = vec![
+                Write::Put {
+                    item: record,
+                    condition: Some(Condition::NotExists),
+                },
+                Write::Put {
+                    item: refund_item(&plan.refund)?,
+                    condition: Some(Condition::NotExists),
+                },
+                Write::Put {
+                    item: order_item(&plan.order)?,
+                    condition: Some(version_is(order.version)),
+                },
+            ];
+            let counts =
+                plan.refund.kind == RefundKind::Return && plan.refund.decision != Decision::Rejected;
+            if counts {
+                let path = AttrPath::nested(&["campaigns", order.campaign.as_str()]);
+                // From exactly the count read, so two returns cannot both see it low.
+                let read = if before > 0 {
+                    Condition::Equals(path.clone(), n(i64::from(before)))
+                } else {
+                    Condition::Exists
+                };
+                writes.push(match found.get(&counter) {
+                    Some(_) => Write::Update {
+                        key: counter.clone(),
+                        update: Update {
+                            add: vec![(path, 1)],
+                            ..Update::default()
+                        },
+                        condition: Some(read),
+                    },
+                    None => Write::Put {
+                        item: to_item(
+                            &serde_json::json!({"campaigns": {order.campaign.as_str(): 1}}),
+                            &[(PK, counter.pk.clone()), (SK, counter.sk.clone())],
+                        )?,
+                        condition: Some(Condition::NotExists),
+                    },
+                });
+            }
+            if plan.refund.kind == RefundKind::Cancellation {
+                // Everything the order took comes back: stock to its shards, coupons,
+                // purchase limits.
+                writes.extend(release_writes(&order));
+            }
+            match self.table.transact(writes).await {
+                Ok(()) => Ok(Attempt::Done(Requested::Created(plan.refund))),
+                Err(TableError::TransactionCancelled { failed }) if failed.contains(&0) => {
+                    match self.table.get(&idem, true).await? {
+                        Some(record) => self.replay(t, record, request_hash).await.map(Attempt::Done),
+                        None => Ok(Attempt::Again),
+                    }
+                }
+                // The order, or the count, moved under us: decide again.
+                Err(TableError::TransactionCancelled { .. }) | Err(TableError::Conflict) => {
+                    Ok(Attempt::Again)
+                }
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
+    }
+}
+
+impl Db {
+    async fn replay(&self, t: &Tenant, record: Item, request_hash: &str) -> Result<Requested> {
+        let record: IdempotencyRecord = from_item(record)?;
+        if record.request_hash != request_hash {
+            return Err(DomainError::conflict(
+                "idempotency-key-reused",
+                "this Idempotency-Key was used for a different request",
+            )
+            .into());
+        }
+        Ok(Requested::Replayed(self.refund(t, &record.refund, true).await?))
+    }
+}
