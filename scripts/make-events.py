@@ -128,10 +128,26 @@ ORDERS = [
     ("42-pickup", "POST", "/v1/{brand}/{group}/orders/{order}/pickup", f"{BASE}/orders/{ORDER}/pickup",
      {"code": CODE}, CLERK, {}),
 ]
+REFUND = ORDER + "-R01"
+REFUND_NOTICE = json.dumps({"tenant": "demo/south-china", "refund": REFUND, "status": "succeeded"})
+REFUNDS = [
+    ("61-request-refund", "POST", "/v1/{brand}/{group}/orders/{order}/refunds", f"{BASE}/orders/{ORDER}/refunds",
+     {"lines": [{"sku": "PM-2006", "size": "38", "quantity": 1}], "reason": "wrong_size",
+      "condition": {"unworn": True, "tags_on": False, "original_box": True}}, BUYER, {"idempotency-key": "evt-refund-1"}),
+    ("62-list-pending", "GET", "/v1/{brand}/{group}/refunds", f"{BASE}/refunds", None, OPS, {}, "status=pending_review"),
+    ("63-decide", "POST", "/v1/{brand}/{group}/refunds/{refund}/decision", f"{BASE}/refunds/{REFUND}/decision",
+     {"approve": True, "note": "tags in the box; resaleable"}, OPS, {}),
+    ("64-read-refund", "GET", "/v1/{brand}/{group}/refunds/{refund}", f"{BASE}/refunds/{REFUND}", None, BUYER, {}),
+    ("65-receive", "POST", "/v1/{brand}/{group}/refunds/{refund}/receive", f"{BASE}/refunds/{REFUND}/receive",
+     {"units": [{"line": 0, "resaleable": 1, "damaged": 0}]}, CLERK, {}),
+    ("67-refund-notify", "POST", "/v1/payments/refund-notify", "/v1/payments/refund-notify", REFUND_NOTICE, None,
+     {"x-clearance-signature": "sha256=" + hmac.new(PAYMENT_SECRET, REFUND_NOTICE.encode(), hashlib.sha256).hexdigest()}),
+]
 WORKERS = [
     ("fulfillment-worker", "41-dispatch", {"tenant": "demo/south-china", "order": ORDER}),
     ("order-timeout-worker", "51-expire-unpaid",
      {"tenant": "demo/south-china", "order": ORDER, "deadline": "2026-11-23T03:15:00Z"}),
+    ("refund-worker", "66-pay-refund", {"tenant": "demo/south-china", "refund": REFUND}),
 ]
 
 for name, method, route, path, body in MANAGE:
@@ -147,6 +163,10 @@ for name, method, route, path, body, claims, headers in ORDERS:
     out = ROOT / "place-order" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(event(method, route, path, body, claims, "", headers), indent=2) + "\n")
+for name, method, route, path, body, claims, headers, *query in REFUNDS:
+    out = ROOT / "validate-refund" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(event(method, route, path, body, claims, query[0] if query else "", headers), indent=2) + "\n")
 for function, name, body in WORKERS:
     out = ROOT / function / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -155,4 +175,4 @@ SCHEDULES = [("order-timeout-worker", "52-sweep-unpaid", "clearance-sweep-unpaid
 for function, name, rule in SCHEDULES:
     out = ROOT / function / f"{name}.json"
     out.write_text(json.dumps(scheduled(rule), indent=2) + "\n")
-print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(WORKERS) + len(SCHEDULES)} events under {ROOT}")
+print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(REFUNDS) + len(WORKERS) + len(SCHEDULES)} events under {ROOT}")

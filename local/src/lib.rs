@@ -21,13 +21,13 @@ use std::sync::Arc;
 
 use clearance::api;
 use clearance::app::AppState;
+use clearance::blobs::local::DirBlobs;
 use clearance::domain::auth::{Caller, Role, Scope};
 use clearance::domain::ids::OrderId;
 use clearance::domain::ids::UserId;
 use clearance::domain::tenancy::Tenant;
 use clearance::http::auth::caller_from_claims;
 use clearance::http::{JsonBody, Problem, QueryParams};
-use clearance::blobs::local::DirBlobs;
 use clearance::payments::Sandbox;
 use clearance::queue::QueueConsumer;
 use clearance::registry;
@@ -249,8 +249,7 @@ async fn provider_refund_state(
         .get(clearance::payments::SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok());
     let path = format!("/refunds/{id}");
-    if clearance::domain::signing::verify_body(&sandbox.secret, path.as_bytes(), signature)
-        .is_err()
+    if clearance::domain::signing::verify_body(&sandbox.secret, path.as_bytes(), signature).is_err()
     {
         return StatusCode::UNAUTHORIZED.into_response();
     }
@@ -259,9 +258,13 @@ async fn provider_refund_state(
     };
     use clearance::payments::{Payments, RefundState};
     match sandbox.refund_state(&id).await {
-        Ok(RefundState::Succeeded) => Json(serde_json::json!({"status": "succeeded"})).into_response(),
+        Ok(RefundState::Succeeded) => {
+            Json(serde_json::json!({"status": "succeeded"})).into_response()
+        }
         Ok(RefundState::Pending) => Json(serde_json::json!({"status": "pending"})).into_response(),
-        Ok(RefundState::Failed(r)) => Json(serde_json::json!({"status": "failed", "reason": r})).into_response(),
+        Ok(RefundState::Failed(r)) => {
+            Json(serde_json::json!({"status": "failed", "reason": r})).into_response()
+        }
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -280,7 +283,8 @@ async fn blob_link(
     axum::extract::Query(q): axum::extract::Query<LinkQuery>,
 ) -> Response {
     if !dir.verify_link(&key, q.expires, &q.signature, Utc::now().timestamp()) {
-        return Problem::new(StatusCode::FORBIDDEN, "forbidden", "The link is not valid").into_response();
+        return Problem::new(StatusCode::FORBIDDEN, "forbidden", "The link is not valid")
+            .into_response();
     }
     use clearance::blobs::Blobs;
     match dir.get(&key).await {

@@ -61,10 +61,15 @@ async fn every_sample_event_succeeds_through_its_functions_handler() {
             if let Some(code) = current.parcels.first().and_then(|p| p.pickup_code.as_ref()) {
                 raw = raw.replace(PLACEHOLDER_CODE, code);
             }
-            if file.ends_with("37-payment-notify.json") {
-                let mut e: Value = serde_json::from_str(&raw).unwrap();
+            let mut e: Value = serde_json::from_str(&raw).unwrap();
+            let signed = e["rawPath"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("/v1/payments/"));
+            if signed {
                 let mut notice: Value = serde_json::from_str(e["body"].as_str().unwrap()).unwrap();
-                notice["amount_fen"] = (*total).into();
+                if notice.get("amount_fen").is_some() {
+                    notice["amount_fen"] = (*total).into();
+                }
                 let body = notice.to_string();
                 e["headers"]["x-clearance-signature"] = clearance::domain::signing::sign_body(
                     b"clearance-local-payments",
@@ -143,6 +148,24 @@ async fn every_sample_event_succeeds_through_its_functions_handler() {
         .await
         .unwrap();
     assert_eq!(done.status, clearance::domain::order::OrderStatus::PickedUp);
+    // and then returned, received, and refunded once
+    let refund = w
+        .state
+        .db
+        .refund(
+            &tenant,
+            &clearance::domain::ids::RefundId::parse(&format!("{id}-R01")).unwrap(),
+            true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        refund.money,
+        clearance::domain::refund::MoneyStatus::Succeeded
+    );
+    let paid = w.sandbox.refunds();
+    assert_eq!(paid.len(), 1);
+    assert_eq!(paid[&refund.id].amount, done.total_fen);
 }
 
 #[tokio::test]

@@ -571,16 +571,11 @@ async fn a_payment_notification_must_be_signed_and_exact() {
     w.send(notify(notice.clone(), Some(forged)))
         .await
         .problem(401, "invalid-signature");
-    // a signed notice for the wrong amount: 422, nothing changes
-    let short = json!({"tenant": "demo/south-china", "order": id, "amount_fen": total - 1, "payment_ref": "wx-1"});
+    // a signed notice for the wrong amount pays nothing: it is recorded to refund
+    let short = json!({"tenant": "demo/south-china", "order": id, "amount_fen": total - 1, "payment_ref": "wx-0"});
     let sig = clearance::domain::signing::sign_body(secret, short.to_string().as_bytes());
-    assert_eq!(
-        w.send(notify(short, Some(sig)))
-            .await
-            .problem(422, "validation-error")
-            .as_deref(),
-        Some("amount_fen")
-    );
+    let r = w.send(notify(short, Some(sig))).await;
+    assert_eq!(r.body["status"], "refund_due", "{}", r.body);
     let buyer = w.tokens.mint("buyer-1", Role::Consumer, &[]).unwrap();
     assert_eq!(
         w.get(&format!("{BASE}/orders/{id}"), Some(&buyer))
@@ -625,15 +620,26 @@ async fn a_late_payment_for_a_cancelled_order_is_queued_for_refund() {
         .unwrap();
     assert_eq!(refunds.len(), 1);
     let msg: Value = serde_json::from_str(&refunds[0].body).unwrap();
-    assert_eq!(msg["order"], id.as_str());
-    assert_eq!(msg["amount_fen"], placed.body["order"]["total_fen"]);
+    let refund_id = msg["refund"].as_str().unwrap().to_owned();
+    assert!(refund_id.starts_with(&format!("{id}-P")), "{msg}");
+    let refund = w
+        .state
+        .db
+        .refund(
+            &t,
+            &clearance::domain::ids::RefundId::parse(&refund_id).unwrap(),
+            true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        refund.amount_fen.get(),
+        placed.body["order"]["total_fen"].as_i64().unwrap()
+    );
+    assert_eq!(refund.payment_ref.as_str(), format!("sandbox-{id}"));
     let buyer = w.tokens.mint("buyer-1", Role::Consumer, &[]).unwrap();
     let order = w.get(&format!("{BASE}/orders/{id}"), Some(&buyer)).await;
     assert_eq!(order.body["status"], "cancelled");
-    assert_eq!(
-        order.body["late_payment"]["payment_ref"],
-        format!("sandbox-{id}")
-    );
 }
 
 #[tokio::test]

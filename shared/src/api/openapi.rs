@@ -24,7 +24,8 @@ use crate::http::problem::{Problem, CONTENT_TYPE as PROBLEM};
     components(schemas(Problem)),
     tags((name = "manage-campaign", description = "Operators: campaigns, stores, guides, listings, coupons"),
          (name = "browse-catalog", description = "Buyers: live campaigns and products"),
-         (name = "place-order", description = "Buyers: coupons, checkout, orders, payment; clerks: pickup"))
+         (name = "place-order", description = "Buyers: coupons, checkout, orders, payment; clerks: pickup"),
+         (name = "validate-refund", description = "Buyers: refunds decided by rule; staff: reviews, returns received; the provider: refund notices"))
 )]
 struct Base;
 
@@ -56,9 +57,13 @@ fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
         .into()
 }
 
-/// Routes anyone may call: the catalog, and the provider's webhook (its own HMAC).
+/// Routes anyone may call: the catalog, and the provider's webhooks (their own HMAC).
+fn is_signed_webhook(path: &str) -> bool {
+    path.starts_with("/v1/payments/")
+}
+
 fn is_public(path: &str, op: &Operation) -> bool {
-    path == "/v1/payments/notify"
+    is_signed_webhook(path)
         || op
             .tags
             .as_ref()
@@ -106,7 +111,7 @@ fn finish_operation(path: &str, op: &mut Operation) {
             "invalid-parameter (a path, query or header parameter) or malformed-json",
         );
     }
-    if !public || path == "/v1/payments/notify" {
+    if !public || is_signed_webhook(path) {
         add("401", "unauthenticated: no valid token (or signature)");
     }
     if !public {

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use super::ids::{
-    BrandId, CampaignId, CategoryId, CouponTemplateId, GuideId, IdempotencyKey, OrderId,
-    RefundId, Sku, StoreGroupId, StoreId, UserId,
+    BrandId, CampaignId, CategoryId, CouponTemplateId, GuideId, IdempotencyKey, OrderId, RefundId,
+    Sku, StoreGroupId, StoreId, UserId,
 };
 use super::DomainError;
 

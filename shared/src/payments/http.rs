@@ -105,7 +105,10 @@ impl HttpRefundApi {
 }
 
 fn classify(status: http::StatusCode, body: &[u8]) -> PaymentError {
-    let text = String::from_utf8_lossy(body).chars().take(200).collect::<String>();
+    let text = String::from_utf8_lossy(body)
+        .chars()
+        .take(200)
+        .collect::<String>();
     if status.is_client_error() && status != http::StatusCode::TOO_MANY_REQUESTS {
         PaymentError::Refused(format!("{status}: {text}"))
     } else {

@@ -233,7 +233,10 @@ impl Sandbox {
 
     /// What the sandbox paid back, by refund id.
     pub fn refunds(&self) -> HashMap<RefundId, SandboxRefund> {
-        self.ledger.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.ledger
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The total it paid back against one payment.

@@ -297,7 +297,15 @@ pub fn to_item<T: serde::Serialize>(
     let mut item: HashMap<String, AttributeValue> =
         serde_dynamo::to_item(value).map_err(|e| TableError::Invalid(e.to_string()))?;
     for (name, v) in keys {
-        item.insert((*name).to_owned(), AttributeValue::S(v.clone()));
+        // A key attribute must never silently replace a field of the value.
+        if item
+            .insert((*name).to_owned(), AttributeValue::S(v.clone()))
+            .is_some()
+        {
+            return Err(TableError::Invalid(format!(
+                "the item's attribute {name} would overwrite a field of the same name"
+            )));
+        }
     }
     Ok(item.into())
 }

@@ -119,7 +119,12 @@ pub async fn advance(
 }
 
 /// Writes a step; whether it landed (false: someone else moved it first, go round).
-async fn save(st: &AppState, t: &Tenant, current: &Refund, next: Refund) -> Result<bool, WorkerError> {
+async fn save(
+    st: &AppState,
+    t: &Tenant,
+    current: &Refund,
+    next: Refund,
+) -> Result<bool, WorkerError> {
     Ok(matches!(
         st.db.advance_refund(t, current, next).await?,
         Saved::Saved(_)

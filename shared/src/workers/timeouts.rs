@@ -57,7 +57,10 @@ pub async fn sweep_timers(st: &AppState) -> Result<serde_json::Value, WorkerErro
         }
     }
     if cancelled > 0 {
-        tracing::warn!(cancelled, "sweeper cancelled unpaid orders whose timeout message was lost");
+        tracing::warn!(
+            cancelled,
+            "sweeper cancelled unpaid orders whose timeout message was lost"
+        );
     }
     Ok(serde_json::json!({"due": due.len(), "cancelled": cancelled, "refunds": refunds}))
 }

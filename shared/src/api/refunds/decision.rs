@@ -43,7 +43,12 @@ pub async fn decide(
     let refund = st.db.refund(t, &id, true).await?;
     if !caller.sees_every_store() {
         let store = refund.return_store.clone().into_iter().collect::<Vec<_>>();
-        if st.db.stores_clerked_by(t, &store, &caller.user).await?.is_empty() {
+        if st
+            .db
+            .stores_clerked_by(t, &store, &caller.user)
+            .await?
+            .is_empty()
+        {
             return Err(DomainError::Forbidden(
                 "only the staff of the store the goods return to, or ops, decide this".into(),
             )
@@ -52,7 +57,14 @@ pub async fn decide(
     }
     let refund = st
         .db
-        .review_refund(t, &id, &caller.user, input.approve, input.note.clone(), st.clock.now())
+        .review_refund(
+            t,
+            &id,
+            &caller.user,
+            input.approve,
+            input.note.clone(),
+            st.clock.now(),
+        )
         .await?;
     after_write(&st, &refund).await;
     tracing::info!(refund = %id, by = %caller.user, approve = input.approve, "refund reviewed");

@@ -27,7 +27,10 @@ pub fn routes() -> Router<AppState> {
             post(request::request_refund),
         )
         .route("/v1/{brand}/{group}/refunds", get(read::list_refunds))
-        .route("/v1/{brand}/{group}/refunds/{refund}", get(read::read_refund))
+        .route(
+            "/v1/{brand}/{group}/refunds/{refund}",
+            get(read::read_refund),
+        )
         .route(
             "/v1/{brand}/{group}/refunds/{refund}/decision",
             post(decision::decide),
@@ -77,7 +80,11 @@ pub async fn rma_link(st: &AppState, refund: &Refund) -> Option<String> {
     if !present {
         if let Err(e) = st
             .blobs
-            .put(&key, rma_html(refund).into_bytes(), "text/html; charset=utf-8")
+            .put(
+                &key,
+                rma_html(refund).into_bytes(),
+                "text/html; charset=utf-8",
+            )
             .await
         {
             tracing::error!(refund = %refund.id, error = %e, "could not write the return document");
@@ -96,7 +103,9 @@ pub async fn after_write(st: &AppState, refund: &Refund) {
     if refund.money == crate::domain::refund::MoneyStatus::Queued {
         messages.push((None, std::time::Duration::ZERO));
     }
-    if let Some(due) = refund.next_due().filter(|_| refund.goods == GoodsStatus::AwaitingReturn || refund.decision == Decision::PendingReview) {
+    if let Some(due) = refund.next_due().filter(|_| {
+        refund.goods == GoodsStatus::AwaitingReturn || refund.decision == Decision::PendingReview
+    }) {
         messages.push((Some(due), delay_until(due, now)));
     }
     for (due, delay) in messages {

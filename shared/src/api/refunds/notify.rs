@@ -31,14 +31,17 @@ pub async fn refund_notify(
     body: Bytes,
 ) -> Result<Json<RefundNoticeResult>, Problem> {
     let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
-    let notice = st.payments.verify_refund(&body, signature).map_err(|e| match e {
-        DomainError::Unauthenticated => Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid-signature",
-            "The notification's signature does not verify",
-        ),
-        other => other.into(),
-    })?;
+    let notice = st
+        .payments
+        .verify_refund(&body, signature)
+        .map_err(|e| match e {
+            DomainError::Unauthenticated => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid-signature",
+                "The notification's signature does not verify",
+            ),
+            other => other.into(),
+        })?;
     let t = Tenant::parse_scoped(&notice.tenant).map_err(|e| Problem::from(e).field("tenant"))?;
     let succeeded = notice.status == RefundOutcome::Succeeded;
     let (refund, changed) = st

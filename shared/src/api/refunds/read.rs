@@ -67,7 +67,10 @@ pub async fn list_refunds(
     let page = st.db.refunds_waiting(t, status, limit, cursor).await?;
     let mut refunds = page.items;
     if !caller.sees_every_store() {
-        let mut stores: Vec<StoreId> = refunds.iter().filter_map(|r| r.return_store.clone()).collect();
+        let mut stores: Vec<StoreId> = refunds
+            .iter()
+            .filter_map(|r| r.return_store.clone())
+            .collect();
         stores.sort();
         stores.dedup();
         let theirs = st.db.stores_clerked_by(t, &stores, &caller.user).await?;

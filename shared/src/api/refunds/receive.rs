@@ -41,7 +41,12 @@ pub async fn receive(
     }
     let refund = st.db.refund(t, &id, true).await?;
     let store = refund.return_store.clone().into_iter().collect::<Vec<_>>();
-    if st.db.stores_clerked_by(t, &store, &caller.user).await?.is_empty() {
+    if st
+        .db
+        .stores_clerked_by(t, &store, &caller.user)
+        .await?
+        .is_empty()
+    {
         return Err(DomainError::Forbidden(
             "only a clerk of the store the goods return to receives them".into(),
         )

@@ -108,7 +108,11 @@ pub async fn request_refund(
         })?;
     let req = input.parse()?;
     let hash = digest(
-        format!("{t}|{order}|{}", serde_json::to_string(&input).unwrap_or_default()).as_bytes(),
+        format!(
+            "{t}|{order}|{}",
+            serde_json::to_string(&input).unwrap_or_default()
+        )
+        .as_bytes(),
     );
     let now = st.clock.now();
     let (refund, status) = match st

@@ -21,7 +21,10 @@ pub enum Settled {
     AlreadyPaid(Order),
     /// The order could not take it: recorded as a refund owed (`fresh` the first time;
     /// a replayed notice finds the same record).
-    Unapplied { refund: Refund, fresh: bool },
+    Unapplied {
+        refund: Refund,
+        fresh: bool,
+    },
 }
 
 /// Why an order cannot take a payment, if it cannot.

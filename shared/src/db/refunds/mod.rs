@@ -34,11 +34,8 @@ pub(crate) fn refund_key(t: &Tenant, id: &RefundId) -> Result<Key, DomainError> 
 
 pub(crate) fn refund_item(r: &Refund) -> Result<Item, TableError> {
     let key = refund_key(&r.tenant, &r.id).map_err(|e| TableError::Invalid(e.to_string()))?;
-    let mut k = vec![
-        (PK, key.pk.clone()),
-        (SK, key.sk.clone()),
-        ("kind", "refund".to_owned()),
-    ];
+    // No `kind` marker: a refund's own `kind` field (cancellation, return, ...) is it.
+    let mut k = vec![(PK, key.pk.clone()), (SK, key.sk.clone())];
     if let Some(queue) = r.work_queue() {
         k.push((GSI2PK, keys::refunds_gsi2pk(&r.tenant, queue)));
         let first = if r.escalated { "0" } else { "1" };

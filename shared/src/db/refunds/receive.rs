@@ -5,13 +5,13 @@
 use chrono::{DateTime, Utc};
 
 use super::{refund_item, version_is};
+use crate::db::orders::Tally;
 use crate::db::retry::{lost_race, optimistic, Attempt};
 use crate::db::Db;
 use crate::domain::ids::{RefundId, UserId};
 use crate::domain::refund::{Inspection, Refund};
 use crate::domain::tenancy::{keys, Tenant};
 use crate::error::Result;
-use crate::db::orders::Tally;
 use crate::table::Write;
 
 impl Db {

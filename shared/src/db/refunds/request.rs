@@ -85,7 +85,10 @@ impl Db {
                 .filter_map(|i| Key::of(&i).map(|k| (k, i)))
                 .collect();
             if let Some(record) = found.get(&idem) {
-                return self.replay(t, record.clone(), request_hash).await.map(Attempt::Done);
+                return self
+                    .replay(t, record.clone(), request_hash)
+                    .await
+                    .map(Attempt::Done);
             }
             let order: Order = match found.get(&order_key(t, order_id)) {
                 Some(item) => from_item(item.clone())?,
@@ -134,8 +137,8 @@ impl Db {
                     condition: Some(version_is(order.version)),
                 },
             ];
-            let counts =
-                plan.refund.kind == RefundKind::Return && plan.refund.decision != Decision::Rejected;
+            let counts = plan.refund.kind == RefundKind::Return
+                && plan.refund.decision != Decision::Rejected;
             if counts {
                 let path = AttrPath::nested(&["campaigns", order.campaign.as_str()]);
                 // From exactly the count read, so two returns cannot both see it low.
@@ -171,7 +174,10 @@ impl Db {
                 Ok(()) => Ok(Attempt::Done(Requested::Created(plan.refund))),
                 Err(TableError::TransactionCancelled { failed }) if failed.contains(&0) => {
                     match self.table.get(&idem, true).await? {
-                        Some(record) => self.replay(t, record, request_hash).await.map(Attempt::Done),
+                        Some(record) => self
+                            .replay(t, record, request_hash)
+                            .await
+                            .map(Attempt::Done),
                         None => Ok(Attempt::Again),
                     }
                 }
@@ -196,6 +202,8 @@ impl Db {
             )
             .into());
         }
-        Ok(Requested::Replayed(self.refund(t, &record.refund, true).await?))
+        Ok(Requested::Replayed(
+            self.refund(t, &record.refund, true).await?,
+        ))
     }
 }

@@ -4,12 +4,12 @@ use chrono::{DateTime, Utc};
 
 use super::{refund_item, refund_key, version_is};
 use crate::db::orders::{order_item, order_key, random};
-use crate::domain::refund::parse_refund_id;
 use crate::db::retry::{lost_race, optimistic, Attempt};
 use crate::db::Db;
 use crate::domain::catalog::Store;
 use crate::domain::ids::{RefundId, UserId};
 use crate::domain::order::Order;
+use crate::domain::refund::parse_refund_id;
 use crate::domain::refund::{release_from_order, rma_code, Decision, Refund};
 use crate::domain::tenancy::{keys, Tenant};
 use crate::domain::DomainError;
@@ -19,13 +19,21 @@ use crate::table::{from_item, Key, Write};
 impl Db {
     /// A refund and its order, read together (the refund's id names its order).
     /// 1 BatchGetItem.
-    pub(crate) async fn refund_and_order(&self, t: &Tenant, id: &RefundId) -> Result<(Refund, Order)> {
+    pub(crate) async fn refund_and_order(
+        &self,
+        t: &Tenant,
+        id: &RefundId,
+    ) -> Result<(Refund, Order)> {
         let key = refund_key(t, id)?;
         let (order_id, _) = parse_refund_id(id).ok_or(DomainError::NotFound { what: "refund" })?;
         let okey = order_key(t, &order_id);
         let mut refund = None;
         let mut order = None;
-        for item in self.table.batch_get(&[key.clone(), okey.clone()], true).await? {
+        for item in self
+            .table
+            .batch_get(&[key.clone(), okey.clone()], true)
+            .await?
+        {
             match Key::of(&item) {
                 Some(k) if k == key => refund = Some(from_item::<Refund>(item)?),
                 Some(k) if k == okey => order = Some(from_item::<Order>(item)?),

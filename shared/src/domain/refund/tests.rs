@@ -268,14 +268,7 @@ fn a_paid_order_not_yet_dispatched_is_cancelled_and_refunded_in_full() {
     );
     o.status = OrderStatus::Paid;
     o.parcels.clear();
-    let plan = decide(
-        &o,
-        &ask(&[], good()),
-        9,
-        "RMA-X".into(),
-        at(PICKED),
-    )
-    .unwrap();
+    let plan = decide(&o, &ask(&[], good()), 9, "RMA-X".into(), at(PICKED)).unwrap();
     assert_eq!(plan.refund.kind, RefundKind::Cancellation);
     assert_eq!(
         plan.refund.decision,
@@ -292,14 +285,7 @@ fn a_paid_order_not_yet_dispatched_is_cancelled_and_refunded_in_full() {
 fn orders_not_paid_are_not_refunded_and_quantities_are_bounded() {
     let mut o = order(&[("A", 10_000, 2, false)], None, at(PICKED));
     o.status = OrderStatus::AwaitingPayment;
-    let err = decide(
-        &o,
-        &ask(&[("A", 1)], good()),
-        0,
-        "R".into(),
-        at(PICKED),
-    )
-    .unwrap_err();
+    let err = decide(&o, &ask(&[("A", 1)], good()), 0, "R".into(), at(PICKED)).unwrap_err();
     assert!(matches!(
         err,
         DomainError::Conflict {
@@ -314,28 +300,14 @@ fn orders_not_paid_are_not_refunded_and_quantities_are_bounded() {
         (vec![("Z", 1)], "lines[0].sku"),
         (vec![], "lines"),
     ] {
-        let err = decide(
-            &o,
-            &ask(&lines, good()),
-            0,
-            "R".into(),
-            at(PICKED),
-        )
-        .unwrap_err();
+        let err = decide(&o, &ask(&lines, good()), 0, "R".into(), at(PICKED)).unwrap_err();
         assert!(
             matches!(&err, DomainError::Invalid { field: f, .. } if f == field),
             "{err:?}"
         );
     }
     // once one unit is being returned, only one more may be
-    let first = decide(
-        &o,
-        &ask(&[("A", 1)], good()),
-        0,
-        "R".into(),
-        at(PICKED),
-    )
-    .unwrap();
+    let first = decide(&o, &ask(&[("A", 1)], good()), 0, "R".into(), at(PICKED)).unwrap();
     let err = decide(
         &first.order,
         &ask(&[("A", 2)], good()),
@@ -366,14 +338,7 @@ fn a_partial_return_under_the_coupon_minimum_refunds_the_units_allocated_paid_am
     );
     assert_eq!(o.total_fen, fen(55_000));
     // returning one leaves ¥300 kept, under the ¥500 minimum: no claw-back
-    let first = decide(
-        &o,
-        &ask(&[("A", 1)], good()),
-        0,
-        "R".into(),
-        at(PICKED),
-    )
-    .unwrap();
+    let first = decide(&o, &ask(&[("A", 1)], good()), 0, "R".into(), at(PICKED)).unwrap();
     assert_eq!(
         first.refund.amount_fen,
         fen(27_500),
@@ -417,15 +382,9 @@ fn timers_escalate_reviews_and_close_returns_not_sent_back() {
         unworn: false,
         ..good()
     };
-    let mut r = decide(
-        &o,
-        &ask(&[("A", 1)], worn),
-        0,
-        "R".into(),
-        at(PICKED),
-    )
-    .unwrap()
-    .refund;
+    let mut r = decide(&o, &ask(&[("A", 1)], worn), 0, "R".into(), at(PICKED))
+        .unwrap()
+        .refund;
     let due = r.next_due().unwrap();
     assert_eq!(due, at(PICKED) + Duration::hours(4));
     assert!(!r.on_timer(due - Duration::seconds(1)));
