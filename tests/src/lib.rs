@@ -222,6 +222,7 @@ impl World {
             status,
             content_type,
             body,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
         }
     }
 
@@ -257,6 +258,8 @@ pub struct Resp {
     pub status: StatusCode,
     pub content_type: String,
     pub body: Value,
+    /// The body as text (for pages that are not JSON).
+    pub text: String,
 }
 
 impl Resp {

@@ -9,4 +9,5 @@ mod manage;
 mod openapi;
 mod order_path;
 mod orders;
+mod refunds;
 mod registry;
