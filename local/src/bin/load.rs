@@ -1,14 +1,17 @@
-//! A load script for place-order against a running local server (not a timed test).
+//! A load script against a running local server (not a timed test).
 //!
 //! It creates its own live campaign with one listing of 100,000 units per store over 8
 //! shards, mints a token per buyer, then places `--orders` orders from `--concurrency`
 //! concurrent clients (each a different buyer, each with its own Idempotency-Key) and
 //! reports throughput, latency percentiles, and the DynamoDB calls per order counted by
-//! the server (`GET /dev/stats`).
+//! the server (`GET /dev/stats`). With `--refunds`, every order is then paid, dispatched
+//! and picked up (untimed), and each buyer asks for a return: the timed part is request
+//! to automatic decision.
 //!
 //! ```text
 //! cargo run --release -p clearance-local &            # the server
 //! cargo run --release -p clearance-local --bin load -- --orders 5000 --concurrency 32
+//! cargo run --release -p clearance-local --bin load -- --orders 2000 --concurrency 32 --refunds
 //! ```
 
 use bytes::Bytes;
@@ -53,6 +56,66 @@ async fn call(
         .map_err(|e| e.to_string())?
         .to_bytes();
     Ok((status, serde_json::from_slice(&body).unwrap_or(Value::Null)))
+}
+
+/// Runs `job(i)` for i in 0..n from `concurrency` clients; returns each call's latency
+/// and status, and the wall time.
+async fn timed<F, Fut>(
+    n: usize,
+    concurrency: usize,
+    job: F,
+) -> Result<(Vec<(Duration, u16)>, Duration), String>
+where
+    F: Fn(usize) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = u16> + Send,
+{
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (next, job) = (next.clone(), job.clone());
+        workers.push(tokio::spawn(async move {
+            let mut seen = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if i >= n {
+                    return seen;
+                }
+                let t0 = Instant::now();
+                let status = job(i).await;
+                seen.push((t0.elapsed(), status));
+            }
+        }));
+    }
+    let mut results = Vec::new();
+    for w in workers {
+        results.extend(w.await.map_err(|e| e.to_string())?);
+    }
+    Ok((results, started.elapsed()))
+}
+
+fn report(what: &str, ok: u16, results: &[(Duration, u16)], elapsed: Duration, concurrency: usize) {
+    let done = results.iter().filter(|(_, s)| *s == ok).count();
+    let mut latencies: Vec<Duration> = results.iter().map(|(d, _)| *d).collect();
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    println!(
+        "{what}: {done}/{} (other statuses: {:?})",
+        results.len(),
+        results
+            .iter()
+            .filter(|(_, s)| *s != ok)
+            .map(|(_, s)| *s)
+            .collect::<std::collections::BTreeSet<_>>()
+    );
+    println!(
+        "concurrency {concurrency}: {:.0}/s over {:.2} s; latency p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms",
+        results.len() as f64 / elapsed.as_secs_f64(),
+        elapsed.as_secs_f64(),
+        pct(0.50).as_secs_f64() * 1e3,
+        pct(0.95).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3
+    );
 }
 
 fn arg(name: &str, default: &str) -> String {
@@ -231,6 +294,153 @@ async fn main() -> Result<(), String> {
     println!(
         "DynamoDB calls per order (counted by the server): {:.3} total = {:.3} BatchGetItem + {:.3} TransactWriteItems + {:.3} GetItem + {:.3} Query + {:.3} PutItem",
         per("total"), per("batch_get"), per("transact"), per("get"), per("query"), per("put")
+    );
+    if std::env::args().any(|a| a == "--refunds") {
+        refunds(&http, &base, &api, tokens, concurrency).await?;
+    }
+    Ok(())
+}
+
+/// Pays, dispatches and picks up every order (untimed), then times each buyer's return
+/// request to its automatic decision.
+async fn refunds(
+    http: &Http,
+    base: &str,
+    api: &str,
+    tokens: Arc<Vec<String>>,
+    concurrency: usize,
+) -> Result<(), String> {
+    let n = tokens.len();
+    let (_, mine) = call(
+        http,
+        "GET",
+        &format!("{base}/v1/me/orders?limit=1"),
+        Some(&tokens[0]),
+        None,
+        None,
+    )
+    .await?;
+    if mine["orders"].as_array().is_none_or(|o| o.is_empty()) {
+        return Err("no orders to return".into());
+    }
+    // Pay every order, then let the server's consumers dispatch them.
+    let orders: Arc<Vec<String>> = {
+        let mut v = Vec::with_capacity(n);
+        for t in tokens.iter() {
+            let (_, page) = call(
+                http,
+                "GET",
+                &format!("{base}/v1/me/orders?limit=1"),
+                Some(t),
+                None,
+                None,
+            )
+            .await?;
+            v.push(
+                page["orders"][0]["id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            );
+        }
+        Arc::new(v)
+    };
+    let (h, b) = (http.clone(), base.to_owned());
+    let o = orders.clone();
+    timed(n, concurrency, move |i| {
+        let (h, b, o) = (h.clone(), b.clone(), o.clone());
+        async move {
+            call(
+                &h,
+                "POST",
+                &format!("{b}/dev/orders/{}/pay", o[i]),
+                None,
+                None,
+                Some(&json!({})),
+            )
+            .await
+            .map(|r| r.0)
+            .unwrap_or(0)
+        }
+    })
+    .await?;
+    // Pick each up at its store, once dispatched.
+    let (h, b, a, tk) = (
+        http.clone(),
+        base.to_owned(),
+        api.to_owned(),
+        tokens.clone(),
+    );
+    let o = orders.clone();
+    let (picked, _) = timed(n, concurrency, move |i| {
+        let (h, b, a, o, tk) = (h.clone(), b.clone(), a.clone(), o.clone(), tk.clone());
+        async move {
+            for _ in 0..200 {
+                let Ok((_, order)) = call(&h, "GET", &format!("{a}/orders/{}", o[i]), Some(&tk[i]), None, None).await else { return 0 };
+                if order["status"] == "ready_for_pickup" {
+                    let store = order["parcels"][0]["store"].as_str().unwrap_or_default();
+                    let code = order["parcels"][0]["pickup_code"].clone();
+                    let Ok((_, tok)) = call(&h, "POST", &format!("{b}/dev/token"), None, None,
+                        Some(&json!({"role": "store_manager", "sub": format!("clerk-{store}"), "tenants": ["demo/south-china"]}))).await else { return 0 };
+                    let clerk = tok["token"].as_str().unwrap_or_default().to_owned();
+                    return call(&h, "POST", &format!("{a}/orders/{}/pickup", o[i]), Some(&clerk), None, Some(&json!({"code": code})))
+                        .await.map(|r| r.0).unwrap_or(0);
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            0
+        }
+    })
+    .await?;
+    let picked = picked.iter().filter(|(_, s)| *s == 200).count();
+    println!("picked up: {picked}/{n}");
+    let (_, before) = call(http, "GET", &format!("{base}/dev/stats"), None, None, None).await?;
+    let body = Arc::new(
+        json!({"lines": [{"sku": "LOAD-1", "size": "38", "quantity": 1}], "reason": "wrong_size",
+        "condition": {"unworn": true, "tags_on": true, "original_box": true}}),
+    );
+    let (h, a) = (http.clone(), api.to_owned());
+    let (results, elapsed) = timed(n, concurrency, move |i| {
+        let (h, a, o, tk, body) = (
+            h.clone(),
+            a.clone(),
+            orders.clone(),
+            tokens.clone(),
+            body.clone(),
+        );
+        async move {
+            match call(
+                &h,
+                "POST",
+                &format!("{a}/orders/{}/refunds", o[i]),
+                Some(&tk[i]),
+                Some(&format!("ret-{i}")),
+                Some(&body),
+            )
+            .await
+            {
+                Ok((201, r)) if r["decision"] == "approved" => 201,
+                Ok((s, _)) => s,
+                Err(_) => 0,
+            }
+        }
+    })
+    .await?;
+    let (_, after) = call(http, "GET", &format!("{base}/dev/stats"), None, None, None).await?;
+    report(
+        "returns decided automatically (approved)",
+        201,
+        &results,
+        elapsed,
+        concurrency,
+    );
+    let decided = results.iter().filter(|(_, s)| *s == 201).count().max(1) as f64;
+    let delta = |k: &str| {
+        (after[k].as_u64().unwrap_or(0) - before[k].as_u64().unwrap_or(0)) as f64 / decided
+    };
+    println!(
+        "DynamoDB calls per decision (counted by the server): {:.3} total = {:.3} BatchGetItem + {:.3} GetItem + {:.3} TransactWriteItems + {:.3} Query + {:.3} PutItem",
+        delta("total"), delta("batch_get"), delta("get"), delta("transact"), delta("query"), delta("put")
     );
     Ok(())
 }
