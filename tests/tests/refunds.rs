@@ -16,7 +16,11 @@ use std::sync::Arc;
 /// and the store that handed it over.
 async fn picked_up(w: &World, buyer: &str, lines: Value) -> (String, String) {
     let body = json!({"campaign": "summer-clearance", "lines": lines, "coupon": "none"});
-    let placed = w.place(buyer, &format!("order-{buyer}"), &body).await;
+    let key = format!(
+        "order-{buyer}-{}",
+        lines[0]["sku"].as_str().unwrap_or_default()
+    );
+    let placed = w.place(buyer, &key, &body).await;
     assert_eq!(placed.status, 201, "{}", placed.body);
     let id = placed.body["order"]["id"].as_str().unwrap().to_owned();
     assert_eq!(w.pay(&id).await.body["status"], "paid");
@@ -821,4 +825,92 @@ async fn the_http_refund_api_pays_once_per_refund_number_at_the_provider() {
         .await
         .is_err());
     assert_eq!(w.sandbox.refunds().len(), 1);
+}
+
+#[tokio::test]
+async fn a_buyer_past_the_return_threshold_goes_to_a_person() {
+    let w = World::seeded().await;
+    let skus = ["SD-1001", "SD-1002", "SD-1004", "PM-2001"];
+    let mut decisions = Vec::new();
+    for (i, sku) in skus.iter().enumerate() {
+        let (id, _) = picked_up(&w, "b1", json!([{"sku": sku, "size": "38", "quantity": 1}])).await;
+        let r = ask_refund(&w, "b1", &id, &format!("r{i}"), &json!({"lines": [{"sku": sku, "size": "38", "quantity": 1}], "reason": "wrong_size", "condition": good()})).await;
+        decisions.push((
+            r.body["decision"].as_str().unwrap_or_default().to_owned(),
+            r.body["findings"].clone(),
+        ));
+    }
+    let kinds: Vec<&str> = decisions.iter().map(|(d, _)| d.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["approved", "approved", "approved", "pending_review"]
+    );
+    assert_eq!(decisions[3].1[0]["code"], "frequent-returns");
+}
+
+#[tokio::test]
+async fn the_providers_signed_refund_notice_settles_a_submitted_refund_once() {
+    let w = World::seeded().await;
+    let t = clearance_local::seed::tenant().unwrap();
+    let body = json!({"campaign": "summer-clearance", "lines": [{"sku": "SD-1002", "size": "38", "quantity": 1}]});
+    let placed = w.place("b1", "k1", &body).await;
+    let id = placed.body["order"]["id"].as_str().unwrap().to_owned();
+    w.pay(&id).await;
+    let refund = ask_refund(&w, "b1", &id, "c", &json!({"reason": "changed_mind"}))
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // recorded as submitted, as if the provider had not settled it yet
+    let current = w
+        .state
+        .db
+        .refund(&t, &refund_id(&refund), true)
+        .await
+        .unwrap();
+    let mut next = current.clone();
+    next.submitted(clearance_tests::t0());
+    w.state.db.advance_refund(&t, &current, next).await.unwrap();
+    let notice = json!({"tenant": "demo/south-china", "refund": refund, "status": "succeeded"});
+    let send = |sig: String| {
+        let mut req = request(
+            "POST",
+            "/v1/payments/refund-notify",
+            None,
+            Some(notice.to_string()),
+        );
+        req.headers_mut()
+            .insert("x-clearance-signature", sig.parse().unwrap());
+        req
+    };
+    let forged = clearance::domain::signing::sign_body(b"guess", notice.to_string().as_bytes());
+    w.send(send(forged)).await.problem(401, "invalid-signature");
+    assert_eq!(
+        w.state
+            .db
+            .refund(&t, &refund_id(&refund), true)
+            .await
+            .unwrap()
+            .money,
+        MoneyStatus::Submitted
+    );
+    let sig = clearance::domain::signing::sign_body(
+        b"clearance-local-payments",
+        notice.to_string().as_bytes(),
+    );
+    for _ in 0..2 {
+        let r = w.send(send(sig.clone())).await;
+        assert_eq!(r.body["money"], "succeeded", "{}", r.body);
+    }
+    let settled = w
+        .state
+        .db
+        .refund(&t, &refund_id(&refund), true)
+        .await
+        .unwrap();
+    assert_eq!(
+        (settled.money, settled.version),
+        (MoneyStatus::Succeeded, current.version + 2)
+    );
 }
