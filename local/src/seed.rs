@@ -206,9 +206,14 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
             list_price_fen: fen(*list)?,
             clearance_price_fen: fen(*clearance)?,
             slot_prices_fen: slot_prices,
+            // Every product sells in groups of 3 for 24 hours; every third one forms
+            // anyway with 2 paid, completed by the store.
             group: Some(GroupOffer {
                 price_fen: fen(clearance - 4_000)?,
                 size: 3,
+                hours: 24,
+                per_buyer: 1,
+                store_completes_at: (i % 3 == 2).then_some(2),
             }),
             per_buyer_limit: 2,
             final_sale: i % 5 == 4,

@@ -56,6 +56,10 @@ fn expire_unpaid(st: AppState, body: String) -> Boxed<Result<(), WorkerError>> {
     Box::pin(async move { workers::expire_unpaid(&st, &body).await })
 }
 
+fn expire_group(st: AppState, body: String) -> Boxed<Result<(), WorkerError>> {
+    Box::pin(async move { workers::expire_group(&st, &body).await })
+}
+
 fn handle_refund(st: AppState, body: String) -> Boxed<Result<(), WorkerError>> {
     Box::pin(async move { workers::handle_refund(&st, &body).await })
 }
@@ -74,6 +78,9 @@ fn browse_api() -> utoipa::openapi::OpenApi {
 fn orders_api() -> utoipa::openapi::OpenApi {
     <crate::api::orders::Doc as utoipa::OpenApi>::openapi()
 }
+fn groups_api() -> utoipa::openapi::OpenApi {
+    <crate::api::groups::Doc as utoipa::OpenApi>::openapi()
+}
 fn refunds_api() -> utoipa::openapi::OpenApi {
     <crate::api::refunds::Doc as utoipa::OpenApi>::openapi()
 }
@@ -82,6 +89,7 @@ pub static FUNCTIONS: &[Function] = &[
     http("manage-campaign", crate::api::manage::routes, manage_api),
     http("browse-catalog", crate::api::browse::routes, browse_api),
     http("place-order", crate::api::orders::routes, orders_api),
+    http("join-group", crate::api::groups::routes, groups_api),
     http("validate-refund", crate::api::refunds::routes, refunds_api),
     Function {
         name: "fulfillment-worker",
@@ -96,6 +104,13 @@ pub static FUNCTIONS: &[Function] = &[
         api: None,
         consumes: Some((QueueName::OrderTimeouts, expire_unpaid)),
         sweeps: Some(("rate(5 minutes)", sweep_timers)),
+    },
+    Function {
+        name: "group-expiry-worker",
+        routes: None,
+        api: None,
+        consumes: Some((QueueName::GroupExpiry, expire_group)),
+        sweeps: None,
     },
     Function {
         name: "refund-worker",

@@ -31,24 +31,51 @@ fn every_documented_route_is_served_and_every_served_route_is_documented() {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml"),
     )
     .unwrap_or_default();
-    // Each HttpApi event names a Path and a Method; pair them up in order.
+    // Each HttpApi event names a Method, a Path and, when API Gateway checks the token,
+    // `Authorizer: Jwt` before the next event.
     let mut routed: Vec<String> = Vec::new();
-    let (mut path, mut method): (Option<String>, Option<String>) = (None, None);
-    for line in template.lines().map(str::trim) {
-        if let Some(p) = line.strip_prefix("Path:") {
-            path = Some(p.trim().trim_matches('"').to_owned());
-        } else if let Some(m) = line.strip_prefix("Method:") {
-            method = Some(m.trim().trim_matches('"').to_uppercase());
+    let mut with_token: Vec<String> = Vec::new();
+    let lines: Vec<&str> = template.lines().map(str::trim).collect();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(m) = line.strip_prefix("Method:") else {
+            continue;
+        };
+        let m = m.trim().to_uppercase();
+        let p = lines[i + 1]
+            .strip_prefix("Path:")
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        let route = format!("{m} {p}");
+        let event_end = lines[i + 2..]
+            .iter()
+            .position(|l| l.starts_with("Type:") || l.is_empty())
+            .map(|k| i + 2 + k)
+            .unwrap_or(lines.len());
+        if lines[i + 2..event_end].contains(&"Authorizer: Jwt") {
+            with_token.push(route.clone());
         }
-        if let (Some(p), Some(m)) = (&path, &method) {
-            routed.push(format!("{m} {p}"));
-            (path, method) = (None, None);
-        }
+        routed.push(route);
     }
     routed.sort();
+    with_token.sort();
     assert_eq!(
         documented, routed,
         "the OpenAPI document and the API Gateway routes differ"
+    );
+    // and the document says a token is needed exactly where API Gateway checks one
+    let mut secured: Vec<String> = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            if op["security"].is_array() {
+                secured.push(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    secured.sort();
+    assert_eq!(
+        secured, with_token,
+        "bearer routes differ from the JWT-authorized routes"
     );
     assert!(documented.len() >= 16, "{documented:?}");
 }

@@ -144,7 +144,7 @@ pub struct CampaignList {
 }
 
 /// The tenant's live campaigns. DynamoDB: 1 Query.
-#[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns", tag = "browse-catalog",
+#[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns", tag = "browse-catalog", security(()),
     responses((status = 200, body = CampaignList), (status = 400, body = Problem)))]
 pub async fn live_campaigns(
     State(st): State<AppState>,
@@ -179,7 +179,7 @@ fn decode_cursor(raw: &str) -> Result<Sku, Problem> {
 
 /// A page of a campaign's products, optionally of one category.
 /// DynamoDB: 1 Query (+ 1 GetItem of the campaign at most every 5 s per process).
-#[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns/{campaign}/products", tag = "browse-catalog",
+#[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns/{campaign}/products", tag = "browse-catalog", security(()),
     params(("category" = Option<String>, Query), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1-50, default 20")),
     responses((status = 200, body = ProductsPage), (status = 400, body = Problem), (status = 404, body = Problem)))]
 pub async fn products(
@@ -225,7 +225,7 @@ pub struct ProductDetail {
 }
 
 /// One product with its stock state. DynamoDB: 1 Query (+ the cached campaign read).
-#[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns/{campaign}/products/{sku}", tag = "browse-catalog",
+#[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns/{campaign}/products/{sku}", tag = "browse-catalog", security(()),
     responses((status = 200, body = ProductDetail), (status = 404, body = Problem)))]
 pub async fn product(
     State(st): State<AppState>,

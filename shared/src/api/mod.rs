@@ -3,6 +3,7 @@
 //! merges every function's routes into one router over the same state.
 
 pub mod browse;
+pub mod groups;
 pub mod manage;
 pub mod openapi;
 pub mod orders;

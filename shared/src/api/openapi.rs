@@ -25,6 +25,7 @@ use crate::http::problem::{Problem, CONTENT_TYPE as PROBLEM};
     tags((name = "manage-campaign", description = "Operators: campaigns, stores, guides, listings, coupons"),
          (name = "browse-catalog", description = "Buyers: live campaigns and products"),
          (name = "place-order", description = "Buyers: coupons, checkout, orders, payment; clerks: pickup"),
+         (name = "join-group", description = "Buyers: group buys opened, joined and read"),
          (name = "validate-refund", description = "Buyers: refunds decided by rule; staff: reviews, returns received; the provider: refund notices"))
 )]
 struct Base;
@@ -57,17 +58,18 @@ fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
         .into()
 }
 
-/// Routes anyone may call: the catalog, and the provider's webhooks (their own HMAC).
+/// The provider's webhooks: no token, their own HMAC signature.
 fn is_signed_webhook(path: &str) -> bool {
     path.starts_with("/v1/payments/")
 }
 
-fn is_public(path: &str, op: &Operation) -> bool {
-    is_signed_webhook(path)
-        || op
-            .tags
-            .as_ref()
-            .is_some_and(|t| t.iter().any(|t| t == "browse-catalog"))
+/// Routes anyone may call are annotated `security(())` (no requirement): the catalog,
+/// a group's link, the provider's webhooks. Every other route needs the bearer token.
+fn is_public(op: &Operation) -> bool {
+    op.security.as_ref().is_some_and(|reqs| {
+        reqs.iter()
+            .all(|r| serde_json::to_value(r).is_ok_and(|v| v == serde_json::json!({})))
+    })
 }
 
 fn finish_operation(path: &str, op: &mut Operation) {
@@ -97,7 +99,7 @@ fn finish_operation(path: &str, op: &mut Operation) {
         .any(|p| p.parameter_in == ParameterIn::Query || p.parameter_in == ParameterIn::Header);
     let has_params = !params.is_empty() || has_query;
     let has_body = op.request_body.is_some();
-    let public = is_public(path, op);
+    let public = is_public(op);
 
     let mut add = |status: &str, description: &str| {
         op.responses
@@ -146,9 +148,11 @@ fn finish_operation(path: &str, op: &mut Operation) {
             }
         }
     }
-    if !public {
-        op.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
-    }
+    op.security = if public {
+        None
+    } else {
+        Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())])
+    };
 }
 
 /// The whole document: every function's paths, finished as described above.

@@ -6,6 +6,7 @@
 
 pub mod campaigns;
 pub mod catalog;
+pub mod groups;
 pub mod listings;
 pub mod orders;
 pub mod page;

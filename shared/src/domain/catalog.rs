@@ -115,12 +115,34 @@ pub struct Guide {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Group buying terms of a listing: `size` buyers at `price` each.
+/// Group buying terms of a listing: a group forms when `size` buyers have paid
+/// `price_fen` each within `hours` of its opening.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupOffer {
     pub price_fen: Fen,
+    /// Seats: 2 to 10.
     pub size: u8,
+    /// How long a group stays open (never past the campaign's end).
+    #[serde(default = "default_group_hours")]
+    pub hours: u32,
+    /// How many groups one buyer may open or join on this listing.
+    #[serde(default = "default_groups_per_buyer")]
+    pub per_buyer: u32,
+    /// At expiry, a group with at least this many paid seats forms anyway, shown as
+    /// completed by the store (its seats stay empty: no invented members).
+    #[serde(default)]
+    pub store_completes_at: Option<u8>,
+}
+
+pub const DEFAULT_GROUP_HOURS: u32 = 24;
+
+fn default_group_hours() -> u32 {
+    DEFAULT_GROUP_HOURS
+}
+
+fn default_groups_per_buyer() -> u32 {
+    1
 }
 
 /// Units of one size contributed to the campaign by one store.
@@ -215,6 +237,24 @@ impl Listing {
                 return Err(DomainError::invalid(
                     "group.size",
                     "a group has 2 to 10 buyers",
+                ));
+            }
+            if !(1..=168).contains(&g.hours) {
+                return Err(DomainError::invalid(
+                    "group.hours",
+                    "a group stays open 1 to 168 hours",
+                ));
+            }
+            if !(1..=20).contains(&g.per_buyer) {
+                return Err(DomainError::invalid(
+                    "group.per_buyer",
+                    "must be between 1 and 20",
+                ));
+            }
+            if g.store_completes_at.is_some_and(|m| m < 1 || m >= g.size) {
+                return Err(DomainError::invalid(
+                    "group.store_completes_at",
+                    "at least 1 and fewer than the group's size",
                 ));
             }
         }
@@ -359,6 +399,9 @@ mod tests {
             group: Some(GroupOffer {
                 price_fen: Fen::new(24_900).unwrap(),
                 size: 3,
+                hours: 24,
+                per_buyer: 1,
+                store_completes_at: None,
             }),
             per_buyer_limit: 2,
             final_sale: false,

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::campaign::{Campaign, CampaignStatus};
 use super::catalog::{Guide, Listing, MAX_SHARDS};
 use super::coupon::BuyerCoupon;
+use super::group_buy::{GroupBuy, GroupJoin, Member};
 use super::ids::{CampaignId, GuideId, OrderId, Size, Sku, UserId};
 use super::money::Fen;
 use super::order::{
@@ -50,6 +51,8 @@ pub struct OrderRequest {
     pub coupons: CouponChoice,
     pub guide: Option<GuideId>,
     pub delivery: Delivery,
+    /// Opening or joining a group buy: one unit at the group price, a seat taken.
+    pub group: Option<GroupJoin>,
 }
 
 /// What the one batch read found, typed.
@@ -64,6 +67,12 @@ pub struct CheckoutSnapshot {
     pub coupons: Vec<BuyerCoupon>,
     /// The guide of the share link, if the link named one and they are still here.
     pub guide: Option<Guide>,
+    /// The group being joined, as read.
+    pub group: Option<GroupBuy>,
+    /// Whether the buyer already has a seat in it.
+    pub group_member: bool,
+    /// Groups of this listing the buyer opened or joined before; absent: none.
+    pub groups_taken: Option<u32>,
 }
 
 /// A purchase-limit marker as it must be written: from exactly `before` (absent: no
@@ -82,6 +91,19 @@ pub struct CheckoutPlan {
     pub order: Order,
     pub cart: PricedCart,
     pub limits: Vec<LimitChange>,
+    /// The seat a group order takes.
+    pub seat: Option<Seat>,
+}
+
+/// A seat in a group buy, as an order takes it.
+#[derive(Debug, Clone)]
+pub struct Seat {
+    /// The group: new (when opening) or as read (when joining).
+    pub group: GroupBuy,
+    pub opening: bool,
+    pub member: Member,
+    /// The buyer's count of groups on this listing, from `before` to `before + 1`.
+    pub taken_before: Option<u32>,
 }
 
 pub fn validate_cart(lines: &[CartLine]) -> Result<(), DomainError> {
@@ -159,6 +181,80 @@ pub fn plan_checkout(
             quantity: line.quantity,
             unit_price,
             slot,
+        });
+    }
+
+    // A group order: one unit of the group's product, at the group price, a seat taken.
+    let mut seat = None;
+    if let Some(join) = &req.group {
+        let line = match req.lines.as_slice() {
+            [l] if l.quantity == 1 => l,
+            _ => {
+                return Err(DomainError::invalid(
+                    "lines",
+                    "a group order is one unit of the group's product",
+                ))
+            }
+        };
+        let offer = snap
+            .listings
+            .get(&line.sku)
+            .and_then(|l| l.group.clone())
+            .ok_or_else(|| {
+                DomainError::invalid("lines[0].sku", "this product is not sold in groups")
+            })?;
+        let group = match join {
+            GroupJoin::Open(id) => GroupBuy::open(
+                id.clone(),
+                req.tenant.clone(),
+                campaign.id.clone(),
+                line.sku.clone(),
+                &offer,
+                req.buyer.clone(),
+                now,
+                campaign.ends_at,
+            ),
+            GroupJoin::Join(_) => {
+                let g = snap
+                    .group
+                    .clone()
+                    .ok_or(DomainError::NotFound { what: "group" })?;
+                if g.sku != line.sku || g.campaign != campaign.id {
+                    return Err(DomainError::invalid(
+                        "lines[0].sku",
+                        format!("this group buys {} of campaign {}", g.sku, g.campaign),
+                    ));
+                }
+                g.check_join(&req.buyer, snap.group_member, now)?;
+                g
+            }
+        };
+        let taken = snap.groups_taken.unwrap_or(0);
+        if taken + 1 > offer.per_buyer {
+            return Err(DomainError::conflict(
+                "group-limit-exceeded",
+                format!(
+                    "at most {} group(s) of {} per buyer",
+                    offer.per_buyer, line.sku
+                ),
+            ));
+        }
+        // The group's price, as it was when the group opened.
+        to_price[0].unit_price = group.price_fen;
+        to_price[0].slot = None;
+        seat = Some(Seat {
+            member: Member {
+                group: group.id.clone(),
+                tenant: req.tenant.clone(),
+                buyer: req.buyer.clone(),
+                order: id.clone(),
+                joined_at: now,
+                paid: false,
+                refunded: false,
+            },
+            opening: matches!(join, GroupJoin::Open(_)),
+            group,
+            taken_before: snap.groups_taken,
         });
     }
 
@@ -278,7 +374,7 @@ pub fn plan_checkout(
         (None, _) => None,
     };
     let order = Order {
-        id,
+        id: id.clone(),
         tenant: req.tenant.clone(),
         campaign: campaign.id.clone(),
         buyer: req.buyer.clone(),
@@ -313,6 +409,7 @@ pub fn plan_checkout(
         returned: Vec::new(),
         refunded_fen: Fen::ZERO,
         refund_requests: 0,
+        group: req.group.as_ref().map(|g| g.id().clone()),
         returns_policy: campaign.returns,
         created_at: now,
         version: 1,
@@ -321,6 +418,7 @@ pub fn plan_checkout(
         order,
         cart,
         limits,
+        seat,
     })
 }
 
@@ -417,6 +515,7 @@ mod tests {
                 address: None,
                 phone: None,
             },
+            group: None,
         }
     }
 

@@ -225,6 +225,7 @@ mod tests {
             returned: vec![],
             refunded_fen: Fen::ZERO,
             refund_requests: 0,
+            group: None,
             returns_policy: Default::default(),
             created_at: now,
             version: 1,

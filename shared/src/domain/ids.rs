@@ -130,6 +130,8 @@ id_type!(/// A refund: `{order}-R{nn}` for the order's n-th refund request, `{or
     RefundId, "refund", 64, Charset::Sku);
 id_type!(/// The payment provider's reference for one payment (e.g. a WeChat Pay transaction id).
     PaymentRef, "payment_ref", 64, Charset::Sku);
+id_type!(/// A group buy: `G` and a ULID.
+    GroupBuyId, "group_buy", 40, Charset::Sku);
 id_type!(/// The client's `Idempotency-Key` for one logical request.
     IdempotencyKey, "Idempotency-Key", 64, Charset::Sku);
 
@@ -145,6 +147,13 @@ impl OrderId {
             .generate_from_datetime(at)
             .unwrap_or_else(|_| ulid::Ulid::from_datetime(at));
         OrderId(id.to_string())
+    }
+}
+
+impl GroupBuyId {
+    pub fn generate(now: chrono::DateTime<chrono::Utc>) -> Self {
+        let at: std::time::SystemTime = now.into();
+        GroupBuyId(format!("G{}", ulid::Ulid::from_datetime(at)))
     }
 }
 

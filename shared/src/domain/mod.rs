@@ -8,6 +8,7 @@ pub mod checkout;
 pub mod coupon;
 mod error;
 pub mod fulfillment;
+pub mod group_buy;
 pub mod ids;
 pub mod money;
 pub mod order;

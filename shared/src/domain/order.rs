@@ -216,6 +216,9 @@ pub struct Order {
     /// How many refunds were requested (numbers the next refund's id).
     #[serde(default)]
     pub refund_requests: u8,
+    /// The group buy this order holds a seat in: paid, it waits for the group to form.
+    #[serde(default)]
+    pub group: Option<super::ids::GroupBuyId>,
     /// The campaign's return terms when it was bought: the terms its returns follow.
     #[serde(default)]
     pub returns_policy: super::refund::ReturnPolicy,
@@ -500,6 +503,7 @@ mod tests {
             returned: vec![],
             refunded_fen: Fen::ZERO,
             refund_requests: 0,
+            group: None,
             returns_policy: Default::default(),
             created_at: now,
             version: 1,

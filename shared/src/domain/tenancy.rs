@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use super::ids::{
-    BrandId, CampaignId, CategoryId, CouponTemplateId, GuideId, IdempotencyKey, OrderId, RefundId,
-    Sku, StoreGroupId, StoreId, UserId,
+    BrandId, CampaignId, CategoryId, CouponTemplateId, GroupBuyId, GuideId, IdempotencyKey,
+    OrderId, RefundId, Sku, StoreGroupId, StoreId, UserId,
 };
 use super::DomainError;
 
@@ -63,6 +63,8 @@ pub enum Due {
     UnpaidOrder(Tenant, OrderId),
     /// A refund's next step: an escalation, a return window, money to check.
     Refund(Tenant, RefundId),
+    /// An open group buy at its expiry.
+    GroupExpiry(Tenant, GroupBuyId),
 }
 
 impl Due {
@@ -81,6 +83,7 @@ impl Due {
         let t = Tenant::parse(brand, group).ok()?;
         match (kind, sk) {
             ("O", keys::ORDER_SK) => Some(Due::UnpaidOrder(t, OrderId::parse(id).ok()?)),
+            ("G", keys::GROUP_SK) => Some(Due::GroupExpiry(t, GroupBuyId::parse(id).ok()?)),
             ("O", sk) => {
                 let suffix = sk.strip_prefix(keys::REFUND_PREFIX)?;
                 let refund = RefundId::parse(&format!("{id}-{suffix}")).ok()?;
@@ -180,6 +183,34 @@ pub mod keys {
     /// the suffix of its id (`domain::refund::parse_refund_id`).
     pub fn refund_sk(suffix: &str) -> String {
         format!("{REFUND_PREFIX}{suffix}")
+    }
+
+    /// A group buy's own partition: the group (`GROUP`) and its members (`M#{buyer}`).
+    pub fn group_pk(t: &Tenant, g: &GroupBuyId) -> String {
+        format!("T#{}#{}#G#{}", t.brand, t.group, g)
+    }
+
+    pub const GROUP_SK: &str = "GROUP";
+
+    pub fn member_sk(user: &UserId) -> String {
+        format!("M#{user}")
+    }
+
+    pub const MEMBER_PREFIX: &str = "M#";
+
+    /// How many groups of a listing a buyer opened or joined.
+    pub fn group_limit_sk(sku: &Sku, user: &UserId) -> String {
+        format!("GL#{sku}#U#{user}")
+    }
+
+    /// GSI2: a campaign's open groups of one product, soonest to expire first.
+    pub fn open_groups_gsi2pk(t: &Tenant, c: &CampaignId, sku: &Sku) -> String {
+        format!("{}#GROUPS#{sku}", campaign_pk(t, c))
+    }
+
+    /// GSI1: a buyer's seats in group buys across tenants.
+    pub fn buyer_groups_gsi1pk(user: &UserId) -> String {
+        format!("U#{user}#GROUPS")
     }
 
     /// How many returns a buyer asked for in a campaign (the frequent-returns rule).

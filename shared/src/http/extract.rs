@@ -131,7 +131,8 @@ path_id!(
     ids::CouponTemplateId,
     ids::CategoryId,
     ids::OrderId,
-    ids::RefundId
+    ids::RefundId,
+    ids::GroupBuyId
 );
 
 /// The route's path parameters, percent-decoded, parsed on demand into ids.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 use super::{Queue, QueueError, QueueName, MAX_DELAY};
-use crate::domain::ids::{CampaignId, OrderId, RefundId, Size, Sku};
+use crate::domain::ids::{CampaignId, GroupBuyId, OrderId, RefundId, Size, Sku};
 use crate::domain::money::Fen;
 use crate::domain::tenancy::Tenant;
 
@@ -67,6 +67,20 @@ pub struct RefundMessage {
 
 impl QueueMessage for RefundMessage {
     const QUEUE: QueueName = QueueName::Refunds;
+}
+
+/// Settle a group buy at its expiry (consumed by the group-expiry worker). With `due`,
+/// re-sent in 15-minute hops until then.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupMessage {
+    pub tenant: Tenant,
+    pub group: GroupBuyId,
+    #[serde(default)]
+    pub due: Option<DateTime<Utc>>,
+}
+
+impl QueueMessage for GroupMessage {
+    const QUEUE: QueueName = QueueName::GroupExpiry;
 }
 
 /// What happened to an order's money, for guide attribution: idempotent by `id`.

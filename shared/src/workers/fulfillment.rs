@@ -21,6 +21,9 @@ pub async fn fulfill(st: &AppState, body: &str) -> Result<(), WorkerError> {
         DispatchOutcome::NothingToDo(status) => {
             tracing::info!(order = %msg.order, ?status, "nothing to dispatch");
         }
+        DispatchOutcome::HeldForGroup => {
+            tracing::info!(order = %msg.order, "paid into a group not formed yet: held");
+        }
         DispatchOutcome::HeldForAttention(o) => {
             tracing::warn!(order = %o.id, reason = o.attention.as_deref().unwrap_or_default(), "no store can dispatch it: held for a person");
         }

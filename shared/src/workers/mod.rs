@@ -5,6 +5,7 @@
 //! on which they sweep the timer index for whatever a lost message left behind.
 
 pub mod fulfillment;
+pub mod groups;
 pub mod refunds;
 pub mod timeouts;
 
@@ -17,6 +18,7 @@ use thiserror::Error;
 use crate::app::AppState;
 
 pub use fulfillment::fulfill;
+pub use groups::expire_group;
 pub use refunds::handle_refund;
 pub use timeouts::{expire_unpaid, sweep_timers};
 

@@ -5,7 +5,7 @@ use super::{parse, WorkerError};
 use crate::app::AppState;
 use crate::db::orders::timeouts::CancelOutcome;
 use crate::domain::tenancy::Due;
-use crate::queue::messages::{delay_until, RefundMessage, TimeoutMessage};
+use crate::queue::messages::{delay_until, GroupMessage, RefundMessage, TimeoutMessage};
 
 /// At most this many due timers per sweep; a schedule every 5 minutes clears far more
 /// than lost messages leave.
@@ -33,17 +33,27 @@ pub async fn expire_unpaid(st: &AppState, body: &str) -> Result<(), WorkerError>
 
 /// The scheduled sweep behind every delayed message: each timer due in the timer
 /// index, in every tenant, is acted on however its message was lost: an unpaid order
-/// past its deadline is cancelled here, a refund's step is handed to the refund worker.
+/// past its deadline is cancelled here, a refund's step is handed to the refund worker,
+/// an expired group to the group-expiry worker.
 pub async fn sweep_timers(st: &AppState) -> Result<serde_json::Value, WorkerError> {
     let now = st.clock.now();
     let due = st.db.due_timers(now, SWEEP_MAX).await?;
-    let (mut cancelled, mut refunds) = (0, 0);
+    let (mut cancelled, mut refunds, mut groups) = (0, 0, 0);
     for d in &due {
         match d {
             Due::UnpaidOrder(t, id) => {
                 if let CancelOutcome::Cancelled(_) = st.db.cancel_unpaid(t, id, now).await? {
                     cancelled += 1;
                 }
+            }
+            Due::GroupExpiry(t, id) => {
+                let msg = GroupMessage {
+                    tenant: t.clone(),
+                    group: id.clone(),
+                    due: None,
+                };
+                st.queue.post(&msg, None).await?;
+                groups += 1;
             }
             Due::Refund(t, id) => {
                 let msg = RefundMessage {
@@ -62,5 +72,7 @@ pub async fn sweep_timers(st: &AppState) -> Result<serde_json::Value, WorkerErro
             "sweeper cancelled unpaid orders whose timeout message was lost"
         );
     }
-    Ok(serde_json::json!({"due": due.len(), "cancelled": cancelled, "refunds": refunds}))
+    Ok(
+        serde_json::json!({"due": due.len(), "cancelled": cancelled, "refunds": refunds, "groups": groups}),
+    )
 }

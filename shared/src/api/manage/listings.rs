@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::domain::catalog::{GroupOffer, Listing, StoreStock, DEFAULT_GROUP_SIZE};
+use crate::domain::catalog::{
+    GroupOffer, Listing, StoreStock, DEFAULT_GROUP_HOURS, DEFAULT_GROUP_SIZE,
+};
 use crate::domain::coupon::CouponTemplate;
 use crate::domain::ids::{CampaignId, Size, Sku, SlotId};
 use crate::domain::money::Fen;
@@ -21,6 +23,13 @@ pub struct GroupInput {
     pub price_fen: Fen,
     /// Buyers needed to form a group; default 3.
     pub size: Option<u8>,
+    /// How long a group stays open; default 24 (never past the campaign's end).
+    pub hours: Option<u32>,
+    /// Groups one buyer may open or join on this listing; default 1.
+    pub per_buyer: Option<u32>,
+    /// A group with at least this many paid seats at expiry forms anyway, completed by
+    /// the store; absent: it fails and is refunded.
+    pub store_completes_at: Option<u8>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -72,6 +81,9 @@ pub async fn put_listing(
         group: input.group.map(|g| GroupOffer {
             price_fen: g.price_fen,
             size: g.size.unwrap_or(DEFAULT_GROUP_SIZE),
+            hours: g.hours.unwrap_or(DEFAULT_GROUP_HOURS),
+            per_buyer: g.per_buyer.unwrap_or(1),
+            store_completes_at: g.store_completes_at,
         }),
         per_buyer_limit: input.per_buyer_limit.unwrap_or(2),
         final_sale: input.final_sale,

@@ -25,7 +25,7 @@ pub struct NotifyResult {
 /// Payment confirmation from the provider, signed with HMAC-SHA256 over the raw body in
 /// `X-Clearance-Signature: sha256=<hex>`. A bad signature is a 401 and changes nothing.
 /// DynamoDB: 1 GetItem + 1 conditional PutItem.
-#[utoipa::path(post, path = "/v1/payments/notify", tag = "place-order",
+#[utoipa::path(post, path = "/v1/payments/notify", tag = "place-order", security(()),
     request_body = crate::payments::PaymentNotice,
     responses((status = 200, body = NotifyResult), (status = 401, body = Problem, description = "invalid-signature")))]
 pub async fn payment_notify(
@@ -71,12 +71,29 @@ pub async fn settle(
     };
     let status = match outcome {
         Settled::Paid(o) | Settled::AlreadyPaid(o) => {
-            // Queued on every confirmation: fulfillment ignores an order it has dispatched.
-            let msg = OrderMessage {
-                tenant: t.clone(),
-                order: o.id.clone(),
-            };
-            st.queue.post(&msg, None).await.map_err(unavailable)?;
+            // Queued on every confirmation: fulfillment ignores an order it has
+            // dispatched. A group seat waits for its group: the payment that forms it
+            // sends every member's order.
+            let mut to_dispatch = vec![o.id.clone()];
+            if let Some(group) = &o.group {
+                let (g, members) = st.db.group(t, group, true).await?;
+                to_dispatch = if g.dispatchable() {
+                    members
+                        .iter()
+                        .filter(|m| m.paid)
+                        .map(|m| m.order.clone())
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+            }
+            for order in to_dispatch {
+                let msg = OrderMessage {
+                    tenant: t.clone(),
+                    order,
+                };
+                st.queue.post(&msg, None).await.map_err(unavailable)?;
+            }
             if paid_now {
                 "paid"
             } else {

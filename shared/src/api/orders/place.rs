@@ -11,6 +11,7 @@ use crate::app::AppState;
 use crate::db::orders::place::Placed;
 use crate::domain::auth::Caller;
 use crate::domain::checkout::{CartLine, CouponChoice, OrderRequest};
+use crate::domain::group_buy::GroupJoin;
 use crate::domain::ids::{CampaignId, IdempotencyKey};
 use crate::domain::order::{Delivery, DeliveryMode, Order};
 use crate::domain::pricing::PricedCart;
@@ -18,7 +19,7 @@ use crate::domain::signing::{digest, verify_share_token};
 use crate::domain::tenancy::Tenant;
 use crate::http::{Authenticated, JsonBody, Params, Problem};
 use crate::payments::Checkout;
-use crate::queue::messages::{delay_until, TimeoutMessage};
+use crate::queue::messages::{delay_until, GroupMessage, TimeoutMessage};
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -38,6 +39,7 @@ fn order_request(
     caller: &Caller,
     t: Tenant,
     input: &OrderInput,
+    group: Option<GroupJoin>,
 ) -> Result<OrderRequest, Problem> {
     let guide = match &input.share_token {
         Some(token) => Some(verify_share_token(
@@ -65,6 +67,7 @@ fn order_request(
             address: None,
             phone: None,
         }),
+        group,
     })
 }
 
@@ -80,7 +83,7 @@ pub async fn preview(
     JsonBody(input): JsonBody<OrderInput>,
 ) -> Result<Json<PricedCart>, Problem> {
     let t = params.tenant()?;
-    let req = order_request(&st, &caller, t.clone(), &input)?;
+    let req = order_request(&st, &caller, t.clone(), &input, None)?;
     let now = st.clock.now();
     let campaign = st.db.visible_campaign(&t, &input.campaign, now).await?;
     Ok(Json(st.db.preview_order(&req, &campaign, now).await?))
@@ -118,6 +121,19 @@ pub async fn place(
     JsonBody(input): JsonBody<OrderInput>,
 ) -> Result<Response, Problem> {
     let t = params.tenant()?;
+    place_order(&st, &caller, t, &headers, &input, None).await
+}
+
+/// Places an order, or a group order (`group`): the one path every order takes, with
+/// the same pricing, stock, coupons, share links and idempotency.
+pub async fn place_order(
+    st: &AppState,
+    caller: &Caller,
+    t: Tenant,
+    headers: &HeaderMap,
+    input: &OrderInput,
+    group: Option<GroupJoin>,
+) -> Result<Response, Problem> {
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -127,9 +143,20 @@ pub async fn place(
                 .map_err(|e| Problem::invalid_parameter("Idempotency-Key", e.to_string()))
         })?;
     // The request as parsed, re-serialized: the same order however its JSON was spaced.
-    let hash =
-        digest(format!("{t}|{}", serde_json::to_string(&input).unwrap_or_default()).as_bytes());
-    let req = order_request(&st, &caller, t.clone(), &input)?;
+    // A group join is a different request from a plain order of the same cart.
+    let joins = match &group {
+        Some(GroupJoin::Join(id)) => format!("join {id}"),
+        Some(GroupJoin::Open(_)) => "open".to_owned(),
+        None => String::new(),
+    };
+    let hash = digest(
+        format!(
+            "{t}|{joins}|{}",
+            serde_json::to_string(input).unwrap_or_default()
+        )
+        .as_bytes(),
+    );
+    let req = order_request(st, caller, t.clone(), input, group)?;
     let now = st.clock.now();
     let campaign = st.db.visible_campaign(&t, &input.campaign, now).await?;
     let payments = st.payments.clone();
@@ -145,7 +172,7 @@ pub async fn place(
         .place_order(&req, &campaign, &key, &hash, now, &render)
         .await?
     {
-        Placed::Created { order, body } => {
+        Placed::Created { order, body, group } => {
             let msg = TimeoutMessage {
                 tenant: t.clone(),
                 order: order.id.clone(),
@@ -156,7 +183,23 @@ pub async fn place(
                 // The order is on the timer index (GSI3): the sweeper cancels it.
                 tracing::error!(order = %order.id, error = %e, "could not schedule the payment timeout");
             }
-            tracing::info!(order = %order.id, total_fen = order.total_fen.get(), lines = order.lines.len(), "order placed");
+            if let Some(g) = group.filter(|g| g.opened_by == order.buyer) {
+                // The group's expiry timer, re-sent in hops until due; the sweeper
+                // over the timer index is behind it.
+                let msg = GroupMessage {
+                    tenant: t.clone(),
+                    group: g.id.clone(),
+                    due: Some(g.expires_at),
+                };
+                if let Err(e) = st
+                    .queue
+                    .post(&msg, Some(delay_until(g.expires_at, now)))
+                    .await
+                {
+                    tracing::error!(group = %g.id, error = %e, "could not schedule the group's expiry");
+                }
+            }
+            tracing::info!(order = %order.id, total_fen = order.total_fen.get(), lines = order.lines.len(), group = ?order.group, "order placed");
             Ok(json_response(201, body))
         }
         Placed::Replayed { status, body } => Ok(json_response(status, body)),

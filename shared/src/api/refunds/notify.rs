@@ -22,7 +22,7 @@ pub struct RefundNoticeResult {
 /// The provider's refund result, signed like payment notices (HMAC-SHA256 over the raw
 /// body in `X-Clearance-Signature`). Idempotent: a settled refund stays as it is.
 /// DynamoDB: 1 GetItem + at most 1 conditional PutItem.
-#[utoipa::path(post, path = "/v1/payments/refund-notify", tag = "validate-refund",
+#[utoipa::path(post, path = "/v1/payments/refund-notify", tag = "validate-refund", security(()),
     request_body = crate::payments::RefundNotice,
     responses((status = 200, body = RefundNoticeResult), (status = 401, body = Problem, description = "invalid-signature")))]
 pub async fn refund_notify(

@@ -8,10 +8,12 @@ use std::collections::HashMap;
 
 use super::{map_of, number, order_item, random, version_is, Tally};
 use crate::db::campaigns::campaign_key;
+use crate::db::groups::group_key;
 use crate::db::retry::{lost_race, optimistic, Attempt};
 use crate::db::Db;
 use crate::domain::campaign::Campaign;
 use crate::domain::fulfillment::{plan_parcels, Holdings};
+use crate::domain::group_buy::GroupBuy;
 use crate::domain::ids::{OrderId, Size, StoreId};
 use crate::domain::order::{pickup_code, Order, OrderStatus};
 use crate::domain::tenancy::{keys, Tenant};
@@ -24,6 +26,8 @@ pub enum DispatchOutcome {
     NothingToDo(OrderStatus),
     /// No set of stores holds what was sold: the order waits for a person, listed.
     HeldForAttention(Order),
+    /// Paid into a group that has not formed: dispatched when it does.
+    HeldForGroup,
 }
 
 impl Db {
@@ -50,6 +54,9 @@ impl Db {
             wanted.sort();
             wanted.dedup();
             wanted.push(campaign_key(t, &current.campaign));
+            if let Some(g) = &current.group {
+                wanted.push(group_key(t, g));
+            }
             let found: HashMap<Key, Item> = self
                 .table
                 .batch_get(&wanted, true)
@@ -57,6 +64,16 @@ impl Db {
                 .into_iter()
                 .filter_map(|i| Key::of(&i).map(|k| (k, i)))
                 .collect();
+            if let Some(g) = &current.group {
+                // A group seat waits, paid, until its group forms.
+                let formed = match found.get(&group_key(t, g)) {
+                    Some(item) => from_item::<GroupBuy>(item.clone())?.dispatchable(),
+                    None => false,
+                };
+                if !formed {
+                    return Ok(Attempt::Done(DispatchOutcome::HeldForGroup));
+                }
+            }
             let ranking: Vec<StoreId> = match found.get(&campaign_key(t, &current.campaign)) {
                 Some(item) => from_item::<Campaign>(item.clone())?.stores,
                 None => Vec::new(),

@@ -11,6 +11,7 @@ use serde_dynamo::AttributeValue;
 use std::collections::{BTreeMap, HashMap};
 
 use super::{map_of, number, order_item, random, Tally};
+use crate::db::groups::{group_item, group_key, member_item, member_key, EXPIRES_MS};
 use crate::db::retry::{optimistic, Attempt};
 use crate::db::Db;
 use crate::domain::campaign::Campaign;
@@ -19,6 +20,7 @@ use crate::domain::checkout::{
     plan_checkout, validate_cart, CheckoutPlan, CheckoutSnapshot, CouponChoice, OrderRequest,
 };
 use crate::domain::coupon::{parse_coupon_id, BuyerCoupon, CouponStatus};
+use crate::domain::group_buy::{GroupBuy, GroupJoin};
 use crate::domain::ids::{IdempotencyKey, OrderId, Size, Sku};
 use crate::domain::order::Order;
 use crate::domain::pricing::PricedCart;
@@ -32,15 +34,14 @@ use crate::table::{
 /// The outcome of place-order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Placed {
+    /// A new order (and, for a group order, the group as it now is).
     Created {
         order: Order,
         body: String,
+        group: Option<GroupBuy>,
     },
     /// The same request was made before under this key: its stored response.
-    Replayed {
-        status: u16,
-        body: String,
-    },
+    Replayed { status: u16, body: String },
 }
 
 /// The stored response of an idempotent request.
@@ -104,11 +105,12 @@ impl Db {
                     ("kind", "idempotency".into()),
                 ],
             )?;
-            let (writes, coupons_from) = order_writes(record, &plan)?;
+            let (writes, at) = order_writes(record, &plan, now)?;
             match self.table.transact(writes).await {
                 Ok(()) => Ok(Attempt::Done(Placed::Created {
                     order: plan.order,
                     body,
+                    group: plan.seat.map(|s| s.group),
                 })),
                 Err(TableError::TransactionCancelled { failed }) => {
                     if failed.contains(&0) {
@@ -117,14 +119,22 @@ impl Db {
                             return replay(record, request_hash).map(Attempt::Done);
                         }
                     }
-                    if failed.iter().any(|&i| i >= coupons_from) {
+                    if at.member.is_some_and(|m| failed.contains(&m)) {
+                        return Err(DomainError::conflict(
+                            "already-in-group",
+                            "you already have a seat in this group",
+                        )
+                        .into());
+                    }
+                    if failed.iter().any(|&i| i >= at.coupons_from) {
                         return Err(DomainError::conflict(
                             "coupon-not-applicable",
                             "the coupon has just been used",
                         )
                         .into());
                     }
-                    // Stock or a limit marker moved under us: read again.
+                    // Stock, a limit marker or a seat moved under us: read again (the
+                    // rules then say sold out, limit reached, group full or expired).
                     Ok(Attempt::Again)
                 }
                 Err(TableError::Conflict) => Ok(Attempt::Again),
@@ -184,6 +194,18 @@ impl Db {
         if let Some(g) = &req.guide {
             wanted.push(Key::new(keys::tenant_pk(t), keys::guide_sk(g)));
         }
+        if let Some(join) = &req.group {
+            if let Some(line) = req.lines.first() {
+                wanted.push(Key::new(
+                    cpk.clone(),
+                    keys::group_limit_sk(&line.sku, &req.buyer),
+                ));
+            }
+            if let GroupJoin::Join(id) = join {
+                wanted.push(group_key(t, id));
+                wanted.push(member_key(t, id, &req.buyer));
+            }
+        }
         let found: HashMap<Key, Item> = self
             .table
             .batch_get(&wanted, true)
@@ -225,6 +247,18 @@ impl Db {
                 snap.guide = Some(from_item::<Guide>(item.clone())?);
             }
         }
+        if let Some(join) = &req.group {
+            if let Some(line) = req.lines.first() {
+                snap.groups_taken = at(&cpk, keys::group_limit_sk(&line.sku, &req.buyer))
+                    .map(|m| number(m.get("units")).clamp(0, i64::from(u32::MAX)) as u32);
+            }
+            if let GroupJoin::Join(id) = join {
+                if let Some(item) = found.get(&group_key(t, id)) {
+                    snap.group = Some(from_item::<GroupBuy>(item.clone())?);
+                }
+                snap.group_member = found.contains_key(&member_key(t, id, &req.buyer));
+            }
+        }
         let record = idem.and_then(|k| found.get(k)).cloned();
         Ok((snap, record))
     }
@@ -242,10 +276,22 @@ fn sizes(units: &HashMap<String, AttributeValue>) -> BTreeMap<Size, u32> {
         .collect()
 }
 
+/// Where some writes sit in the order's transaction, to tell its failures apart.
+struct WriteIndex {
+    /// The first coupon redemption.
+    coupons_from: usize,
+    /// The group seat's member item (a failure: the buyer already has a seat).
+    member: Option<usize>,
+}
+
 /// The order's one transaction: the idempotency record first, then the order, the
-/// stock and limit markers, and last the coupons (whose index is returned, to tell a
+/// stock and limit markers, a group seat, and last the coupons (their index tells a
 /// coupon just used elsewhere from a lost stock race).
-fn order_writes(record: Item, plan: &CheckoutPlan) -> Result<(Vec<Write>, usize), TableError> {
+fn order_writes(
+    record: Item,
+    plan: &CheckoutPlan,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Write>, WriteIndex), TableError> {
     let o = &plan.order;
     let cpk = keys::campaign_pk(&o.tenant, &o.campaign);
     let mut writes = vec![
@@ -284,6 +330,53 @@ fn order_writes(record: Item, plan: &CheckoutPlan) -> Result<(Vec<Write>, usize)
         }
     }
     writes.extend(stock.take(&cpk));
+    let mut member = None;
+    if let Some(seat) = &plan.seat {
+        let g = &seat.group;
+        if seat.opening {
+            writes.push(Write::Put {
+                item: group_item(g)?,
+                condition: Some(Condition::NotExists),
+            });
+        } else {
+            // A seat only while one is free, the group open, and not expired: checked
+            // by the write itself, so no race overfills it.
+            let free = AttrPath::top("free");
+            writes.push(Write::Update {
+                key: group_key(&o.tenant, &g.id),
+                update: Update {
+                    add: vec![(free.clone(), -1)],
+                    ..Update::default()
+                },
+                condition: Some(Condition::All(vec![
+                    Condition::AtLeast(free, 1),
+                    Condition::Equals(AttrPath::top("status"), s("open")),
+                    Condition::AtLeast(
+                        AttrPath::top(EXPIRES_MS),
+                        now.timestamp_millis().saturating_add(1),
+                    ),
+                ])),
+            });
+        }
+        member = Some(writes.len());
+        writes.push(Write::Put {
+            item: member_item(&seat.member)?,
+            condition: Some(Condition::NotExists),
+        });
+        let units = AttrPath::top("units");
+        let before = seat.taken_before;
+        writes.push(Write::Update {
+            key: Key::new(cpk.clone(), keys::group_limit_sk(&g.sku, &o.buyer)),
+            update: Update {
+                set: vec![(units.clone(), n(i64::from(before.unwrap_or(0) + 1)))],
+                ..Update::default()
+            },
+            condition: Some(match before {
+                Some(b) => Condition::Equals(units, n(i64::from(b))),
+                None => Condition::NotExists,
+            }),
+        });
+    }
     let coupons_from = writes.len();
     for id in &o.coupons {
         let Some((tpl, n_th)) = parse_coupon_id(id) else {
@@ -301,7 +394,13 @@ fn order_writes(record: Item, plan: &CheckoutPlan) -> Result<(Vec<Write>, usize)
             condition: Some(Condition::Equals(AttrPath::top("status"), s("available"))),
         });
     }
-    Ok((writes, coupons_from))
+    Ok((
+        writes,
+        WriteIndex {
+            coupons_from,
+            member,
+        },
+    ))
 }
 
 fn replay(record: Item, request_hash: &str) -> Result<Placed> {

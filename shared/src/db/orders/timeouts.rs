@@ -5,11 +5,14 @@
 use chrono::{DateTime, Utc};
 
 use super::{order_item, release_writes, version_is};
+use crate::db::groups::{group_key, member_key};
 use crate::db::Db;
 use crate::domain::ids::OrderId;
 use crate::domain::order::OrderStatus;
+use crate::domain::tenancy::keys;
 use crate::domain::tenancy::Tenant;
 use crate::error::Result;
+use crate::table::{AttrPath, Condition, Key, Update};
 use crate::table::{TableError, Write};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -29,20 +32,63 @@ impl Db {
         id: &OrderId,
         now: DateTime<Utc>,
     ) -> Result<CancelOutcome> {
+        self.cancel_order(t, id, now, "payment window passed", false)
+            .await
+    }
+
+    /// Cancels an unpaid order now, its deadline or not (its group expired): everything
+    /// it held given back. 1 GetItem + 1 TransactWriteItems.
+    pub(crate) async fn cancel_order(
+        &self,
+        t: &Tenant,
+        id: &OrderId,
+        now: DateTime<Utc>,
+        why: &str,
+        before_deadline: bool,
+    ) -> Result<CancelOutcome> {
         let current = self.order(t, id, true).await?;
         if current.status != OrderStatus::AwaitingPayment {
             return Ok(CancelOutcome::NothingToDo(current.status));
         }
-        if !current.payment_expired(now) {
+        if !before_deadline && !current.payment_expired(now) {
             return Ok(CancelOutcome::NotYet(current.payment_deadline));
         }
         let mut order = current.clone();
-        order.cancel(now, "payment window passed")?;
+        order.cancel(now, why)?;
         let mut writes = vec![Write::Put {
             item: order_item(&order)?,
             condition: Some(version_is(current.version)),
         }];
         writes.extend(release_writes(&order));
+        if let Some(group) = &order.group {
+            // The seat is free again for the next buyer, and the buyer's group count
+            // comes back.
+            writes.push(Write::Update {
+                key: group_key(t, group),
+                update: Update {
+                    add: vec![(AttrPath::top("free"), 1)],
+                    ..Update::default()
+                },
+                condition: Some(Condition::Exists),
+            });
+            writes.push(Write::Delete {
+                key: member_key(t, group, &order.buyer),
+                condition: None,
+            });
+            if let Some(line) = order.lines.first() {
+                writes.push(Write::Update {
+                    key: Key::new(
+                        keys::campaign_pk(t, &order.campaign),
+                        keys::group_limit_sk(&line.priced.sku, &order.buyer),
+                    ),
+                    update: Update {
+                        add: vec![(AttrPath::top("units"), -1)],
+                        ..Update::default()
+                    },
+                    condition: Some(Condition::Exists),
+                });
+            }
+        }
         match self.table.transact(writes).await {
             Ok(()) => Ok(CancelOutcome::Cancelled(order)),
             // Paid or cancelled in the meantime: whoever won decides.

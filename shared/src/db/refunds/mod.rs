@@ -9,6 +9,7 @@
 //! the timer index (GSI3) at its next due time, so the sweeper finds every timer whose
 //! delayed message was lost.
 
+pub mod cancel;
 pub mod lists;
 pub mod money;
 pub mod receive;

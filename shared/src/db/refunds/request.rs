@@ -11,12 +11,15 @@ use serde_dynamo::AttributeValue;
 use std::collections::HashMap;
 
 use super::refund_item;
+use crate::db::groups::{group_key, member_key};
 use crate::db::orders::{order_item, order_key, random, release_writes, version_is};
 use crate::db::retry::{optimistic, Attempt};
 use crate::db::Db;
 use crate::domain::catalog::Store;
+use crate::domain::group_buy::{GroupBuy, GroupStatus};
 use crate::domain::ids::{IdempotencyKey, OrderId, RefundId, UserId};
 use crate::domain::order::Order;
+use crate::domain::order::OrderStatus;
 use crate::domain::refund::{decide, rma_code, Decision, Refund, RefundKind, RefundRequest};
 use crate::domain::tenancy::{keys, Tenant};
 use crate::domain::DomainError;
@@ -98,6 +101,22 @@ impl Db {
             if &order.buyer != buyer {
                 return Err(DomainError::NotFound { what: "order" }.into());
             }
+            if let (Some(group), OrderStatus::Paid) = (&order.group, order.status) {
+                // A paid seat in a group still forming is not cancelled one by one: the
+                // group forms (then it is an order like any other) or fails (and
+                // everyone is refunded in full).
+                let open = match self.table.get(&group_key(t, group), true).await? {
+                    Some(item) => from_item::<GroupBuy>(item)?.status == GroupStatus::Open,
+                    None => false,
+                };
+                if open {
+                    return Err(DomainError::conflict(
+                        "group-pending",
+                        "this seat's group is still forming: if it fails, you are refunded in full",
+                    )
+                    .into());
+                }
+            }
             let before = returns_before(found.get(&counter), order.campaign.as_str());
             let mut plan = decide(&order, req, before, rma_code(random()), now)?;
             if plan.refund.decision == Decision::Approved {
@@ -164,6 +183,19 @@ impl Db {
                         condition: Some(Condition::NotExists),
                     },
                 });
+            }
+            if let Some(group) = &order.group {
+                // The group stays as it is (formed), and shows the member refunded.
+                if plan.refund.decision != Decision::Rejected {
+                    writes.push(Write::Update {
+                        key: member_key(t, group, &order.buyer),
+                        update: Update {
+                            set: vec![(AttrPath::top("refunded"), AttributeValue::Bool(true))],
+                            ..Update::default()
+                        },
+                        condition: Some(Condition::Exists),
+                    });
+                }
             }
             if plan.refund.kind == RefundKind::Cancellation {
                 // Everything the order took comes back: stock to its shards, coupons,

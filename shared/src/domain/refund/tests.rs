@@ -110,6 +110,7 @@ fn order(
         returned: vec![],
         refunded_fen: Fen::ZERO,
         refund_requests: 0,
+        group: None,
         returns_policy: Default::default(),
         created_at: picked,
         version: 5,

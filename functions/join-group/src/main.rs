@@ -1,0 +1,13 @@
+//! The `join-group` Lambda: API Gateway HTTP API events, routed by
+//! `clearance::api::groups`. Clients are built once here, outside the handler: the
+//! table and the queues (payment timeouts, group expiry).
+
+// One request at a time per instance: a single-threaded runtime starts faster and
+// links no work-stealing scheduler.
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    clearance::telemetry::init();
+    let sdk = clearance::aws::sdk_config_from_env();
+    let state = clearance::aws::with_queue(clearance::aws::app_state(&sdk)?, &sdk);
+    lambda_http::run(clearance::api::groups::router(state)).await
+}
