@@ -128,6 +128,18 @@ ORDERS = [
     ("42-pickup", "POST", "/v1/{brand}/{group}/orders/{order}/pickup", f"{BASE}/orders/{ORDER}/pickup",
      {"code": CODE}, CLERK, {}),
 ]
+GROUP = "G01JDEMOGROUP00000000000000"
+BUYER2 = {"sub": "buyer-2", "role": "consumer"}
+GROUP_SEAT = {"campaign": "summer-clearance", "lines": [{"sku": "SD-1003", "size": "38", "quantity": 1}], "coupon": "none"}
+GROUPS = [
+    ("71-open-group", "POST", "/v1/{brand}/{group}/campaigns/{campaign}/groups", f"{S}/groups", GROUP_SEAT, BUYER,
+     {"idempotency-key": "evt-group-1"}, ""),
+    ("72-read-group", "GET", "/v1/{brand}/{group}/groups/{group_buy}", f"{BASE}/groups/{GROUP}", None, None, {}, ""),
+    ("73-join-group", "POST", "/v1/{brand}/{group}/groups/{group_buy}/join", f"{BASE}/groups/{GROUP}/join", GROUP_SEAT,
+     BUYER2, {"idempotency-key": "evt-group-2"}, ""),
+    ("74-open-groups", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/groups", f"{S}/groups", None, None, {}, "sku=SD-1003"),
+    ("75-my-groups", "GET", "/v1/me/groups", "/v1/me/groups", None, BUYER2, {}, ""),
+]
 REFUND = ORDER + "-R01"
 REFUND_NOTICE = json.dumps({"tenant": "demo/south-china", "refund": REFUND, "status": "succeeded"})
 REFUNDS = [
@@ -148,6 +160,7 @@ WORKERS = [
     ("order-timeout-worker", "51-expire-unpaid",
      {"tenant": "demo/south-china", "order": ORDER, "deadline": "2026-11-23T03:15:00Z"}),
     ("refund-worker", "66-pay-refund", {"tenant": "demo/south-china", "refund": REFUND}),
+    ("group-expiry-worker", "76-expire-group", {"tenant": "demo/south-china", "group": GROUP}),
 ]
 
 for name, method, route, path, body in MANAGE:
@@ -167,6 +180,11 @@ for name, method, route, path, body, claims, headers, *query in REFUNDS:
     out = ROOT / "validate-refund" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(event(method, route, path, body, claims, query[0] if query else "", headers), indent=2) + "\n")
+for name, method, route, path, body, claims, headers, query in GROUPS:
+    out = ROOT / "join-group" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Reading a group and listing open groups are public: no authorizer.
+    out.write_text(json.dumps(event(method, route, path, body, claims, query, headers), indent=2) + "\n")
 for function, name, body in WORKERS:
     out = ROOT / function / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -175,4 +193,4 @@ SCHEDULES = [("order-timeout-worker", "52-sweep-unpaid", "clearance-sweep-unpaid
 for function, name, rule in SCHEDULES:
     out = ROOT / function / f"{name}.json"
     out.write_text(json.dumps(scheduled(rule), indent=2) + "\n")
-print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(REFUNDS) + len(WORKERS) + len(SCHEDULES)} events under {ROOT}")
+print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(REFUNDS) + len(GROUPS) + len(WORKERS) + len(SCHEDULES)} events under {ROOT}")

@@ -309,6 +309,35 @@ pub fn blob_links(dir: Arc<DirBlobs>) -> Router {
         .with_state(dir)
 }
 
+/// Runs a group's expiry now, as if its deadline had come (the worker does this at the
+/// real deadline): `POST /dev/groups/{group}/expire?tenant=brand/group`.
+async fn dev_expire_group(
+    State(st): State<AppState>,
+    Path(group): Path<String>,
+    query: QueryParams,
+) -> Result<Json<serde_json::Value>, Problem> {
+    query.only(&["tenant"])?;
+    let t = Tenant::parse_scoped(query.get("tenant").unwrap_or("demo/south-china"))
+        .map_err(|e| Problem::invalid_parameter("tenant", e.to_string()))?;
+    let id = clearance::domain::ids::GroupBuyId::parse(&group)
+        .map_err(|e| Problem::invalid_parameter("group", e.to_string()))?;
+    let (g, _) = st.db.group(&t, &id, true).await?;
+    let at = g.expires_at.max(st.clock.now());
+    // The worker's own path, with the clock at the deadline.
+    clearance::workers::groups::settle_group(&st, &t, &id, at)
+        .await
+        .map_err(|e| {
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Busy, try again shortly",
+            )
+            .detail(e.to_string())
+        })?;
+    let (g, _) = st.db.group(&t, &id, true).await?;
+    Ok(Json(serde_json::json!({"group": g.id, "status": g.status})))
+}
+
 /// Every function's routes (from the registry) over one state, plus `/dev/token`,
 /// `/dev/orders/{order}/pay`, the sandbox provider's refund API and `/openapi.json`.
 pub fn app(state: AppState, tokens: DevTokens, sandbox: Arc<Sandbox>) -> Router {
@@ -320,6 +349,9 @@ pub fn app(state: AppState, tokens: DevTokens, sandbox: Arc<Sandbox>) -> Router 
         .route("/dev/provider/refunds", post(provider_refund))
         .route("/dev/provider/refunds/{id}", get(provider_refund_state))
         .with_state(sandbox.clone());
+    let expire = Router::new()
+        .route("/dev/groups/{group}/expire", post(dev_expire_group))
+        .with_state(state.clone());
     let pay = Router::new()
         .route("/dev/orders/{order}/pay", post(dev_pay))
         .with_state((state, sandbox));
@@ -327,6 +359,7 @@ pub fn app(state: AppState, tokens: DevTokens, sandbox: Arc<Sandbox>) -> Router 
         .route("/openapi.json", get(openapi))
         .merge(dev)
         .merge(pay)
+        .merge(expire)
         .merge(provider)
         .merge(functions)
         .layer(middleware::from_fn_with_state(tokens, authenticate))

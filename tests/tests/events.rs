@@ -16,6 +16,7 @@ use tower::ServiceExt;
 
 const PLACEHOLDER_ORDER: &str = "01JDEMOORDER00000000000000";
 const PLACEHOLDER_CODE: &str = "424242";
+const PLACEHOLDER_GROUP: &str = "G01JDEMOGROUP00000000000000";
 
 fn events_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events")
@@ -46,10 +47,14 @@ async fn every_sample_event_succeeds_through_its_functions_handler() {
     let w = clearance_tests::World::seeded().await;
     let tenant = clearance_local::seed::tenant().unwrap();
     let mut order: Option<(String, i64)> = None;
+    let mut group: Option<String> = None;
     let mut ran = 0;
     let mut functions_seen = std::collections::BTreeSet::new();
     for (function, file) in all_events() {
         let mut raw = std::fs::read_to_string(&file).unwrap();
+        if let Some(g) = &group {
+            raw = raw.replace(PLACEHOLDER_GROUP, g);
+        }
         if let Some((id, total)) = &order {
             raw = raw.replace(PLACEHOLDER_ORDER, id);
             let current = w
@@ -120,10 +125,15 @@ async fn every_sample_event_succeeds_through_its_functions_handler() {
                 );
                 if status == 201 {
                     if let Ok(v) = serde_json::from_slice::<Value>(&body) {
-                        if let (Some(id), Some(total)) =
-                            (v["order"]["id"].as_str(), v["order"]["total_fen"].as_i64())
-                        {
+                        if let (Some(id), Some(total), None) = (
+                            v["order"]["id"].as_str(),
+                            v["order"]["total_fen"].as_i64(),
+                            &order,
+                        ) {
                             order = Some((id.to_owned(), total));
+                        }
+                        if let (Some(g), None) = (v["order"]["group"].as_str(), &group) {
+                            group = Some(g.to_owned());
                         }
                     }
                 }

@@ -5,6 +5,7 @@ mod adapters;
 mod browse;
 mod contract;
 mod events;
+mod groups;
 mod manage;
 mod openapi;
 mod order_path;

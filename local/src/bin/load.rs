@@ -176,7 +176,8 @@ async fn main() -> Result<(), String> {
         .map(|st| json!({"store": st, "size": "38", "units": 100000}))
         .collect();
     let listing = json!({"name": "Load sneaker", "category": "load", "sizes": ["38"], "list_price_fen": 29900,
-        "clearance_price_fen": 9900, "per_buyer_limit": 1, "stock": stock, "shards": 8});
+        "clearance_price_fen": 9900, "per_buyer_limit": 1, "stock": stock, "shards": 8,
+        "group": {"price_fen": 7900, "size": 3}});
     let (s, b) = call(
         &http,
         "PUT",
@@ -296,8 +297,106 @@ async fn main() -> Result<(), String> {
         per("total"), per("batch_get"), per("transact"), per("get"), per("query"), per("put")
     );
     if std::env::args().any(|a| a == "--refunds") {
-        refunds(&http, &base, &api, tokens, concurrency).await?;
+        refunds(&http, &base, &api, tokens.clone(), concurrency).await?;
     }
+    if std::env::args().any(|a| a == "--groups") {
+        groups(&http, &base, &api, &id, orders, concurrency).await?;
+    }
+    Ok(())
+}
+
+/// Opens `n / 3` groups (untimed), then times two joiners per group from `concurrency`
+/// clients: joins per second and DynamoDB calls per join.
+async fn groups(
+    http: &Http,
+    base: &str,
+    api: &str,
+    campaign: &str,
+    n: usize,
+    concurrency: usize,
+) -> Result<(), String> {
+    let groups = (n / 3).max(1);
+    let token = |sub: String| {
+        let (h, b) = (http.clone(), base.to_owned());
+        async move {
+            call(
+                &h,
+                "POST",
+                &format!("{b}/dev/token"),
+                None,
+                None,
+                Some(&json!({"role": "consumer", "sub": sub})),
+            )
+            .await
+            .map(|(_, t)| t["token"].as_str().unwrap_or_default().to_owned())
+        }
+    };
+    let seat = Arc::new(
+        json!({"campaign": campaign, "lines": [{"sku": "LOAD-1", "size": "38", "quantity": 1}], "coupon": "none"}),
+    );
+    let mut ids = Vec::with_capacity(groups);
+    for g in 0..groups {
+        let t = token(format!("grp-open-{}-{g}", std::process::id())).await?;
+        let (s, b) = call(
+            http,
+            "POST",
+            &format!("{api}/campaigns/{campaign}/groups"),
+            Some(&t),
+            Some(&format!("open-{g}")),
+            Some(&seat),
+        )
+        .await?;
+        if s != 201 {
+            return Err(format!("open group: {s} {b}"));
+        }
+        ids.push(b["order"]["group"].as_str().unwrap_or_default().to_owned());
+    }
+    let mut joiners = Vec::with_capacity(groups * 2);
+    for i in 0..groups * 2 {
+        joiners.push(token(format!("grp-join-{}-{i}", std::process::id())).await?);
+    }
+    let (ids, joiners) = (Arc::new(ids), Arc::new(joiners));
+    let (_, before) = call(http, "GET", &format!("{base}/dev/stats"), None, None, None).await?;
+    let (h, a) = (http.clone(), api.to_owned());
+    let (results, elapsed) = timed(groups * 2, concurrency, move |i| {
+        let (h, a, ids, joiners, seat) = (
+            h.clone(),
+            a.clone(),
+            ids.clone(),
+            joiners.clone(),
+            seat.clone(),
+        );
+        async move {
+            call(
+                &h,
+                "POST",
+                &format!("{a}/groups/{}/join", ids[i / 2]),
+                Some(&joiners[i]),
+                Some(&format!("join-{i}")),
+                Some(&seat),
+            )
+            .await
+            .map(|r| r.0)
+            .unwrap_or(0)
+        }
+    })
+    .await?;
+    let (_, after) = call(http, "GET", &format!("{base}/dev/stats"), None, None, None).await?;
+    report(
+        "seats taken by joiners",
+        201,
+        &results,
+        elapsed,
+        concurrency,
+    );
+    let joined = results.iter().filter(|(_, s)| *s == 201).count().max(1) as f64;
+    let delta = |k: &str| {
+        (after[k].as_u64().unwrap_or(0) - before[k].as_u64().unwrap_or(0)) as f64 / joined
+    };
+    println!(
+        "DynamoDB calls per join (counted by the server): {:.3} total = {:.3} BatchGetItem + {:.3} TransactWriteItems + {:.3} GetItem",
+        delta("total"), delta("batch_get"), delta("transact"), delta("get")
+    );
     Ok(())
 }
 

@@ -5,6 +5,10 @@
 use super::{parse, WorkerError};
 use crate::app::AppState;
 use crate::db::groups::expiry::Expired;
+use chrono::{DateTime, Utc};
+
+use crate::domain::ids::GroupBuyId;
+use crate::domain::tenancy::Tenant;
 use crate::queue::messages::{delay_until, GroupMessage, OrderMessage, RefundMessage};
 
 pub async fn expire_group(st: &AppState, body: &str) -> Result<(), WorkerError> {
@@ -14,37 +18,48 @@ pub async fn expire_group(st: &AppState, body: &str) -> Result<(), WorkerError> 
         st.queue.post(&msg, Some(delay_until(due, now))).await?;
         return Ok(());
     }
-    match st.db.expire_group(&msg.tenant, &msg.group, now).await? {
-        Expired::NotYet(due) => {
-            let again = GroupMessage {
-                due: Some(due),
-                ..msg
-            };
-            st.queue.post(&again, Some(delay_until(due, now))).await?;
-        }
-        Expired::Settled {
-            group,
-            cancelled,
-            refunds,
-            dispatch,
-        } => {
-            for r in &refunds {
-                let m = RefundMessage {
-                    tenant: msg.tenant.clone(),
-                    refund: r.id.clone(),
-                    due: None,
-                };
-                st.queue.post(&m, None).await?;
-            }
-            for order in dispatch {
-                let m = OrderMessage {
-                    tenant: msg.tenant.clone(),
-                    order,
-                };
-                st.queue.post(&m, None).await?;
-            }
-            tracing::info!(group = %group.id, status = ?group.status, cancelled, refunded = refunds.len(), "group settled");
-        }
+    if let Expired::NotYet(due) = settle_group(st, &msg.tenant, &msg.group, now).await? {
+        let again = GroupMessage {
+            due: Some(due),
+            ..msg
+        };
+        st.queue.post(&again, Some(delay_until(due, now))).await?;
     }
     Ok(())
+}
+
+/// Expires a group at `now` and sends what follows: the refunds of a failed group's
+/// paid members to the refund worker, a completed group's orders to fulfillment.
+pub async fn settle_group(
+    st: &AppState,
+    t: &Tenant,
+    id: &GroupBuyId,
+    now: DateTime<Utc>,
+) -> Result<Expired, WorkerError> {
+    let expired = st.db.expire_group(t, id, now).await?;
+    if let Expired::Settled {
+        group,
+        cancelled,
+        refunds,
+        dispatch,
+    } = &expired
+    {
+        for r in refunds {
+            let m = RefundMessage {
+                tenant: t.clone(),
+                refund: r.id.clone(),
+                due: None,
+            };
+            st.queue.post(&m, None).await?;
+        }
+        for order in dispatch {
+            let m = OrderMessage {
+                tenant: t.clone(),
+                order: order.clone(),
+            };
+            st.queue.post(&m, None).await?;
+        }
+        tracing::info!(group = %group.id, status = ?group.status, cancelled, refunded = refunds.len(), "group settled");
+    }
+    Ok(expired)
 }

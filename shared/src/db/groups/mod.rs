@@ -85,7 +85,7 @@ impl Db {
             }
         }
         let group = group.ok_or(DomainError::NotFound { what: "group" })?;
-        members.sort_by_key(|m| m.joined_at);
+        members.sort_by_key(|m| (m.buyer != group.opened_by, m.joined_at));
         Ok((group, members))
     }
 
