@@ -140,6 +140,16 @@ GROUPS = [
     ("74-open-groups", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/groups", f"{S}/groups", None, None, {}, "sku=SD-1003"),
     ("75-my-groups", "GET", "/v1/me/groups", "/v1/me/groups", None, BUYER2, {}, ""),
 ]
+GUIDE = {"sub": "guide-gz-tianhe-g1", "role": "guide", "tenants": "[demo/south-china]"}
+ATTRIBUTION = [
+    ("81-share-link", "POST", "/v1/{brand}/{group}/guides/{guide}/share-links", f"{BASE}/guides/gz-tianhe-g1/share-links",
+     {"campaign": "summer-clearance", "sku": "SD-1001"}, GUIDE, ""),
+    ("82-performance", "GET", "/v1/{brand}/{group}/guides/{guide}/performance", f"{BASE}/guides/gz-tianhe-g1/performance",
+     None, GUIDE, "campaign=summer-clearance"),
+    ("83-guide-orders", "GET", "/v1/{brand}/{group}/guides/{guide}/orders", f"{BASE}/guides/gz-tianhe-g1/orders",
+     None, OPS, ""),
+    ("84-leaderboard", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/leaderboard", f"{S}/leaderboard", None, OPS, ""),
+]
 REFUND = ORDER + "-R01"
 REFUND_NOTICE = json.dumps({"tenant": "demo/south-china", "refund": REFUND, "status": "succeeded"})
 REFUNDS = [
@@ -161,6 +171,12 @@ WORKERS = [
      {"tenant": "demo/south-china", "order": ORDER, "deadline": "2026-11-23T03:15:00Z"}),
     ("refund-worker", "66-pay-refund", {"tenant": "demo/south-china", "refund": REFUND}),
     ("group-expiry-worker", "76-expire-group", {"tenant": "demo/south-china", "group": GROUP}),
+    ("attribution-worker", "85-count-sale", {
+        "type": "event", "id": ORDER + "-paid", "tenant": "demo/south-china", "order": ORDER,
+        "campaign": "summer-clearance", "buyer": "buyer-1", "guide": "gz-tianhe-g1", "store": "gz-tianhe",
+        "commission_bp": 300, "window_days": 7, "kind": "paid",
+        "lines": [{"line": 0, "sku": "PM-2006", "size": "38", "units": 1, "amount_fen": 56900}],
+        "amount_fen": 56900, "at": "2026-11-23T03:00:00Z"}),
 ]
 
 for name, method, route, path, body in MANAGE:
@@ -185,6 +201,10 @@ for name, method, route, path, body, claims, headers, query in GROUPS:
     out.parent.mkdir(parents=True, exist_ok=True)
     # Reading a group and listing open groups are public: no authorizer.
     out.write_text(json.dumps(event(method, route, path, body, claims, query, headers), indent=2) + "\n")
+for name, method, route, path, body, claims, query in ATTRIBUTION:
+    out = ROOT / "attribute-guide-sale" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(event(method, route, path, body, claims, query), indent=2) + "\n")
 for function, name, body in WORKERS:
     out = ROOT / function / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -193,4 +213,4 @@ SCHEDULES = [("order-timeout-worker", "52-sweep-unpaid", "clearance-sweep-unpaid
 for function, name, rule in SCHEDULES:
     out = ROOT / function / f"{name}.json"
     out.write_text(json.dumps(scheduled(rule), indent=2) + "\n")
-print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(REFUNDS) + len(GROUPS) + len(WORKERS) + len(SCHEDULES)} events under {ROOT}")
+print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(REFUNDS) + len(GROUPS) + len(ATTRIBUTION) + len(WORKERS) + len(SCHEDULES)} events under {ROOT}")

@@ -190,6 +190,8 @@ pub fn local_state(
         payments: sandbox.clone(),
         secrets: Arc::new(clearance::app::Secrets {
             share_link: env("SHARE_LINK_SECRET", "clearance-local-share-links"),
+            share_base: std::env::var("SHARE_LINK_BASE")
+                .unwrap_or_else(|_| "https://m.clearance.example".into()),
         }),
     };
     (state, sandbox)
@@ -414,15 +416,48 @@ pub async fn drain_once(state: &AppState, consumer: &dyn QueueConsumer) -> bool 
                 continue;
             }
         };
-        for m in messages {
-            busy = true;
-            match handle(state.clone(), m.body.clone()).await {
-                Err(e) if e.retryable => tracing::warn!(error = %e, "left for retry"),
-                _ => {
-                    if let Err(e) = consumer.ack(queue, &m.receipt).await {
-                        tracing::warn!(error = %e, "ack failed");
+        if messages.is_empty() {
+            continue;
+        }
+        busy = true;
+        // What to leave on the queue for a retry (by receipt); the rest is acked.
+        let retry: Vec<String> = match handle {
+            registry::Consumer::Each(handle) => {
+                let mut retry = Vec::new();
+                for m in &messages {
+                    if let Err(e) = handle(state.clone(), m.body.clone()).await {
+                        if e.retryable {
+                            tracing::warn!(error = %e, "left for retry");
+                            retry.push(m.receipt.clone());
+                        }
                     }
                 }
+                retry
+            }
+            registry::Consumer::Batch(handle) => {
+                let batch = messages
+                    .iter()
+                    .map(|m| (m.id.clone(), m.body.clone()))
+                    .collect();
+                handle(state.clone(), batch)
+                    .await
+                    .into_iter()
+                    .filter(|(_, e)| e.retryable)
+                    .filter_map(|(id, _)| {
+                        messages
+                            .iter()
+                            .find(|m| m.id == id)
+                            .map(|m| m.receipt.clone())
+                    })
+                    .collect()
+            }
+        };
+        for m in &messages {
+            if retry.contains(&m.receipt) {
+                continue;
+            }
+            if let Err(e) = consumer.ack(queue, &m.receipt).await {
+                tracing::warn!(error = %e, "ack failed");
             }
         }
     }

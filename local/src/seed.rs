@@ -140,6 +140,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
         coupons: Vec::new(),
         coupon_rules: Default::default(),
         returns: Default::default(),
+        attribution: Default::default(),
         version: 1,
         created_at: now,
         updated_at: now,

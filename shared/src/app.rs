@@ -25,6 +25,8 @@ pub struct AppState {
 pub struct Secrets {
     /// Signs guides' share links.
     pub share_link: Vec<u8>,
+    /// Where share links point (the mini program's web entry).
+    pub share_base: String,
 }
 
 impl std::fmt::Debug for Secrets {

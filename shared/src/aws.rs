@@ -151,6 +151,8 @@ pub fn app_state(sdk: &SdkConfig) -> Result<AppState, String> {
         }),
         secrets: Arc::new(Secrets {
             share_link: secret("SHARE_LINK_SECRET"),
+            share_base: std::env::var("SHARE_LINK_BASE")
+                .unwrap_or_else(|_| "https://m.clearance.example".into()),
         }),
     })
 }

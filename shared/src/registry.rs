@@ -20,6 +20,17 @@ use crate::workers::{self, WorkerError};
 pub type Boxed<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 /// Handles one message body.
 pub type Handler = fn(AppState, String) -> Boxed<Result<(), WorkerError>>;
+/// Handles a whole batch: `(message id, body)` in, the failures out.
+pub type BatchHandler = fn(AppState, Vec<(String, String)>) -> Boxed<Vec<(String, WorkerError)>>;
+
+/// How a worker takes its queue's messages.
+#[derive(Clone, Copy)]
+pub enum Consumer {
+    /// One at a time (most: each message is its own unit of work).
+    Each(Handler),
+    /// A batch at once (attribution: one transaction counts the whole batch).
+    Batch(BatchHandler),
+}
 pub use crate::workers::Sweep;
 
 pub struct Function {
@@ -28,8 +39,8 @@ pub struct Function {
     pub routes: Option<fn() -> Router<AppState>>,
     /// Their OpenAPI paths.
     pub api: Option<fn() -> utoipa::openapi::OpenApi>,
-    /// The queue it consumes, and what it does with each message.
-    pub consumes: Option<(QueueName, Handler)>,
+    /// The queue it consumes, and what it does with its messages.
+    pub consumes: Option<(QueueName, Consumer)>,
     /// What it does on its schedule (`rate(...)` in the template), if it has one.
     pub sweeps: Option<(&'static str, Sweep)>,
 }
@@ -60,6 +71,10 @@ fn expire_group(st: AppState, body: String) -> Boxed<Result<(), WorkerError>> {
     Box::pin(async move { workers::expire_group(&st, &body).await })
 }
 
+fn attribute(st: AppState, batch: Vec<(String, String)>) -> Boxed<Vec<(String, WorkerError)>> {
+    Box::pin(async move { workers::attribution::attribute(&st, batch).await })
+}
+
 fn handle_refund(st: AppState, body: String) -> Boxed<Result<(), WorkerError>> {
     Box::pin(async move { workers::handle_refund(&st, &body).await })
 }
@@ -81,6 +96,9 @@ fn orders_api() -> utoipa::openapi::OpenApi {
 fn groups_api() -> utoipa::openapi::OpenApi {
     <crate::api::groups::Doc as utoipa::OpenApi>::openapi()
 }
+fn attribution_api() -> utoipa::openapi::OpenApi {
+    <crate::api::attribution::Doc as utoipa::OpenApi>::openapi()
+}
 fn refunds_api() -> utoipa::openapi::OpenApi {
     <crate::api::refunds::Doc as utoipa::OpenApi>::openapi()
 }
@@ -91,32 +109,44 @@ pub static FUNCTIONS: &[Function] = &[
     http("place-order", crate::api::orders::routes, orders_api),
     http("join-group", crate::api::groups::routes, groups_api),
     http("validate-refund", crate::api::refunds::routes, refunds_api),
+    http(
+        "attribute-guide-sale",
+        crate::api::attribution::routes,
+        attribution_api,
+    ),
     Function {
         name: "fulfillment-worker",
         routes: None,
         api: None,
-        consumes: Some((QueueName::Fulfillment, fulfill)),
+        consumes: Some((QueueName::Fulfillment, Consumer::Each(fulfill))),
         sweeps: None,
     },
     Function {
         name: "order-timeout-worker",
         routes: None,
         api: None,
-        consumes: Some((QueueName::OrderTimeouts, expire_unpaid)),
+        consumes: Some((QueueName::OrderTimeouts, Consumer::Each(expire_unpaid))),
         sweeps: Some(("rate(5 minutes)", sweep_timers)),
     },
     Function {
         name: "group-expiry-worker",
         routes: None,
         api: None,
-        consumes: Some((QueueName::GroupExpiry, expire_group)),
+        consumes: Some((QueueName::GroupExpiry, Consumer::Each(expire_group))),
+        sweeps: None,
+    },
+    Function {
+        name: "attribution-worker",
+        routes: None,
+        api: None,
+        consumes: Some((QueueName::Attribution, Consumer::Batch(attribute))),
         sweeps: None,
     },
     Function {
         name: "refund-worker",
         routes: None,
         api: None,
-        consumes: Some((QueueName::Refunds, handle_refund)),
+        consumes: Some((QueueName::Refunds, Consumer::Each(handle_refund))),
         sweeps: None,
     },
 ];
@@ -133,8 +163,8 @@ pub fn all_routes() -> Router<AppState> {
         .fold(Router::new(), |r, routes| r.merge(routes()))
 }
 
-/// The handler of the function consuming `queue`.
-pub fn consumer_of(queue: QueueName) -> Option<Handler> {
+/// How the function consuming `queue` takes its messages.
+pub fn consumer_of(queue: QueueName) -> Option<Consumer> {
     FUNCTIONS
         .iter()
         .filter_map(|f| f.consumes)

@@ -151,6 +151,22 @@ impl World {
         self.state = state;
     }
 
+    /// A share token of `guide` (of `store`) for `campaign`, valid a week from the clock.
+    pub fn share_token(&self, guide: &str, store: &str, campaign: &str) -> String {
+        let now = clearance::clock::Clock::now(self.clock.as_ref());
+        let claims = clearance::domain::attribution::ShareClaims {
+            tenant: clearance_local::seed::tenant().unwrap_or_else(|e| panic!("{e}")),
+            guide: clearance::domain::ids::GuideId::parse(guide).unwrap_or_else(|e| panic!("{e}")),
+            store: clearance::domain::ids::StoreId::parse(store).unwrap_or_else(|e| panic!("{e}")),
+            campaign: clearance::domain::ids::CampaignId::parse(campaign)
+                .unwrap_or_else(|e| panic!("{e}")),
+            target: None,
+            issued_at: now,
+            expires_at: now + chrono::Duration::days(7),
+        };
+        clearance::domain::attribution::sign_share(&self.state.secrets.share_link, &claims)
+    }
+
     /// A buyer's token.
     pub fn buyer(&self, sub: &str) -> String {
         self.tokens

@@ -100,11 +100,18 @@ async fn every_sample_event_succeeds_through_its_functions_handler() {
                     .unwrap_or_else(|e| panic!("{name}: {e}"));
                 assert!(out.get("due").is_some(), "{name}: {out}");
             }
-            (Some((_, handle)), _) => {
+            (Some((_, consumer)), _) => {
                 let event: SqsEvent = serde_json::from_str(&raw)
                     .unwrap_or_else(|e| panic!("{name}: not an SQS event: {e}"));
                 let st = w.state.clone();
-                let response = workers::batch(event, |body| handle(st.clone(), body)).await;
+                let response = match consumer {
+                    registry::Consumer::Each(handle) => {
+                        workers::batch(event, |body| handle(st.clone(), body)).await
+                    }
+                    registry::Consumer::Batch(handle) => {
+                        workers::batch_at_once(event, |b| handle(st.clone(), b)).await
+                    }
+                };
                 assert!(
                     response.batch_item_failures.is_empty(),
                     "{name}: {:?}",

@@ -687,15 +687,7 @@ async fn bad_orders_get_distinct_problems_and_write_nothing() {
     send("b", "k6", with_coupon)
         .await
         .problem(409, "coupon-not-applicable");
-    let mut linked = rush_order();
-    linked["share_token"] = json!("gz-tianhe-g1.00ff");
-    assert_eq!(
-        send("b", "k7", linked)
-            .await
-            .problem(422, "validation-error")
-            .as_deref(),
-        Some("share_token")
-    );
+    // (a bad share link does not stop a sale: it credits nobody, see order_path.rs)
     send(
         "b",
         "k8",
@@ -738,11 +730,7 @@ async fn bad_orders_get_distinct_problems_and_write_nothing() {
 #[tokio::test]
 async fn a_share_link_credits_its_guide_and_fulfillment_prefers_the_guides_store() {
     let w = World::seeded().await;
-    let t = clearance_local::seed::tenant().unwrap();
-    let campaign = CampaignId::parse("summer-clearance").unwrap();
-    let guide = clearance::domain::ids::GuideId::parse("sz-futian-g1").unwrap();
-    let token =
-        clearance::domain::signing::share_token(&w.state.secrets.share_link, &t, &campaign, &guide);
+    let token = w.share_token("sz-futian-g1", "sz-futian", "summer-clearance");
     let body = json!({"campaign": "summer-clearance", "lines": [{"sku": "SD-1001", "size": "36", "quantity": 1}], "share_token": token});
     let placed = w.send(order_req(&w, "buyer-9", "k1", &body)).await;
     assert_eq!(placed.status, 201, "{}", placed.body);

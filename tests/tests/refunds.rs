@@ -15,7 +15,20 @@ use std::sync::Arc;
 /// Places, pays, dispatches and picks up an order of the demo campaign; returns its id
 /// and the store that handed it over.
 async fn picked_up(w: &World, buyer: &str, lines: Value) -> (String, String) {
-    let body = json!({"campaign": "summer-clearance", "lines": lines, "coupon": "none"});
+    picked_up_via(w, buyer, lines, None).await
+}
+
+/// [`picked_up`], the buyer arriving with a guide's share link.
+async fn picked_up_via(
+    w: &World,
+    buyer: &str,
+    lines: Value,
+    share: Option<String>,
+) -> (String, String) {
+    let mut body = json!({"campaign": "summer-clearance", "lines": lines, "coupon": "none"});
+    if let Some(token) = share {
+        body["share_token"] = token.into();
+    }
     let key = format!(
         "order-{buyer}-{}",
         lines[0]["sku"].as_str().unwrap_or_default()
@@ -113,10 +126,13 @@ async fn a_return_is_decided_in_the_request_received_restocked_and_refunded_once
     clearance_local::seed::seed_demo(&w.state.db, clearance_tests::t0())
         .await
         .unwrap();
-    let (id, store) = picked_up(
+    // (through a guide's link, so attribution hears of the refund)
+    let share = w.share_token("gz-tianhe-g1", "gz-tianhe", "summer-clearance");
+    let (id, store) = picked_up_via(
         &w,
         "buyer-1",
         json!([{"sku": "SD-1001", "size": "36", "quantity": 2}]),
+        Some(share),
     )
     .await;
     let order = w
@@ -212,16 +228,18 @@ async fn a_return_is_decided_in_the_request_received_restocked_and_refunded_once
     let ledger = w.sandbox.refunds();
     assert_eq!(ledger.len(), 1);
     assert_eq!(ledger[&done.id].amount.get(), paid / 2);
-    // and attribution hears of it, with the units and the amount
-    let events = w.queue.receive(QueueName::Attribution, 10).await.unwrap();
-    let refunded: Vec<Value> = events
-        .iter()
-        .map(|m| serde_json::from_str(&m.body).unwrap())
-        .filter(|e: &Value| e["kind"] == "refunded")
-        .collect();
-    assert_eq!(refunded.len(), 1);
-    assert_eq!(refunded[0]["lines"][0]["units"], 1);
-    assert_eq!(refunded[0]["amount_fen"], paid / 2);
+    // and attribution heard of it: the guide's sale is counted net of the refund
+    let perf = w
+        .get(
+            &format!("{BASE}/guides/gz-tianhe-g1/performance?campaign=summer-clearance"),
+            Some(&w.ops()),
+        )
+        .await;
+    assert_eq!(perf.status, 200, "{}", perf.body);
+    assert_eq!(perf.body["orders"], 1);
+    assert_eq!(perf.body["gmv_fen"], paid);
+    assert_eq!(perf.body["refunded_fen"], paid / 2);
+    assert_eq!(perf.body["net_gmv_fen"], paid - paid / 2);
 }
 
 #[tokio::test]

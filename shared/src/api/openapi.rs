@@ -25,6 +25,7 @@ use crate::http::problem::{Problem, CONTENT_TYPE as PROBLEM};
     tags((name = "manage-campaign", description = "Operators: campaigns, stores, guides, listings, coupons"),
          (name = "browse-catalog", description = "Buyers: live campaigns and products"),
          (name = "place-order", description = "Buyers: coupons, checkout, orders, payment; clerks: pickup"),
+         (name = "attribute-guide-sale", description = "Guides and staff: share links, performance, leaderboards"),
          (name = "join-group", description = "Buyers: group buys opened, joined and read"),
          (name = "validate-refund", description = "Buyers: refunds decided by rule; staff: reviews, returns received; the provider: refund notices"))
 )]

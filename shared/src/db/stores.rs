@@ -13,6 +13,17 @@ use crate::table::{
 };
 
 impl Db {
+    /// 1 GetItem.
+    pub async fn guide(&self, t: &Tenant, id: &crate::domain::ids::GuideId) -> Result<Guide> {
+        let item = self
+            .table
+            .get(&Key::new(keys::tenant_pk(t), keys::guide_sk(id)), false)
+            .await?;
+        Ok(from_item(
+            item.ok_or(DomainError::NotFound { what: "guide" })?,
+        )?)
+    }
+
     /// 1 PutItem.
     pub async fn put_store(&self, t: &Tenant, shop: &Store) -> Result<()> {
         let item = to_item(

@@ -185,6 +185,9 @@ pub struct Campaign {
     /// How returns are decided.
     #[serde(default)]
     pub returns: super::refund::ReturnPolicy,
+    /// How sales are credited to guides, and their commission.
+    #[serde(default)]
+    pub attribution: super::attribution::AttributionPolicy,
     /// Bumped by every change; writes are conditional on the version they read.
     pub version: u64,
     pub created_at: DateTime<Utc>,
@@ -381,6 +384,7 @@ mod tests {
             coupons: vec![],
             coupon_rules: Default::default(),
             returns: Default::default(),
+            attribution: Default::default(),
             version: 1,
             created_at: now,
             updated_at: now,

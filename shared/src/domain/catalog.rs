@@ -380,6 +380,7 @@ mod tests {
             coupons: vec![],
             coupon_rules: Default::default(),
             returns: Default::default(),
+            attribution: Default::default(),
             version: 1,
             created_at: now,
             updated_at: now,

@@ -6,11 +6,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
+use super::attribution::{attribute, Binding, LinkRejection, ShareClaims};
 use super::campaign::{Campaign, CampaignStatus};
 use super::catalog::{Guide, Listing, MAX_SHARDS};
 use super::coupon::BuyerCoupon;
 use super::group_buy::{GroupBuy, GroupJoin, Member};
-use super::ids::{CampaignId, GuideId, OrderId, Size, Sku, UserId};
+use super::ids::{CampaignId, OrderId, Size, Sku, UserId};
 use super::money::Fen;
 use super::order::{
     payment_deadline, Delivery, Order, OrderLine, OrderStatus, ShardTake, StatusChange,
@@ -49,7 +50,8 @@ pub struct OrderRequest {
     pub buyer: UserId,
     pub lines: Vec<CartLine>,
     pub coupons: CouponChoice,
-    pub guide: Option<GuideId>,
+    /// The share link the buyer arrived with, verified (or why it credits nobody).
+    pub link: Option<Result<ShareClaims, LinkRejection>>,
     pub delivery: Delivery,
     /// Opening or joining a group buy: one unit at the group price, a seat taken.
     pub group: Option<GroupJoin>,
@@ -67,6 +69,8 @@ pub struct CheckoutSnapshot {
     pub coupons: Vec<BuyerCoupon>,
     /// The guide of the share link, if the link named one and they are still here.
     pub guide: Option<Guide>,
+    /// The buyer's binding to a guide, if any (binding rule).
+    pub binding: Option<Binding>,
     /// The group being joined, as read.
     pub group: Option<GroupBuy>,
     /// Whether the buyer already has a seat in it.
@@ -89,6 +93,8 @@ pub struct LimitChange {
 pub struct CheckoutPlan {
     /// The order, its lines carrying the units taken per shard.
     pub order: Order,
+    /// A binding this sale creates (binding rule, first guide to bring the buyer).
+    pub binding: Option<Binding>,
     pub cart: PricedCart,
     pub limits: Vec<LimitChange>,
     /// The seat a group order takes.
@@ -363,16 +369,18 @@ pub fn plan_checkout(
     };
     let cart = price(to_price, &chosen, campaign.coupon_rules)?;
 
-    let guide = match (&req.guide, &snap.guide) {
-        (Some(g), Some(found)) if &found.id == g => Some(found),
-        (Some(_), _) => {
-            return Err(DomainError::invalid(
-                "share_token",
-                "the guide of this link is no longer here",
-            ))
-        }
-        (None, _) => None,
+    // Who the sale is credited to, fixed now; a bad link credits nobody and says why.
+    let link_store = match (&req.link, &snap.guide) {
+        (Some(Ok(claims)), Some(g)) if g.id == claims.guide => Some(g.store.clone()),
+        _ => None,
     };
+    let (attribution, binding) = attribute(
+        &campaign.attribution,
+        req.link.clone(),
+        link_store,
+        snap.binding.as_ref(),
+        now,
+    );
     let order = Order {
         id: id.clone(),
         tenant: req.tenant.clone(),
@@ -394,8 +402,9 @@ pub fn plan_checkout(
         total_fen: cart.total_fen,
         coupons: cart.coupons.clone(),
         delivery: req.delivery.clone(),
-        guide: guide.map(|g| g.id.clone()),
-        guide_store: guide.map(|g| g.store.clone()),
+        guide: attribution.guide.clone(),
+        guide_store: attribution.store.clone(),
+        attribution: Some(attribution),
         status: OrderStatus::AwaitingPayment,
         history: vec![StatusChange {
             status: OrderStatus::AwaitingPayment,
@@ -416,6 +425,7 @@ pub fn plan_checkout(
     };
     Ok(CheckoutPlan {
         order,
+        binding,
         cart,
         limits,
         seat,
@@ -428,7 +438,7 @@ mod tests {
     use crate::domain::campaign::{Category, Stage, DEFAULT_TIME_ZONE};
     use crate::domain::catalog::StoreStock;
     use crate::domain::coupon::CouponStatus;
-    use crate::domain::ids::{CategoryId, CouponTemplateId, StoreId};
+    use crate::domain::ids::{CategoryId, CouponTemplateId, GuideId, StoreId};
     use crate::domain::money::Units;
     use crate::domain::order::DeliveryMode;
     use chrono::Duration;
@@ -457,6 +467,7 @@ mod tests {
             coupons: vec![],
             coupon_rules: Default::default(),
             returns: Default::default(),
+            attribution: Default::default(),
             version: 1,
             created_at: now(),
             updated_at: now(),
@@ -509,7 +520,7 @@ mod tests {
                 quantity: qty,
             }],
             coupons: CouponChoice::Best,
-            guide: None,
+            link: None,
             delivery: Delivery {
                 mode: DeliveryMode::Pickup,
                 address: None,
@@ -605,11 +616,26 @@ mod tests {
     }
 
     #[test]
-    fn a_share_link_guide_must_still_be_here_and_their_store_is_fixed_on_the_order() {
+    fn a_share_link_credits_its_guide_only_while_they_are_here_and_fixes_their_store() {
+        use crate::domain::attribution::{Reason, ShareClaims};
         let mut snap = snapshot(listing("A", 1, 5), &[10]);
         let mut req = request(1);
-        req.guide = Some(GuideId::parse("g1").unwrap());
-        assert!(plan(&req, &snap, 0).is_err());
+        req.link = Some(Ok(ShareClaims {
+            tenant: req.tenant.clone(),
+            guide: GuideId::parse("g1").unwrap(),
+            store: StoreId::parse("s0").unwrap(),
+            campaign: CampaignId::parse("c").unwrap(),
+            target: None,
+            issued_at: now(),
+            expires_at: now() + Duration::days(7),
+        }));
+        let gone = plan(&req, &snap, 0).unwrap();
+        let a = gone.order.attribution.unwrap();
+        assert_eq!(
+            (a.guide, a.reason),
+            (None, Reason::GuideGone),
+            "the sale goes ahead, uncredited"
+        );
         snap.guide = Some(Guide {
             id: GuideId::parse("g1").unwrap(),
             name: "G".into(),
@@ -618,7 +644,12 @@ mod tests {
             updated_at: now(),
         });
         let p = plan(&req, &snap, 0).unwrap();
-        assert_eq!(p.order.guide_store, Some(StoreId::parse("s1").unwrap()));
+        assert_eq!(
+            p.order.guide_store,
+            Some(StoreId::parse("s1").unwrap()),
+            "the guide's store now, not the link's"
+        );
+        assert_eq!(p.order.attribution.unwrap().reason, Reason::Link);
     }
 
     #[test]

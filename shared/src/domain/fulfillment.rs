@@ -216,6 +216,7 @@ mod tests {
             },
             guide: None,
             guide_store: None,
+            attribution: None,
             status: OrderStatus::Paid,
             history: vec![],
             payment_deadline: now,

@@ -196,6 +196,9 @@ pub struct Order {
     /// That guide's store when the order was placed: dispatch tries it first.
     #[serde(default)]
     pub guide_store: Option<StoreId>,
+    /// Who the sale is credited to and why (or why nobody), fixed at placement.
+    #[serde(default)]
+    pub attribution: Option<super::attribution::Attribution>,
     pub status: OrderStatus,
     pub history: Vec<StatusChange>,
     pub payment_deadline: DateTime<Utc>,
@@ -414,6 +417,32 @@ impl Order {
         Ok(PickupOutcome::HandedOver)
     }
 
+    /// When the buyer had everything: the last parcel handed over (pickup), or the
+    /// dispatch (shipping, no delivery confirmation). None while not yet received.
+    pub fn received_at(&self) -> Option<DateTime<Utc>> {
+        match self.delivery.mode {
+            DeliveryMode::Pickup => {
+                if self.parcels.is_empty()
+                    || self
+                        .parcels
+                        .iter()
+                        .any(|p| p.status != ParcelStatus::PickedUp)
+                {
+                    return None;
+                }
+                self.parcels
+                    .iter()
+                    .filter_map(|p| p.handed_over.as_ref().map(|h| h.at))
+                    .max()
+            }
+            DeliveryMode::Shipping => self
+                .history
+                .iter()
+                .find(|h| h.status == OrderStatus::Shipped)
+                .map(|h| h.at),
+        }
+    }
+
     /// The order as a member of staff sees it: never a pickup code; only the parcels of
     /// `their_stores` unless `every_parcel`; the buyer's street and phone only when one
     /// of their stores ships a parcel of it.
@@ -494,6 +523,7 @@ mod tests {
             },
             guide: None,
             guide_store: None,
+            attribution: None,
             status: OrderStatus::AwaitingPayment,
             history: vec![],
             payment_deadline: payment_deadline(now, 15),

@@ -65,6 +65,8 @@ pub enum Due {
     Refund(Tenant, RefundId),
     /// An open group buy at its expiry.
     GroupExpiry(Tenant, GroupBuyId),
+    /// A credited sale whose return window may have closed (commission confirmed).
+    SaleConfirmation(Tenant, OrderId),
 }
 
 impl Due {
@@ -83,6 +85,7 @@ impl Due {
         let t = Tenant::parse(brand, group).ok()?;
         match (kind, sk) {
             ("O", keys::ORDER_SK) => Some(Due::UnpaidOrder(t, OrderId::parse(id).ok()?)),
+            ("O", keys::SALE_SK) => Some(Due::SaleConfirmation(t, OrderId::parse(id).ok()?)),
             ("G", keys::GROUP_SK) => Some(Due::GroupExpiry(t, GroupBuyId::parse(id).ok()?)),
             ("O", sk) => {
                 let suffix = sk.strip_prefix(keys::REFUND_PREFIX)?;
@@ -228,6 +231,27 @@ pub mod keys {
     pub fn buyer_pk(t: &Tenant, user: &UserId) -> String {
         format!("T#{}#{}#U#{}", t.brand, t.group, user)
     }
+
+    /// A credited sale's attribution state, beside its order.
+    pub const SALE_SK: &str = "SALE";
+
+    /// GSI1: a guide's credited sales, newest first.
+    pub fn guide_sales_gsi1pk(t: &Tenant, g: &GuideId) -> String {
+        format!("{}#GUIDE#{g}#SALES", tenant_pk(t))
+    }
+
+    /// One shard of a campaign's guide and store counters.
+    pub fn stats_pk(t: &Tenant, c: &CampaignId, shard: u8) -> String {
+        format!("{}#STAT#{shard:02}", campaign_pk(t, c))
+    }
+
+    /// A buyer a guide brought (counted once).
+    pub fn new_buyer_sk(g: &GuideId, user: &UserId) -> String {
+        format!("NB#{g}#U#{user}")
+    }
+
+    /// A buyer's binding to the guide who first brought them (in the buyer partition).
+    pub const BINDING_SK: &str = "BINDING";
 
     pub fn idempotency_sk(key: &IdempotencyKey) -> String {
         format!("IDEM#{key}")

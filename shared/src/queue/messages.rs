@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 use super::{Queue, QueueError, QueueName, MAX_DELAY};
-use crate::domain::ids::{CampaignId, GroupBuyId, OrderId, RefundId, Size, Sku};
+use crate::domain::ids::{
+    CampaignId, GroupBuyId, GuideId, OrderId, RefundId, Size, Sku, StoreId, UserId,
+};
 use crate::domain::money::Fen;
 use crate::domain::tenancy::Tenant;
 
@@ -83,18 +85,71 @@ impl QueueMessage for GroupMessage {
     const QUEUE: QueueName = QueueName::GroupExpiry;
 }
 
-/// What happened to an order's money, for guide attribution: idempotent by `id`.
+/// What happened to a credited sale's money, for guide attribution: idempotent by
+/// `id`, and carrying everything attribution needs, so events may arrive in any order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderEvent {
-    /// `{order}-paid`, `{order}-cancelled`, or the refund id for a refund.
+    /// `{order}-paid`, or the refund id for a refund.
     pub id: String,
     pub tenant: Tenant,
     pub order: OrderId,
     pub campaign: CampaignId,
+    pub buyer: UserId,
+    pub guide: GuideId,
+    pub store: StoreId,
+    pub commission_bp: u32,
+    /// Days the order's returns stay open after it is received.
+    pub window_days: u32,
     pub kind: OrderEventKind,
     pub lines: Vec<EventLine>,
     pub amount_fen: Fen,
     pub at: DateTime<Utc>,
+}
+
+impl OrderEvent {
+    /// The event of an order's payment, when the sale is credited to a guide.
+    pub fn paid(order: &crate::domain::order::Order, at: DateTime<Utc>) -> Option<OrderEvent> {
+        let a = order.attribution.as_ref()?;
+        Some(OrderEvent {
+            id: format!("{}-paid", order.id),
+            tenant: order.tenant.clone(),
+            order: order.id.clone(),
+            campaign: order.campaign.clone(),
+            buyer: order.buyer.clone(),
+            guide: a.guide.clone()?,
+            store: a.store.clone()?,
+            commission_bp: a.commission_bp,
+            window_days: order.returns_policy.window_days,
+            kind: OrderEventKind::Paid,
+            lines: order
+                .lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| EventLine {
+                    line: i,
+                    sku: l.priced.sku.clone(),
+                    size: l.priced.size.clone(),
+                    units: l.priced.quantity,
+                    amount_fen: l.priced.paid_fen,
+                })
+                .collect(),
+            amount_fen: order.total_fen,
+            at,
+        })
+    }
+}
+
+/// What the attribution worker consumes: an order event, or a check whether a sale's
+/// return window has closed (sent by the sweeper over the timer index).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AttributionMessage {
+    Event(OrderEvent),
+    Confirm { tenant: Tenant, order: OrderId },
+}
+
+impl QueueMessage for AttributionMessage {
+    const QUEUE: QueueName = QueueName::Attribution;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,10 +168,6 @@ pub struct EventLine {
     pub size: Size,
     pub units: u32,
     pub amount_fen: Fen,
-}
-
-impl QueueMessage for OrderEvent {
-    const QUEUE: QueueName = QueueName::Attribution;
 }
 
 /// The SQS delay that brings a message back at `at` (or as close as SQS allows: a

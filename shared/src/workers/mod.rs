@@ -4,6 +4,7 @@
 //! idempotent: SQS delivers at least once. Timer workers also take a scheduled event,
 //! on which they sweep the timer index for whatever a lost message left behind.
 
+pub mod attribution;
 pub mod fulfillment;
 pub mod groups;
 pub mod refunds;
@@ -101,6 +102,50 @@ where
         },
     ))
     .await
+}
+
+/// Runs an SQS-triggered Lambda whose handler takes a whole batch (`(message id, body)`
+/// in, the failures out), with partial batch failures reported.
+pub async fn serve_batch<F, Fut>(state: AppState, handle: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(AppState, Vec<(String, String)>) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Vec<(String, WorkerError)>> + Send,
+{
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<SqsEvent>| {
+            let (state, handle) = (state.clone(), handle.clone());
+            async move {
+                let response = batch_at_once(event.payload, |b| handle(state.clone(), b)).await;
+                Ok::<SqsBatchResponse, lambda_runtime::Error>(response)
+            }
+        },
+    ))
+    .await
+}
+
+/// Hands a whole SQS batch to `handle` and reports the failures worth retrying.
+pub async fn batch_at_once<F, Fut>(event: SqsEvent, handle: F) -> SqsBatchResponse
+where
+    F: FnOnce(Vec<(String, String)>) -> Fut,
+    Fut: Future<Output = Vec<(String, WorkerError)>>,
+{
+    let records: Vec<(String, String)> = event
+        .records
+        .into_iter()
+        .map(|r| (r.message_id.unwrap_or_default(), r.body.unwrap_or_default()))
+        .collect();
+    let mut response = SqsBatchResponse::default();
+    for (id, e) in handle(records).await {
+        if e.retryable {
+            tracing::warn!(message_id = %id, error = %e, "will retry");
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            response.batch_item_failures.push(failure);
+        } else {
+            tracing::error!(message_id = %id, error = %e, "dropped: can never succeed");
+        }
+    }
+    response
 }
 
 /// Runs `handle` on every record of an SQS batch and reports the ones to retry.

@@ -24,7 +24,9 @@ use crate::domain::ids::RefundId;
 use crate::domain::refund::{MoneyStatus, Refund, RefundKind};
 use crate::domain::tenancy::Tenant;
 use crate::payments::{PaymentError, RefundState};
-use crate::queue::messages::{delay_until, EventLine, OrderEvent, OrderEventKind, RefundMessage};
+use crate::queue::messages::{
+    delay_until, AttributionMessage, EventLine, OrderEvent, OrderEventKind, RefundMessage,
+};
 
 impl From<PaymentError> for WorkerError {
     fn from(e: PaymentError) -> Self {
@@ -131,16 +133,18 @@ async fn save(
     ))
 }
 
-/// Tells attribution what was refunded. A payment the order never took is no sale.
+/// Tells attribution what was refunded of a sale credited to a guide. A payment the
+/// order never took is no sale. 1 GetItem (the order's attribution).
 async fn announce(st: &AppState, r: &Refund, now: DateTime<Utc>) -> Result<(), WorkerError> {
     if r.kind == RefundKind::UnappliedPayment {
         return Ok(());
     }
+    let order = st.db.order(&r.tenant, &r.order, false).await?;
+    let Some(paid) = OrderEvent::paid(&order, now) else {
+        return Ok(()); // credited to nobody
+    };
     let event = OrderEvent {
         id: r.id.to_string(),
-        tenant: r.tenant.clone(),
-        order: r.order.clone(),
-        campaign: r.campaign.clone(),
         kind: OrderEventKind::Refunded,
         lines: r
             .lines
@@ -154,8 +158,10 @@ async fn announce(st: &AppState, r: &Refund, now: DateTime<Utc>) -> Result<(), W
             })
             .collect(),
         amount_fen: r.amount_fen,
-        at: now,
+        ..paid
     };
-    st.queue.post(&event, None).await?;
+    st.queue
+        .post(&AttributionMessage::Event(event), None)
+        .await?;
     Ok(())
 }

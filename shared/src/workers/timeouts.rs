@@ -5,7 +5,9 @@ use super::{parse, WorkerError};
 use crate::app::AppState;
 use crate::db::orders::timeouts::CancelOutcome;
 use crate::domain::tenancy::Due;
-use crate::queue::messages::{delay_until, GroupMessage, RefundMessage, TimeoutMessage};
+use crate::queue::messages::{
+    delay_until, AttributionMessage, GroupMessage, RefundMessage, TimeoutMessage,
+};
 
 /// At most this many due timers per sweep; a schedule every 5 minutes clears far more
 /// than lost messages leave.
@@ -38,7 +40,7 @@ pub async fn expire_unpaid(st: &AppState, body: &str) -> Result<(), WorkerError>
 pub async fn sweep_timers(st: &AppState) -> Result<serde_json::Value, WorkerError> {
     let now = st.clock.now();
     let due = st.db.due_timers(now, SWEEP_MAX).await?;
-    let (mut cancelled, mut refunds, mut groups) = (0, 0, 0);
+    let (mut cancelled, mut refunds, mut groups, mut confirmations) = (0, 0, 0, 0);
     for d in &due {
         match d {
             Due::UnpaidOrder(t, id) => {
@@ -54,6 +56,14 @@ pub async fn sweep_timers(st: &AppState) -> Result<serde_json::Value, WorkerErro
                 };
                 st.queue.post(&msg, None).await?;
                 groups += 1;
+            }
+            Due::SaleConfirmation(t, order) => {
+                let msg = AttributionMessage::Confirm {
+                    tenant: t.clone(),
+                    order: order.clone(),
+                };
+                st.queue.post(&msg, None).await?;
+                confirmations += 1;
             }
             Due::Refund(t, id) => {
                 let msg = RefundMessage {
@@ -73,6 +83,6 @@ pub async fn sweep_timers(st: &AppState) -> Result<serde_json::Value, WorkerErro
         );
     }
     Ok(
-        serde_json::json!({"due": due.len(), "cancelled": cancelled, "refunds": refunds, "groups": groups}),
+        serde_json::json!({"due": due.len(), "cancelled": cancelled, "refunds": refunds, "groups": groups, "confirmations": confirmations}),
     )
 }

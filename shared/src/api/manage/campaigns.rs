@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::AppState;
+use crate::domain::attribution::AttributionPolicy;
 use crate::domain::campaign::{
     validate_slots, validate_window, Campaign, CampaignStatus, Category, Slot, Stage,
     DEFAULT_PAYMENT_WINDOW_MINUTES, DEFAULT_TIME_ZONE,
@@ -65,6 +66,8 @@ pub struct CampaignInput {
     pub coupon_rules: Option<CouponRules>,
     /// The return window and when a return goes to a person.
     pub returns: Option<ReturnPolicy>,
+    /// How sales are credited to guides (last touch or binding) and their commission.
+    pub attribution: Option<AttributionPolicy>,
 }
 
 impl CampaignInput {
@@ -105,6 +108,9 @@ impl CampaignInput {
         }
         if let Some(r) = &self.returns {
             r.validate()?;
+        }
+        if let Some(a) = &self.attribution {
+            a.validate()?;
         }
         if let Some(m) = self.payment_window_minutes {
             if !(1..=120).contains(&m) {
@@ -176,6 +182,7 @@ pub async fn create_campaign(
         coupons: Vec::new(),
         coupon_rules: input.coupon_rules.unwrap_or_default(),
         returns: input.returns.unwrap_or_default(),
+        attribution: input.attribution.unwrap_or_default(),
         version: 1,
         created_at: now,
         updated_at: now,
@@ -234,6 +241,7 @@ pub async fn update_campaign(
             .unwrap_or(current.payment_window_minutes),
         coupon_rules: input.coupon_rules.unwrap_or(current.coupon_rules),
         returns: input.returns.unwrap_or(current.returns),
+        attribution: input.attribution.unwrap_or(current.attribution),
         version: current.version + 1,
         updated_at: now,
         ..current.clone()

@@ -13,7 +13,7 @@ use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::http::Problem;
 use crate::payments::SIGNATURE_HEADER;
-use crate::queue::messages::{OrderMessage, RefundMessage};
+use crate::queue::messages::{AttributionMessage, OrderEvent, OrderMessage, RefundMessage};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotifyResult {
@@ -86,6 +86,14 @@ pub async fn settle(
                 } else {
                     Vec::new()
                 };
+            }
+            // The sale, to guide attribution (when credited): sent on every notice, it
+            // is counted once by its id.
+            if let Some(event) = OrderEvent::paid(&o, st.clock.now()) {
+                st.queue
+                    .post(&AttributionMessage::Event(event), None)
+                    .await
+                    .map_err(unavailable)?;
             }
             for order in to_dispatch {
                 let msg = OrderMessage {

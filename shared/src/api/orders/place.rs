@@ -9,13 +9,14 @@ use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::db::orders::place::Placed;
+use crate::domain::attribution::{verify_share, Attribution};
 use crate::domain::auth::Caller;
 use crate::domain::checkout::{CartLine, CouponChoice, OrderRequest};
 use crate::domain::group_buy::GroupJoin;
 use crate::domain::ids::{CampaignId, IdempotencyKey};
 use crate::domain::order::{Delivery, DeliveryMode, Order};
 use crate::domain::pricing::PricedCart;
-use crate::domain::signing::{digest, verify_share_token};
+use crate::domain::signing::digest;
 use crate::domain::tenancy::Tenant;
 use crate::http::{Authenticated, JsonBody, Params, Problem};
 use crate::payments::Checkout;
@@ -41,15 +42,16 @@ fn order_request(
     input: &OrderInput,
     group: Option<GroupJoin>,
 ) -> Result<OrderRequest, Problem> {
-    let guide = match &input.share_token {
-        Some(token) => Some(verify_share_token(
+    // A bad link does not stop the sale: it credits nobody, and the order says why.
+    let link = input.share_token.as_deref().map(|token| {
+        verify_share(
             &st.secrets.share_link,
+            token,
             &t,
             &input.campaign,
-            token,
-        )?),
-        None => None,
-    };
+            st.clock.now(),
+        )
+    });
     let coupons = match input.coupon.as_deref() {
         None => CouponChoice::Best,
         Some("none") => CouponChoice::None,
@@ -61,7 +63,7 @@ fn order_request(
         buyer: caller.user.clone(),
         lines: input.lines.clone(),
         coupons,
-        guide,
+        link,
         delivery: input.delivery.clone().unwrap_or(Delivery {
             mode: DeliveryMode::Pickup,
             address: None,
@@ -71,22 +73,32 @@ fn order_request(
     })
 }
 
-/// Price a cart as it would be ordered now, best coupon included; writes nothing.
-/// DynamoDB: 1 BatchGetItem (+ the cached campaign read).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Preview {
+    #[serde(flatten)]
+    pub cart: PricedCart,
+    /// Who the sale would be credited to, or why nobody (a forged, expired or foreign
+    /// share link credits nobody).
+    pub attribution: Option<Attribution>,
+}
+
+/// Price a cart as it would be ordered now, best coupon included, and say who it would
+/// be credited to; writes nothing. DynamoDB: 1 BatchGetItem (+ the cached campaign read).
 #[utoipa::path(post, path = "/v1/{brand}/{group}/orders/preview", tag = "place-order",
     request_body = OrderInput,
-    responses((status = 200, body = PricedCart), (status = 409, body = Problem, description = "sold-out, campaign-not-live, slot-closed, purchase-limit-exceeded, coupon-not-applicable")))]
+    responses((status = 200, body = Preview), (status = 409, body = Problem, description = "sold-out, campaign-not-live, slot-closed, purchase-limit-exceeded, coupon-not-applicable")))]
 pub async fn preview(
     State(st): State<AppState>,
     Authenticated(caller): Authenticated,
     params: Params,
     JsonBody(input): JsonBody<OrderInput>,
-) -> Result<Json<PricedCart>, Problem> {
+) -> Result<Json<Preview>, Problem> {
     let t = params.tenant()?;
     let req = order_request(&st, &caller, t.clone(), &input, None)?;
     let now = st.clock.now();
     let campaign = st.db.visible_campaign(&t, &input.campaign, now).await?;
-    Ok(Json(st.db.preview_order(&req, &campaign, now).await?))
+    let (cart, attribution) = st.db.preview_order(&req, &campaign, now).await?;
+    Ok(Json(Preview { cart, attribution }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

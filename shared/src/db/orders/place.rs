@@ -14,6 +14,7 @@ use super::{map_of, number, order_item, random, Tally};
 use crate::db::groups::{group_item, group_key, member_item, member_key, EXPIRES_MS};
 use crate::db::retry::{optimistic, Attempt};
 use crate::db::Db;
+use crate::domain::attribution::{Attribution, Binding, Rule};
 use crate::domain::campaign::Campaign;
 use crate::domain::catalog::{Guide, Listing, MAX_SHARDS};
 use crate::domain::checkout::{
@@ -52,6 +53,14 @@ struct IdempotencyRecord {
     body: String,
     order: OrderId,
     expires_at: i64,
+}
+
+/// A buyer's binding to a guide (binding rule) lives in their tenant partition.
+pub(crate) fn binding_key(
+    t: &crate::domain::tenancy::Tenant,
+    buyer: &crate::domain::ids::UserId,
+) -> Key {
+    Key::new(keys::buyer_pk(t, buyer), keys::BINDING_SK)
 }
 
 fn idempotency_key(req: &OrderRequest, key: &IdempotencyKey) -> Key {
@@ -144,17 +153,19 @@ impl Db {
         .await
     }
 
-    /// Prices a cart without writing anything: 1 BatchGetItem.
+    /// Prices a cart, and says who the sale would be credited to, without writing
+    /// anything: 1 BatchGetItem.
     pub async fn preview_order(
         &self,
         req: &OrderRequest,
         campaign: &Campaign,
         now: DateTime<Utc>,
-    ) -> Result<PricedCart> {
+    ) -> Result<(PricedCart, Option<Attribution>)> {
         validate_cart(&req.lines)?;
         let (snapshot, _) = self.read_for_order(req, campaign, None).await?;
         let id = OrderId::generate(now);
-        Ok(plan_checkout(req, campaign, &snapshot, now, id, random())?.cart)
+        let plan = plan_checkout(req, campaign, &snapshot, now, id, random())?;
+        Ok((plan.cart, plan.order.attribution))
     }
 
     /// The one read of an order: listings and all their shards, the buyer's limit
@@ -191,8 +202,11 @@ impl Db {
                 }
             }
         }
-        if let Some(g) = &req.guide {
-            wanted.push(Key::new(keys::tenant_pk(t), keys::guide_sk(g)));
+        if let Some(Ok(claims)) = &req.link {
+            wanted.push(Key::new(keys::tenant_pk(t), keys::guide_sk(&claims.guide)));
+        }
+        if campaign.attribution.rule == Rule::Binding {
+            wanted.push(binding_key(t, &req.buyer));
         }
         if let Some(join) = &req.group {
             if let Some(line) = req.lines.first() {
@@ -242,10 +256,13 @@ impl Db {
                 }
             }
         }
-        if let Some(g) = &req.guide {
-            if let Some(item) = at(&keys::tenant_pk(t), keys::guide_sk(g)) {
+        if let Some(Ok(claims)) = &req.link {
+            if let Some(item) = at(&keys::tenant_pk(t), keys::guide_sk(&claims.guide)) {
                 snap.guide = Some(from_item::<Guide>(item.clone())?);
             }
+        }
+        if let Some(item) = found.get(&binding_key(t, &req.buyer)) {
+            snap.binding = Some(from_item::<Binding>(item.clone())?);
         }
         if let Some(join) = &req.group {
             if let Some(line) = req.lines.first() {
@@ -375,6 +392,15 @@ fn order_writes(
                 Some(b) => Condition::Equals(units, n(i64::from(b))),
                 None => Condition::NotExists,
             }),
+        });
+    }
+    if let Some(b) = &plan.binding {
+        // The first guide to bring this buyer keeps them; a binding written meanwhile
+        // by another order wins, and this one goes round again.
+        let key = binding_key(&o.tenant, &o.buyer);
+        writes.push(Write::Put {
+            item: to_item(b, &[(PK, key.pk.clone()), (SK, key.sk.clone())])?,
+            condition: Some(Condition::NotExists),
         });
     }
     let coupons_from = writes.len();

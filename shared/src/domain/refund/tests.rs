@@ -75,6 +75,7 @@ fn order(
         },
         guide: None,
         guide_store: None,
+        attribution: None,
         status: OrderStatus::PickedUp,
         history: vec![StatusChange {
             status: OrderStatus::PickedUp,

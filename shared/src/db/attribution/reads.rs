@@ -1,0 +1,153 @@
+//! A guide's performance, a campaign's leaderboard, a guide's credited sales.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+use super::{counter_key, Counted, SaleRecord, STAT_SHARDS};
+use crate::db::page::Paged;
+use crate::db::Db;
+use crate::domain::attribution::Totals;
+use crate::domain::catalog::{Guide, Listing};
+use crate::domain::ids::{CampaignId, GuideId, StoreId};
+use crate::domain::tenancy::{keys, Tenant};
+use crate::error::Result;
+use crate::table::{from_item, string_attr, Index, Item, Query, SortRange, SK};
+
+fn totals_of(item: &Item) -> Totals {
+    let num = |f: &str| match item.get(f) {
+        Some(serde_dynamo::AttributeValue::N(v)) => v.parse::<i64>().unwrap_or(0),
+        _ => 0,
+    };
+    Totals {
+        orders: num("orders"),
+        units: num("units"),
+        gmv_fen: num("gmv_fen"),
+        refunded_fen: num("refunded_fen"),
+        commission_pending_fen: num("commission_pending_fen"),
+        commission_confirmed_fen: num("commission_confirmed_fen"),
+        commission_reversed_fen: num("commission_reversed_fen"),
+        new_buyers: num("new_buyers"),
+    }
+}
+
+/// One row of a leaderboard.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Standing {
+    pub id: String,
+    /// The guide's name (guides only).
+    pub name: Option<String>,
+    /// The guide's store (guides only).
+    pub store: Option<StoreId>,
+    pub net_gmv_fen: i64,
+    #[serde(flatten)]
+    pub totals: Totals,
+    /// Units sold over units the store put into the campaign (stores only).
+    pub sell_through: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Leaderboard {
+    pub campaign: CampaignId,
+    /// By net GMV, highest first.
+    pub guides: Vec<Standing>,
+    pub stores: Vec<Standing>,
+}
+
+impl Db {
+    /// A guide's figures in a campaign: every shard of their counter.
+    /// 1 BatchGetItem (16 keys).
+    pub async fn guide_totals(&self, t: &Tenant, c: &CampaignId, g: &GuideId) -> Result<Totals> {
+        let keys: Vec<_> = (0..STAT_SHARDS)
+            .map(|s| counter_key(t, c, s, &Counted::Guide(g.clone())))
+            .collect();
+        let mut total = Totals::default();
+        for item in self.table.batch_get(&keys, false).await? {
+            total = total.plus(&totals_of(&item));
+        }
+        Ok(total)
+    }
+
+    /// Every guide's and store's figures of a campaign, by net GMV, with each store's
+    /// sell-through: 1 Query per counter shard (16), 1 Query of the listings, 1 Query
+    /// of the guides (each followed to its last page).
+    pub async fn leaderboard(&self, t: &Tenant, c: &CampaignId) -> Result<Leaderboard> {
+        let mut sums: BTreeMap<String, Totals> = BTreeMap::new();
+        for shard in 0..STAT_SHARDS {
+            let q = Query::new(Index::Primary, keys::stats_pk(t, c, shard), SortRange::All);
+            for item in self.query_all(q).await? {
+                if let Some(sk) = string_attr(&item, SK) {
+                    let entry = sums.entry(sk.to_owned()).or_default();
+                    *entry = entry.plus(&totals_of(&item));
+                }
+            }
+        }
+        // What each store put into the campaign, from the listings.
+        let q = Query::new(
+            Index::Primary,
+            keys::campaign_pk(t, c),
+            SortRange::BeginsWith(keys::PRODUCT_PREFIX.into()),
+        );
+        let mut stocked: BTreeMap<String, i64> = BTreeMap::new();
+        for item in self.query_all(q).await? {
+            if string_attr(&item, "kind") == Some("listing") {
+                let l: Listing = from_item(item)?;
+                for s in &l.stock {
+                    *stocked.entry(s.store.to_string()).or_default() += i64::from(s.units.get());
+                }
+            }
+        }
+        let guides: BTreeMap<String, Guide> = self
+            .guides(t)
+            .await?
+            .into_iter()
+            .map(|g| (g.id.to_string(), g))
+            .collect();
+        let mut board = Leaderboard {
+            campaign: c.clone(),
+            guides: Vec::new(),
+            stores: Vec::new(),
+        };
+        for (sk, totals) in sums {
+            if let Some(id) = sk.strip_prefix("G#") {
+                let g = guides.get(id);
+                board.guides.push(Standing {
+                    id: id.to_owned(),
+                    name: g.map(|g| g.name.clone()),
+                    store: g.map(|g| g.store.clone()),
+                    net_gmv_fen: totals.net_gmv_fen(),
+                    totals,
+                    sell_through: None,
+                });
+            } else if let Some(id) = sk.strip_prefix("S#") {
+                let units = stocked.get(id).copied().unwrap_or(0);
+                board.stores.push(Standing {
+                    id: id.to_owned(),
+                    name: None,
+                    store: None,
+                    net_gmv_fen: totals.net_gmv_fen(),
+                    sell_through: (units > 0).then(|| totals.units as f64 / units as f64),
+                    totals,
+                });
+            }
+        }
+        let by_net =
+            |a: &Standing, b: &Standing| b.net_gmv_fen.cmp(&a.net_gmv_fen).then(a.id.cmp(&b.id));
+        board.guides.sort_by(by_net);
+        board.stores.sort_by(by_net);
+        Ok(board)
+    }
+
+    /// A guide's credited sales, newest first: 1 Query (GSI1).
+    pub async fn guide_sales(
+        &self,
+        t: &Tenant,
+        g: &GuideId,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Paged<SaleRecord>> {
+        let mut q = Query::new(Index::Gsi1, keys::guide_sales_gsi1pk(t, g), SortRange::All);
+        q.forward = false;
+        Ok(self.page(q, limit, cursor).await?.try_map(from_item)?)
+    }
+}

@@ -1,0 +1,670 @@
+//! Guide attribution: signed share links, the rule that credits a sale to a guide and
+//! their store (fixed on the order when it is placed), and the commission each sale
+//! earns as it is paid, refunded and confirmed.
+//!
+//! A share link's token is its claims (tenant, guide, store, campaign, optional listing
+//! or group, issue and expiry times) with the full HMAC-SHA256 tag over them. A forged,
+//! truncated, expired, other-tenant or other-campaign token credits nobody, and the
+//! order says why; the sale itself goes ahead.
+//!
+//! Rules, per campaign: **last touch** (the link the buyer arrived with, within its
+//! validity) or **binding** (the first guide who brought a buyer keeps them for a
+//! protection period, whatever link they come back with).
+//!
+//! Commission is a pure function of the facts of a sale ([`Sale`]): what was paid per
+//! line, what was refunded (by refund id), and whether its return window had closed
+//! (confirmation). Events carry facts; applying one twice, or in any order, ends the
+//! same, so a refund that arrives before its payment counts exactly as if it came
+//! after. Pending commission becomes confirmed when the window closes; a refund after
+//! that is a clawback (a negative entry), never silently forgiven.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use utoipa::ToSchema;
+
+use super::ids::{CampaignId, GroupBuyId, GuideId, OrderId, Sku, StoreId};
+use super::money::Fen;
+use super::signing::{hex, mac, unhex};
+use super::tenancy::Tenant;
+use super::DomainError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    #[default]
+    LastTouch,
+    Binding,
+}
+
+/// A campaign's attribution terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttributionPolicy {
+    pub rule: Rule,
+    /// Days a binding protects a guide's buyer (binding rule).
+    pub protection_days: u32,
+    /// Days a share link stays valid.
+    pub link_days: u32,
+    /// Commission on what the buyer paid, in basis points (300 = 3 %).
+    pub commission_bp: u32,
+}
+
+impl Default for AttributionPolicy {
+    fn default() -> Self {
+        AttributionPolicy {
+            rule: Rule::LastTouch,
+            protection_days: 15,
+            link_days: 7,
+            commission_bp: 300,
+        }
+    }
+}
+
+impl AttributionPolicy {
+    pub fn validate(&self) -> Result<(), DomainError> {
+        if !(1..=90).contains(&self.protection_days) {
+            return Err(DomainError::invalid(
+                "attribution.protection_days",
+                "between 1 and 90",
+            ));
+        }
+        if !(1..=31).contains(&self.link_days) {
+            return Err(DomainError::invalid(
+                "attribution.link_days",
+                "between 1 and 31",
+            ));
+        }
+        if self.commission_bp > 3_000 {
+            return Err(DomainError::invalid(
+                "attribution.commission_bp",
+                "at most 3000 (30 %)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What a share link points at, beyond its campaign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareTarget {
+    Listing(Sku),
+    Group(GroupBuyId),
+}
+
+/// What a share link says, signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ShareClaims {
+    #[schema(value_type = String)]
+    pub tenant: Tenant,
+    pub guide: GuideId,
+    pub store: StoreId,
+    pub campaign: CampaignId,
+    pub target: Option<ShareTarget>,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Why a share link credits nobody.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkRejection {
+    Malformed,
+    /// The signature does not verify (or is not the whole tag).
+    Forged,
+    Expired,
+    OtherTenant,
+    OtherCampaign,
+}
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// A share token: base64url of the claims, a dot, the full HMAC-SHA256 tag in hex.
+pub fn sign_share(secret: &[u8], claims: &ShareClaims) -> String {
+    use base64::Engine;
+    use hmac::Mac;
+    let payload = B64.encode(serde_json::to_vec(claims).unwrap_or_default());
+    let tag = mac(secret, format!("share2|{payload}").as_bytes())
+        .finalize()
+        .into_bytes();
+    format!("{payload}.{}", hex(&tag))
+}
+
+/// The claims of a token we signed, for this tenant and campaign, still valid at `now`.
+pub fn verify_share(
+    secret: &[u8],
+    token: &str,
+    tenant: &Tenant,
+    campaign: &CampaignId,
+    now: DateTime<Utc>,
+) -> Result<ShareClaims, LinkRejection> {
+    use base64::Engine;
+    use hmac::Mac;
+    if secret.is_empty() {
+        return Err(LinkRejection::Forged);
+    }
+    let (payload, tag) = token.rsplit_once('.').ok_or(LinkRejection::Malformed)?;
+    let tag = unhex(tag).ok_or(LinkRejection::Malformed)?;
+    // The whole tag, never a prefix: a one-byte tag would fall to 256 guesses.
+    mac(secret, format!("share2|{payload}").as_bytes())
+        .verify_slice(&tag)
+        .map_err(|_| LinkRejection::Forged)?;
+    let bytes = B64.decode(payload).map_err(|_| LinkRejection::Malformed)?;
+    let claims: ShareClaims =
+        serde_json::from_slice(&bytes).map_err(|_| LinkRejection::Malformed)?;
+    if &claims.tenant != tenant {
+        return Err(LinkRejection::OtherTenant);
+    }
+    if &claims.campaign != campaign {
+        return Err(LinkRejection::OtherCampaign);
+    }
+    if now >= claims.expires_at || now < claims.issued_at - Duration::minutes(5) {
+        return Err(LinkRejection::Expired);
+    }
+    Ok(claims)
+}
+
+/// Why a sale is (or is not) credited to a guide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The link the buyer arrived with.
+    Link,
+    /// The guide the buyer is bound to (binding rule).
+    Bound,
+    NoLink,
+    LinkMalformed,
+    LinkForged,
+    LinkExpired,
+    LinkOtherTenant,
+    LinkOtherCampaign,
+    /// The link's guide is no longer a guide of this tenant.
+    GuideGone,
+}
+
+impl From<LinkRejection> for Reason {
+    fn from(r: LinkRejection) -> Self {
+        match r {
+            LinkRejection::Malformed => Reason::LinkMalformed,
+            LinkRejection::Forged => Reason::LinkForged,
+            LinkRejection::Expired => Reason::LinkExpired,
+            LinkRejection::OtherTenant => Reason::LinkOtherTenant,
+            LinkRejection::OtherCampaign => Reason::LinkOtherCampaign,
+        }
+    }
+}
+
+/// Who a sale is credited to, fixed on the order when it is placed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Attribution {
+    pub guide: Option<GuideId>,
+    pub store: Option<StoreId>,
+    pub rule: Rule,
+    pub reason: Reason,
+    /// The commission rate, fixed with the sale.
+    pub commission_bp: u32,
+}
+
+impl Attribution {
+    pub fn credited(&self) -> bool {
+        self.guide.is_some()
+    }
+}
+
+/// A buyer kept by the guide who first brought them (binding rule).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Binding {
+    pub guide: GuideId,
+    pub store: StoreId,
+    pub until: DateTime<Utc>,
+}
+
+/// Decides who a sale is credited to. `link` is the verified share link (or why it
+/// was refused); `guide_store` the link's guide's current store, if they are still a
+/// guide here; `binding` the buyer's binding, if any. Returns the attribution and, for
+/// the binding rule, the binding to write when this sale creates one.
+pub fn attribute(
+    policy: &AttributionPolicy,
+    link: Option<Result<ShareClaims, LinkRejection>>,
+    guide_store: Option<StoreId>,
+    binding: Option<&Binding>,
+    now: DateTime<Utc>,
+) -> (Attribution, Option<Binding>) {
+    let base = |guide, store, reason| Attribution {
+        guide,
+        store,
+        rule: policy.rule,
+        reason,
+        commission_bp: policy.commission_bp,
+    };
+    if policy.rule == Rule::Binding {
+        if let Some(b) = binding.filter(|b| now < b.until) {
+            return (
+                base(Some(b.guide.clone()), Some(b.store.clone()), Reason::Bound),
+                None,
+            );
+        }
+    }
+    match link {
+        None => (base(None, None, Reason::NoLink), None),
+        Some(Err(why)) => (base(None, None, why.into()), None),
+        Some(Ok(claims)) => match guide_store {
+            None => (base(None, None, Reason::GuideGone), None),
+            Some(store) => {
+                let bind = (policy.rule == Rule::Binding).then(|| Binding {
+                    guide: claims.guide.clone(),
+                    store: store.clone(),
+                    until: now + Duration::days(i64::from(policy.protection_days)),
+                });
+                (base(Some(claims.guide), Some(store), Reason::Link), bind)
+            }
+        },
+    }
+}
+
+/// What one order event says about a sale (see `queue::messages::OrderEvent`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SaleFact {
+    /// Paid: per line, units and the amount paid.
+    Paid { lines: Vec<(u32, Fen)> },
+    /// Refunded: per line index, units and amount.
+    Refunded {
+        refund: String,
+        lines: Vec<(usize, u32, Fen)>,
+    },
+    /// The lines' return window closed at this time.
+    Confirmed { at: DateTime<Utc> },
+}
+
+/// A sale as attribution knows it: the facts so far, and which events brought them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Sale {
+    pub order: Option<OrderId>,
+    /// Per line: units and amount paid (empty until the payment event).
+    pub paid: Vec<(u32, Fen)>,
+    /// Per refund id: per line index, units and amount.
+    pub refunds: BTreeMap<String, Vec<(usize, u32, Fen)>>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// Refunds that were in when the sale was confirmed: the rest are clawbacks.
+    pub refunds_before_confirmation: BTreeSet<String>,
+    /// Every event applied (duplicates change nothing).
+    pub events: BTreeSet<String>,
+}
+
+/// One guide's or store's figures, or the change one event makes to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+pub struct Totals {
+    pub orders: i64,
+    pub units: i64,
+    pub gmv_fen: i64,
+    pub refunded_fen: i64,
+    pub commission_pending_fen: i64,
+    pub commission_confirmed_fen: i64,
+    /// Clawbacks of confirmed commission (refunds after the window closed).
+    pub commission_reversed_fen: i64,
+    pub new_buyers: i64,
+}
+
+impl Totals {
+    pub fn net_gmv_fen(&self) -> i64 {
+        self.gmv_fen - self.refunded_fen
+    }
+
+    pub fn minus(&self, o: &Totals) -> Totals {
+        Totals {
+            orders: self.orders - o.orders,
+            units: self.units - o.units,
+            gmv_fen: self.gmv_fen - o.gmv_fen,
+            refunded_fen: self.refunded_fen - o.refunded_fen,
+            commission_pending_fen: self.commission_pending_fen - o.commission_pending_fen,
+            commission_confirmed_fen: self.commission_confirmed_fen - o.commission_confirmed_fen,
+            commission_reversed_fen: self.commission_reversed_fen - o.commission_reversed_fen,
+            new_buyers: self.new_buyers - o.new_buyers,
+        }
+    }
+
+    pub fn plus(&self, o: &Totals) -> Totals {
+        Totals {
+            orders: self.orders + o.orders,
+            units: self.units + o.units,
+            gmv_fen: self.gmv_fen + o.gmv_fen,
+            refunded_fen: self.refunded_fen + o.refunded_fen,
+            commission_pending_fen: self.commission_pending_fen + o.commission_pending_fen,
+            commission_confirmed_fen: self.commission_confirmed_fen + o.commission_confirmed_fen,
+            commission_reversed_fen: self.commission_reversed_fen + o.commission_reversed_fen,
+            new_buyers: self.new_buyers + o.new_buyers,
+        }
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == Totals::default()
+    }
+}
+
+/// Commission on `amount` at `bp` basis points, rounded down to the fen.
+pub fn commission(amount: i64, bp: u32) -> i64 {
+    amount * i64::from(bp) / 10_000
+}
+
+impl Sale {
+    /// Applies an event; false when it was applied before.
+    pub fn apply(&mut self, event: &str, fact: &SaleFact) -> bool {
+        if !self.events.insert(event.to_owned()) {
+            return false;
+        }
+        match fact {
+            SaleFact::Paid { lines } => {
+                if self.paid.is_empty() {
+                    self.paid = lines.clone();
+                }
+            }
+            SaleFact::Refunded { refund, lines } => {
+                self.refunds
+                    .entry(refund.clone())
+                    .or_insert_with(|| lines.clone());
+            }
+            SaleFact::Confirmed { at } => {
+                if self.confirmed_at.is_none() {
+                    self.confirmed_at = Some(*at);
+                    self.refunds_before_confirmation = self.refunds.keys().cloned().collect();
+                }
+            }
+        }
+        true
+    }
+
+    /// Refunded amount per line, over the refunds in `which`.
+    fn refunded_by_line(&self, which: impl Fn(&str) -> bool) -> Vec<i64> {
+        let mut by_line = vec![0i64; self.paid.len()];
+        for (id, lines) in &self.refunds {
+            if !which(id) {
+                continue;
+            }
+            for (line, _, amount) in lines {
+                if let Some(r) = by_line.get_mut(*line) {
+                    *r += amount.get();
+                }
+            }
+        }
+        by_line
+    }
+
+    /// Commission given back on refunds in `which`: per line, in proportion to the
+    /// refunded share of what was paid, so a line refunded in full gives back exactly
+    /// its commission.
+    fn commission_refunded(&self, bp: u32, which: impl Fn(&str) -> bool) -> i64 {
+        self.refunded_by_line(which)
+            .iter()
+            .zip(&self.paid)
+            .map(|(refunded, (_, paid))| {
+                let paid = paid.get();
+                if paid == 0 {
+                    return 0;
+                }
+                let refunded = (*refunded).min(paid);
+                commission(paid, bp) * refunded / paid
+            })
+            .sum()
+    }
+
+    /// The sale's figures at `bp` (nothing until it is paid).
+    pub fn totals(&self, bp: u32) -> Totals {
+        if self.paid.is_empty() {
+            return Totals::default();
+        }
+        let gross: i64 = self.paid.iter().map(|(_, a)| commission(a.get(), bp)).sum();
+        let all_refunds = self.commission_refunded(bp, |_| true);
+        let refunded_fen: i64 = self.refunded_by_line(|_| true).iter().sum();
+        let gmv_fen: i64 = self.paid.iter().map(|(_, a)| a.get()).sum();
+        let mut t = Totals {
+            orders: 1,
+            units: self.paid.iter().map(|(u, _)| i64::from(*u)).sum(),
+            gmv_fen,
+            refunded_fen: refunded_fen.min(gmv_fen),
+            ..Totals::default()
+        };
+        match self.confirmed_at {
+            None => t.commission_pending_fen = gross - all_refunds,
+            Some(_) => {
+                let before = self
+                    .commission_refunded(bp, |id| self.refunds_before_confirmation.contains(id));
+                t.commission_confirmed_fen = gross - before;
+                t.commission_reversed_fen = all_refunds - before;
+            }
+        }
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn claims(now: DateTime<Utc>) -> ShareClaims {
+        ShareClaims {
+            tenant: Tenant::parse("demo", "x").unwrap(),
+            guide: GuideId::parse("g1").unwrap(),
+            store: StoreId::parse("s1").unwrap(),
+            campaign: CampaignId::parse("c").unwrap(),
+            target: None,
+            issued_at: now,
+            expires_at: now + Duration::days(7),
+        }
+    }
+
+    #[test]
+    fn a_share_link_verifies_only_whole_unexpired_and_for_its_tenant_and_campaign() {
+        let now = t("2026-11-23T03:00:00Z");
+        let c = claims(now);
+        let token = sign_share(b"k", &c);
+        let (tenant, campaign) = (c.tenant.clone(), c.campaign.clone());
+        assert_eq!(
+            verify_share(b"k", &token, &tenant, &campaign, now),
+            Ok(c.clone())
+        );
+        let (payload, tag) = token.rsplit_once('.').unwrap();
+        for bytes in 1..32 {
+            let cut = format!("{payload}.{}", &tag[..bytes * 2]);
+            assert_eq!(
+                verify_share(b"k", &cut, &tenant, &campaign, now),
+                Err(LinkRejection::Forged),
+                "{bytes}"
+            );
+        }
+        assert_eq!(
+            verify_share(b"other", &token, &tenant, &campaign, now),
+            Err(LinkRejection::Forged)
+        );
+        let expired = now + Duration::days(7);
+        assert_eq!(
+            verify_share(b"k", &token, &tenant, &campaign, expired),
+            Err(LinkRejection::Expired)
+        );
+        let elsewhere = Tenant::parse("demo", "y").unwrap();
+        assert_eq!(
+            verify_share(b"k", &token, &elsewhere, &campaign, now),
+            Err(LinkRejection::OtherTenant)
+        );
+        let other = CampaignId::parse("d").unwrap();
+        assert_eq!(
+            verify_share(b"k", &token, &tenant, &other, now),
+            Err(LinkRejection::OtherCampaign)
+        );
+        // claims edited after signing: the tag no longer matches
+        let mut forged = c.clone();
+        forged.guide = GuideId::parse("g2").unwrap();
+        let edited = format!(
+            "{}.{tag}",
+            sign_share(b"k", &forged).rsplit_once('.').unwrap().0
+        );
+        assert_eq!(
+            verify_share(b"k", &edited, &tenant, &campaign, now),
+            Err(LinkRejection::Forged)
+        );
+        assert_eq!(
+            verify_share(b"k", "junk", &tenant, &campaign, now),
+            Err(LinkRejection::Malformed)
+        );
+    }
+
+    #[test]
+    fn the_rule_credits_the_link_or_the_binding_and_says_why_not() {
+        let now = t("2026-11-23T03:00:00Z");
+        let store = StoreId::parse("s1").unwrap();
+        let last = AttributionPolicy::default();
+        let (a, bind) = attribute(&last, Some(Ok(claims(now))), Some(store.clone()), None, now);
+        assert_eq!(
+            (a.guide.as_ref().map(|g| g.as_str()), a.reason, bind),
+            (Some("g1"), Reason::Link, None)
+        );
+        let (a, _) = attribute(
+            &last,
+            Some(Err(LinkRejection::Forged)),
+            Some(store.clone()),
+            None,
+            now,
+        );
+        assert_eq!((a.guide, a.reason), (None, Reason::LinkForged));
+        let (a, _) = attribute(&last, None, None, None, now);
+        assert_eq!(a.reason, Reason::NoLink);
+        let (a, _) = attribute(&last, Some(Ok(claims(now))), None, None, now);
+        assert_eq!(a.reason, Reason::GuideGone);
+        // binding: the first guide keeps the buyer for the protection period
+        let binding = AttributionPolicy {
+            rule: Rule::Binding,
+            ..last
+        };
+        let (a, bind) = attribute(
+            &binding,
+            Some(Ok(claims(now))),
+            Some(store.clone()),
+            None,
+            now,
+        );
+        let bind = bind.unwrap();
+        assert_eq!(
+            (a.reason, bind.until),
+            (Reason::Link, now + Duration::days(15))
+        );
+        let kept = Binding {
+            guide: GuideId::parse("g0").unwrap(),
+            store: StoreId::parse("s0").unwrap(),
+            until: now + Duration::days(1),
+        };
+        let (a, again) = attribute(
+            &binding,
+            Some(Ok(claims(now))),
+            Some(store.clone()),
+            Some(&kept),
+            now,
+        );
+        assert_eq!(
+            (a.guide.unwrap().as_str(), a.reason, again),
+            ("g0", Reason::Bound, None)
+        );
+        let (a, _) = attribute(&binding, None, None, Some(&kept), now + Duration::days(2));
+        assert_eq!(a.reason, Reason::NoLink, "the protection ran out");
+    }
+
+    fn fen(v: i64) -> Fen {
+        Fen::new(v).unwrap()
+    }
+
+    #[test]
+    fn commission_is_pending_then_confirmed_and_later_refunds_are_clawed_back() {
+        let mut s = Sale::default();
+        let paid = SaleFact::Paid {
+            lines: vec![(2, fen(20_000)), (1, fen(5_000))],
+        };
+        assert!(s.apply("paid", &paid));
+        assert!(!s.apply("paid", &paid), "a duplicate changes nothing");
+        assert_eq!(s.totals(300).commission_pending_fen, 600 + 150);
+        // half of line 0 refunded before the window closed: pending shrinks in proportion
+        s.apply(
+            "r1",
+            &SaleFact::Refunded {
+                refund: "r1".into(),
+                lines: vec![(0, 1, fen(10_000))],
+            },
+        );
+        let before = s.totals(300);
+        assert_eq!(
+            (before.commission_pending_fen, before.refunded_fen),
+            (450, 10_000)
+        );
+        s.apply(
+            "c",
+            &SaleFact::Confirmed {
+                at: t("2026-12-01T00:00:00Z"),
+            },
+        );
+        let confirmed = s.totals(300);
+        assert_eq!(
+            (
+                confirmed.commission_pending_fen,
+                confirmed.commission_confirmed_fen
+            ),
+            (0, 450)
+        );
+        // a refund after confirmation is a clawback, not forgiven
+        s.apply(
+            "r2",
+            &SaleFact::Refunded {
+                refund: "r2".into(),
+                lines: vec![(1, 1, fen(5_000))],
+            },
+        );
+        let after = s.totals(300);
+        assert_eq!(
+            (
+                after.commission_confirmed_fen,
+                after.commission_reversed_fen
+            ),
+            (450, 150)
+        );
+        assert_eq!(after.net_gmv_fen(), 10_000);
+    }
+
+    #[test]
+    fn events_in_any_order_end_the_same() {
+        let paid = SaleFact::Paid {
+            lines: vec![(3, fen(29_970))],
+        };
+        let r1 = SaleFact::Refunded {
+            refund: "r1".into(),
+            lines: vec![(0, 1, fen(9_990))],
+        };
+        let r2 = SaleFact::Refunded {
+            refund: "r2".into(),
+            lines: vec![(0, 2, fen(19_980))],
+        };
+        let events = [("p", &paid), ("r1", &r1), ("r2", &r2)];
+        let orders = [
+            [0, 1, 2],
+            [1, 0, 2],
+            [2, 1, 0],
+            [1, 2, 0],
+            [0, 2, 1],
+            [2, 0, 1],
+        ];
+        let mut seen = None;
+        for order in orders {
+            let mut s = Sale::default();
+            for i in order {
+                s.apply(events[i].0, events[i].1);
+                s.apply(events[i].0, events[i].1);
+            }
+            let totals = s.totals(300);
+            assert_eq!(
+                totals.commission_pending_fen, 0,
+                "fully refunded: nothing owed"
+            );
+            assert_eq!(*seen.get_or_insert(totals), totals);
+        }
+    }
+}
