@@ -153,6 +153,17 @@ impl World {
 
     /// A share token of `guide` (of `store`) for `campaign`, valid a week from the clock.
     pub fn share_token(&self, guide: &str, store: &str, campaign: &str) -> String {
+        self.share_token_valid_for(guide, store, campaign, chrono::Duration::days(7))
+    }
+
+    /// A share link signed now that expires after `valid`.
+    pub fn share_token_valid_for(
+        &self,
+        guide: &str,
+        store: &str,
+        campaign: &str,
+        valid: chrono::Duration,
+    ) -> String {
         let now = clearance::clock::Clock::now(self.clock.as_ref());
         let claims = clearance::domain::attribution::ShareClaims {
             tenant: clearance_local::seed::tenant().unwrap_or_else(|e| panic!("{e}")),
@@ -162,7 +173,7 @@ impl World {
                 .unwrap_or_else(|e| panic!("{e}")),
             target: None,
             issued_at: now,
-            expires_at: now + chrono::Duration::days(7),
+            expires_at: now + valid,
         };
         clearance::domain::attribution::sign_share(&self.state.secrets.share_link, &claims)
     }
