@@ -150,6 +150,10 @@ ATTRIBUTION = [
      None, OPS, ""),
     ("84-leaderboard", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/leaderboard", f"{S}/leaderboard", None, OPS, ""),
 ]
+CLOSE = [
+    ("91-close-campaign", "POST", "/v1/{brand}/{group}/campaigns/{campaign}/close", f"{S}/close", None, OPS),
+    ("94-read-report", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/report", f"{S}/report", None, OPS),
+]
 REFUND = ORDER + "-R01"
 REFUND_NOTICE = json.dumps({"tenant": "demo/south-china", "refund": REFUND, "status": "succeeded"})
 REFUNDS = [
@@ -177,6 +181,8 @@ WORKERS = [
         "commission_bp": 300, "window_days": 7, "kind": "paid",
         "lines": [{"line": 0, "sku": "PM-2006", "size": "38", "units": 1, "amount_fen": 56900}],
         "amount_fen": 56900, "at": "2026-11-23T03:00:00Z"}),
+    # The first step of the close the 91 event began: fence a page of stock shards.
+    ("close-worker", "92-close-step", {"tenant": "demo/south-china", "campaign": "summer-clearance", "step": 1}),
 ]
 
 for name, method, route, path, body in MANAGE:
@@ -205,12 +211,17 @@ for name, method, route, path, body, claims, query in ATTRIBUTION:
     out = ROOT / "attribute-guide-sale" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(event(method, route, path, body, claims, query), indent=2) + "\n")
+for name, method, route, path, body, claims in CLOSE:
+    out = ROOT / "close-campaign" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(event(method, route, path, body, claims), indent=2) + "\n")
 for function, name, body in WORKERS:
     out = ROOT / function / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(sqs(body), indent=2) + "\n")
-SCHEDULES = [("order-timeout-worker", "52-sweep-unpaid", "clearance-sweep-unpaid")]
+SCHEDULES = [("order-timeout-worker", "52-sweep-unpaid", "clearance-sweep-unpaid"),
+             ("close-worker", "93-sweep-campaigns", "clearance-sweep-campaigns")]
 for function, name, rule in SCHEDULES:
     out = ROOT / function / f"{name}.json"
     out.write_text(json.dumps(scheduled(rule), indent=2) + "\n")
-print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(REFUNDS) + len(GROUPS) + len(ATTRIBUTION) + len(WORKERS) + len(SCHEDULES)} events under {ROOT}")
+print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(REFUNDS) + len(GROUPS) + len(ATTRIBUTION) + len(CLOSE) + len(WORKERS) + len(SCHEDULES)} events under {ROOT}")

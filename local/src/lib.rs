@@ -326,7 +326,7 @@ async fn dev_expire_group(
     let (g, _) = st.db.group(&t, &id, true).await?;
     let at = g.expires_at.max(st.clock.now());
     // The worker's own path, with the clock at the deadline.
-    clearance::workers::groups::settle_group(&st, &t, &id, at)
+    clearance::workers::groups::settle_group(&st, &t, &id, at, None)
         .await
         .map_err(|e| {
             Problem::new(

@@ -141,6 +141,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
         coupon_rules: Default::default(),
         returns: Default::default(),
         attribution: Default::default(),
+        close: None,
         version: 1,
         created_at: now,
         updated_at: now,

@@ -79,6 +79,15 @@ fn handle_refund(st: AppState, body: String) -> Boxed<Result<(), WorkerError>> {
     Box::pin(async move { workers::handle_refund(&st, &body).await })
 }
 
+fn step_close(st: AppState, body: String) -> Boxed<Result<(), WorkerError>> {
+    Box::pin(async move { workers::close::step_close(&st, &body).await })
+}
+
+/// The close worker's sweep: campaigns at their end, close steps whose message was lost.
+pub fn sweep_campaigns(st: AppState) -> Boxed<Result<serde_json::Value, WorkerError>> {
+    Box::pin(async move { workers::close::sweep_campaigns(&st).await })
+}
+
 /// The timer sweep, as a [`Sweep`].
 pub fn sweep_timers(st: AppState) -> Boxed<Result<serde_json::Value, WorkerError>> {
     Box::pin(async move { workers::sweep_timers(&st).await })
@@ -99,6 +108,9 @@ fn groups_api() -> utoipa::openapi::OpenApi {
 fn attribution_api() -> utoipa::openapi::OpenApi {
     <crate::api::attribution::Doc as utoipa::OpenApi>::openapi()
 }
+fn close_api() -> utoipa::openapi::OpenApi {
+    <crate::api::close::Doc as utoipa::OpenApi>::openapi()
+}
 fn refunds_api() -> utoipa::openapi::OpenApi {
     <crate::api::refunds::Doc as utoipa::OpenApi>::openapi()
 }
@@ -114,6 +126,7 @@ pub static FUNCTIONS: &[Function] = &[
         crate::api::attribution::routes,
         attribution_api,
     ),
+    http("close-campaign", crate::api::close::routes, close_api),
     Function {
         name: "fulfillment-worker",
         routes: None,
@@ -148,6 +161,13 @@ pub static FUNCTIONS: &[Function] = &[
         api: None,
         consumes: Some((QueueName::Refunds, Consumer::Each(handle_refund))),
         sweeps: None,
+    },
+    Function {
+        name: "close-worker",
+        routes: None,
+        api: None,
+        consumes: Some((QueueName::CloseCampaign, Consumer::Each(step_close))),
+        sweeps: Some(("rate(5 minutes)", sweep_campaigns)),
     },
 ];
 

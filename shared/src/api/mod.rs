@@ -4,6 +4,7 @@
 
 pub mod attribution;
 pub mod browse;
+pub mod close;
 pub mod groups;
 pub mod manage;
 pub mod openapi;

@@ -10,8 +10,8 @@ use crate::domain::tenancy::{keys, Tenant};
 use crate::domain::DomainError;
 use crate::error::Result;
 use crate::table::{
-    from_item, n, to_item, AttrPath, Condition, Index, Item, Key, Query, SortRange, TableError, PK,
-    SK,
+    from_item, n, to_item, AttrPath, Condition, Index, Item, Key, Query, SortRange, TableError,
+    GSI3PK, GSI3SK, PK, SK,
 };
 
 pub(crate) const KIND: &str = "kind";
@@ -22,15 +22,23 @@ pub(crate) fn campaign_key(t: &Tenant, id: &CampaignId) -> Key {
     Key::new(keys::tenant_pk(t), keys::campaign_sk(id))
 }
 
+/// The campaign item; on the timer index (GSI3) at its end while published (the
+/// schedule closes it then) and at its close's next step while closing or settling.
 pub(crate) fn campaign_item(t: &Tenant, c: &Campaign) -> Result<Item, TableError> {
-    let mut item = to_item(
-        c,
-        &[
-            (PK, keys::tenant_pk(t)),
-            (SK, keys::campaign_sk(&c.id)),
-            (KIND, "campaign".into()),
-        ],
-    )?;
+    let pk = keys::tenant_pk(t);
+    let mut k = vec![
+        (PK, pk.clone()),
+        (SK, keys::campaign_sk(&c.id)),
+        (KIND, "campaign".into()),
+    ];
+    if let Some(due) = crate::domain::close::due_at(c) {
+        k.push((GSI3PK, keys::due_gsi3pk(&pk)));
+        k.push((
+            GSI3SK,
+            keys::due_gsi3sk(due, &format!("{pk}#{}", keys::campaign_sk(&c.id))),
+        ));
+    }
+    let mut item = to_item(c, &k)?;
     item.insert(EDITABLE_UNTIL.to_owned(), n(c.editable_until()));
     Ok(item)
 }

@@ -110,7 +110,8 @@ fn assemble(items: Vec<Item>) -> Result<Vec<Product>> {
 }
 
 impl Db {
-    /// A campaign as buyers may see it: never a draft. 0 or 1 GetItem (cached 5 s).
+    /// A campaign as buyers may see it: never a draft, and once closing a
+    /// `campaign-closed` problem. 0 or 1 GetItem (cached 5 s).
     pub async fn visible_campaign(
         &self,
         t: &Tenant,
@@ -127,6 +128,9 @@ impl Db {
         };
         if campaign.status_at(now) == CampaignStatus::Draft {
             return Err(DomainError::NotFound { what: "campaign" }.into());
+        }
+        if campaign.is_closed() {
+            return Err(crate::domain::checkout::closed().into());
         }
         Ok(campaign)
     }

@@ -22,7 +22,12 @@ use super::DomainError;
 pub enum Stage {
     Draft,
     Published,
+    /// Selling has stopped; unpaid orders and open groups are being finished.
     Closing,
+    /// Selling is over; returns and commissions stay open until the last return
+    /// window closes, and the report is interim.
+    Settling,
+    /// Nothing is open: the report is final.
     Closed,
 }
 
@@ -41,6 +46,7 @@ pub enum CampaignStatus {
     /// Past its end, waiting for the close step.
     Ended,
     Closing,
+    Settling,
     Closed,
 }
 
@@ -188,6 +194,9 @@ pub struct Campaign {
     /// How sales are credited to guides, and their commission.
     #[serde(default)]
     pub attribution: super::attribution::AttributionPolicy,
+    /// The close, once begun: where it is, and the last report it published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close: Option<super::close::CloseRun>,
     /// Bumped by every change; writes are conditional on the version they read.
     pub version: u64,
     pub created_at: DateTime<Utc>,
@@ -195,11 +204,17 @@ pub struct Campaign {
 }
 
 impl Campaign {
+    /// Closing, settling or closed: nothing is sold any more.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.stage, Stage::Closing | Stage::Settling | Stage::Closed)
+    }
+
     /// The status as seen at `now`.
     pub fn status_at(&self, now: DateTime<Utc>) -> CampaignStatus {
         match self.stage {
             Stage::Draft => CampaignStatus::Draft,
             Stage::Closing => CampaignStatus::Closing,
+            Stage::Settling => CampaignStatus::Settling,
             Stage::Closed => CampaignStatus::Closed,
             Stage::Published if now < self.starts_at => CampaignStatus::Scheduled,
             Stage::Published if now < self.ends_at => CampaignStatus::Live,
@@ -215,7 +230,7 @@ impl Campaign {
         match self.stage {
             Stage::Draft => i64::MAX,
             Stage::Published => self.starts_at.timestamp_millis() - EDIT_FREEZE_SECONDS * 1000,
-            Stage::Closing | Stage::Closed => i64::MIN,
+            Stage::Closing | Stage::Settling | Stage::Closed => i64::MIN,
         }
     }
 
@@ -332,6 +347,7 @@ pub fn status_name(s: CampaignStatus) -> &'static str {
         CampaignStatus::Live => "live",
         CampaignStatus::Ended => "ended",
         CampaignStatus::Closing => "closing",
+        CampaignStatus::Settling => "settling",
         CampaignStatus::Closed => "closed",
     }
 }
@@ -354,7 +370,7 @@ pub fn validate_window(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn slot(id: &str, a: &str, b: &str) -> Slot {
@@ -365,7 +381,7 @@ mod tests {
         }
     }
 
-    fn demo(now: DateTime<Utc>) -> Campaign {
+    pub(crate) fn demo(now: DateTime<Utc>) -> Campaign {
         Campaign {
             id: CampaignId::parse("c").unwrap(),
             name: "c".into(),
@@ -385,6 +401,7 @@ mod tests {
             coupon_rules: Default::default(),
             returns: Default::default(),
             attribution: Default::default(),
+            close: None,
             version: 1,
             created_at: now,
             updated_at: now,

@@ -381,6 +381,7 @@ mod tests {
             coupon_rules: Default::default(),
             returns: Default::default(),
             attribution: Default::default(),
+            close: None,
             version: 1,
             created_at: now,
             updated_at: now,

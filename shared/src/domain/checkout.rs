@@ -77,6 +77,8 @@ pub struct CheckoutSnapshot {
     pub group_member: bool,
     /// Groups of this listing the buyer opened or joined before; absent: none.
     pub groups_taken: Option<u32>,
+    /// A stock shard read is fenced by the campaign's close.
+    pub closed: bool,
 }
 
 /// A purchase-limit marker as it must be written: from exactly `before` (absent: no
@@ -139,6 +141,14 @@ pub fn validate_cart(lines: &[CartLine]) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// The problem of anything sold after the close began.
+pub fn closed() -> DomainError {
+    DomainError::conflict(
+        "campaign-closed",
+        "the campaign has closed: nothing more is sold",
+    )
+}
+
 /// Decides an order: the campaign selling now, every line priced at the open slot,
 /// purchase limits, stock taken from shards (starting at a shard drawn from `seed`, so
 /// concurrent buyers spread out), and the coupons to redeem.
@@ -151,6 +161,9 @@ pub fn plan_checkout(
     seed: u64,
 ) -> Result<CheckoutPlan, DomainError> {
     validate_cart(&req.lines)?;
+    if campaign.is_closed() || snap.closed {
+        return Err(closed());
+    }
     if campaign.status_at(now) != CampaignStatus::Live {
         return Err(DomainError::conflict(
             "campaign-not-live",
@@ -468,6 +481,7 @@ mod tests {
             coupon_rules: Default::default(),
             returns: Default::default(),
             attribution: Default::default(),
+            close: None,
             version: 1,
             created_at: now(),
             updated_at: now(),

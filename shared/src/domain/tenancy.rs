@@ -67,10 +67,21 @@ pub enum Due {
     GroupExpiry(Tenant, GroupBuyId),
     /// A credited sale whose return window may have closed (commission confirmed).
     SaleConfirmation(Tenant, OrderId),
+    /// A campaign at its end (to close it), or its close's next step.
+    Campaign(Tenant, CampaignId),
 }
 
 impl Due {
     pub fn parse(pk: &str, sk: &str) -> Option<Due> {
+        let mut parts = pk.split('#');
+        // A campaign item sits in its tenant's partition: `T#{brand}#{group}`.
+        if let (Some("T"), Some(brand), Some(group), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        {
+            let t = Tenant::parse(brand, group).ok()?;
+            let id = sk.strip_prefix(keys::CAMPAIGN_PREFIX)?;
+            return Some(Due::Campaign(t, CampaignId::parse(id).ok()?));
+        }
         let mut parts = pk.split('#');
         let (Some("T"), Some(brand), Some(group), Some(kind), Some(id), None) = (
             parts.next(),
@@ -170,8 +181,10 @@ pub mod keys {
     }
 
     /// Each store's remaining units of a listing, per size, drawn by fulfillment.
+    pub const STORE_STOCK_PREFIX: &str = "W#";
+
     pub fn store_stock_sk(sku: &Sku) -> String {
-        format!("W#{sku}")
+        format!("{STORE_STOCK_PREFIX}{sku}")
     }
 
     pub fn order_pk(t: &Tenant, o: &OrderId) -> String {
@@ -286,13 +299,35 @@ pub mod keys {
     /// index write of every order in a flash sale.
     pub const DUE_BUCKETS: u8 = 8;
 
+    /// FNV-1a: stable across processes and releases, unlike std's hasher.
+    fn fnv(text: &str) -> u64 {
+        text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        })
+    }
+
     /// GSI3: the bucket of timers an item with partition key `pk` falls in.
     pub fn due_gsi3pk(pk: &str) -> String {
-        // FNV-1a: stable across processes and releases, unlike std's hasher.
-        let h = pk.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-        });
-        due_bucket_pk((h % u64::from(DUE_BUCKETS)) as u8)
+        due_bucket_pk((fnv(pk) % u64::from(DUE_BUCKETS)) as u8)
+    }
+
+    /// A campaign's records (orders, refunds, group buys) are spread over this many
+    /// GSI4 partitions, so a flash sale's index writes do not all land on one.
+    pub const RECORD_SHARDS: u8 = 16;
+
+    /// GSI4: the partition of a campaign's records an item with partition key `pk`
+    /// falls in (an order and its refunds share one).
+    pub fn records_gsi4pk(t: &Tenant, c: &CampaignId, pk: &str) -> String {
+        records_shard_pk(t, c, (fnv(pk) % u64::from(RECORD_SHARDS)) as u8)
+    }
+
+    pub fn records_shard_pk(t: &Tenant, c: &CampaignId, shard: u8) -> String {
+        format!("{}#REC#{shard:02}", campaign_pk(t, c))
+    }
+
+    /// GSI4 sort key: the item's own key, so an order sorts just before its refunds.
+    pub fn records_gsi4sk(pk: &str, sk: &str) -> String {
+        format!("{pk}#{sk}")
     }
 
     pub fn due_bucket_pk(bucket: u8) -> String {

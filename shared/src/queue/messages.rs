@@ -71,6 +71,20 @@ impl QueueMessage for RefundMessage {
     const QUEUE: QueueName = QueueName::Refunds;
 }
 
+/// Move a campaign's close on (consumed by the close worker): the step it is for, or
+/// none for the schedule's nudge (close at the end, or re-send a lost step).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CloseMessage {
+    pub tenant: Tenant,
+    pub campaign: CampaignId,
+    #[serde(default)]
+    pub step: Option<u64>,
+}
+
+impl QueueMessage for CloseMessage {
+    const QUEUE: QueueName = QueueName::CloseCampaign;
+}
+
 /// Settle a group buy at its expiry (consumed by the group-expiry worker). With `due`,
 /// re-sent in 15-minute hops until then.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -98,6 +98,10 @@ impl Expr {
                 let v = self.value(value.clone().into());
                 format!("{p} = {v}")
             }
+            Condition::Missing(path) => {
+                let p = self.path(path);
+                format!("attribute_not_exists({p})")
+            }
             Condition::All(all) if all.is_empty() => format!(
                 "attribute_exists({}) OR attribute_not_exists({})",
                 self.name(PK),

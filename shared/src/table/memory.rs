@@ -65,6 +65,7 @@ fn holds(item: Option<&Item>, condition: &Condition) -> bool {
             .and_then(number)
             .is_some_and(|v| v >= *n),
         Condition::Equals(path, value) => item.and_then(|i| lookup(i, path)) == Some(value),
+        Condition::Missing(path) => item.and_then(|i| lookup(i, path)).is_none(),
         Condition::All(all) => all.iter().all(|c| holds(item, c)),
     }
 }
@@ -187,7 +188,7 @@ impl Table for MemoryTable {
                     .map(|(_, v)| v)
                     .collect()
             }
-            Index::Gsi1 | Index::Gsi2 | Index::Gsi3 => {
+            Index::Gsi1 | Index::Gsi2 | Index::Gsi3 | Index::Gsi4 => {
                 let mut v: Vec<&Item> = items
                     .values()
                     .filter(|i| string_attr(i, pk_name) == Some(q.pk.as_str()))

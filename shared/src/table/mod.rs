@@ -26,6 +26,8 @@ pub const GSI2PK: &str = "GSI2PK";
 pub const GSI2SK: &str = "GSI2SK";
 pub const GSI3PK: &str = "GSI3PK";
 pub const GSI3SK: &str = "GSI3SK";
+pub const GSI4PK: &str = "GSI4PK";
+pub const GSI4SK: &str = "GSI4SK";
 
 /// The primary key of an item.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -83,6 +85,9 @@ pub enum Condition {
     AtLeast(AttrPath, i64),
     /// The value at `path` equals `value`.
     Equals(AttrPath, AttributeValue),
+    /// The item has no attribute at `path` (`attribute_not_exists`; a missing item
+    /// has none).
+    Missing(AttrPath),
     /// Every condition holds.
     All(Vec<Condition>),
 }
@@ -137,6 +142,9 @@ pub enum Index {
     Gsi2,
     /// Timers across every tenant, by due time (what the sweepers look at).
     Gsi3,
+    /// A campaign's records (orders, refunds, group buys), spread over a few
+    /// partitions: what the close pages through.
+    Gsi4,
 }
 
 impl Index {
@@ -146,10 +154,11 @@ impl Index {
             Index::Gsi1 => (GSI1PK, GSI1SK),
             Index::Gsi2 => (GSI2PK, GSI2SK),
             Index::Gsi3 => (GSI3PK, GSI3SK),
+            Index::Gsi4 => (GSI4PK, GSI4SK),
         }
     }
 
-    pub const ALL_SECONDARY: [Index; 3] = [Index::Gsi1, Index::Gsi2, Index::Gsi3];
+    pub const ALL_SECONDARY: [Index; 4] = [Index::Gsi1, Index::Gsi2, Index::Gsi3, Index::Gsi4];
 
     /// Whether a query of this index returns whole items, or only their keys (the
     /// timer index: a sweeper reads the few items that are due).
@@ -164,6 +173,7 @@ impl Index {
             Index::Gsi1 => Some("GSI1"),
             Index::Gsi2 => Some("GSI2"),
             Index::Gsi3 => Some("GSI3"),
+            Index::Gsi4 => Some("GSI4"),
         }
     }
 }

@@ -18,7 +18,7 @@ pub async fn expire_group(st: &AppState, body: &str) -> Result<(), WorkerError> 
         st.queue.post(&msg, Some(delay_until(due, now))).await?;
         return Ok(());
     }
-    if let Expired::NotYet(due) = settle_group(st, &msg.tenant, &msg.group, now).await? {
+    if let Expired::NotYet(due) = settle_group(st, &msg.tenant, &msg.group, now, None).await? {
         let again = GroupMessage {
             due: Some(due),
             ..msg
@@ -35,8 +35,9 @@ pub async fn settle_group(
     t: &Tenant,
     id: &GroupBuyId,
     now: DateTime<Utc>,
+    close_by: Option<DateTime<Utc>>,
 ) -> Result<Expired, WorkerError> {
-    let expired = st.db.expire_group(t, id, now).await?;
+    let expired = st.db.expire_group(t, id, now, close_by).await?;
     if let Expired::Settled {
         group,
         cancelled,

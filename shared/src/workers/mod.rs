@@ -5,6 +5,7 @@
 //! on which they sweep the timer index for whatever a lost message left behind.
 
 pub mod attribution;
+pub mod close;
 pub mod fulfillment;
 pub mod groups;
 pub mod refunds;

@@ -65,6 +65,8 @@ pub async fn sweep_timers(st: &AppState) -> Result<serde_json::Value, WorkerErro
                 st.queue.post(&msg, None).await?;
                 confirmations += 1;
             }
+            // The close worker's own sweep takes these.
+            Due::Campaign(..) => {}
             Due::Refund(t, id) => {
                 let msg = RefundMessage {
                     tenant: t.clone(),

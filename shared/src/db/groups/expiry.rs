@@ -36,12 +36,14 @@ pub enum Expired {
 
 impl Db {
     /// 1 Query (the group and its members) + 1 conditional PutItem (the group), then
-    /// per member: 1 GetItem + at most 1 TransactWriteItems.
+    /// per member: 1 GetItem + at most 1 TransactWriteItems. A campaign's close brings
+    /// the deadline forward to `close_by`.
     pub async fn expire_group(
         &self,
         t: &Tenant,
         id: &GroupBuyId,
         now: DateTime<Utc>,
+        close_by: Option<DateTime<Utc>>,
     ) -> Result<Expired> {
         let mut settled = None;
         for _ in 0..crate::db::retry::ATTEMPTS {
@@ -50,10 +52,12 @@ impl Db {
                 settled = Some((group, members));
                 break;
             }
-            if now < group.expires_at {
-                return Ok(Expired::NotYet(group.expires_at));
+            let due = close_by.map_or(group.expires_at, |by| by.min(group.expires_at));
+            if now < due {
+                return Ok(Expired::NotYet(due));
             }
             let mut next = group.clone();
+            next.expires_at = due;
             next.expire(now)?;
             let version = Condition::Equals(AttrPath::top("version"), n(group.version as i64));
             match self.table.put(group_item(&next)?, Some(version)).await {

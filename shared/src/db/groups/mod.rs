@@ -19,7 +19,7 @@ use crate::domain::DomainError;
 use crate::error::Result;
 use crate::table::{
     from_item, n, string_attr, to_item, Index, Item, Key, Query, SortRange, TableError, GSI1PK,
-    GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, PK, SK,
+    GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, GSI4PK, GSI4SK, PK, SK,
 };
 
 pub(crate) fn group_key(t: &Tenant, id: &GroupBuyId) -> Key {
@@ -35,7 +35,12 @@ pub(crate) const EXPIRES_MS: &str = "expires_ms";
 
 pub(crate) fn group_item(g: &GroupBuy) -> Result<Item, TableError> {
     let pk = keys::group_pk(&g.tenant, &g.id);
-    let mut k = vec![(PK, pk.clone()), (SK, keys::GROUP_SK.to_owned())];
+    let mut k = vec![
+        (PK, pk.clone()),
+        (SK, keys::GROUP_SK.to_owned()),
+        (GSI4PK, keys::records_gsi4pk(&g.tenant, &g.campaign, &pk)),
+        (GSI4SK, keys::records_gsi4sk(&pk, keys::GROUP_SK)),
+    ];
     if g.status == GroupStatus::Open {
         k.push((
             GSI2PK,

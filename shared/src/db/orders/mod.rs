@@ -25,7 +25,7 @@ use crate::domain::DomainError;
 use crate::error::Result;
 use crate::table::{
     from_item, n, s, to_item, AttrPath, Condition, Item, Key, TableError, Update, Write, GSI1PK,
-    GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, PK, SK,
+    GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, GSI4PK, GSI4SK, PK, SK,
 };
 
 pub(crate) fn order_key(t: &Tenant, id: &OrderId) -> Key {
@@ -41,6 +41,8 @@ pub(crate) fn order_item(o: &Order) -> Result<Item, TableError> {
         (SK, keys::ORDER_SK.to_owned()),
         (GSI1PK, keys::buyer_orders_gsi1pk(&o.buyer)),
         (GSI1SK, o.id.to_string()),
+        (GSI4PK, keys::records_gsi4pk(&o.tenant, &o.campaign, &pk)),
+        (GSI4SK, keys::records_gsi4sk(&pk, keys::ORDER_SK)),
         ("kind", "order".to_owned()),
     ];
     match o.status {
@@ -60,6 +62,35 @@ pub(crate) fn order_item(o: &Order) -> Result<Item, TableError> {
         _ => {}
     }
     to_item(o, &k)
+}
+
+/// The attribute the close sets on every stock shard of its campaign.
+pub(crate) const FENCE: &str = "closed";
+
+/// A stock shard's update, refused once the close has fenced the shard.
+pub(crate) fn unless_fenced(w: Write) -> Write {
+    match w {
+        Write::Update {
+            key,
+            update,
+            condition,
+        } => {
+            let fence = Condition::Missing(AttrPath::top(FENCE));
+            Write::Update {
+                key,
+                update,
+                condition: Some(match condition {
+                    Some(Condition::All(mut all)) => {
+                        all.push(fence);
+                        Condition::All(all)
+                    }
+                    Some(c) => Condition::All(vec![c, fence]),
+                    None => fence,
+                }),
+            }
+        }
+        other => other,
+    }
 }
 
 pub(crate) fn version_is(v: u64) -> Condition {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_dynamo::AttributeValue;
 use std::collections::{BTreeMap, HashMap};
 
-use super::{map_of, number, order_item, random, Tally};
+use super::{map_of, number, order_item, random, unless_fenced, Tally, FENCE};
 use crate::db::groups::{group_item, group_key, member_item, member_key, EXPIRES_MS};
 use crate::db::retry::{optimistic, Attempt};
 use crate::db::Db;
@@ -235,10 +235,11 @@ impl Db {
                 snap.listings.insert(sku.clone(), listing);
             }
             for shard in 0..MAX_SHARDS {
-                if let Some(units) =
-                    at(&cpk, keys::stock_sk(sku, shard)).and_then(|i| map_of(i, "units"))
-                {
-                    snap.shards.insert((sku.clone(), shard), sizes(units));
+                if let Some(item) = at(&cpk, keys::stock_sk(sku, shard)) {
+                    snap.closed |= item.contains_key(FENCE);
+                    if let Some(units) = map_of(item, "units") {
+                        snap.shards.insert((sku.clone(), shard), sizes(units));
+                    }
                 }
             }
             if let Some(marker) = at(&cpk, keys::limit_sk(sku, &req.buyer)) {
@@ -346,7 +347,9 @@ fn order_writes(
             );
         }
     }
-    writes.extend(stock.take(&cpk));
+    // Each shard is taken on condition the close has not fenced it: an order either
+    // commits before the fence (and is counted) or is refused.
+    writes.extend(stock.take(&cpk).into_iter().map(unless_fenced));
     let mut member = None;
     if let Some(seat) = &plan.seat {
         let g = &seat.group;

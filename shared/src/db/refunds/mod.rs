@@ -24,7 +24,8 @@ use crate::domain::tenancy::{keys, Tenant};
 use crate::domain::DomainError;
 use crate::error::Result;
 use crate::table::{
-    from_item, to_item, Item, Key, TableError, GSI2PK, GSI2SK, GSI3PK, GSI3SK, PK, SK,
+    from_item, to_item, Item, Key, TableError, GSI2PK, GSI2SK, GSI3PK, GSI3SK, GSI4PK, GSI4SK, PK,
+    SK,
 };
 
 /// Where a refund lives; an id that is not one of ours is simply not found.
@@ -36,7 +37,15 @@ pub(crate) fn refund_key(t: &Tenant, id: &RefundId) -> Result<Key, DomainError> 
 pub(crate) fn refund_item(r: &Refund) -> Result<Item, TableError> {
     let key = refund_key(&r.tenant, &r.id).map_err(|e| TableError::Invalid(e.to_string()))?;
     // No `kind` marker: a refund's own `kind` field (cancellation, return, ...) is it.
-    let mut k = vec![(PK, key.pk.clone()), (SK, key.sk.clone())];
+    let mut k = vec![
+        (PK, key.pk.clone()),
+        (SK, key.sk.clone()),
+        (
+            GSI4PK,
+            keys::records_gsi4pk(&r.tenant, &r.campaign, &key.pk),
+        ),
+        (GSI4SK, keys::records_gsi4sk(&key.pk, &key.sk)),
+    ];
     if let Some(queue) = r.work_queue() {
         k.push((GSI2PK, keys::refunds_gsi2pk(&r.tenant, queue)));
         let first = if r.escalated { "0" } else { "1" };

@@ -1,0 +1,333 @@
+//! Closing a campaign: a state machine kept on the campaign item, moved one page at a
+//! time by messages on the close queue, so it finishes at any size and survives a crash
+//! at any point.
+//!
+//! `live -> closing`: every stock shard is fenced (an order's transaction is
+//! conditioned on its shards being open, so no order commits after its shards are
+//! fenced: it is either counted or refused), unpaid orders are cancelled, and open
+//! group buys are finished by the earlier of their expiry and the close plus a grace.
+//! `closing -> settling`: the report is counted and published as interim, and counted
+//! again every few hours while returns, refunds or commissions are open.
+//! `settling -> closed`: once nothing is open and the last return window has passed,
+//! the report is counted a last time and published as final.
+//!
+//! Each step carries the run's `step` number; a message for any other step is stale
+//! and does nothing, and the campaign's write is conditioned on its version, so a
+//! duplicate or a racing delivery changes nothing twice.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::campaign::{Campaign, Stage};
+use super::report::{Edition, Figures, OpenWork};
+use super::tenancy::keys::RECORD_SHARDS;
+use super::DomainError;
+
+/// Open group buys get this long after the close to fill their seats.
+pub const GROUP_GRACE_HOURS: i64 = 2;
+/// While settling, the interim report is counted again this often.
+pub const REFRESH_HOURS: i64 = 6;
+/// A running step not followed by the next within this is re-sent by the sweeper.
+pub const STALL_MINUTES: i64 = 10;
+/// Counting sources: 0 the listings, 1 the stores' stock counts, then one per
+/// partition of the campaign's records.
+pub const RECORD_SOURCES_FROM: u8 = 2;
+pub const COUNT_SOURCES: u8 = RECORD_SOURCES_FROM + RECORD_SHARDS;
+
+/// Where the close is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case", tag = "phase")]
+pub enum Phase {
+    /// Marking every stock shard closed, a page of the campaign's items at a time.
+    Fence,
+    /// Cancelling the unpaid orders, a page at a time.
+    Unpaid,
+    /// Waiting for the grace to end, then finishing every open group buy.
+    Groups,
+    /// Counting pass `pass`, source by source ([`COUNT_SOURCES`]); at the last, the
+    /// count is published.
+    Count {
+        pass: u32,
+        source: u8,
+    },
+    /// Settling: waiting to count again.
+    Waiting,
+    Done,
+}
+
+/// The published report: where its files are, and its headline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReportRef {
+    pub edition: Edition,
+    pub pass: u32,
+    pub generated_at: DateTime<Utc>,
+    /// Blob keys of the JSON, CSV and HTML files.
+    pub json: String,
+    pub csv: String,
+    pub html: String,
+    pub totals: Figures,
+    pub open: OpenWork,
+}
+
+/// The close as it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CloseRun {
+    pub started_at: DateTime<Utc>,
+    /// Who closed it: a staff subject, or `schedule`.
+    pub by: String,
+    /// Open group buys are finished by then at the latest.
+    pub groups_by: DateTime<Utc>,
+    #[serde(flatten)]
+    pub phase: Phase,
+    /// Bumped by every step; a message names the step it is for.
+    pub step: u64,
+    /// Where the current phase's paging stands (an opaque page cursor).
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// The blob holding the running count of the current pass.
+    #[serde(default)]
+    pub tally: Option<String>,
+    /// When the next step is due: the timer the sweeper watches.
+    pub wake_at: DateTime<Utc>,
+    pub passes: u32,
+    #[serde(default)]
+    pub report: Option<ReportRef>,
+}
+
+/// What beginning a close did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Begun {
+    /// The campaign as it is now closing.
+    Now(Campaign),
+    /// It was closing, settling or closed already.
+    Already,
+}
+
+/// Starts the close of a published campaign at `now` (by an operator, or by the
+/// schedule once it has ended).
+pub fn begin(c: &Campaign, by: &str, now: DateTime<Utc>) -> Result<Begun, DomainError> {
+    match c.stage {
+        Stage::Draft => Err(DomainError::conflict(
+            "campaign-not-published",
+            "a draft campaign has nothing to close",
+        )),
+        Stage::Closing | Stage::Settling | Stage::Closed => Ok(Begun::Already),
+        Stage::Published => {
+            let mut next = c.clone();
+            next.stage = Stage::Closing;
+            next.close = Some(CloseRun {
+                started_at: now,
+                by: by.to_owned(),
+                groups_by: now + Duration::hours(GROUP_GRACE_HOURS),
+                phase: Phase::Fence,
+                step: 1,
+                cursor: None,
+                tally: None,
+                wake_at: now + Duration::minutes(STALL_MINUTES),
+                passes: 0,
+                report: None,
+            });
+            next.version += 1;
+            next.updated_at = now;
+            Ok(Begun::Now(next))
+        }
+    }
+}
+
+/// What one step did, for [`advance`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stepped {
+    /// A page of the current phase (or source) is done; `next` is where the next
+    /// starts, `None` when it was the last.
+    Page {
+        next: Option<String>,
+        tally: Option<String>,
+    },
+    /// The page needs another go (it still has work): the same page again.
+    Again,
+    /// The grace or the refresh is not over: nothing done.
+    NotYet,
+    /// A pass's count is published.
+    Published(ReportRef),
+}
+
+/// The run after a step at `now`: the next phase, source or page, and its timer.
+pub fn advance(c: &Campaign, stepped: Stepped, now: DateTime<Utc>) -> Option<Campaign> {
+    let run = c.close.as_ref()?;
+    let mut next = c.clone();
+    let mut r = run.clone();
+    r.step += 1;
+    r.wake_at = now + Duration::minutes(STALL_MINUTES);
+    match (stepped, &run.phase) {
+        (Stepped::NotYet, _) => return None,
+        (Stepped::Again, _) => {}
+        (
+            Stepped::Page {
+                next: Some(cursor),
+                tally,
+            },
+            _,
+        ) => {
+            r.cursor = Some(cursor);
+            r.tally = tally;
+        }
+        (Stepped::Page { next: None, tally }, phase) => {
+            r.cursor = None;
+            r.tally = tally;
+            r.phase = match phase {
+                Phase::Fence => Phase::Unpaid,
+                Phase::Unpaid => {
+                    r.wake_at = run.groups_by.max(now);
+                    Phase::Groups
+                }
+                Phase::Groups | Phase::Waiting => {
+                    r.tally = None;
+                    Phase::Count {
+                        pass: run.passes + 1,
+                        source: 0,
+                    }
+                }
+                Phase::Count { pass, source } => Phase::Count {
+                    pass: *pass,
+                    // COUNT_SOURCES itself means: publish.
+                    source: (*source + 1).min(COUNT_SOURCES),
+                },
+                Phase::Done => Phase::Done,
+            };
+        }
+        (Stepped::Published(report), _) => {
+            r.passes += 1;
+            r.cursor = None;
+            r.tally = None;
+            match report.edition {
+                Edition::Final => {
+                    next.stage = Stage::Closed;
+                    r.phase = Phase::Done;
+                }
+                Edition::Interim => {
+                    next.stage = Stage::Settling;
+                    r.phase = Phase::Waiting;
+                    r.wake_at = next_count(&report.open, now);
+                }
+            }
+            r.report = Some(report);
+        }
+    }
+    next.close = Some(r);
+    next.version += 1;
+    next.updated_at = now;
+    Some(next)
+}
+
+/// When to count again while settling: every few hours, and soon after the last
+/// return window closes (its commissions are confirmed by then).
+fn next_count(open: &OpenWork, now: DateTime<Utc>) -> DateTime<Utc> {
+    let refresh = now + Duration::hours(REFRESH_HOURS);
+    match open.last_window_closes_at {
+        Some(at) if at > now => refresh.min(at + Duration::minutes(STALL_MINUTES)),
+        _ => refresh,
+    }
+}
+
+/// Whether the phase waits for a time rather than running at once.
+pub fn waiting_until(run: &CloseRun, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    match run.phase {
+        Phase::Groups if run.cursor.is_none() && now < run.groups_by => Some(run.groups_by),
+        Phase::Waiting if now < run.wake_at => Some(run.wake_at),
+        _ => None,
+    }
+}
+
+/// A pass counted at `now` is final when nothing is open and every window has passed.
+pub fn edition(open: &OpenWork, stage: Stage, now: DateTime<Utc>) -> Edition {
+    // The first count is interim whatever it finds: selling has only just stopped.
+    if stage == Stage::Settling && open.settled(now) {
+        Edition::Final
+    } else {
+        Edition::Interim
+    }
+}
+
+/// The timer the campaign item carries: its end while published (the schedule closes
+/// it then), its run's next step while closing or settling, none once closed.
+pub fn due_at(c: &Campaign) -> Option<DateTime<Utc>> {
+    match (c.stage, &c.close) {
+        (Stage::Published, _) => Some(c.ends_at),
+        (Stage::Closing | Stage::Settling, Some(run)) => Some(run.wake_at),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::campaign::tests::demo;
+
+    fn page(next: Option<&str>) -> Stepped {
+        Stepped::Page {
+            next: next.map(str::to_owned),
+            tally: None,
+        }
+    }
+
+    #[test]
+    fn a_close_walks_fence_unpaid_groups_then_every_source_and_publishes() {
+        let t0 = Utc::now();
+        let c = demo(t0);
+        let Ok(Begun::Now(mut c)) = begin(&c, "ops-1", t0) else {
+            panic!("a published campaign closes")
+        };
+        assert_eq!(c.stage, Stage::Closing);
+        let phases = |c: &Campaign| c.close.as_ref().map(|r| r.phase.clone());
+        c = advance(&c, page(Some("k")), t0).unwrap();
+        assert_eq!(phases(&c), Some(Phase::Fence));
+        c = advance(&c, page(None), t0).unwrap();
+        assert_eq!(phases(&c), Some(Phase::Unpaid));
+        c = advance(&c, page(None), t0).unwrap();
+        assert_eq!(phases(&c), Some(Phase::Groups));
+        let run = c.close.clone().unwrap();
+        assert_eq!(waiting_until(&run, t0), Some(run.groups_by));
+        assert_eq!(due_at(&c), Some(run.groups_by));
+        let later = run.groups_by;
+        c = advance(&c, page(None), later).unwrap();
+        for source in 0..COUNT_SOURCES {
+            assert_eq!(phases(&c), Some(Phase::Count { pass: 1, source }));
+            c = advance(&c, page(None), later).unwrap();
+        }
+        assert_eq!(
+            phases(&c),
+            Some(Phase::Count {
+                pass: 1,
+                source: COUNT_SOURCES
+            })
+        );
+        assert_eq!(
+            c.close.as_ref().unwrap().step,
+            1 + 4 + u64::from(COUNT_SOURCES)
+        );
+    }
+
+    #[test]
+    fn only_a_settled_campaign_past_its_windows_gets_a_final_report() {
+        let now = Utc::now();
+        let mut open = OpenWork::default();
+        assert_eq!(edition(&open, Stage::Closing, now), Edition::Interim);
+        assert_eq!(edition(&open, Stage::Settling, now), Edition::Final);
+        open.last_window_closes_at = Some(now + Duration::days(1));
+        assert_eq!(edition(&open, Stage::Settling, now), Edition::Interim);
+        open.last_window_closes_at = None;
+        open.returns_in_transit = 1;
+        assert_eq!(edition(&open, Stage::Settling, now), Edition::Interim);
+    }
+
+    #[test]
+    fn a_draft_cannot_close_and_a_closing_one_is_not_begun_twice() {
+        let now = Utc::now();
+        let mut c = demo(now);
+        c.stage = Stage::Draft;
+        assert!(begin(&c, "ops", now).is_err());
+        c.stage = Stage::Settling;
+        assert_eq!(begin(&c, "ops", now), Ok(Begun::Already));
+    }
+}

@@ -1,0 +1,308 @@
+//! The campaign report: what a close counts, and how.
+//!
+//! The close pages through a campaign's records (its listings and stock, then its orders,
+//! refunds and group buys) and folds each page into a [`Tally`] (`tally.rs`), a plain
+//! value written between pages so any page can be re-run. [`Tally::finish`] turns it,
+//! with the guide and store counters of the attribution ledger, into a [`Report`], which
+//! `render.rs` writes as JSON, CSV and one self-contained HTML page.
+//!
+//! What each figure means (a test recomputes every one of them directly from the
+//! records, so these definitions are the contract):
+//! - an order **counts** once it was paid (whatever happened after); **gross GMV** is
+//!   what counted orders paid; **refunded** is what approved cancellations and returns
+//!   give back (not the ones closed unrefunded); **net GMV** is gross less refunded;
+//! - **by store**: the units of a dispatched order belong to the store of their parcel,
+//!   with their allocated paid amount; a counted order not dispatched (cancelled before,
+//!   held for its group, needing attention) is under `-`; a return's refund is under its
+//!   return store;
+//! - **buyers** are distinct buyers of counted orders; **new buyers** are those a guide
+//!   brought first (the attribution ledger's count);
+//! - **sell-through** of a listing, size or store is units sold (dispatched, less units
+//!   returned to stock) over the units put into the campaign, in basis points; leftover
+//!   is what the store's stock count holds now;
+//! - a **coupon's cost** is the discount of counted orders that redeemed it (shared by
+//!   face value when coupons stack); a **group buy's cost** is the clearance price less
+//!   the group price on the paid units of groups that formed or were completed by the
+//!   store;
+//! - **automatic approval rate** is approvals by rule over decided refunds; decision time
+//!   is from request to decision (nearest-rank p50/p95).
+
+mod render;
+mod tally;
+
+pub use render::{to_csv, to_html};
+pub use tally::{Tally, TallyListing};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+use super::attribution::Totals;
+use super::ids::{CampaignId, OrderId};
+
+/// Whether more can still change: interim while returns, refunds or commissions are
+/// open; final once nothing is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Edition {
+    Interim,
+    Final,
+}
+
+/// Sales figures for the campaign, a store or a listing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Figures {
+    pub orders: u64,
+    pub units: u64,
+    pub buyers: u64,
+    pub new_buyers: u64,
+    pub gross_gmv_fen: i64,
+    pub refunded_fen: i64,
+    pub net_gmv_fen: i64,
+}
+
+/// One store's line: its sales and its stock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StoreFigures {
+    /// A store id, or `-` for counted orders no store dispatched.
+    pub store: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+    pub stock_units: u64,
+    pub sold_units: u64,
+    pub leftover_units: u64,
+    pub sell_through_bp: u32,
+}
+
+/// Stock and sales of one cell (a listing's size at a store), or a sum of cells.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StockFigures {
+    /// Units put into the campaign.
+    pub stock_units: u64,
+    /// Units dispatched, less units returned to stock.
+    pub sold_units: u64,
+    /// Units the store's count holds now.
+    pub leftover_units: u64,
+    pub sell_through_bp: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SizeLine {
+    pub size: String,
+    #[serde(flatten)]
+    pub stock: StockFigures,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StoreStockLine {
+    pub store: String,
+    pub size: String,
+    #[serde(flatten)]
+    pub stock: StockFigures,
+}
+
+/// One listing: its sales, and its stock by size and by store and size.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ListingLine {
+    pub sku: String,
+    pub name: String,
+    pub units: u64,
+    pub gross_gmv_fen: i64,
+    #[serde(flatten)]
+    pub stock: StockFigures,
+    pub sizes: Vec<SizeLine>,
+    pub cells: Vec<StoreStockLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CouponLine {
+    pub template: String,
+    pub name: String,
+    pub redemptions: u64,
+    pub cost_fen: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct GroupFigures {
+    pub opened: u64,
+    pub formed: u64,
+    pub failed: u64,
+    pub store_completed: u64,
+    /// Still open (only before the close has finished them).
+    pub open: u64,
+    /// Clearance price less group price on the paid units of formed groups.
+    pub formed_cost_fen: i64,
+    /// The same for groups the store completed short of seats.
+    pub store_completed_cost_fen: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReasonLine {
+    /// A return reason (`wrong_size`, ...), `cancellation` or `unapplied_payment`.
+    pub reason: String,
+    pub count: u64,
+    pub amount_fen: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RefundFigures {
+    pub requested: u64,
+    pub approved_by_rule: u64,
+    pub approved_by_person: u64,
+    pub rejected: u64,
+    pub pending_review: u64,
+    /// Approvals by rule over decided refunds, in basis points.
+    pub automatic_approval_bp: u32,
+    pub decision_p50_seconds: Option<i64>,
+    pub decision_p95_seconds: Option<i64>,
+    /// Paid back so far (the provider confirmed).
+    pub paid_back_fen: i64,
+    pub by_reason: Vec<ReasonLine>,
+}
+
+/// One row of a leaderboard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BoardLine {
+    pub id: String,
+    pub name: Option<String>,
+    pub store: Option<String>,
+    pub net_gmv_fen: i64,
+    #[serde(flatten)]
+    pub totals: Totals,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AttentionLine {
+    pub order: OrderId,
+    pub reason: String,
+    /// Still waiting for a person (else it needed one and was resolved).
+    pub open: bool,
+}
+
+/// What keeps the campaign from closing for good.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OpenWork {
+    pub unpaid_orders: u64,
+    /// Paid and not yet with the buyer: held for a group, needing attention, waiting
+    /// at a store.
+    pub undelivered_orders: u64,
+    pub refunds_pending_review: u64,
+    /// Approved refunds whose money is not yet confirmed paid.
+    pub refunds_unpaid: u64,
+    pub returns_in_transit: u64,
+    pub open_groups: u64,
+    pub commission_pending_fen: i64,
+    /// When the last return window closes.
+    pub last_window_closes_at: Option<DateTime<Utc>>,
+}
+
+impl OpenWork {
+    /// Nothing left to settle at `now`.
+    pub fn settled(&self, now: DateTime<Utc>) -> bool {
+        self.unpaid_orders == 0
+            && self.undelivered_orders == 0
+            && self.refunds_pending_review == 0
+            && self.refunds_unpaid == 0
+            && self.returns_in_transit == 0
+            && self.open_groups == 0
+            && self.commission_pending_fen == 0
+            && self.last_window_closes_at.is_none_or(|at| now >= at)
+    }
+}
+
+/// The campaign report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Report {
+    /// `brand/group`.
+    pub tenant: String,
+    pub brand: String,
+    pub campaign: CampaignId,
+    pub name: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub edition: Edition,
+    pub generated_at: DateTime<Utc>,
+    /// Every order placed, counted or not.
+    pub orders_placed: u64,
+    /// Placed and never paid (cancelled at the deadline or by the close).
+    pub orders_unpaid_cancelled: u64,
+    /// The whole campaign: the brand's line.
+    pub totals: Figures,
+    pub stock: StockFigures,
+    pub stores: Vec<StoreFigures>,
+    pub listings: Vec<ListingLine>,
+    pub coupons: Vec<CouponLine>,
+    pub groups: GroupFigures,
+    pub refunds: RefundFigures,
+    pub guides: Vec<BoardLine>,
+    pub store_board: Vec<BoardLine>,
+    pub attention: Vec<AttentionLine>,
+    pub open: OpenWork,
+}
+
+/// `part` over `whole` in basis points, rounded down; 0 over nothing.
+pub fn basis_points(part: u64, whole: u64) -> u32 {
+    if whole == 0 {
+        return 0;
+    }
+    ((u128::from(part) * 10_000) / u128::from(whole)).min(u128::from(u32::MAX)) as u32
+}
+
+/// Nearest-rank percentile `p` (1..=100) of `values`, sorted here.
+pub fn percentile(values: &[i64], p: u32) -> Option<i64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_unstable();
+    let rank = (u64::from(p) * v.len() as u64).div_ceil(100).max(1) as usize;
+    v.get(rank - 1).copied()
+}
+
+/// Splits a discount over the coupons that made it, by face value: the shares sum to
+/// exactly `discount` (the remainder to the first).
+pub fn split_by_face(discount: i64, faces: &[i64]) -> Vec<i64> {
+    let total: i64 = faces.iter().sum();
+    if faces.is_empty() {
+        return vec![];
+    }
+    if total <= 0 {
+        let mut out = vec![0; faces.len()];
+        out[0] = discount;
+        return out;
+    }
+    let mut out: Vec<i64> = faces
+        .iter()
+        .map(|f| ((i128::from(discount) * i128::from(*f)) / i128::from(total)) as i64)
+        .collect();
+    let rest = discount - out.iter().sum::<i64>();
+    out[0] += rest;
+    out
+}
+
+/// Lines of a CSV or a table, keyed for sorting: BTreeMaps keep every output stable.
+pub(crate) type Keyed<T> = BTreeMap<String, T>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let v: Vec<i64> = (1..=20).collect();
+        assert_eq!(percentile(&v, 50), Some(10));
+        assert_eq!(percentile(&v, 95), Some(19));
+        assert_eq!(percentile(&[7], 95), Some(7));
+        assert_eq!(percentile(&[], 50), None);
+    }
+
+    #[test]
+    fn a_stacked_discount_splits_exactly_by_face_value() {
+        assert_eq!(split_by_face(100, &[20, 50]), vec![29, 71]);
+        assert_eq!(split_by_face(7, &[1, 1, 1]).iter().sum::<i64>(), 7);
+        assert_eq!(basis_points(1, 3), 3333);
+        assert_eq!(basis_points(5, 0), 0);
+    }
+}
