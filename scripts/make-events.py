@@ -151,7 +151,7 @@ ATTRIBUTION = [
     ("84-leaderboard", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/leaderboard", f"{S}/leaderboard", None, OPS, ""),
 ]
 CLOSE = [
-    ("91-close-campaign", "POST", "/v1/{brand}/{group}/campaigns/{campaign}/close", f"{S}/close", None, OPS),
+    ("91-close-campaign", "POST", "/v1/{brand}/{group}/campaigns/{campaign}/close", f"{S}/close", {"grace_minutes": 0}, OPS),
     ("94-read-report", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/report", f"{S}/report", None, OPS),
 ]
 REFUND = ORDER + "-R01"

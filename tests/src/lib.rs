@@ -313,3 +313,20 @@ impl Resp {
         self.body["field"].as_str().map(str::to_owned)
     }
 }
+
+/// A small deterministic generator, so a failing generated case can be replayed.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}

@@ -6,28 +6,12 @@ use clearance::domain::ids::{CampaignId, GuideId, OrderId, Size, Sku, StoreId, U
 use clearance::domain::money::Fen;
 use clearance::queue::messages::{AttributionMessage, EventLine, OrderEvent, OrderEventKind};
 use clearance::table::Table;
-use clearance_tests::{t0, World, BASE};
+use clearance_tests::{t0, Lcg, World, BASE};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 const BP: u32 = 300;
-
-/// A small deterministic generator, so a failing case can be replayed.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 struct GeneratedOrder {
     id: OrderId,

@@ -4,6 +4,7 @@
 mod adapters;
 mod attribution;
 mod browse;
+mod close;
 mod contract;
 mod events;
 mod groups;

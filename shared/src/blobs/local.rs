@@ -56,8 +56,9 @@ impl Blobs for DirBlobs {
         if let Some(dir) = path.parent() {
             tokio::fs::create_dir_all(dir).await.map_err(io)?;
         }
-        // Write then rename, so a reader never sees half a report.
-        let tmp = path.with_extension("partial");
+        // Write then rename, so a reader never sees half a report; the temporary name is
+        // unique, so two writers of one key (a step run twice at once) never collide.
+        let tmp = path.with_extension(format!("partial-{}", ulid::Ulid::new()));
         tokio::fs::write(&tmp, body).await.map_err(io)?;
         tokio::fs::rename(&tmp, &path).await.map_err(io)
     }

@@ -24,8 +24,10 @@ use super::report::{Edition, Figures, OpenWork};
 use super::tenancy::keys::RECORD_SHARDS;
 use super::DomainError;
 
-/// Open group buys get this long after the close to fill their seats.
-pub const GROUP_GRACE_HOURS: i64 = 2;
+/// Open group buys get this long after the close to fill their seats, unless the
+/// operator closing it says otherwise (0 to 24 hours).
+pub const GROUP_GRACE_MINUTES: u32 = 120;
+pub const MAX_GROUP_GRACE_MINUTES: u32 = 24 * 60;
 /// While settling, the interim report is counted again this often.
 pub const REFRESH_HOURS: i64 = 6;
 /// A running step not followed by the next within this is re-sent by the sweeper.
@@ -105,8 +107,19 @@ pub enum Begun {
 }
 
 /// Starts the close of a published campaign at `now` (by an operator, or by the
-/// schedule once it has ended).
-pub fn begin(c: &Campaign, by: &str, now: DateTime<Utc>) -> Result<Begun, DomainError> {
+/// schedule once it has ended), open groups given `grace_minutes` to fill.
+pub fn begin(
+    c: &Campaign,
+    by: &str,
+    grace_minutes: u32,
+    now: DateTime<Utc>,
+) -> Result<Begun, DomainError> {
+    if grace_minutes > MAX_GROUP_GRACE_MINUTES {
+        return Err(DomainError::invalid(
+            "grace_minutes",
+            format!("at most {MAX_GROUP_GRACE_MINUTES} (a day)"),
+        ));
+    }
     match c.stage {
         Stage::Draft => Err(DomainError::conflict(
             "campaign-not-published",
@@ -119,7 +132,7 @@ pub fn begin(c: &Campaign, by: &str, now: DateTime<Utc>) -> Result<Begun, Domain
             next.close = Some(CloseRun {
                 started_at: now,
                 by: by.to_owned(),
-                groups_by: now + Duration::hours(GROUP_GRACE_HOURS),
+                groups_by: now + Duration::minutes(i64::from(grace_minutes)),
                 phase: Phase::Fence,
                 step: 1,
                 cursor: None,
@@ -275,7 +288,7 @@ mod tests {
     fn a_close_walks_fence_unpaid_groups_then_every_source_and_publishes() {
         let t0 = Utc::now();
         let c = demo(t0);
-        let Ok(Begun::Now(mut c)) = begin(&c, "ops-1", t0) else {
+        let Ok(Begun::Now(mut c)) = begin(&c, "ops-1", GROUP_GRACE_MINUTES, t0) else {
             panic!("a published campaign closes")
         };
         assert_eq!(c.stage, Stage::Closing);
@@ -326,8 +339,10 @@ mod tests {
         let now = Utc::now();
         let mut c = demo(now);
         c.stage = Stage::Draft;
-        assert!(begin(&c, "ops", now).is_err());
+        assert!(begin(&c, "ops", GROUP_GRACE_MINUTES, now).is_err());
+        c.stage = Stage::Published;
+        assert!(begin(&c, "ops", MAX_GROUP_GRACE_MINUTES + 1, now).is_err());
         c.stage = Stage::Settling;
-        assert_eq!(begin(&c, "ops", now), Ok(Begun::Already));
+        assert_eq!(begin(&c, "ops", 0, now), Ok(Begun::Already));
     }
 }

@@ -66,7 +66,7 @@ async fn run_step(
     let Some(run) = &c.close else {
         // The schedule's message: a published campaign past its end starts closing.
         if c.stage == crate::domain::campaign::Stage::Published && now >= c.ends_at {
-            begin(st, t, &c, "schedule", now).await?;
+            begin(st, t, &c, "schedule", close::GROUP_GRACE_MINUTES, now).await?;
         }
         return Ok(());
     };
@@ -247,9 +247,10 @@ pub async fn begin(
     t: &Tenant,
     c: &Campaign,
     by: &str,
+    grace_minutes: u32,
     now: DateTime<Utc>,
 ) -> Result<Campaign, crate::Error> {
-    match close::begin(c, by, now)? {
+    match close::begin(c, by, grace_minutes, now)? {
         Begun::Already => Ok(c.clone()),
         Begun::Now(next) => {
             if st.db.save_close(t, &next, c.version).await? {

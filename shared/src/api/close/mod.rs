@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use utoipa::ToSchema;
 
@@ -17,7 +17,7 @@ use crate::domain::close::{CloseRun, ReportRef};
 use crate::domain::ids::CampaignId;
 use crate::domain::DomainError;
 use crate::http::auth::{Allowed, Manage, Staff};
-use crate::http::{Params, Problem};
+use crate::http::{JsonBody, Params, Problem};
 
 /// How long a report link stays valid.
 const REPORT_LINK: Duration = Duration::from_secs(15 * 60);
@@ -41,6 +41,13 @@ pub fn router(state: AppState) -> Router {
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(close_campaign, read_report))]
 pub struct Doc;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseInput {
+    /// Minutes open group buys still have to fill their seats (0-1440; default 120).
+    pub grace_minutes: Option<u32>,
+}
 
 /// Presigned links to the report's files.
 #[derive(Debug, Serialize, ToSchema)]
@@ -107,11 +114,12 @@ fn unavailable(e: crate::blobs::BlobError) -> Problem {
 
 /// Close a campaign (ops, brand admins, hq): selling stops at once (browse hides it,
 /// orders, joins and claims get `campaign-closed`), unpaid orders are cancelled, open
-/// group buys finish within the grace, and the report is published as interim, then
+/// group buys finish by the earlier of their expiry and the grace, and the report is published as interim, then
 /// final once every return window has passed and nothing is open. Closing a campaign
 /// that is closing answers where it stands; a closed one, its final report.
 /// DynamoDB: 1 GetItem + 1 conditional PutItem (then the close queue does the rest).
 #[utoipa::path(post, path = "/v1/{brand}/{group}/campaigns/{campaign}/close", tag = "close-campaign",
+    request_body = CloseInput,
     responses((status = 202, body = CloseState, description = "closing"),
         (status = 200, body = CloseState, description = "already closed: its final report"),
         (status = 409, body = Problem, description = "campaign-not-published")))]
@@ -119,13 +127,17 @@ pub async fn close_campaign(
     State(st): State<AppState>,
     allowed: Allowed<Manage>,
     params: Params,
+    JsonBody(input): JsonBody<CloseInput>,
 ) -> Result<(StatusCode, Json<CloseState>), Problem> {
     let t = &allowed.tenant;
     let id: CampaignId = params.id("campaign")?;
     let now = st.clock.now();
     let current = st.db.campaign(t, &id, true).await?;
     let by = allowed.caller.user.to_string();
-    let after = crate::workers::close::begin(&st, t, &current, &by, now).await?;
+    let grace = input
+        .grace_minutes
+        .unwrap_or(crate::domain::close::GROUP_GRACE_MINUTES);
+    let after = crate::workers::close::begin(&st, t, &current, &by, grace, now).await?;
     let code = if after.stage == Stage::Closed {
         StatusCode::OK
     } else {

@@ -1,0 +1,1343 @@
+//! Closing a campaign: selling stops at once, everything open is settled, and the
+//! report equals a direct recomputation from the records, whether the close runs
+//! straight, stops after every page and resumes, or runs on DynamoDB.
+
+use chrono::Duration;
+use clearance::clock::Clock;
+use clearance::domain::group_buy::{GroupBuy, GroupStatus};
+use clearance::domain::order::Order;
+use clearance::domain::refund::{
+    units_amount, Decision, GoodsStatus, MoneyStatus, Refund, RefundKind,
+};
+use clearance::domain::report::{percentile, Report};
+use clearance::domain::tenancy::keys;
+use clearance::queue::{QueueConsumer, QueueName};
+use clearance::table::memory::MemoryTable;
+use clearance::table::{from_item, string_attr, Item, Table, Write, PK, SK};
+use clearance_tests::{Lcg, World, BASE};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+const C: &str = "close-test";
+const STORES: [&str; 3] = ["gz-tianhe", "sz-futian", "fs-chancheng"];
+const GUIDES: [(&str, &str); 6] = [
+    ("gz-tianhe-g1", "gz-tianhe"),
+    ("gz-tianhe-g2", "gz-tianhe"),
+    ("sz-futian-g1", "sz-futian"),
+    ("sz-futian-g2", "sz-futian"),
+    ("fs-chancheng-g1", "fs-chancheng"),
+    ("fs-chancheng-g2", "fs-chancheng"),
+];
+const SIZES: [&str; 3] = ["38", "39", "40"];
+
+fn campaign_path(rest: &str) -> String {
+    format!("{BASE}/campaigns/{C}{rest}")
+}
+
+/// A live campaign with plenty of stock over the three demo stores: six products, two
+/// of them sold in groups of three (one completed by the store with two paid), and two
+/// coupon tiers.
+async fn open_campaign(w: &World, units: i64) {
+    let ops = w.ops();
+    let now = w.clock.now();
+    let r = w
+        .json(
+            "POST",
+            &format!("{BASE}/campaigns"),
+            Some(&ops),
+            &json!({"id": C, "name": "Close test <spring>", "starts_at": now + Duration::minutes(2),
+                "ends_at": now + Duration::days(5), "slots": [],
+                "categories": [{"id": "shoes", "name": "Shoes"}], "stores": STORES}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    for i in 1..=6 {
+        let stock: Vec<Value> = STORES
+            .iter()
+            .flat_map(|s| {
+                SIZES
+                    .iter()
+                    .map(move |z| json!({"store": s, "size": z, "units": units}))
+            })
+            .collect();
+        let group = match i {
+            1 => json!({"price_fen": 25_900, "size": 3}),
+            2 => json!({"price_fen": 26_900, "size": 3, "store_completes_at": 2}),
+            _ => Value::Null,
+        };
+        let r = w
+            .json(
+                "PUT",
+                &campaign_path(&format!("/listings/CT-{i}")),
+                Some(&ops),
+                &json!({"name": format!("Trainer {i}"), "category": "shoes", "sizes": SIZES,
+                    "list_price_fen": 59_900, "clearance_price_fen": 29_900 + 1_000 * i,
+                    "group": group, "per_buyer_limit": 6, "stock": stock, "shards": 2}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    for (id, off, min) in [("c20", 2_000, 0), ("c50", 5_000, 50_000)] {
+        let r = w
+            .json(
+                "PUT",
+                &campaign_path(&format!("/coupons/{id}")),
+                Some(&ops),
+                &json!({"name": format!("{off} off"), "off_fen": off, "min_spend_fen": min, "budget": 5000}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let r = w
+        .json("POST", &campaign_path("/publish"), Some(&ops), &json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    w.clock.advance(Duration::minutes(3));
+}
+
+async fn read_order(w: &World, buyer: &str, id: &str) -> Value {
+    let r = w
+        .get(&format!("{BASE}/orders/{id}"), Some(&w.buyer(buyer)))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body
+}
+
+async fn pick_up(w: &World, buyer: &str, id: &str) {
+    let o = read_order(w, buyer, id).await;
+    for p in o["parcels"].as_array().into_iter().flatten() {
+        let store = p["store"].as_str().unwrap_or_default();
+        let r = w
+            .json(
+                "POST",
+                &format!("{BASE}/orders/{id}/pickup"),
+                Some(&w.clerk(&format!("clerk-{store}"))),
+                &json!({"code": p["pickup_code"], "parcel": p["id"]}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+}
+
+async fn ask_refund(
+    w: &World,
+    buyer: &str,
+    id: &str,
+    key: &str,
+    body: &Value,
+) -> clearance_tests::Resp {
+    let mut req = clearance_tests::request(
+        "POST",
+        &format!("{BASE}/orders/{id}/refunds"),
+        Some(&w.buyer(buyer)),
+        Some(body.to_string()),
+    );
+    req.headers_mut()
+        .insert("idempotency-key", key.parse().unwrap());
+    w.send(req).await
+}
+
+/// What the generator did, to check the close against.
+#[derive(Default, Debug)]
+struct Made {
+    placed: usize,
+    paid: usize,
+    groups: usize,
+}
+
+/// `orders` generated orders through the API: repeat buyers, one or two lines, coupons,
+/// guides' links (some forged), unpaid ones (some timed out), cancellations before
+/// dispatch, pickups, returns by rule and by review (received, in transit, rejected),
+/// and group buys that form, stay open or will be completed by the store.
+async fn generate(w: &World, seed: u64, orders: usize) -> Made {
+    let mut r = Lcg(seed);
+    let mut made = Made::default();
+    let mut paid: Vec<(String, String)> = Vec::new();
+    for i in 0..orders {
+        let buyer = format!("cb{}", i % (orders / 3).max(1));
+        if r.below(5) == 0 {
+            let tpl = if r.below(2) == 0 { "c20" } else { "c50" };
+            w.json(
+                "POST",
+                &campaign_path(&format!("/coupons/{tpl}/claim")),
+                Some(&w.buyer(&buyer)),
+                &json!({}),
+            )
+            .await;
+        }
+        let mut lines = vec![];
+        let first = 3 + r.below(4);
+        lines.push(json!({"sku": format!("CT-{first}"), "size": SIZES[r.below(3) as usize], "quantity": 1 + r.below(2)}));
+        if r.below(3) == 0 {
+            let second = 1 + (first + r.below(5)) % 6;
+            if second != first {
+                lines.push(json!({"sku": format!("CT-{second}"), "size": SIZES[r.below(3) as usize], "quantity": 1}));
+            }
+        }
+        let mut body = json!({"campaign": C, "lines": lines});
+        match r.below(10) {
+            0..=5 => {
+                let (g, s) = GUIDES[r.below(6) as usize];
+                body["share_token"] = w.share_token(g, s, C).into();
+            }
+            6 => {
+                body["share_token"] =
+                    format!("{}x", w.share_token("gz-tianhe-g1", "gz-tianhe", C)).into()
+            }
+            _ => {}
+        }
+        let placed = w.place(&buyer, &format!("o{i}"), &body).await;
+        if placed.status != 201 {
+            assert_eq!(
+                placed.body["type"], "https://clearance.dev/problems/purchase-limit-exceeded",
+                "{}",
+                placed.body
+            );
+            continue;
+        }
+        made.placed += 1;
+        let id = placed.body["order"]["id"].as_str().unwrap().to_owned();
+        match r.below(100) {
+            0..=11 => {} // never paid
+            12..=15 => {
+                assert_eq!(w.pay(&id).await.body["status"], "paid");
+                made.paid += 1;
+                let c = ask_refund(
+                    w,
+                    &buyer,
+                    &id,
+                    &format!("c{i}"),
+                    &json!({"reason": "changed_mind"}),
+                )
+                .await;
+                assert_eq!(c.body["kind"], "cancellation", "{}", c.body);
+            }
+            _ => {
+                assert_eq!(w.pay(&id).await.body["status"], "paid");
+                made.paid += 1;
+                paid.push((buyer.clone(), id));
+            }
+        }
+        if i % 40 == 39 {
+            w.drain().await;
+            // some of the unpaid time out on their own
+            w.clock.advance(Duration::minutes(4));
+            clearance::workers::sweep_timers(&w.state).await.unwrap();
+        }
+    }
+    w.drain().await;
+
+    // Pickups, then returns of what was picked up.
+    let mut picked = Vec::new();
+    for (buyer, id) in &paid {
+        if r.below(10) < 8 {
+            pick_up(w, buyer, id).await;
+            picked.push((buyer.clone(), id.clone()));
+        }
+    }
+    w.clock.advance(Duration::hours(1));
+    let reasons = [
+        "changed_mind",
+        "wrong_size",
+        "defective",
+        "not_as_described",
+    ];
+    for (n, (buyer, id)) in picked.iter().enumerate() {
+        if r.below(100) >= 18 {
+            continue;
+        }
+        let o = read_order(w, buyer, id).await;
+        let line = &o["lines"][0];
+        let worn = r.below(5) == 0;
+        let body = json!({"lines": [{"sku": line["sku"], "size": line["size"], "quantity": 1}],
+            "reason": reasons[r.below(4) as usize],
+            "condition": {"unworn": !worn, "tags_on": true, "original_box": true}});
+        let asked = ask_refund(w, buyer, id, &format!("r{n}"), &body).await;
+        assert_eq!(asked.status, 201, "{}", asked.body);
+        let refund = asked.body["id"].as_str().unwrap().to_owned();
+        let store = asked.body["return_store"].as_str().map(str::to_owned);
+        w.clock.advance(Duration::minutes(1 + r.below(5) as i64));
+        let mut approved = asked.body["decision"] == "approved";
+        if asked.body["decision"] == "pending_review" && r.below(2) == 0 {
+            let approve = r.below(2) == 0;
+            let d = w
+                .json(
+                    "POST",
+                    &format!("{BASE}/refunds/{refund}/decision"),
+                    Some(&w.ops()),
+                    &json!({"approve": approve}),
+                )
+                .await;
+            assert_eq!(d.status, 200, "{}", d.body);
+            approved = approve;
+        }
+        let store = store.or_else(|| o["parcels"][0]["store"].as_str().map(str::to_owned));
+        if approved && r.below(10) < 7 {
+            let resaleable = r.below(3) != 0;
+            let d = w
+                .json(
+                    "POST",
+                    &format!("{BASE}/refunds/{refund}/receive"),
+                    Some(&w.clerk(&format!("clerk-{}", store.unwrap_or_default()))),
+                    &json!({"units": [{"line": 0, "resaleable": u32::from(resaleable), "damaged": u32::from(!resaleable)}]}),
+                )
+                .await;
+            assert_eq!(d.status, 200, "{}", d.body);
+        }
+    }
+
+    // Group buys: opened, joined by up to two, mostly paid.
+    for g in 0..orders / 50 {
+        let sku = format!("CT-{}", 1 + g % 2);
+        let seat = json!({"campaign": C, "lines": [{"sku": sku, "size": "38", "quantity": 1}], "coupon": "none"});
+        let opener = format!("go{g}");
+        let mut req = clearance_tests::request(
+            "POST",
+            &campaign_path("/groups"),
+            Some(&w.buyer(&opener)),
+            Some(seat.to_string()),
+        );
+        req.headers_mut()
+            .insert("idempotency-key", format!("g{g}").parse().unwrap());
+        let open = w.send(req).await;
+        assert_eq!(open.status, 201, "{}", open.body);
+        made.groups += 1;
+        made.placed += 1;
+        let group = open.body["order"]["group"].as_str().unwrap().to_owned();
+        let mut members = vec![open.body["order"]["id"].as_str().unwrap().to_owned()];
+        for j in 0..r.below(3) {
+            let joiner = format!("gj{g}-{j}");
+            let mut req = clearance_tests::request(
+                "POST",
+                &format!("{BASE}/groups/{group}/join"),
+                Some(&w.buyer(&joiner)),
+                Some(seat.to_string()),
+            );
+            req.headers_mut()
+                .insert("idempotency-key", format!("j{g}-{j}").parse().unwrap());
+            let joined = w.send(req).await;
+            assert_eq!(joined.status, 201, "{}", joined.body);
+            made.placed += 1;
+            members.push(joined.body["order"]["id"].as_str().unwrap().to_owned());
+        }
+        for m in &members {
+            if r.below(10) < 8 {
+                w.pay(m).await;
+                made.paid += 1;
+            }
+        }
+    }
+    w.drain().await;
+    // what was left unpaid times out, but for a few more, left for the close to cancel
+    w.clock.advance(Duration::minutes(16));
+    clearance::workers::sweep_timers(&w.state).await.unwrap();
+    w.drain().await;
+    for i in 0..5 {
+        let body = json!({"campaign": C, "lines": [{"sku": "CT-3", "size": "40", "quantity": 1}], "coupon": "none"});
+        assert_eq!(
+            w.place(&format!("late{i}"), &format!("late{i}"), &body)
+                .await
+                .status,
+            201
+        );
+        made.placed += 1;
+    }
+    made
+}
+
+/// A world on a fresh memory table holding `items`, its clock where `like`'s is.
+async fn copy_to_memory(items: &[Item], like: &World) -> (World, Arc<MemoryTable>) {
+    let table = Arc::new(MemoryTable::new());
+    for chunk in items.chunks(100) {
+        let writes = chunk
+            .iter()
+            .map(|i| Write::Put {
+                item: i.clone(),
+                condition: None,
+            })
+            .collect();
+        table.transact(writes).await.unwrap();
+    }
+    let w = World::new(table.clone()).await;
+    w.clock.set(like.clock.now());
+    (w, table)
+}
+
+/// A world on a fresh moto_server table holding `items` (written 25 at a time with
+/// BatchWriteItem: moto copies its whole table for every transaction).
+async fn copy_to_moto(items: &[Item], like: &World) -> World {
+    use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+    let sdk = clearance_tests::moto_sdk().await;
+    let name = clearance_tests::unique("close");
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    clearance::table::dynamo::create_table(&client, &name)
+        .await
+        .unwrap_or_else(|e| panic!("moto_server at {}: {e}", clearance_tests::moto_endpoint()));
+    for chunk in items.chunks(25) {
+        let mut requests: Vec<WriteRequest> = chunk
+            .iter()
+            .map(|i| {
+                let item: std::collections::HashMap<
+                    String,
+                    aws_sdk_dynamodb::types::AttributeValue,
+                > = i.clone().into();
+                WriteRequest::builder()
+                    .put_request(PutRequest::builder().set_item(Some(item)).build().unwrap())
+                    .build()
+            })
+            .collect();
+        while !requests.is_empty() {
+            let out = client
+                .batch_write_item()
+                .request_items(&name, requests)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("batch write to moto_server: {e:?}"));
+            requests = out
+                .unprocessed_items
+                .and_then(|mut u| u.remove(&name))
+                .unwrap_or_default();
+        }
+    }
+    let w = World::new(clearance::aws::table(&sdk, &name)).await;
+    w.clock.set(like.clock.now());
+    w
+}
+
+async fn close_messages(w: &World) -> Vec<clearance::queue::Message> {
+    let ms = w.queue.receive(QueueName::CloseCampaign, 10).await.unwrap();
+    for m in &ms {
+        w.queue
+            .ack(QueueName::CloseCampaign, &m.receipt)
+            .await
+            .unwrap();
+    }
+    ms
+}
+
+async fn stage(w: &World) -> String {
+    let r = w.get(&campaign_path(""), Some(&w.ops())).await;
+    r.body["status"].as_str().unwrap_or_default().to_owned()
+}
+
+/// The published report, read back through the API and its presigned link.
+async fn report(w: &World) -> (Value, Report) {
+    let r = w.get(&campaign_path("/report"), Some(&w.ops())).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let url = r.body["links"]["json"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no report yet: {}", r.body));
+    let file = w
+        .send(clearance_tests::request("GET", url, None, None))
+        .await;
+    assert_eq!(file.status, 200, "{}", file.text);
+    let report: Report = serde_json::from_value(file.body.clone()).unwrap();
+    (r.body, report)
+}
+
+/// Runs the close queue only (so both runs leave the same other work queued), waking
+/// timers through the sweep, until the report of the first pass is published.
+async fn run_close(w: &World, crash_after_every_page: bool) {
+    let r = w
+        .json("POST", &campaign_path("/close"), Some(&w.ops()), &json!({}))
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    for _ in 0..2_000 {
+        let messages = close_messages(w).await;
+        if messages.is_empty() {
+            if stage(w).await != "closing" {
+                return;
+            }
+            // Nothing queued: a wait (the groups' grace) or a lost message. The
+            // schedule's sweep re-sends whatever step is due.
+            w.clock.advance(Duration::minutes(11));
+            let (a, b) = tokio::join!(
+                clearance::workers::close::sweep_campaigns(&w.state),
+                clearance::workers::close::sweep_campaigns(&w.state)
+            );
+            a.unwrap();
+            b.unwrap();
+            // two nudges for the same step run it twice, concurrently
+            let nudges = close_messages(w).await;
+            let runs: Vec<_> = nudges
+                .iter()
+                .map(|m| {
+                    let (st, body) = (w.state.clone(), m.body.clone());
+                    tokio::spawn(
+                        async move { clearance::workers::close::step_close(&st, &body).await },
+                    )
+                })
+                .collect();
+            for run in runs {
+                run.await
+                    .unwrap()
+                    .unwrap_or_else(|e| panic!("{}", e.message));
+            }
+            if crash_after_every_page {
+                close_messages(w).await;
+            }
+            continue;
+        }
+        for m in messages {
+            clearance::workers::close::step_close(&w.state, &m.body)
+                .await
+                .unwrap_or_else(|e| panic!("{}", e.message));
+            // a duplicate delivery of the same step changes nothing
+            clearance::workers::close::step_close(&w.state, &m.body)
+                .await
+                .unwrap_or_else(|e| panic!("{}", e.message));
+            if crash_after_every_page {
+                // the worker stopped before it sent the next step: it is lost
+                close_messages(w).await;
+            }
+        }
+    }
+    panic!("the close did not finish");
+}
+
+fn records(items: &[Item]) -> (Vec<Order>, Vec<Refund>, Vec<GroupBuy>) {
+    let (mut orders, mut refunds, mut groups) = (vec![], vec![], vec![]);
+    for i in items {
+        let sk = string_attr(i, SK).unwrap_or_default();
+        if sk == keys::ORDER_SK && string_attr(i, "campaign") == Some(C) {
+            orders.push(from_item::<Order>(i.clone()).unwrap());
+        } else if sk.starts_with(keys::REFUND_PREFIX) && string_attr(i, "campaign") == Some(C) {
+            refunds.push(from_item::<Refund>(i.clone()).unwrap());
+        } else if sk == keys::GROUP_SK && string_attr(i, "campaign") == Some(C) {
+            groups.push(from_item::<GroupBuy>(i.clone()).unwrap());
+        }
+    }
+    (orders, refunds, groups)
+}
+
+fn owed(r: &Refund) -> bool {
+    r.kind != RefundKind::UnappliedPayment
+        && r.decision == Decision::Approved
+        && r.goods != GoodsStatus::Closed
+}
+
+/// Every figure of the report recomputed straight from the records, one loop each.
+fn check_against_records(report: &Report, items: &[Item]) {
+    let (orders, refunds, groups) = records(items);
+    let counted: Vec<&Order> = orders.iter().filter(|o| o.payment_ref.is_some()).collect();
+    // orders
+    assert_eq!(report.orders_placed, orders.len() as u64);
+    assert_eq!(
+        report.orders_unpaid_cancelled,
+        orders
+            .iter()
+            .filter(|o| o.payment_ref.is_none()
+                && o.status == clearance::domain::order::OrderStatus::Cancelled)
+            .count() as u64
+    );
+    assert_eq!(report.totals.orders, counted.len() as u64);
+    let units: u64 = counted
+        .iter()
+        .flat_map(|o| &o.lines)
+        .map(|l| u64::from(l.priced.quantity))
+        .sum();
+    assert_eq!(report.totals.units, units);
+    let gross: i64 = counted.iter().map(|o| o.total_fen.get()).sum();
+    assert_eq!(report.totals.gross_gmv_fen, gross);
+    let refunded: i64 = refunds
+        .iter()
+        .filter(|r| owed(r))
+        .map(|r| r.amount_fen.get())
+        .sum();
+    assert_eq!(report.totals.refunded_fen, refunded);
+    assert_eq!(report.totals.net_gmv_fen, gross - refunded);
+    let buyers: BTreeSet<&str> = counted.iter().map(|o| o.buyer.as_str()).collect();
+    assert_eq!(report.totals.buyers, buyers.len() as u64);
+
+    // by store: each parcel's units at their allocated paid amount
+    let mut by_store: BTreeMap<String, (u64, i64, i64)> = BTreeMap::new();
+    for o in &counted {
+        for (li, l) in o.lines.iter().enumerate() {
+            let mut before = 0;
+            for p in &o.parcels {
+                for it in p.items.iter().filter(|it| it.line == li) {
+                    let e = by_store.entry(p.store.to_string()).or_default();
+                    e.0 += u64::from(it.quantity);
+                    e.1 += units_amount(l.priced.paid_fen, l.priced.quantity, before, it.quantity)
+                        .get();
+                    before += it.quantity;
+                }
+            }
+            if before < l.priced.quantity {
+                let e = by_store.entry("-".into()).or_default();
+                e.0 += u64::from(l.priced.quantity - before);
+                e.1 += units_amount(
+                    l.priced.paid_fen,
+                    l.priced.quantity,
+                    before,
+                    l.priced.quantity - before,
+                )
+                .get();
+            }
+        }
+    }
+    for r in refunds.iter().filter(|r| owed(r)) {
+        let store = match (r.kind, &r.return_store) {
+            (RefundKind::Return, Some(s)) => s.to_string(),
+            _ => "-".into(),
+        };
+        by_store.entry(store).or_default().2 += r.amount_fen.get();
+    }
+    for (store, (u, g, rf)) in &by_store {
+        let line = report
+            .stores
+            .iter()
+            .find(|s| &s.store == store)
+            .unwrap_or_else(|| panic!("store {store} missing"));
+        assert_eq!(
+            (
+                line.figures.units,
+                line.figures.gross_gmv_fen,
+                line.figures.refunded_fen
+            ),
+            (*u, *g, *rf),
+            "{store}"
+        );
+    }
+    assert_eq!(
+        report
+            .stores
+            .iter()
+            .map(|s| s.figures.gross_gmv_fen)
+            .sum::<i64>(),
+        gross
+    );
+
+    // stock: put in, dispatched less restocked, left
+    let mut stock: BTreeMap<(String, String, String), (u64, u64, u64)> = BTreeMap::new();
+    for i in items {
+        if string_attr(i, PK)
+            == Some(&keys::campaign_pk(
+                &clearance_local::seed::tenant().unwrap(),
+                &clearance::domain::ids::CampaignId::parse(C).unwrap(),
+            ))
+        {
+            if string_attr(i, "kind") == Some("listing") {
+                let l: clearance::domain::catalog::Listing = from_item(i.clone()).unwrap();
+                for s in &l.stock {
+                    stock
+                        .entry((l.sku.to_string(), s.size.to_string(), s.store.to_string()))
+                        .or_default()
+                        .0 = u64::from(s.units.get());
+                }
+            }
+        }
+    }
+    let mut dispatched: BTreeMap<(String, String, String), u64> = BTreeMap::new();
+    for o in &counted {
+        for p in &o.parcels {
+            for it in &p.items {
+                *dispatched
+                    .entry((it.sku.to_string(), it.size.to_string(), p.store.to_string()))
+                    .or_default() += u64::from(it.quantity);
+            }
+        }
+    }
+    for r in refunds
+        .iter()
+        .filter(|r| owed(r) && r.kind == RefundKind::Return)
+    {
+        for ins in &r.inspection {
+            let l = r.lines.iter().find(|l| l.line == ins.line).unwrap();
+            let key = (
+                l.sku.to_string(),
+                l.size.to_string(),
+                r.return_store.as_ref().unwrap().to_string(),
+            );
+            *dispatched.entry(key).or_default() -= u64::from(ins.resaleable);
+        }
+    }
+    for ((sku, size, store), (put_in, ..)) in &stock {
+        let listing = report.listings.iter().find(|l| &l.sku == sku).unwrap();
+        let cell = listing
+            .cells
+            .iter()
+            .find(|c| &c.store == store && &c.size == size)
+            .unwrap();
+        let sold = dispatched
+            .get(&(sku.clone(), size.clone(), store.clone()))
+            .copied()
+            .unwrap_or(0);
+        assert_eq!(
+            (cell.stock.stock_units, cell.stock.sold_units),
+            (*put_in, sold),
+            "{sku} {size} {store}"
+        );
+    }
+    assert_eq!(
+        report.stock.stock_units,
+        stock.values().map(|v| v.0).sum::<u64>()
+    );
+
+    // coupons: one per order here, so each order's whole discount
+    let mut coupons: BTreeMap<String, (u64, i64)> = BTreeMap::new();
+    for o in &counted {
+        for c in &o.coupons {
+            let tpl = c.split('.').next().unwrap().to_owned();
+            let e = coupons.entry(tpl).or_default();
+            e.0 += 1;
+            e.1 += o.discount_fen.get();
+        }
+    }
+    let got: BTreeMap<String, (u64, i64)> = report
+        .coupons
+        .iter()
+        .map(|c| (c.template.clone(), (c.redemptions, c.cost_fen)))
+        .collect();
+    assert_eq!(got, coupons);
+    assert!(!coupons.is_empty(), "the generator redeems coupons");
+
+    // groups and their cost
+    let status = |s: GroupStatus| groups.iter().filter(|g| g.status == s).count() as u64;
+    assert_eq!(report.groups.opened, groups.len() as u64);
+    assert_eq!(
+        (
+            report.groups.formed,
+            report.groups.failed,
+            report.groups.store_completed,
+            report.groups.open
+        ),
+        (
+            status(GroupStatus::Formed),
+            status(GroupStatus::Failed),
+            status(GroupStatus::StoreCompleted),
+            status(GroupStatus::Open)
+        )
+    );
+    let price: BTreeMap<String, i64> = (1..=6)
+        .map(|i| (format!("CT-{i}"), 29_900 + 1_000 * i))
+        .collect();
+    let cost = |s: GroupStatus| -> i64 {
+        counted
+            .iter()
+            .filter(|o| {
+                o.group
+                    .as_ref()
+                    .is_some_and(|g| groups.iter().any(|x| &x.id == g && x.status == s))
+            })
+            .flat_map(|o| &o.lines)
+            .map(|l| {
+                (price[l.priced.sku.as_str()] - l.priced.unit_price_fen.get())
+                    * i64::from(l.priced.quantity)
+            })
+            .sum()
+    };
+    assert_eq!(report.groups.formed_cost_fen, cost(GroupStatus::Formed));
+    assert_eq!(
+        report.groups.store_completed_cost_fen,
+        cost(GroupStatus::StoreCompleted)
+    );
+
+    // refunds
+    let asked: Vec<&Refund> = refunds
+        .iter()
+        .filter(|r| r.kind != RefundKind::UnappliedPayment)
+        .collect();
+    assert_eq!(report.refunds.requested, asked.len() as u64);
+    let by_rules = refunds
+        .iter()
+        .filter(|r| {
+            r.decision == Decision::Approved && r.decided.as_ref().is_some_and(|d| d.by == "rules")
+        })
+        .count() as u64;
+    let rejected = refunds
+        .iter()
+        .filter(|r| r.decision == Decision::Rejected)
+        .count() as u64;
+    let pending = refunds
+        .iter()
+        .filter(|r| r.decision == Decision::PendingReview)
+        .count() as u64;
+    assert_eq!(
+        (
+            report.refunds.approved_by_rule,
+            report.refunds.rejected,
+            report.refunds.pending_review
+        ),
+        (by_rules, rejected, pending)
+    );
+    assert!(
+        pending > 0 && rejected > 0 && by_rules > 0,
+        "the generator covers every decision"
+    );
+    let decided = refunds.len() as u64 - pending;
+    assert_eq!(
+        report.refunds.automatic_approval_bp,
+        (by_rules * 10_000 / decided) as u32
+    );
+    let times: Vec<i64> = asked
+        .iter()
+        .filter_map(|r| {
+            r.decided
+                .as_ref()
+                .map(|d| (d.at - r.created_at).num_seconds())
+        })
+        .collect();
+    assert_eq!(report.refunds.decision_p50_seconds, percentile(&times, 50));
+    assert_eq!(report.refunds.decision_p95_seconds, percentile(&times, 95));
+    let paid_back: i64 = refunds
+        .iter()
+        .filter(|r| r.money == MoneyStatus::Succeeded)
+        .map(|r| r.amount_fen.get())
+        .sum();
+    assert_eq!(report.refunds.paid_back_fen, paid_back);
+    let reasons: u64 = report.refunds.by_reason.iter().map(|r| r.count).sum();
+    assert_eq!(reasons, refunds.len() as u64);
+
+    // what is still open
+    assert_eq!(
+        report.open.unpaid_orders,
+        orders
+            .iter()
+            .filter(|o| o.status == clearance::domain::order::OrderStatus::AwaitingPayment)
+            .count() as u64
+    );
+    assert_eq!(report.open.refunds_pending_review, pending);
+    assert_eq!(
+        report.open.returns_in_transit,
+        refunds
+            .iter()
+            .filter(|r| r.decision == Decision::Approved && r.goods == GoodsStatus::AwaitingReturn)
+            .count() as u64
+    );
+    let last = counted
+        .iter()
+        .filter(|o| o.status != clearance::domain::order::OrderStatus::Cancelled)
+        .filter_map(|o| {
+            o.received_at()
+                .map(|at| at + Duration::days(i64::from(o.returns_policy.window_days)))
+        })
+        .max();
+    assert_eq!(report.open.last_window_closes_at, last);
+}
+
+/// The report less when it was generated (two runs finish at different times).
+fn comparable(r: &Report) -> Value {
+    let mut v = serde_json::to_value(r).unwrap();
+    v["generated_at"] = Value::Null;
+    v
+}
+
+#[tokio::test]
+async fn a_generated_campaign_closes_with_a_report_equal_to_a_recomputation_resumed_or_on_dynamodb()
+{
+    // given a campaign with a few thousand orders, groups, coupons, returns and guides
+    let table = Arc::new(MemoryTable::new());
+    let w = World::new(table.clone()).await;
+    clearance_local::seed::seed_demo(&w.state.db, clearance_tests::t0())
+        .await
+        .unwrap();
+    open_campaign(&w, 400).await;
+    let made = generate(&w, 11, 2_400).await;
+    assert!(made.placed >= 2_000 && made.groups >= 45, "{made:?}");
+    let data = table.snapshot();
+
+    // when it closes straight through
+    let (a, a_table) = copy_to_memory(&data, &w).await;
+    run_close(&a, false).await;
+    let (state, straight) = report(&a).await;
+    assert_eq!(state["status"], "settling", "{state}");
+    assert_eq!(
+        straight.edition,
+        clearance::domain::report::Edition::Interim
+    );
+    // then every figure equals one recomputed from the records as the close left them
+    check_against_records(&straight, &a_table.snapshot());
+    assert_eq!(
+        straight.open.unpaid_orders, 0,
+        "the close cancelled every unpaid order"
+    );
+    assert_eq!(
+        straight.groups.open, 0,
+        "the close finished every open group"
+    );
+    assert!(
+        straight.groups.formed > 0
+            && straight.groups.failed > 0
+            && straight.groups.store_completed > 0
+    );
+    // and the boards are the attribution ledger's
+    let board = a.get(&campaign_path("/leaderboard"), Some(&a.ops())).await;
+    let ids: Vec<&str> = board.body["guides"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        straight
+            .guides
+            .iter()
+            .map(|g| g.id.as_str())
+            .collect::<Vec<_>>(),
+        ids
+    );
+
+    // when another copy closes stopping after every page (its next message lost), resumed
+    // by the schedule's sweep, each step delivered twice and nudged twice at once
+    let (b, _) = copy_to_memory(&data, &w).await;
+    run_close(&b, true).await;
+    let (_, resumed) = report(&b).await;
+    // then the report is the same
+    assert_eq!(comparable(&resumed), comparable(&straight));
+
+    // and on DynamoDB (moto_server) the same close gives the same report
+    let m = copy_to_moto(&data, &w).await;
+    run_close(&m, false).await;
+    let (_, on_dynamodb) = report(&m).await;
+    assert_eq!(comparable(&on_dynamodb), comparable(&straight));
+}
+
+async fn place_paid(w: &World, buyer: &str, sku: &str, share: Option<String>) -> String {
+    let mut body = json!({"campaign": C, "lines": [{"sku": sku, "size": "39", "quantity": 1}], "coupon": "none"});
+    if let Some(s) = share {
+        body["share_token"] = s.into();
+    }
+    let placed = w.place(buyer, &format!("k-{buyer}-{sku}"), &body).await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    let id = placed.body["order"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(w.pay(&id).await.body["status"], "paid");
+    id
+}
+
+#[tokio::test]
+async fn closing_stops_selling_at_once_settles_what_is_open_and_publishes_a_final_report_last() {
+    let w = World::seeded().await;
+    open_campaign(&w, 20).await;
+    // given a sale through a guide's link, picked up; one paid and waiting at the store;
+    // one never paid; a group buy with one paid seat of three
+    let link = w.share_token("sz-futian-g1", "sz-futian", C);
+    let picked = place_paid(&w, "b1", "CT-3", Some(link)).await;
+    let waiting = place_paid(&w, "b2", "CT-4", None).await;
+    w.drain().await;
+    pick_up(&w, "b1", &picked).await;
+    let unpaid_body =
+        json!({"campaign": C, "lines": [{"sku": "CT-5", "size": "38", "quantity": 1}]});
+    let unpaid = w.place("b3", "k-unpaid", &unpaid_body).await.body["order"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let seat = json!({"campaign": C, "lines": [{"sku": "CT-1", "size": "38", "quantity": 1}], "coupon": "none"});
+    let mut req = clearance_tests::request(
+        "POST",
+        &campaign_path("/groups"),
+        Some(&w.buyer("b4")),
+        Some(seat.to_string()),
+    );
+    req.headers_mut()
+        .insert("idempotency-key", "g".parse().unwrap());
+    let opened = w.send(req).await;
+    assert_eq!(opened.status, 201, "{}", opened.body);
+    let group = opened.body["order"]["group"].as_str().unwrap().to_owned();
+    let seat_order = opened.body["order"]["id"].as_str().unwrap().to_owned();
+    w.pay(&seat_order).await;
+    w.drain().await;
+
+    // when an operator closes it, open groups given 30 minutes
+    let r = w
+        .json(
+            "POST",
+            &campaign_path("/close"),
+            Some(&w.ops()),
+            &json!({"grace_minutes": 30}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(r.body["status"], "closing");
+    // then nothing more is sold: browse hides it, orders, joins, claims and links refused
+    let live = w.get(&format!("{BASE}/campaigns"), None).await;
+    assert!(!live.text.contains(C), "{}", live.text);
+    w.get(&campaign_path("/products"), None)
+        .await
+        .problem(409, "campaign-closed");
+    w.place("b5", "k5", &unpaid_body)
+        .await
+        .problem(409, "campaign-closed");
+    let mut join = clearance_tests::request(
+        "POST",
+        &format!("{BASE}/groups/{group}/join"),
+        Some(&w.buyer("b6")),
+        Some(seat.to_string()),
+    );
+    join.headers_mut()
+        .insert("idempotency-key", "j".parse().unwrap());
+    w.send(join).await.problem(409, "campaign-closed");
+    w.json(
+        "POST",
+        &campaign_path("/coupons/c20/claim"),
+        Some(&w.buyer("b7")),
+        &json!({}),
+    )
+    .await
+    .problem(409, "campaign-closed");
+    // and bad input is refused by name
+    w.json(
+        "POST",
+        &campaign_path("/close"),
+        Some(&w.ops()),
+        &json!({"grace_minutes": 5000}),
+    )
+    .await
+    .problem(422, "validation-error");
+    w.json(
+        "POST",
+        &campaign_path("/close"),
+        Some(&w.buyer("b1")),
+        &json!({}),
+    )
+    .await
+    .problem(403, "forbidden");
+
+    // when the close worker runs: the stock is fenced and the unpaid order cancelled
+    w.drain().await;
+    assert_eq!(read_order(&w, "b3", &unpaid).await["status"], "cancelled");
+    // the group waits out its grace, then fails and its paid seat is refunded
+    let g = w.get(&format!("{BASE}/groups/{group}"), None).await;
+    assert_eq!(g.body["status"], "open", "{}", g.body);
+    w.clock.advance(Duration::minutes(31));
+    clearance::workers::close::sweep_campaigns(&w.state)
+        .await
+        .unwrap();
+    w.drain().await;
+    let g = w.get(&format!("{BASE}/groups/{group}"), None).await;
+    assert_eq!(g.body["status"], "failed", "{}", g.body);
+    assert_eq!(
+        read_order(&w, "b4", &seat_order).await["status"],
+        "cancelled"
+    );
+
+    // then the report is interim while an order waits at the store and returns may come
+    let (state, interim) = report(&w).await;
+    assert_eq!(state["status"], "settling", "{state}");
+    assert_eq!(interim.edition, clearance::domain::report::Edition::Interim);
+    assert_eq!((interim.totals.orders, interim.orders_placed), (3, 4));
+    assert_eq!(interim.open.undelivered_orders, 1);
+    assert!(interim.open.commission_pending_fen > 0);
+    assert_eq!(interim.groups.failed, 1);
+    assert_eq!(interim.guides[0].id, "sz-futian-g1");
+    let html = w
+        .send(clearance_tests::request(
+            "GET",
+            state["links"]["html"].as_str().unwrap(),
+            None,
+            None,
+        ))
+        .await;
+    assert!(
+        html.text.contains("Interim"),
+        "{}",
+        &html.text[..200.min(html.text.len())]
+    );
+    assert!(html.text.contains("Close test &lt;spring&gt;"));
+    // and only the tenant's staff read it
+    let other = w
+        .tokens
+        .mint(
+            "ops-2",
+            clearance::domain::auth::Role::Ops,
+            &["demo/north-china"],
+        )
+        .unwrap();
+    w.get(&campaign_path("/report"), Some(&other))
+        .await
+        .problem(403, "forbidden");
+    w.get(&campaign_path("/report"), Some(&w.buyer("b1")))
+        .await
+        .problem(403, "forbidden");
+
+    // when the last order is picked up, refunds are paid, and every window has closed
+    pick_up(&w, "b2", &waiting).await;
+    w.drain().await;
+    w.clock.advance(Duration::days(8));
+    clearance::workers::sweep_timers(&w.state).await.unwrap();
+    w.drain().await;
+    clearance::workers::close::sweep_campaigns(&w.state)
+        .await
+        .unwrap();
+    w.drain().await;
+    // then the next count is final: nothing open, commissions confirmed
+    let (state, last) = report(&w).await;
+    assert_eq!(state["status"], "closed", "{state}");
+    assert_eq!(last.edition, clearance::domain::report::Edition::Final);
+    assert_eq!(
+        last.open,
+        clearance::domain::report::OpenWork {
+            last_window_closes_at: last.open.last_window_closes_at,
+            ..Default::default()
+        }
+    );
+    assert!(last.guides[0].totals.commission_confirmed_fen > 0);
+    assert_eq!(
+        last.refunds.paid_back_fen,
+        interim.groups.formed_cost_fen
+            + read_order(&w, "b4", &seat_order).await["total_fen"]
+                .as_i64()
+                .unwrap()
+    );
+    // and closing it again answers with that report
+    let again = w
+        .json("POST", &campaign_path("/close"), Some(&w.ops()), &json!({}))
+        .await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.body["report"]["edition"], "final");
+}
+
+/// Orders that read the campaign before the close and commit while it fences the stock:
+/// each either took its stock before the fence (and is counted) or is refused, never
+/// taking stock from a fenced shard.
+async fn orders_racing_the_fence_are_counted_or_refused(w: World) {
+    clearance_local::seed::seed_demo(&w.state.db, clearance_tests::t0())
+        .await
+        .unwrap();
+    open_campaign(&w, 60).await;
+    let t = clearance_local::seed::tenant().unwrap();
+    let id = clearance::domain::ids::CampaignId::parse(C).unwrap();
+    // every buyer holds the campaign as it was before the close (as a cached read would)
+    let stale = Arc::new(w.state.db.campaign(&t, &id, true).await.unwrap());
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut buyers = Vec::new();
+    for b in 0..12 {
+        let (st, stale, accepted, t) =
+            (w.state.clone(), stale.clone(), accepted.clone(), t.clone());
+        buyers.push(tokio::spawn(async move {
+            for n in 0..40 {
+                let req = clearance::domain::checkout::OrderRequest {
+                    tenant: t.clone(),
+                    campaign: stale.id.clone(),
+                    buyer: clearance::domain::ids::UserId::parse(&format!("racer{b}-{n}")).unwrap(),
+                    lines: vec![clearance::domain::checkout::CartLine {
+                        sku: clearance::domain::ids::Sku::parse("CT-3").unwrap(),
+                        size: clearance::domain::ids::Size::parse("38").unwrap(),
+                        quantity: 1,
+                    }],
+                    coupons: clearance::domain::checkout::CouponChoice::None,
+                    link: None,
+                    delivery: clearance::domain::order::Delivery {
+                        mode: clearance::domain::order::DeliveryMode::Pickup,
+                        address: None,
+                        phone: None,
+                    },
+                    group: None,
+                };
+                let key =
+                    clearance::domain::ids::IdempotencyKey::parse(&format!("r{b}-{n}")).unwrap();
+                let now = st.clock.now();
+                match st
+                    .db
+                    .place_order(&req, &stale, &key, "h", now, &|_| String::new())
+                    .await
+                {
+                    Ok(_) => {
+                        accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    Err(clearance::Error::Domain(clearance::domain::DomainError::Conflict {
+                        kind: "campaign-closed",
+                        ..
+                    })) => return,
+                    Err(e) => panic!("{e}"),
+                }
+                tokio::task::yield_now().await;
+            }
+        }));
+    }
+    // when the close begins and fences the stock while they buy
+    tokio::task::yield_now().await;
+    let r = w
+        .json(
+            "POST",
+            &campaign_path("/close"),
+            Some(&w.ops()),
+            &json!({"grace_minutes": 0}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let msg = close_messages(&w).await.remove(0);
+    clearance::workers::close::step_close(&w.state, &msg.body)
+        .await
+        .unwrap();
+    let fenced = shard_total(&w, &t).await;
+    for b in buyers {
+        b.await.unwrap();
+    }
+    // then no order took stock after the fence, and every accepted order is counted
+    assert_eq!(
+        shard_total(&w, &t).await,
+        fenced,
+        "an order took fenced stock"
+    );
+    w.drain().await;
+    let (_, report) = report(&w).await;
+    assert_eq!(
+        report.orders_placed as usize,
+        accepted.load(std::sync::atomic::Ordering::SeqCst)
+    );
+    assert!(report.orders_placed > 0);
+}
+
+async fn shard_total(w: &World, t: &clearance::domain::tenancy::Tenant) -> i64 {
+    let q = clearance::table::Query::new(
+        clearance::table::Index::Primary,
+        keys::campaign_pk(t, &clearance::domain::ids::CampaignId::parse(C).unwrap()),
+        clearance::table::SortRange::BeginsWith("P#CT-3#S#".into()),
+    );
+    let page = w.state.db.table().query(q).await.unwrap();
+    page.items
+        .iter()
+        .filter_map(|i| match i.get("units") {
+            Some(serde_dynamo::AttributeValue::M(m)) => Some(
+                m.values()
+                    .map(|v| match v {
+                        serde_dynamo::AttributeValue::N(n) => n.parse::<i64>().unwrap_or(0),
+                        _ => 0,
+                    })
+                    .sum::<i64>(),
+            ),
+            _ => None,
+        })
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn orders_racing_the_close_are_counted_or_refused_never_lost_on_memory() {
+    orders_racing_the_fence_are_counted_or_refused(World::memory().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn orders_racing_the_close_are_counted_or_refused_never_lost_on_dynamodb() {
+    orders_racing_the_fence_are_counted_or_refused(
+        World::new(clearance_tests::moto_table().await).await,
+    )
+    .await;
+}
+
+/// The browser the report page is checked in: Debian's `chromium` (scripts/test
+/// installs it), or `CHROMIUM` if set.
+fn chromium() -> String {
+    let bin = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
+    match std::process::Command::new(&bin).arg("--version").output() {
+        Ok(o) if o.status.success() => bin,
+        _ => panic!(
+            "no headless browser: `{bin} --version` failed. scripts/test installs Debian's \
+             chromium (`apt-get install -y chromium`); or set CHROMIUM to a Chromium binary."
+        ),
+    }
+}
+
+#[tokio::test]
+async fn the_report_page_renders_in_a_headless_browser_with_its_charts_figures() {
+    // given a closed campaign's report page
+    let w = World::seeded().await;
+    open_campaign(&w, 20).await;
+    for (i, (g, s)) in GUIDES.iter().enumerate() {
+        let id = place_paid(
+            &w,
+            &format!("v{i}"),
+            &format!("CT-{}", 3 + i % 4),
+            Some(w.share_token(g, s, C)),
+        )
+        .await;
+        w.drain().await;
+        if i % 2 == 0 {
+            pick_up(&w, &format!("v{i}"), &id).await;
+        }
+    }
+    let r = w
+        .json(
+            "POST",
+            &campaign_path("/close"),
+            Some(&w.ops()),
+            &json!({"grace_minutes": 0}),
+        )
+        .await;
+    assert_eq!(r.status, 202);
+    w.drain().await;
+    let (state, report) = report(&w).await;
+    let html = w
+        .send(clearance_tests::request(
+            "GET",
+            state["links"]["html"].as_str().unwrap(),
+            None,
+            None,
+        ))
+        .await;
+    assert_eq!(html.status, 200);
+    let dir = std::env::temp_dir().join(clearance_tests::unique("report-page"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("report.html");
+    std::fs::write(&page, &html.text).unwrap();
+
+    // when a headless browser loads it and renders it
+    let browser = chromium();
+    let common = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+    ];
+    let dom = std::process::Command::new(&browser)
+        .args(common)
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let dom = String::from_utf8_lossy(&dom.stdout).to_string();
+    let shot = dir.join("report.png");
+    let out = std::process::Command::new(&browser)
+        .args(common)
+        .arg("--window-size=1200,2400")
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // then the browser's DOM holds the three charts with the report's figures
+    for chart in [
+        "chart-sell-through",
+        "chart-gmv-by-store",
+        "chart-leaderboard",
+    ] {
+        assert!(dom.contains(&format!("id=\"{chart}\"")), "{chart} missing");
+    }
+    for s in report.stores.iter().filter(|s| s.store != "-") {
+        assert!(
+            dom.contains(&format!(
+                "data-label=\"{}\" data-value=\"{}\"",
+                s.store, s.figures.net_gmv_fen
+            )) || dom.contains(&format!(
+                "data-value=\"{}\" data-label=\"{}\"",
+                s.figures.net_gmv_fen, s.store
+            )),
+            "store {} bar",
+            s.store
+        );
+    }
+    for g in &report.guides {
+        assert!(dom.contains(&format!("\"{}\"", g.id)), "guide {}", g.id);
+    }
+    assert!(dom.contains(&format!("data-figure=\"gross_gmv_fen\"")));
+    assert!(dom.contains(&format!("data-value=\"{}\"", report.totals.gross_gmv_fen)));
+    // and it painted a page (a blank render is a few kilobytes)
+    let png = std::fs::read(&shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "{} bytes",
+        png.len()
+    );
+}
