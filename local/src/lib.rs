@@ -193,6 +193,7 @@ pub fn local_state(
             share_base: std::env::var("SHARE_LINK_BASE")
                 .unwrap_or_else(|_| "https://m.clearance.example".into()),
         }),
+        pages: Default::default(),
     };
     (state, sandbox)
 }

@@ -19,6 +19,8 @@ pub struct AppState {
     pub blobs: Arc<dyn Blobs>,
     pub payments: Arc<dyn Payments>,
     pub secrets: Arc<Secrets>,
+    /// Rendered public catalog pages (`http::pages`).
+    pub pages: Arc<crate::http::pages::Pages>,
 }
 
 /// Keys from configuration. `Debug` never prints them.

@@ -154,6 +154,7 @@ pub fn app_state(sdk: &SdkConfig) -> Result<AppState, String> {
             share_base: std::env::var("SHARE_LINK_BASE")
                 .unwrap_or_else(|_| "https://m.clearance.example".into()),
         }),
+        pages: Default::default(),
     })
 }
 

@@ -238,6 +238,7 @@ impl World {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_owned();
+        let headers = res.headers().clone();
         let bytes = res
             .into_body()
             .collect()
@@ -250,6 +251,7 @@ impl World {
             content_type,
             body,
             text: String::from_utf8_lossy(&bytes).into_owned(),
+            headers,
         }
     }
 
@@ -287,6 +289,7 @@ pub struct Resp {
     pub body: Value,
     /// The body as text (for pages that are not JSON).
     pub text: String,
+    pub headers: axum::http::HeaderMap,
 }
 
 impl Resp {

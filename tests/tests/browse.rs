@@ -47,8 +47,13 @@ async fn the_price_is_the_price_of_the_slot_open_now_in_the_campaign_time_zone()
 async fn a_products_page_is_one_query_and_pages_cover_every_listing_once() {
     let w = World::seeded().await;
     let first_url = format!("{BASE}/campaigns/summer-clearance/products?limit=5");
-    // warm the campaign cache, then count a page
+    // warm the campaign cache, then count a page: within the second it is served
+    // rendered, after it one Query renders it again
     w.get(&first_url, None).await;
+    let before = w.counts.snapshot();
+    w.get(&first_url, None).await;
+    assert_eq!(w.counts.since(before).total(), 0);
+    w.clock.advance(chrono::Duration::seconds(1));
     let before = w.counts.snapshot();
     let page = w.get(&first_url, None).await;
     let calls = w.counts.since(before);
@@ -243,4 +248,44 @@ async fn bad_browse_parameters_get_problems() {
     w.get(&format!("{BASE}/campaigns/nope/products"), None)
         .await
         .problem(404, "not-found");
+}
+
+#[tokio::test]
+async fn a_page_showing_stock_just_sold_out_never_sells_it_and_revalidates_to_304() {
+    let w = World::seeded().await;
+    let url = format!("{BASE}/campaigns/summer-clearance/products/FL-9001");
+    let size_36 = |r: &clearance_tests::Resp| r.body["product"]["sizes"][0]["stock"].clone();
+    // given a buyer's page showing size 36 on sale, sent with a tag and a short max-age
+    let page = w.get(&url, None).await;
+    assert_ne!(size_36(&page), "sold_out", "{}", page.body);
+    assert_eq!(page.headers["cache-control"], "public, max-age=2");
+    let etag = page.headers["etag"].clone();
+    // when the nine units of size 36 sell in the same second
+    let body = json!({"campaign": "summer-clearance", "lines": [{"sku": "FL-9001", "size": "36", "quantity": 1}], "coupon": "none"});
+    for b in 0..9 {
+        let r = w.place(&format!("rush-{b}"), &format!("k{b}"), &body).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    // then the page may still show it on sale (at most 1 s here, 2 s more in a cache) ...
+    let stale = w.get(&url, None).await;
+    assert_eq!(stale.headers["etag"], etag);
+    assert_ne!(size_36(&stale), "sold_out");
+    // ... but an order for it is refused: the order re-reads the stock
+    w.place("rush-late", "late", &body)
+        .await
+        .problem(409, "sold-out");
+    // and a client revalidating its copy gets 304 while it is current
+    let mut req = clearance_tests::request("GET", &url, None, None);
+    req.headers_mut().insert("if-none-match", etag.clone());
+    let not_modified = w.send(req).await;
+    assert_eq!(not_modified.status, 304);
+    assert!(not_modified.text.is_empty());
+    // after the second the page shows it sold out, under a new tag
+    w.clock.advance(chrono::Duration::seconds(1));
+    let fresh = w.get(&url, None).await;
+    assert_eq!(size_36(&fresh), "sold_out");
+    assert_ne!(fresh.headers["etag"], etag);
+    let mut req = clearance_tests::request("GET", &url, None, None);
+    req.headers_mut().insert("if-none-match", etag);
+    assert_eq!(w.send(req).await.status, 200);
 }

@@ -3,8 +3,10 @@
 //! size and group price, and one product. A product of another tenant is a 404.
 
 use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -145,17 +147,34 @@ pub struct CampaignList {
 
 /// The tenant's live campaigns. DynamoDB: 1 Query.
 #[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns", tag = "browse-catalog", security(()),
-    responses((status = 200, body = CampaignList), (status = 400, body = Problem)))]
+    responses((status = 200, body = CampaignList), (status = 304, description = "unchanged (If-None-Match)"), (status = 400, body = Problem)))]
 pub async fn live_campaigns(
     State(st): State<AppState>,
     params: Params,
-) -> Result<Json<CampaignList>, Problem> {
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
     let t = params.tenant()?;
     let now = st.clock.now();
-    let live = st.db.live_campaigns(&t, now).await?;
-    Ok(Json(CampaignList {
-        campaigns: live.iter().map(|c| CampaignSummary::of(c, now)).collect(),
-    }))
+    st.pages
+        .serve(uri.to_string(), now, &headers, async {
+            let live = st.db.live_campaigns(&t, now).await?;
+            json(&CampaignList {
+                campaigns: live.iter().map(|c| CampaignSummary::of(c, now)).collect(),
+            })
+        })
+        .await
+}
+
+fn json<T: Serialize>(v: &T) -> Result<Vec<u8>, Problem> {
+    serde_json::to_vec(v).map_err(|e| {
+        tracing::error!(error = %e, "page not serializable");
+        Problem::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+        )
+    })
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -177,16 +196,21 @@ fn decode_cursor(raw: &str) -> Result<Sku, Problem> {
         .ok_or_else(|| Problem::invalid_parameter("cursor", "not a cursor this API returned"))
 }
 
-/// A page of a campaign's products, optionally of one category.
-/// DynamoDB: 1 Query (+ 1 GetItem of the campaign at most every 5 s per process).
+/// A page of a campaign's products, optionally of one category. Rendered at most once a
+/// second per process and sent with an `ETag` and `Cache-Control: public, max-age=2`
+/// (`http::pages`): a size may show available up to 3 s after it sold out.
+/// DynamoDB: 1 Query per page per second per process (+ 1 GetItem of the campaign at
+/// most every 5 s per process).
 #[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns/{campaign}/products", tag = "browse-catalog", security(()),
     params(("category" = Option<String>, Query), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1-50, default 20")),
-    responses((status = 200, body = ProductsPage), (status = 400, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = ProductsPage), (status = 304, description = "unchanged (If-None-Match)"), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem, description = "campaign-closed")))]
 pub async fn products(
     State(st): State<AppState>,
     params: Params,
     query: QueryParams,
-) -> Result<Json<ProductsPage>, Problem> {
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
     let t = params.tenant()?;
     let id = params.id("campaign")?;
     query.only(&["category", "cursor", "limit"])?;
@@ -194,6 +218,8 @@ pub async fn products(
     let after = query.get("cursor").map(decode_cursor).transpose()?;
     let limit = query.int("limit", 1..=50, 20)?;
     let now = st.clock.now();
+    // Checked on every request (from the cached campaign): a closed campaign's pages
+    // stop at once, whatever a page cached before the close holds.
     let campaign = st.db.visible_campaign(&t, &id, now).await?;
     if let Some(cat) = &category {
         if !campaign.categories.iter().any(|c| &c.id == cat) {
@@ -203,19 +229,23 @@ pub async fn products(
             ));
         }
     }
-    let page = st
-        .db
-        .products(&t, &id, category.as_ref(), after.as_ref(), limit)
-        .await?;
-    Ok(Json(ProductsPage {
-        campaign: CampaignSummary::of(&campaign, now),
-        products: page
-            .products
-            .into_iter()
-            .map(|p| ProductView::of(p, &campaign, now))
-            .collect(),
-        next_cursor: page.next_after.map(|s| CURSOR.encode(s.as_str())),
-    }))
+    st.pages
+        .serve(uri.to_string(), now, &headers, async {
+            let page = st
+                .db
+                .products(&t, &id, category.as_ref(), after.as_ref(), limit)
+                .await?;
+            json(&ProductsPage {
+                campaign: CampaignSummary::of(&campaign, now),
+                products: page
+                    .products
+                    .into_iter()
+                    .map(|p| ProductView::of(p, &campaign, now))
+                    .collect(),
+                next_cursor: page.next_after.map(|s| CURSOR.encode(s.as_str())),
+            })
+        })
+        .await
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -226,21 +256,27 @@ pub struct ProductDetail {
 
 /// One product with its stock state. DynamoDB: 1 Query (+ the cached campaign read).
 #[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns/{campaign}/products/{sku}", tag = "browse-catalog", security(()),
-    responses((status = 200, body = ProductDetail), (status = 404, body = Problem)))]
+    responses((status = 200, body = ProductDetail), (status = 304, description = "unchanged (If-None-Match)"), (status = 404, body = Problem), (status = 409, body = Problem, description = "campaign-closed")))]
 pub async fn product(
     State(st): State<AppState>,
     params: Params,
-) -> Result<Json<ProductDetail>, Problem> {
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
     let t = params.tenant()?;
     let id = params.id("campaign")?;
     let sku: Sku = params.id("sku")?;
     let now = st.clock.now();
     let campaign = st.db.visible_campaign(&t, &id, now).await?;
-    let p = st.db.product(&t, &id, &sku).await?;
-    Ok(Json(ProductDetail {
-        campaign: CampaignSummary::of(&campaign, now),
-        product: ProductView::of(p, &campaign, now),
-    }))
+    st.pages
+        .serve(uri.to_string(), now, &headers, async {
+            let p = st.db.product(&t, &id, &sku).await?;
+            json(&ProductDetail {
+                campaign: CampaignSummary::of(&campaign, now),
+                product: ProductView::of(p, &campaign, now),
+            })
+        })
+        .await
 }
 
 #[derive(utoipa::OpenApi)]
