@@ -87,3 +87,60 @@ fn every_queue_consumer_and_schedule_is_wired_in_the_template() {
         }
     }
 }
+
+/// A number after `key: ` in `text`, if any.
+fn number_after(text: &str, key: &str) -> Option<u64> {
+    let at = text.find(&format!("{key}: "))?;
+    text[at + key.len() + 2..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn every_queue_outlasts_six_consumer_timeouts_and_dead_letters_after_five_receives() {
+    let template = template();
+    let globals =
+        &template[template.find("Globals:").unwrap()..template.find("Resources:").unwrap()];
+    let default_timeout = number_after(globals, "Timeout").expect("a global function Timeout");
+    for f in FUNCTIONS {
+        let Some((queue, _)) = f.consumes else {
+            continue;
+        };
+        let start = template.find(&format!("Binary: {}\n", f.name)).unwrap();
+        let rest = &template[start..];
+        let resource = &rest[..rest.find("\n  # ").unwrap_or(rest.len())];
+        let timeout = number_after(resource, "Timeout").unwrap_or(default_timeout);
+        let name: String = queue
+            .as_str()
+            .split('-')
+            .map(|w| w[..1].to_uppercase() + &w[1..])
+            .collect();
+        let q_start = template
+            .find(&format!("\n  {name}Queue:\n"))
+            .unwrap_or_else(|| panic!("no {name}Queue"));
+        // the queue's lines, up to the next resource (a line indented two spaces)
+        let q: String = template[q_start + 1..]
+            .lines()
+            .enumerate()
+            .take_while(|(i, l)| *i == 0 || l.is_empty() || l.starts_with("   "))
+            .map(|(_, l)| format!("{l}\n"))
+            .collect();
+        let visibility = number_after(&q, "VisibilityTimeout").unwrap_or(30);
+        println!(
+            "{name}Queue: visibility {visibility}s, {} timeout {timeout}s",
+            f.name
+        );
+        assert!(
+            visibility >= 6 * timeout,
+            "{name}Queue's visibility {visibility}s is under 6 x {}'s {timeout}s timeout",
+            f.name
+        );
+        assert_eq!(number_after(&q, "maxReceiveCount"), Some(5), "{name}Queue");
+        assert!(
+            q.contains(&format!("deadLetterTargetArn: !GetAtt {name}QueueDLQ.Arn")),
+            "{name}Queue"
+        );
+    }
+}
