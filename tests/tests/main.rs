@@ -3,6 +3,7 @@
 
 mod adapters;
 mod attribution;
+mod authz;
 mod browse;
 mod close;
 mod contract;

@@ -66,21 +66,23 @@ impl Db {
     ) -> Result<AtCounter> {
         optimistic("this order", || async {
             let current = self.order(t, id, true).await?;
-            let waiting: Vec<StoreId> = current
-                .parcels
-                .iter()
-                .filter(|p| p.status == ParcelStatus::ReadyForPickup)
-                .filter(|p| parcel.is_none_or(|n| p.id == n))
-                .map(|p| p.store.clone())
-                .collect();
-            if waiting.is_empty() {
-                return Err(DomainError::conflict(
-                    "order-not-ready",
-                    "no parcel of this order is waiting for pickup here",
+            // Who may act comes first: only a clerk of a store holding one of the order's
+            // parcels learns anything about its state.
+            let mut stores: Vec<StoreId> =
+                current.parcels.iter().map(|p| p.store.clone()).collect();
+            stores.sort();
+            stores.dedup();
+            let clerk_of = if stores.is_empty() {
+                vec![]
+            } else {
+                self.stores_clerked_by(t, &stores, clerk).await?
+            };
+            if clerk_of.is_empty() {
+                return Err(DomainError::Forbidden(
+                    "only a clerk of the store holding the parcel may hand it over".into(),
                 )
                 .into());
             }
-            let clerk_of = self.stores_clerked_by(t, &waiting, clerk).await?;
             let mine: Vec<u8> = current
                 .parcels
                 .iter()
@@ -91,8 +93,9 @@ impl Db {
                 .collect();
             let parcel_id = match mine.as_slice() {
                 [] => {
-                    return Err(DomainError::Forbidden(
-                        "only a clerk of the store holding the parcel may hand it over".into(),
+                    return Err(DomainError::conflict(
+                        "order-not-ready",
+                        "no parcel of this order is waiting for pickup here",
                     )
                     .into())
                 }

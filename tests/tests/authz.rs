@@ -1,0 +1,364 @@
+//! The authorization matrix: every route of the OpenAPI document, called by every kind
+//! of caller (nobody, the buyer who owns the object, another buyer, a guide, the clerk
+//! of the store concerned and of another store, ops and hq of the tenant, ops of another
+//! tenant). Only the cells the policy allows get past authorization; every other cell is
+//! 401, 403 or 404 and leaves the table exactly as it was. The matrix is printed (and
+//! kept in the README).
+
+use clearance::domain::auth::Role;
+use clearance::table::memory::MemoryTable;
+use clearance_tests::{request, World, BASE};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Who {
+    Anonymous,
+    Buyer,
+    OtherBuyer,
+    Guide,
+    Clerk,
+    OtherClerk,
+    Ops,
+    Hq,
+    OtherTenantOps,
+}
+
+const EVERYONE: [Who; 9] = [
+    Who::Anonymous,
+    Who::Buyer,
+    Who::OtherBuyer,
+    Who::Guide,
+    Who::Clerk,
+    Who::OtherClerk,
+    Who::Ops,
+    Who::Hq,
+    Who::OtherTenantOps,
+];
+
+impl Who {
+    fn short(self) -> &'static str {
+        match self {
+            Who::Anonymous => "anon",
+            Who::Buyer => "buyer",
+            Who::OtherBuyer => "other buyer",
+            Who::Guide => "guide",
+            Who::Clerk => "clerk",
+            Who::OtherClerk => "other clerk",
+            Who::Ops => "ops",
+            Who::Hq => "hq",
+            Who::OtherTenantOps => "other tenant",
+        }
+    }
+}
+
+/// The objects every route is called on: buyer-1's order (picked up at the clerk's
+/// store, its return asked), buyer-1's group buy, the guide of the clerk's store.
+struct Objects {
+    order: String,
+    refund: String,
+    group: String,
+    store: String,
+    other_store: String,
+}
+
+async fn world() -> (World, Arc<MemoryTable>, Objects) {
+    let table = Arc::new(MemoryTable::new());
+    let w = World::new(table.clone()).await;
+    clearance_local::seed::seed_demo(&w.state.db, clearance_tests::t0())
+        .await
+        .unwrap();
+    let link = w.share_token("gz-tianhe-g1", "gz-tianhe", "summer-clearance");
+    let body = json!({"campaign": "summer-clearance", "lines": [{"sku": "SD-1001", "size": "37", "quantity": 1}],
+        "coupon": "none", "share_token": link});
+    let placed = w.place("buyer-1", "authz-order", &body).await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    let order = placed.body["order"]["id"].as_str().unwrap().to_owned();
+    w.pay(&order).await;
+    w.drain().await;
+    let o = w
+        .get(&format!("{BASE}/orders/{order}"), Some(&w.buyer("buyer-1")))
+        .await;
+    let store = o.body["parcels"][0]["store"].as_str().unwrap().to_owned();
+    let r = w
+        .json(
+            "POST",
+            &format!("{BASE}/orders/{order}/pickup"),
+            Some(&w.clerk(&format!("clerk-{store}"))),
+            &json!({"code": o.body["parcels"][0]["pickup_code"]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut req = request(
+        "POST",
+        &format!("{BASE}/orders/{order}/refunds"),
+        Some(&w.buyer("buyer-1")),
+        Some(json!({"lines": [{"sku": "SD-1001", "size": "37", "quantity": 1}], "reason": "wrong_size",
+            "condition": {"unworn": true, "tags_on": true, "original_box": true}}).to_string()),
+    );
+    req.headers_mut()
+        .insert("idempotency-key", "authz-return".parse().unwrap());
+    let refund = w.send(req).await;
+    assert_eq!(refund.status, 201, "{}", refund.body);
+    let seat = json!({"campaign": "summer-clearance", "lines": [{"sku": "SD-1003", "size": "38", "quantity": 1}], "coupon": "none"});
+    let mut req = request(
+        "POST",
+        &format!("{BASE}/campaigns/summer-clearance/groups"),
+        Some(&w.buyer("buyer-1")),
+        Some(seat.to_string()),
+    );
+    req.headers_mut()
+        .insert("idempotency-key", "authz-group".parse().unwrap());
+    let group = w.send(req).await;
+    assert_eq!(group.status, 201, "{}", group.body);
+    let other_store = ["gz-tianhe", "sz-futian", "fs-chancheng"]
+        .into_iter()
+        .find(|s| *s != store)
+        .unwrap()
+        .to_owned();
+    let objects = Objects {
+        order,
+        refund: refund.body["id"].as_str().unwrap().to_owned(),
+        group: group.body["order"]["group"].as_str().unwrap().to_owned(),
+        store,
+        other_store,
+    };
+    (w, table, objects)
+}
+
+fn token(w: &World, who: Who, o: &Objects) -> Option<String> {
+    let own = ["demo/south-china"];
+    Some(match who {
+        Who::Anonymous => return None,
+        Who::Buyer => w.buyer("buyer-1"),
+        Who::OtherBuyer => w.buyer("buyer-9"),
+        Who::Guide => w
+            .tokens
+            .mint("guide-gz-tianhe-g1", Role::Guide, &own)
+            .unwrap(),
+        Who::Clerk => w.clerk(&format!("clerk-{}", o.store)),
+        Who::OtherClerk => w.clerk(&format!("clerk-{}", o.other_store)),
+        Who::Ops => w.ops(),
+        Who::Hq => w.tokens.mint("hq-1", Role::Hq, &own).unwrap(),
+        Who::OtherTenantOps => w
+            .tokens
+            .mint("ops-9", Role::Ops, &["demo/north-china"])
+            .unwrap(),
+    })
+}
+
+/// A body that is valid enough for each route (authorization is decided before it).
+fn body(method: &str, path: &str) -> Option<Value> {
+    let cart = json!({"campaign": "summer-clearance", "lines": [{"sku": "SD-1002", "size": "38", "quantity": 1}], "coupon": "none"});
+    let seat = json!({"campaign": "summer-clearance", "lines": [{"sku": "SD-1003", "size": "38", "quantity": 1}], "coupon": "none"});
+    Some(match (method, path) {
+        ("GET", _) => return None,
+        ("POST", "/v1/{brand}/{group}/campaigns") => json!({"id": "matrix", "name": "Matrix",
+            "starts_at": "2027-01-10T00:00:00Z", "ends_at": "2027-01-12T00:00:00Z", "slots": [],
+            "categories": [{"id": "shoes", "name": "Shoes"}], "stores": ["gz-tianhe"]}),
+        ("PUT", "/v1/{brand}/{group}/campaigns/{campaign}") => json!({"name": "Renamed",
+            "starts_at": "2027-01-10T00:00:00Z", "ends_at": "2027-01-12T00:00:00Z", "slots": [],
+            "categories": [{"id": "shoes", "name": "Shoes"}], "stores": ["gz-tianhe"]}),
+        ("PUT", p) if p.ends_with("/slots") => json!({"slots": []}),
+        ("PUT", p) if p.contains("/listings/") => json!({"name": "x", "category": "sandals",
+            "sizes": ["38"], "list_price_fen": 100, "clearance_price_fen": 90,
+            "stock": [{"store": "gz-tianhe", "size": "38", "units": 1}]}),
+        ("PUT", p) if p.contains("/coupons/") => {
+            json!({"name": "10 off", "off_fen": 1000, "min_spend_fen": 0, "budget": 10})
+        }
+        ("PUT", p) if p.contains("/stores/") => json!({"name": "Store", "city": "Guangzhou",
+            "address": "1 Road", "phone": "020-1234567"}),
+        ("PUT", p) if p.contains("/guides/") => {
+            json!({"name": "Guide", "store": "gz-tianhe", "user": "guide-new"})
+        }
+        ("POST", p) if p.ends_with("/orders") || p.ends_with("/preview") => cart,
+        ("POST", p) if p.ends_with("/groups") || p.ends_with("/join") => seat,
+        ("POST", p) if p.ends_with("/pickup") => json!({"code": "000000"}),
+        ("POST", p) if p.ends_with("/refunds") => {
+            json!({"lines": [{"sku": "SD-1001", "size": "37", "quantity": 1}],
+            "reason": "wrong_size", "condition": {"unworn": true, "tags_on": true, "original_box": true}})
+        }
+        ("POST", p) if p.ends_with("/decision") => json!({"approve": true}),
+        ("POST", p) if p.ends_with("/receive") => {
+            json!({"units": [{"line": 0, "resaleable": 1, "damaged": 0}]})
+        }
+        ("POST", p) if p.ends_with("/share-links") => json!({"campaign": "summer-clearance"}),
+        ("POST", p) if p.ends_with("/close") => json!({"grace_minutes": 0}),
+        ("POST", p) if p.contains("/payments/") => json!({"tenant": "demo/south-china"}),
+        _ => json!({}),
+    })
+}
+
+/// Who the policy lets through each route.
+fn allowed(method: &str, path: &str) -> Vec<Who> {
+    use Who::*;
+    let manage = vec![Ops, Hq];
+    let staff = vec![Guide, Clerk, OtherClerk, Ops, Hq];
+    let signed_in = vec![
+        Buyer,
+        OtherBuyer,
+        Guide,
+        Clerk,
+        OtherClerk,
+        Ops,
+        Hq,
+        OtherTenantOps,
+    ];
+    let p = path.trim_start_matches("/v1/{brand}/{group}");
+    match (method, p) {
+        // public
+        ("GET", "/campaigns")
+        | ("GET", "/campaigns/{campaign}/products")
+        | ("GET", "/campaigns/{campaign}/products/{sku}")
+        | ("GET", "/campaigns/{campaign}/groups")
+        | ("GET", "/groups/{group_buy}") => EVERYONE.to_vec(),
+        // the provider's signed notices: no token is a signature
+        (_, "/v1/payments/notify") | (_, "/v1/payments/refund-notify") => vec![],
+        // a signed-in person's own lists
+        ("GET", "/v1/me/orders") | ("GET", "/v1/me/coupons") | ("GET", "/v1/me/groups") => {
+            signed_in
+        }
+        // buying
+        ("POST", "/orders")
+        | ("POST", "/orders/preview")
+        | ("POST", "/campaigns/{campaign}/coupons/{template}/claim")
+        | ("POST", "/campaigns/{campaign}/groups")
+        | ("POST", "/groups/{group_buy}/join") => signed_in,
+        // the buyer's own order and refund, and the tenant's staff
+        ("GET", "/orders/{order}") | ("GET", "/refunds/{refund}") => {
+            vec![Buyer, Guide, Clerk, OtherClerk, Ops, Hq]
+        }
+        ("POST", "/orders/{order}/refunds") => vec![Buyer],
+        // the counter: the clerk of the store holding the parcel / the return
+        ("POST", "/orders/{order}/pickup") | ("POST", "/refunds/{refund}/receive") => {
+            vec![Clerk]
+        }
+        ("POST", "/refunds/{refund}/decision") => vec![Clerk, Ops, Hq],
+        // a guide's own: the guide, their store's manager, ops and hq
+        ("POST", "/guides/{guide}/share-links")
+        | ("GET", "/guides/{guide}/performance")
+        | ("GET", "/guides/{guide}/orders") => vec![Guide, Clerk, Ops, Hq],
+        // operators
+        ("POST", "/campaigns")
+        | ("PUT", "/campaigns/{campaign}")
+        | ("PUT", "/campaigns/{campaign}/slots")
+        | ("PUT", "/campaigns/{campaign}/listings/{sku}")
+        | ("PUT", "/campaigns/{campaign}/coupons/{template}")
+        | ("POST", "/campaigns/{campaign}/publish")
+        | ("POST", "/campaigns/{campaign}/close")
+        | ("PUT", "/stores/{store}")
+        | ("PUT", "/guides/{guide}") => manage,
+        // the tenant's staff
+        ("GET", _) => staff,
+        other => panic!("no policy stated for {other:?}"),
+    }
+}
+
+fn fill(path: &str, o: &Objects) -> String {
+    path.replace("{brand}", "demo")
+        .replace("{group}", "south-china")
+        .replace("{campaign}", "summer-clearance")
+        .replace("{sku}", "SD-1001")
+        .replace("{template}", "over-500-50")
+        .replace("{group_buy}", &o.group)
+        .replace("{guide}", "gz-tianhe-g1")
+        .replace("{store}", &o.store)
+        .replace("{order}", &o.order)
+        .replace("{refund}", &o.refund)
+        + match path {
+            p if p.ends_with("/performance") => "?campaign=summer-clearance",
+            p if p.ends_with("/campaigns/{campaign}/groups") => "?sku=SD-1003",
+            p if p.ends_with("/{group}/orders") => "?status=needs_attention",
+            p if p.ends_with("/{group}/refunds") => "?status=pending_review",
+            _ => "",
+        }
+}
+
+#[tokio::test]
+async fn every_route_lets_through_only_the_callers_its_policy_names() {
+    let doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/openapi.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut routes: Vec<(String, String)> = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            if ["get", "post", "put", "delete"].contains(&method.as_str()) {
+                routes.push((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    assert!(routes.len() >= 40, "{} routes", routes.len());
+    let mut matrix: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let mut wrong = Vec::new();
+    for (method, path) in &routes {
+        let policy = allowed(method, path);
+        let mut row = Vec::new();
+        for who in EVERYONE {
+            // a fresh world per cell: an allowed call must not change the next one
+            let (w, table, objects) = world().await;
+            if path.ends_with("/report") {
+                // a report exists once the campaign is closed
+                let r = w
+                    .json(
+                        "POST",
+                        &format!("{BASE}/campaigns/summer-clearance/close"),
+                        Some(&w.ops()),
+                        &json!({"grace_minutes": 0}),
+                    )
+                    .await;
+                assert_eq!(r.status, 202, "{}", r.body);
+                w.drain().await;
+            }
+            let before = table.snapshot();
+            let mut req = request(
+                method,
+                &fill(path, &objects),
+                token(&w, who, &objects).as_deref(),
+                body(method, path).map(|b| b.to_string()),
+            );
+            req.headers_mut()
+                .insert("idempotency-key", "matrix-1".parse().unwrap());
+            let r = w.send(req).await;
+            let code = r.status.as_u16();
+            let refused = matches!(code, 401 | 403 | 404);
+            let expected = policy.contains(&who);
+            row.push(format!("{code}"));
+            if expected == refused {
+                wrong.push(format!(
+                    "{method} {path} as {}: {code} {} (policy: {})",
+                    who.short(),
+                    r.text,
+                    if expected { "allowed" } else { "refused" }
+                ));
+            }
+            if !expected {
+                assert!(code < 500, "{method} {path} as {}: {code}", who.short());
+                assert!(
+                    table.snapshot() == before,
+                    "{method} {path} as {}: refused ({code}) but wrote",
+                    who.short()
+                );
+            }
+        }
+        matrix.insert((path.clone(), method.clone()), row);
+    }
+    // the matrix, as the README keeps it
+    let header: Vec<&str> = EVERYONE.iter().map(|w| w.short()).collect();
+    println!("| route | {} |", header.join(" | "));
+    println!("|---|{}", "---|".repeat(header.len()));
+    for ((path, method), row) in &matrix {
+        let p = path.trim_start_matches("/v1/{brand}/{group}");
+        println!("| `{method} {p}` | {} |", row.join(" | "));
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} cells disagree with the policy:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
