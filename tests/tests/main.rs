@@ -8,6 +8,7 @@ mod browse;
 mod close;
 mod contract;
 mod events;
+mod faults;
 mod groups;
 mod manage;
 mod openapi;
