@@ -141,6 +141,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
         coupon_rules: Default::default(),
         returns: Default::default(),
         attribution: Default::default(),
+        shard_counts: Default::default(),
         close: None,
         version: 1,
         created_at: now,
@@ -224,7 +225,9 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
             updated_at: now,
         };
         listing.validate(&campaign)?;
-        db.put_listing(&t, &campaign, &listing, now).await?;
+        // Each listing write bumps the campaign's version: write against the current one.
+        let current = db.campaign(&t, &campaign.id, true).await?;
+        db.put_listing(&t, &current, &listing, now).await?;
     }
 
     // A flash listing for trying a rush: a few units per size, split over 4 shards.
@@ -263,7 +266,9 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
         updated_at: now,
     };
     flash.validate(&campaign)?;
-    db.put_listing(&t, &campaign, &flash, now).await?;
+    let current = db.campaign(&t, &campaign.id, true).await?;
+    db.put_listing(&t, &current, &flash, now).await?;
+    campaign = db.campaign(&t, &campaign.id, true).await?;
 
     let coupons = [
         ("no-threshold-20", "20 off, no minimum", 2_000, 0),

@@ -855,3 +855,74 @@ async fn outside_every_flash_slot_orders_are_refused_and_inside_they_pay_the_slo
     assert_eq!(r.body["order"]["lines"][0]["unit_price_fen"], 6900);
     assert_eq!(r.body["order"]["lines"][0]["slot"], "lunch");
 }
+
+/// The table port, recording the keys of every batch read.
+struct RecordingReads {
+    inner: Arc<clearance::table::memory::MemoryTable>,
+    batches: std::sync::Mutex<Vec<Vec<Key>>>,
+}
+
+#[async_trait::async_trait]
+impl Table for RecordingReads {
+    async fn get(
+        &self,
+        key: &Key,
+        c: bool,
+    ) -> Result<Option<clearance::table::Item>, clearance::table::TableError> {
+        self.inner.get(key, c).await
+    }
+    async fn batch_get(
+        &self,
+        keys: &[Key],
+        c: bool,
+    ) -> Result<Vec<clearance::table::Item>, clearance::table::TableError> {
+        self.batches.lock().unwrap().push(keys.to_vec());
+        self.inner.batch_get(keys, c).await
+    }
+    async fn put(
+        &self,
+        item: clearance::table::Item,
+        cond: Option<clearance::table::Condition>,
+    ) -> Result<(), clearance::table::TableError> {
+        self.inner.put(item, cond).await
+    }
+    async fn query(
+        &self,
+        q: clearance::table::Query,
+    ) -> Result<clearance::table::Page, clearance::table::TableError> {
+        self.inner.query(q).await
+    }
+    async fn transact(
+        &self,
+        w: Vec<clearance::table::Write>,
+    ) -> Result<(), clearance::table::TableError> {
+        self.inner.transact(w).await
+    }
+}
+
+#[tokio::test]
+async fn an_order_reads_only_the_stock_shards_its_listing_has() {
+    // given the demo's listings: SD-1002 in one shard, the flash FL-9001 in four
+    let table = Arc::new(RecordingReads {
+        inner: Arc::new(clearance::table::memory::MemoryTable::new()),
+        batches: Default::default(),
+    });
+    let w = World::new(table.clone()).await;
+    clearance_local::seed::seed_demo(&w.state.db, t0())
+        .await
+        .unwrap();
+    for (sku, shards) in [("SD-1002", 1), ("FL-9001", 4)] {
+        table.batches.lock().unwrap().clear();
+        // when a buyer orders it
+        let body = json!({"campaign": "summer-clearance", "lines": [{"sku": sku, "size": "37", "quantity": 1}], "coupon": "none"});
+        let r = w
+            .place(&format!("reader-{sku}"), &format!("k-{sku}"), &body)
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        // then its one batch read names exactly the shards the listing has
+        let batches = table.batches.lock().unwrap().clone();
+        assert_eq!(batches.len(), 1, "{batches:?}");
+        let shard_keys: Vec<&Key> = batches[0].iter().filter(|k| k.sk.contains("#S#")).collect();
+        assert_eq!(shard_keys.len(), shards, "{sku}: {shard_keys:?}");
+    }
+}

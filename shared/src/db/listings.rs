@@ -16,8 +16,8 @@ use crate::domain::tenancy::{keys, Tenant};
 use crate::domain::DomainError;
 use crate::error::Result;
 use crate::table::{
-    from_item, n, s, string_attr, to_item, Index, Item, Key, Query, SortRange, TableError, Write,
-    GSI1PK, GSI1SK, PK, SK,
+    from_item, n, s, string_attr, to_item, AttrPath, Index, Item, Key, Query, SortRange,
+    TableError, Update, Write, GSI1PK, GSI1SK, PK, SK,
 };
 
 fn listing_item(t: &Tenant, campaign: &CampaignId, l: &Listing) -> Result<Item, TableError> {
@@ -90,7 +90,8 @@ impl Db {
     /// transaction that also checks the campaign is still at the version validated and
     /// still editable at `now`: a write that would land after go-live (and reset the
     /// shards buyers are taking from) is refused.
-    /// 1 Query (the old listing and shards) + 1 TransactWriteItems.
+    /// 1 Query (the old listing and shards) + 1 TransactWriteItems (which also records
+    /// the shard count on the campaign and bumps its version).
     pub async fn put_listing(
         &self,
         t: &Tenant,
@@ -106,9 +107,19 @@ impl Db {
         );
         q.consistent = true;
         let old = self.table.query(q).await?;
-        let mut writes = vec![Write::Check {
+        // The campaign records the listing's shard count (what an order reads), on the
+        // same condition as before: still at the version read and still editable.
+        let mut writes = vec![Write::Update {
             key: campaign_key(t, &campaign.id),
-            condition: still_editable(campaign.version, now),
+            update: Update {
+                set: vec![(
+                    AttrPath(vec!["shard_counts".into(), listing.sku.to_string()]),
+                    n(i64::from(listing.shards)),
+                )],
+                add: vec![(AttrPath::top("version"), 1)],
+                ..Update::default()
+            },
+            condition: Some(still_editable(campaign.version, now)),
         }];
         writes.push(Write::Put {
             item: listing_item(t, &campaign.id, listing)?,

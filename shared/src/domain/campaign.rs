@@ -194,6 +194,11 @@ pub struct Campaign {
     /// How sales are credited to guides, and their commission.
     #[serde(default)]
     pub attribution: super::attribution::AttributionPolicy,
+    /// How many stock shards each listing has (written with the listing), so an order
+    /// reads only those; a listing missing here is read over every possible shard.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub shard_counts: std::collections::BTreeMap<super::ids::Sku, u8>,
     /// The close, once begun: where it is, and the last report it published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close: Option<super::close::CloseRun>,
@@ -306,6 +311,14 @@ impl Campaign {
         best
     }
 
+    /// The stock shards an order of `sku` reads.
+    pub fn shards_of(&self, sku: &super::ids::Sku) -> u8 {
+        self.shard_counts
+            .get(sku)
+            .copied()
+            .unwrap_or(super::catalog::MAX_SHARDS)
+    }
+
     /// What publish requires: a window still ahead, a store, a listing.
     pub fn ensure_publishable(
         &self,
@@ -401,6 +414,7 @@ pub(crate) mod tests {
             coupon_rules: Default::default(),
             returns: Default::default(),
             attribution: Default::default(),
+            shard_counts: Default::default(),
             close: None,
             version: 1,
             created_at: now,

@@ -304,8 +304,9 @@ pub fn plan_checkout(
         });
     }
 
-    // Stock: take from the shards in turn from a random start; a sold-out shard falls
-    // through to the next.
+    // Stock: a line is taken whole from one shard drawn at random among those that hold
+    // enough (so the writes of a rush spread evenly over the shards still selling, even
+    // as some sell out); failing that, from the shards in turn from a random start.
     let mut left = snap.shards.clone();
     let mut takes: Vec<Vec<ShardTake>> = Vec::new();
     for (i, line) in req.lines.iter().enumerate() {
@@ -315,7 +316,29 @@ pub fn plan_checkout(
             .map(|l| l.shards)
             .unwrap_or(1)
             .clamp(1, MAX_SHARDS);
-        let start = ((seed >> (8 * (i % 8))) % u64::from(shards)) as u8;
+        let draw = seed.rotate_right(8 * (i % 8) as u32);
+        let holding: Vec<u8> = (0..shards)
+            .filter(|s| {
+                left.get(&(line.sku.clone(), *s))
+                    .and_then(|units| units.get(&line.size))
+                    .is_some_and(|have| *have >= line.quantity)
+            })
+            .collect();
+        if !holding.is_empty() {
+            let shard = holding[(draw % holding.len() as u64) as usize];
+            if let Some(have) = left
+                .get_mut(&(line.sku.clone(), shard))
+                .and_then(|units| units.get_mut(&line.size))
+            {
+                *have -= line.quantity;
+                takes.push(vec![ShardTake {
+                    shard,
+                    units: line.quantity,
+                }]);
+                continue;
+            }
+        }
+        let start = (draw % u64::from(shards)) as u8;
         let mut need = line.quantity;
         let mut line_takes = Vec::new();
         for k in 0..shards {
@@ -481,6 +504,7 @@ mod tests {
             coupon_rules: Default::default(),
             returns: Default::default(),
             attribution: Default::default(),
+            shard_counts: Default::default(),
             close: None,
             version: 1,
             created_at: now(),
@@ -576,6 +600,59 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    /// Writes per shard when `orders` buyers of one unit each arrive, their orders taken
+    /// in turn from what is left (as the conditional writes serialize them).
+    fn rush(stock: &[u32], orders: u32) -> Vec<u32> {
+        let mut snap = snapshot(listing("A", stock.len() as u8, 1), stock);
+        let mut writes = vec![0u32; stock.len()];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..orders {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let Ok(p) = plan(&request(1), &snap, seed >> 11) else {
+                break;
+            };
+            for t in &p.order.lines[0].shards {
+                writes[t.shard as usize] += 1;
+                if let Some(u) = snap
+                    .shards
+                    .get_mut(&(Sku::parse("A").unwrap(), t.shard))
+                    .and_then(|m| m.get_mut(&Size::parse("38").unwrap()))
+                {
+                    *u -= t.units;
+                }
+            }
+        }
+        writes
+    }
+
+    #[test]
+    fn a_rush_spreads_its_writes_evenly_over_the_shards_still_selling() {
+        // 32 shards, plenty of stock: no shard takes more than its share + 10 %
+        let writes = rush(&[10_000; 32], 32_000);
+        let share = 32_000 / 32;
+        assert!(writes.iter().all(|w| *w <= share * 11 / 10), "{writes:?}");
+        // half the shards nearly sold out: the load moves evenly to the other half, not
+        // onto the neighbours of the empty ones
+        let mut stock = vec![10_000u32; 32];
+        for s in stock.iter_mut().step_by(2) {
+            *s = 5;
+        }
+        let writes = rush(&stock, 16_000);
+        let share = (16_000 - 16 * 5) / 16;
+        for (i, w) in writes.iter().enumerate() {
+            if i % 2 == 1 {
+                assert!(
+                    *w <= share * 11 / 10,
+                    "shard {i}: {w} (share {share}) {writes:?}"
+                );
+            } else {
+                assert!(*w <= 5);
+            }
+        }
     }
 
     #[test]

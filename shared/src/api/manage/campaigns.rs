@@ -183,6 +183,7 @@ pub async fn create_campaign(
         coupon_rules: input.coupon_rules.unwrap_or_default(),
         returns: input.returns.unwrap_or_default(),
         attribution: input.attribution.unwrap_or_default(),
+        shard_counts: Default::default(),
         close: None,
         version: 1,
         created_at: now,

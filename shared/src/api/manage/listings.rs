@@ -48,7 +48,7 @@ pub struct ListingInput {
     #[serde(default)]
     pub final_sale: bool,
     pub stock: Vec<StoreStock>,
-    /// How many items the stock is split over (1-16); default 1.
+    /// How many items the stock is split over (1-32); default 1.
     pub shards: Option<u8>,
 }
 

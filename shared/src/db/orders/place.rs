@@ -70,6 +70,9 @@ fn idempotency_key(req: &OrderRequest, key: &IdempotencyKey) -> Key {
     )
 }
 
+/// Keys one order reads at most (coupons are the open-ended part).
+const MAX_KEYS: usize = 300;
+
 impl Db {
     /// Places an order: 1 BatchGetItem + 1 TransactWriteItems when no other buyer wins
     /// a race for the same stock; a lost race goes round again.
@@ -184,7 +187,8 @@ impl Db {
         skus.dedup();
         for sku in &skus {
             wanted.push(Key::new(cpk.clone(), keys::listing_sk(sku)));
-            for shard in 0..MAX_SHARDS {
+            // Only the shards the listing has (the campaign records the count).
+            for shard in 0..campaign.shards_of(sku) {
                 wanted.push(Key::new(cpk.clone(), keys::stock_sk(sku, shard)));
             }
             wanted.push(Key::new(cpk.clone(), keys::limit_sk(sku, &req.buyer)));
@@ -192,7 +196,7 @@ impl Db {
         if req.coupons != CouponChoice::None {
             'outer: for tpl in &campaign.coupons {
                 for n_th in 1..=tpl.per_buyer {
-                    if wanted.len() >= 99 {
+                    if wanted.len() >= MAX_KEYS {
                         break 'outer;
                     }
                     wanted.push(Key::new(
@@ -220,13 +224,16 @@ impl Db {
                 wanted.push(member_key(t, id, &req.buyer));
             }
         }
-        let found: HashMap<Key, Item> = self
-            .table
-            .batch_get(&wanted, true)
-            .await?
-            .into_iter()
-            .filter_map(|i| Key::of(&i).map(|k| (k, i)))
-            .collect();
+        // One BatchGetItem (100 keys) in practice; a cart of several heavily sharded
+        // products takes one more per hundred keys.
+        let mut found: HashMap<Key, Item> = HashMap::new();
+        for chunk in wanted.chunks(100) {
+            for i in self.table.batch_get(chunk, true).await? {
+                if let Some(k) = Key::of(&i) {
+                    found.insert(k, i);
+                }
+            }
+        }
         let at = |pk: &str, sk: String| found.get(&Key::new(pk, sk));
         let mut snap = CheckoutSnapshot::default();
         for sku in skus {
