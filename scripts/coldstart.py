@@ -9,8 +9,8 @@ DynamoDB calls. Figures are medians of N runs, also as ratios to the bare binary
 absolute times depend on the machine.
 
 Usage: coldstart.py TARGET_DIR MOTO_URL TABLE [RUNS]
-(build first: cargo build --release -p bare-lambda -p browse-catalog -p manage-campaign
- -p place-order -p fulfillment-worker -p order-timeout-worker -p clearance-local).
+(build first: cargo build --release with every function, bare-lambda and clearance-local;
+scripts/bench does).
 The table is created and seeded with the demo tenant first (clearance-local
 --seed-only), so a fresh moto_server is all it needs.
 """
@@ -90,8 +90,11 @@ def main():
                AWS_SECRET_ACCESS_KEY="local", TABLE_NAME=table, RUST_LOG="error",
                AWS_LAMBDA_FUNCTION_NAME="f", AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256",
                AWS_LAMBDA_FUNCTION_VERSION="1", AWS_LAMBDA_LOG_STREAM_NAME="s", AWS_LAMBDA_LOG_GROUP_NAME="g",
-               FULFILLMENT_QUEUE_URL=f"{moto}/123456789012/fulfillment",
-               ORDER_TIMEOUTS_QUEUE_URL=f"{moto}/123456789012/order-timeouts")
+               BUCKET_NAME="clearance-coldstart", PAYMENT_WEBHOOK_SECRET="x", SHARE_LINK_SECRET="x",
+               PAYMENT_API_URL="https://pay.example.invalid",
+               **{f"{q.upper().replace('-', '_')}_QUEUE_URL": f"{moto}/123456789012/{q}"
+                  for q in ["fulfillment", "refunds", "order-timeouts", "group-expiry", "attribution",
+                            "close-campaign"]})
     # The functions read real items: create and seed the table they are pointed at.
     subprocess.run([str(target / "clearance-local"), "--dynamodb-endpoint", moto, "--table", table, "--seed-only"],
                    check=True, stdout=subprocess.DEVNULL)
@@ -101,8 +104,16 @@ def main():
         ("browse-catalog", ev("browse-catalog/22-products.json")),
         ("manage-campaign", ev("manage-campaign/12-list-stores.json")),
         ("place-order", ev("place-order/35-my-orders.json")),
+        ("join-group", ev("join-group/74-open-groups.json")),
+        ("validate-refund", ev("validate-refund/62-list-pending.json")),
+        ("attribute-guide-sale", ev("attribute-guide-sale/84-leaderboard.json")),
+        ("close-campaign", ev("close-campaign/94-read-report.json")),
         ("fulfillment-worker", ev("fulfillment-worker/41-dispatch.json")),
         ("order-timeout-worker", ev("order-timeout-worker/51-expire-unpaid.json")),
+        ("group-expiry-worker", ev("group-expiry-worker/76-expire-group.json")),
+        ("refund-worker", ev("refund-worker/66-pay-refund.json")),
+        ("attribution-worker", ev("attribution-worker/85-count-sale.json")),
+        ("close-worker", ev("close-worker/93-sweep-campaigns.json")),
     ]
     results = {}
     for name, event in cases:

@@ -108,3 +108,99 @@ async fn s3_blobs_on_moto_keep_the_blob_contract() {
         .unwrap_or_else(|e| panic!("create_bucket on moto: {e:?}"));
     a_blob_reads_back_and_keys_cannot_escape(Arc::new(S3Blobs::new(client, bucket))).await;
 }
+
+#[tokio::test]
+async fn a_message_that_always_fails_reaches_the_dead_letter_queue_after_five_receives() {
+    use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+    use aws_sdk_sqs::types::QueueAttributeName;
+    // given a queue wired as the template wires them: dead letters after five receives
+    let sdk = clearance_tests::moto_sdk().await;
+    let client = aws_sdk_sqs::Client::new(&sdk);
+    let dlq = client
+        .create_queue()
+        .queue_name(clearance_tests::unique("refunds-dlq"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create_queue on moto: {e:?}"))
+        .queue_url
+        .unwrap_or_default();
+    let dlq_arn = client
+        .get_queue_attributes()
+        .queue_url(&dlq)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .unwrap();
+    let main = client
+        .create_queue()
+        .queue_name(clearance_tests::unique("refunds"))
+        .attributes(
+            QueueAttributeName::RedrivePolicy,
+            format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"5"}}"#),
+        )
+        .attributes(QueueAttributeName::VisibilityTimeout, "0")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap_or_default();
+    let q = SqsQueue::new(
+        client.clone(),
+        HashMap::from([(QueueName::Refunds, main.clone())]),
+    );
+    q.send(QueueName::Refunds, r#"{"poison":true}"#, None)
+        .await
+        .unwrap();
+    // when a consumer that always fails (a retryable error) takes it, as Lambda's poller
+    // does: failures reported back are left on the queue, the rest deleted
+    let mut runs = 0;
+    for _ in 0..10 {
+        let got = q.receive(QueueName::Refunds, 10).await.unwrap();
+        if got.is_empty() {
+            break;
+        }
+        let mut event = SqsEvent::default();
+        event.records = got
+            .iter()
+            .map(|m| {
+                let mut r = SqsMessage::default();
+                r.message_id = Some(m.id.clone());
+                r.body = Some(m.body.clone());
+                r
+            })
+            .collect();
+        let response = clearance::workers::batch(event, |_| async {
+            Err(clearance::workers::WorkerError {
+                message: "the provider is down".into(),
+                retryable: true,
+            })
+        })
+        .await;
+        runs += got.len();
+        for m in &got {
+            if !response
+                .batch_item_failures
+                .iter()
+                .any(|f| f.item_identifier == m.id)
+            {
+                q.ack(QueueName::Refunds, &m.receipt).await.unwrap();
+            }
+        }
+    }
+    // then it was tried five times and now waits in the dead-letter queue
+    assert_eq!(runs, 5);
+    let dead = client
+        .receive_message()
+        .queue_url(&dlq)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap_or_default();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].body.as_deref(), Some(r#"{"poison":true}"#));
+}

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""One table of the product's performance on this machine (scripts/bench runs it).
+
+Builds every function, the bare lambda_runtime binary and the local server in release
+mode; measures each function's stripped size and cold start (scripts/coldstart.py on a
+moto_server); then, against a fresh release local server on its embedded store: browse
+(wrk, a products page and a product, 1 and 32 connections), place-order (1 and 32
+clients), group joins and refund decisions (32 clients), each with the DynamoDB calls
+per operation the server counted. Prints a Markdown table (and the machine).
+"""
+import os
+import pathlib
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+REL = ROOT / "target" / "release"
+VENV = ROOT / ".venv" / "bin"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port):
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit(f"nothing listening on {port}")
+
+
+def run(cmd, **kw):
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, **kw)
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def functions():
+    return sorted(p.name for p in (ROOT / "functions").iterdir() if p.is_dir())
+
+
+def wrk(url, conns):
+    out = run(["wrk", "-t", "2" if conns > 1 else "1", "-c", str(conns), "-d", "8s", "--latency", url])
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    def pct(p):
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
+        v = float(m.group(1))
+        return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
+    return rps, pct(50), pct(99)
+
+
+def load(port, n, conc, *flags):
+    out = run([str(REL / "load"), "--url", f"http://127.0.0.1:{port}", "--orders", str(n),
+               "--concurrency", str(conc), *flags])
+    return out
+
+
+def main():
+    if not shutil.which("wrk"):
+        print("==> installing wrk from Debian's packages", file=sys.stderr)
+        sudo = [] if os.geteuid() == 0 else ["sudo"]
+        subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL)
+    print("==> cargo build --release (every function, bare-lambda, clearance-local)", file=sys.stderr)
+    pkgs = sum((["-p", f] for f in functions()), []) + ["-p", "bare-lambda", "-p", "clearance-local"]
+    subprocess.run(["cargo", "build", "--release", "--locked", "-q", *pkgs], check=True, cwd=ROOT)
+
+    rows = []
+    # Cold start and size, on moto_server.
+    moto_port = free_port()
+    moto = subprocess.Popen([str(VENV / "python"), "scripts/moto_serial.py", "127.0.0.1", str(moto_port)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(moto_port)
+        print("==> cold starts (15 each)", file=sys.stderr)
+        cold = run([sys.executable, "scripts/coldstart.py", str(REL), f"http://127.0.0.1:{moto_port}",
+                    f"bench-{int(time.time())}"])
+    finally:
+        moto.terminate()
+    starts = {}
+    for line in cold.splitlines():
+        parts = line.split()
+        if len(parts) == 5 and re.match(r"[\d.]+$", parts[1]):
+            starts[parts[0]] = (float(parts[1]), float(parts[2]), float(parts[3]), float(parts[4]))
+
+    # Throughput against the release local server.
+    port = free_port()
+    server = subprocess.Popen([str(REL / "clearance-local"), "--port", str(port)], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port)
+        base = f"http://127.0.0.1:{port}/v1/demo/south-china/campaigns/summer-clearance"
+        print("==> browse (wrk)", file=sys.stderr)
+        for conns in (1, 32):
+            rps, p50, p99 = wrk(f"{base}/products?limit=20", conns)
+            rows.append(("browse: products page", conns, f"{rps:,.0f}/s", p50, p99, "1 Query per page per second"))
+        rps, p50, p99 = wrk(f"{base}/products/SD-1003", 32)
+        rows.append(("browse: one product", 32, f"{rps:,.0f}/s", p50, p99, "1 Query per product per second"))
+        print("==> place-order, joins, refund decisions (load)", file=sys.stderr)
+        for conc, n in ((1, 1000), (32, 5000)):
+            out = load(port, n, conc)
+            rate = float(re.search(r"([\d.]+) orders/s", out).group(1))
+            p50, p99 = (float(x) for x in re.search(r"p50 ([\d.]+) ms, p95 [\d.]+ ms, p99 ([\d.]+) ms", out).groups())
+            calls = re.search(r"per order \(counted by the server\): ([\d.]+) total", out).group(1)
+            rows.append(("place-order", conc, f"{rate:,.0f}/s", p50, p99, f"{calls} (BatchGetItem + TransactWriteItems)"))
+        out = load(port, 3000, 32, "--groups")
+        m = re.findall(r"concurrency 32: ([\d.]+)/s over [\d.]+ s; latency p50 ([\d.]+) ms, p95 [\d.]+ ms, p99 ([\d.]+) ms", out)
+        calls = re.search(r"per join \(counted by the server\): ([\d.]+) total", out).group(1)
+        rate, p50, p99 = m[-1]
+        rows.append(("join a group", 32, f"{float(rate):,.0f}/s", float(p50), float(p99), calls))
+        out = load(port, 2000, 32, "--refunds")
+        m = re.findall(r"concurrency 32: ([\d.]+)/s over [\d.]+ s; latency p50 ([\d.]+) ms, p95 [\d.]+ ms, p99 ([\d.]+) ms", out)
+        calls = re.search(r"per decision \(counted by the server\): ([\d.]+) total", out).group(1)
+        rate, p50, p99 = m[-1]
+        rows.append(("refund: request to decision", 32, f"{float(rate):,.0f}/s", float(p50), float(p99), calls))
+    finally:
+        server.terminate()
+
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    print(f"Machine: {os.cpu_count()} x {cpu}, {platform.system()} {platform.release()}\n")
+    print("| operation | clients | throughput | p50 ms | p99 ms | DynamoDB calls per operation |")
+    print("|---|---|---|---|---|---|")
+    for what, c, rate, p50, p99, calls in rows:
+        print(f"| {what} | {c} | {rate} | {p50:.2f} | {p99:.2f} | {calls} |")
+    print()
+    print("| function | stripped size MiB | init ms | init x bare | first answer ms |")
+    print("|---|---|---|---|---|")
+    for name, (init, ratio, first, size) in starts.items():
+        print(f"| {name} | {size:.2f} | {init:.2f} | {ratio:.2f} | {first:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
