@@ -4,8 +4,8 @@
 //! The SDK configuration is assembled by hand rather than by `aws_config::load()`: a
 //! Lambda function always has its region and credentials in the environment, so the
 //! default provider chain (profiles, SSO, STS web identity, IMDS) would only add cold
-//! start work and megabytes. One TLS stack (rustls over ring) is chosen here, which keeps
-//! aws-lc's C build out of every binary. `AWS_ENDPOINT_URL` points every client at a
+//! start work and megabytes. One TLS stack (rustls over ring, in [`connector`]) keeps aws-lc's
+//! C build out of every binary. `AWS_ENDPOINT_URL` points every client at a
 //! local wire-protocol server such as `moto_server`. Each function's `main.rs` asks only
 //! for the clients it uses, so a function that never touches S3 links no S3 code.
 
@@ -15,8 +15,10 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
 use aws_smithy_async::rt::sleep::TokioSleep;
 use aws_smithy_async::time::SystemTimeSource;
-use aws_smithy_http_client::tls;
 use std::sync::Arc;
+
+pub mod connector;
+use connector::{Http1Client, Roots};
 
 use crate::app::{AppState, Secrets};
 use crate::blobs::{s3::S3Blobs, Blobs};
@@ -26,31 +28,23 @@ use crate::table::{dynamo::DynamoTable, Table};
 
 /// The roots AWS endpoints chain to. Parsing five certificates instead of the system's
 /// whole CA store (about 150 files) takes most of the work out of a cold start.
-const AWS_ROOTS: &[u8] = include_bytes!("../certs/aws-roots.pem");
+const AWS_ROOTS: &[u8] = include_bytes!("../../certs/aws-roots.pem");
 
 fn build(
     region: String,
     credentials: SharedCredentialsProvider,
     endpoint_url: Option<String>,
 ) -> SdkConfig {
-    let mut http = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(
-        tls::rustls_provider::CryptoMode::Ring,
-    ));
     // A custom https endpoint (a proxy, a test server) may use any CA: trust the
     // system's. AWS itself, and plain-http local servers, need only the AWS roots.
     let custom_tls = endpoint_url
         .as_deref()
         .is_some_and(|u| u.starts_with("https://"));
-    if !custom_tls {
-        let roots = tls::TrustStore::empty()
-            .with_native_roots(false)
-            .with_pem_certificate(AWS_ROOTS);
-        match tls::TlsContext::builder().with_trust_store(roots).build() {
-            Ok(context) => http = http.tls_context(context),
-            Err(e) => tracing::warn!(error = %e, "embedded AWS roots unusable; using the system's"),
-        }
-    }
-    let http = http.build_https();
+    let http = Http1Client::new(if custom_tls {
+        Roots::System
+    } else {
+        Roots::Pem(AWS_ROOTS)
+    });
     let mut b = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region))
