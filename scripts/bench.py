@@ -7,6 +7,9 @@ moto_server); then, against a fresh release local server on its embedded store: 
 (wrk, a products page and a product, 1 and 32 connections), place-order (1 and 32
 clients), group joins and refund decisions (32 clients), each with the DynamoDB calls
 per operation the server counted. Prints a Markdown table (and the machine).
+
+With --arm64 it also builds the deployed artefacts (cargo-lambda, zig as the linker,
+for Graviton) and adds their sizes; that installs the aarch64 target and cargo-lambda.
 """
 import os
 import pathlib
@@ -68,6 +71,20 @@ def load(port, n, conc, *flags):
     return out
 
 
+def arm64_sizes(pkgs):
+    """The sizes of what `sam build` deploys: cargo-lambda's arm64 bootstraps."""
+    print("==> cargo lambda build --release --arm64", file=sys.stderr)
+    subprocess.run(["rustup", "target", "add", "aarch64-unknown-linux-gnu"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([str(VENV / "pip"), "install", "--quiet", "--disable-pip-version-check",
+                    "cargo-lambda==1.9.2", "ziglang==0.17.1"], check=True)
+    env = dict(os.environ, PATH=f"{VENV}:{os.environ['PATH']}")
+    subprocess.run([str(VENV / "cargo-lambda"), "lambda", "build", "--release", "--arm64", "--locked", *pkgs],
+                   check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    return {f: (ROOT / "target" / "lambda" / f / "bootstrap").stat().st_size / 2**20
+            for f in functions() + ["bare-lambda"]}
+
+
 def main():
     if not shutil.which("wrk"):
         print("==> installing wrk from Debian's packages", file=sys.stderr)
@@ -76,6 +93,10 @@ def main():
     print("==> cargo build --release (every function, bare-lambda, clearance-local)", file=sys.stderr)
     pkgs = sum((["-p", f] for f in functions()), []) + ["-p", "bare-lambda", "-p", "clearance-local"]
     subprocess.run(["cargo", "build", "--release", "--locked", "-q", *pkgs], check=True, cwd=ROOT)
+
+    arm = {}
+    if "--arm64" in sys.argv[1:]:
+        arm = arm64_sizes(sum((["-p", f] for f in functions()), []) + ["-p", "bare-lambda"])
 
     rows = []
     # Cold start and size, on moto_server.
@@ -135,10 +156,12 @@ def main():
     for what, c, rate, p50, p99, calls in rows:
         print(f"| {what} | {c} | {rate} | {p50:.2f} | {p99:.2f} | {calls} |")
     print()
-    print("| function | stripped size MiB | init ms | init x bare | first answer ms |")
-    print("|---|---|---|---|---|")
+    arm_head = " arm64 size MiB |" if arm else ""
+    print(f"| function | x86_64 size MiB |{arm_head} init ms | init x bare | first answer ms |")
+    print("|---|---|" + ("---|" if arm else "") + "---|---|---|")
     for name, (init, ratio, first, size) in starts.items():
-        print(f"| {name} | {size:.2f} | {init:.2f} | {ratio:.2f} | {first:.2f} |")
+        arm_cell = f" {arm[name]:.2f} |" if name in arm else (" |" if arm else "")
+        print(f"| {name} | {size:.2f} |{arm_cell} {init:.2f} | {ratio:.2f} | {first:.2f} |")
 
 
 if __name__ == "__main__":
