@@ -20,6 +20,7 @@ fn every_function_in_the_registry_has_a_crate_a_binary_and_a_template_resource_a
     let crates: BTreeSet<String> = std::fs::read_dir(root().join("functions"))
         .unwrap()
         .filter_map(Result::ok)
+        .filter(|d| d.path().is_dir())
         .map(|d| d.file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(registered, crates, "functions/ and the registry differ");
@@ -29,6 +30,15 @@ fn every_function_in_the_registry_has_a_crate_a_binary_and_a_template_resource_a
         assert!(
             workspace.contains(&format!("\"functions/{}\"", f.name)),
             "{} is not a workspace member",
+            f.name
+        );
+        // Linked without PIE like the others (and the bare baseline they are timed against).
+        let manifest =
+            std::fs::read_to_string(root().join("functions").join(f.name).join("Cargo.toml"))
+                .unwrap();
+        assert!(
+            manifest.contains("build = \"../link.rs\""),
+            "{}: its Cargo.toml needs build = \"../link.rs\"",
             f.name
         );
         assert!(
