@@ -219,6 +219,20 @@ impl World {
         .await
     }
 
+    /// An operator closes a campaign with no grace for open groups (202 asserted); the
+    /// close's steps wait on the queue.
+    pub async fn close_now(&self, campaign: &str) {
+        let r = self
+            .json(
+                "POST",
+                &format!("{BASE}/campaigns/{campaign}/close"),
+                Some(&self.ops()),
+                &serde_json::json!({"grace_minutes": 0}),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.body);
+    }
+
     /// Runs the in-process consumers until the queues are empty.
     pub async fn drain(&self) {
         while clearance_local::drain_once(&self.state, self.queue.as_ref()).await {}

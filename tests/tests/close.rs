@@ -1148,15 +1148,7 @@ async fn orders_racing_the_fence_are_counted_or_refused(w: World) {
     }
     // when the close begins and fences the stock while they buy
     tokio::task::yield_now().await;
-    let r = w
-        .json(
-            "POST",
-            &campaign_path("/close"),
-            Some(&w.ops()),
-            &json!({"grace_minutes": 0}),
-        )
-        .await;
-    assert_eq!(r.status, 202, "{}", r.body);
+    w.close_now(C).await;
     let msg = close_messages(&w).await.remove(0);
     clearance::workers::close::step_close(&w.state, &msg.body)
         .await
@@ -1247,15 +1239,7 @@ async fn the_report_page_renders_in_a_headless_browser_with_its_charts_figures()
             pick_up(&w, &format!("v{i}"), &id).await;
         }
     }
-    let r = w
-        .json(
-            "POST",
-            &campaign_path("/close"),
-            Some(&w.ops()),
-            &json!({"grace_minutes": 0}),
-        )
-        .await;
-    assert_eq!(r.status, 202);
+    w.close_now(C).await;
     w.drain().await;
     let (state, report) = report(&w).await;
     let html = w

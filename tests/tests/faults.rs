@@ -399,15 +399,7 @@ async fn the_close_resumes_through_store_faults_to_the_same_report() {
             }
         }
         w.drain().await;
-        let r = w
-            .json(
-                "POST",
-                &format!("{BASE}/campaigns/summer-clearance/close"),
-                Some(&w.ops()),
-                &json!({"grace_minutes": 0}),
-            )
-            .await;
-        assert_eq!(r.status, 202, "{}", r.body);
+        w.close_now("summer-clearance").await;
         for step in 0..200 {
             if faulty_run && step % 3 == 0 {
                 table.arm(
