@@ -85,6 +85,19 @@ pub struct World {
 /// The demo tenant's API root.
 pub const BASE: &str = "/v1/demo/south-china";
 
+/// The demo seed's stores (`clearance_local::seed`).
+pub const STORES: [&str; 3] = ["gz-tianhe", "sz-futian", "fs-chancheng"];
+
+/// The demo seed's guides, two per store, with their stores.
+pub const GUIDES: [(&str, &str); 6] = [
+    ("gz-tianhe-g1", "gz-tianhe"),
+    ("gz-tianhe-g2", "gz-tianhe"),
+    ("sz-futian-g1", "sz-futian"),
+    ("sz-futian-g2", "sz-futian"),
+    ("fs-chancheng-g1", "fs-chancheng"),
+    ("fs-chancheng-g2", "fs-chancheng"),
+];
+
 pub const T0: &str = "2026-11-23T03:00:00Z"; // 11:00 in Shanghai: the morning slot
 
 pub fn t0() -> chrono::DateTime<chrono::Utc> {
@@ -194,13 +207,13 @@ impl World {
 
     /// `POST {BASE}/orders` as `buyer` with an `Idempotency-Key`.
     pub async fn place(&self, buyer: &str, key: &str, body: &Value) -> Resp {
-        let token = self.buyer(buyer);
-        let mut req = request(
-            "POST",
-            &format!("{BASE}/orders"),
-            Some(&token),
-            Some(body.to_string()),
-        );
+        self.post_keyed(&format!("{BASE}/orders"), &self.buyer(buyer), key, body)
+            .await
+    }
+
+    /// `POST path` as the holder of `token`, with an `Idempotency-Key`.
+    pub async fn post_keyed(&self, path: &str, token: &str, key: &str, body: &Value) -> Resp {
+        let mut req = request("POST", path, Some(token), Some(body.to_string()));
         req.headers_mut().insert(
             "idempotency-key",
             key.parse().unwrap_or_else(|e| panic!("bad key: {e}")),

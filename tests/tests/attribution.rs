@@ -26,17 +26,9 @@ struct GeneratedOrder {
 
 fn generate(seed: u64, orders: usize) -> Vec<GeneratedOrder> {
     let mut r = Lcg(seed);
-    let guides = [
-        ("gz-tianhe-g1", "gz-tianhe"),
-        ("gz-tianhe-g2", "gz-tianhe"),
-        ("sz-futian-g1", "sz-futian"),
-        ("sz-futian-g2", "sz-futian"),
-        ("fs-chancheng-g1", "fs-chancheng"),
-        ("fs-chancheng-g2", "fs-chancheng"),
-    ];
     (0..orders)
         .map(|i| {
-            let (g, s) = guides[r.below(6) as usize];
+            let (g, s) = clearance_tests::GUIDES[r.below(6) as usize];
             let lines: Vec<(u32, i64)> = (0..1 + r.below(3))
                 .map(|_| {
                     let units = 1 + r.below(3) as u32;

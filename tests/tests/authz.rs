@@ -90,29 +90,27 @@ async fn world() -> (World, Arc<MemoryTable>, Objects) {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let mut req = request(
-        "POST",
-        &format!("{BASE}/orders/{order}/refunds"),
-        Some(&w.buyer("buyer-1")),
-        Some(json!({"lines": [{"sku": "SD-1001", "size": "37", "quantity": 1}], "reason": "wrong_size",
-            "condition": {"unworn": true, "tags_on": true, "original_box": true}}).to_string()),
-    );
-    req.headers_mut()
-        .insert("idempotency-key", "authz-return".parse().unwrap());
-    let refund = w.send(req).await;
+    let refund = w
+        .post_keyed(
+            &format!("{BASE}/orders/{order}/refunds"),
+            &w.buyer("buyer-1"),
+            "authz-return",
+            &json!({"lines": [{"sku": "SD-1001", "size": "37", "quantity": 1}], "reason": "wrong_size",
+                "condition": {"unworn": true, "tags_on": true, "original_box": true}}),
+        )
+        .await;
     assert_eq!(refund.status, 201, "{}", refund.body);
     let seat = json!({"campaign": "summer-clearance", "lines": [{"sku": "SD-1003", "size": "38", "quantity": 1}], "coupon": "none"});
-    let mut req = request(
-        "POST",
-        &format!("{BASE}/campaigns/summer-clearance/groups"),
-        Some(&w.buyer("buyer-1")),
-        Some(seat.to_string()),
-    );
-    req.headers_mut()
-        .insert("idempotency-key", "authz-group".parse().unwrap());
-    let group = w.send(req).await;
+    let group = w
+        .post_keyed(
+            &format!("{BASE}/campaigns/summer-clearance/groups"),
+            &w.buyer("buyer-1"),
+            "authz-group",
+            &seat,
+        )
+        .await;
     assert_eq!(group.status, 201, "{}", group.body);
-    let other_store = ["gz-tianhe", "sz-futian", "fs-chancheng"]
+    let other_store = clearance_tests::STORES
         .into_iter()
         .find(|s| *s != store)
         .unwrap()

@@ -20,15 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 const C: &str = "close-test";
-const STORES: [&str; 3] = ["gz-tianhe", "sz-futian", "fs-chancheng"];
-const GUIDES: [(&str, &str); 6] = [
-    ("gz-tianhe-g1", "gz-tianhe"),
-    ("gz-tianhe-g2", "gz-tianhe"),
-    ("sz-futian-g1", "sz-futian"),
-    ("sz-futian-g2", "sz-futian"),
-    ("fs-chancheng-g1", "fs-chancheng"),
-    ("fs-chancheng-g2", "fs-chancheng"),
-];
+use clearance_tests::{GUIDES, STORES};
 const SIZES: [&str; 3] = ["38", "39", "40"];
 
 fn campaign_path(rest: &str) -> String {
@@ -127,15 +119,13 @@ async fn ask_refund(
     key: &str,
     body: &Value,
 ) -> clearance_tests::Resp {
-    let mut req = clearance_tests::request(
-        "POST",
+    w.post_keyed(
         &format!("{BASE}/orders/{id}/refunds"),
-        Some(&w.buyer(buyer)),
-        Some(body.to_string()),
-    );
-    req.headers_mut()
-        .insert("idempotency-key", key.parse().unwrap());
-    w.send(req).await
+        &w.buyer(buyer),
+        key,
+        body,
+    )
+    .await
 }
 
 /// What the generator did, to check the close against.
@@ -292,15 +282,14 @@ async fn generate(w: &World, seed: u64, orders: usize) -> Made {
         let sku = format!("CT-{}", 1 + g % 2);
         let seat = json!({"campaign": C, "lines": [{"sku": sku, "size": "38", "quantity": 1}], "coupon": "none"});
         let opener = format!("go{g}");
-        let mut req = clearance_tests::request(
-            "POST",
-            &campaign_path("/groups"),
-            Some(&w.buyer(&opener)),
-            Some(seat.to_string()),
-        );
-        req.headers_mut()
-            .insert("idempotency-key", format!("g{g}").parse().unwrap());
-        let open = w.send(req).await;
+        let open = w
+            .post_keyed(
+                &campaign_path("/groups"),
+                &w.buyer(&opener),
+                &format!("g{g}"),
+                &seat,
+            )
+            .await;
         assert_eq!(open.status, 201, "{}", open.body);
         made.groups += 1;
         made.placed += 1;
@@ -308,15 +297,14 @@ async fn generate(w: &World, seed: u64, orders: usize) -> Made {
         let mut members = vec![open.body["order"]["id"].as_str().unwrap().to_owned()];
         for j in 0..r.below(3) {
             let joiner = format!("gj{g}-{j}");
-            let mut req = clearance_tests::request(
-                "POST",
-                &format!("{BASE}/groups/{group}/join"),
-                Some(&w.buyer(&joiner)),
-                Some(seat.to_string()),
-            );
-            req.headers_mut()
-                .insert("idempotency-key", format!("j{g}-{j}").parse().unwrap());
-            let joined = w.send(req).await;
+            let joined = w
+                .post_keyed(
+                    &format!("{BASE}/groups/{group}/join"),
+                    &w.buyer(&joiner),
+                    &format!("j{g}-{j}"),
+                    &seat,
+                )
+                .await;
             assert_eq!(joined.status, 201, "{}", joined.body);
             made.placed += 1;
             members.push(joined.body["order"]["id"].as_str().unwrap().to_owned());
@@ -924,15 +912,9 @@ async fn closing_stops_selling_at_once_settles_what_is_open_and_publishes_a_fina
         .unwrap()
         .to_owned();
     let seat = json!({"campaign": C, "lines": [{"sku": "CT-1", "size": "38", "quantity": 1}], "coupon": "none"});
-    let mut req = clearance_tests::request(
-        "POST",
-        &campaign_path("/groups"),
-        Some(&w.buyer("b4")),
-        Some(seat.to_string()),
-    );
-    req.headers_mut()
-        .insert("idempotency-key", "g".parse().unwrap());
-    let opened = w.send(req).await;
+    let opened = w
+        .post_keyed(&campaign_path("/groups"), &w.buyer("b4"), "g", &seat)
+        .await;
     assert_eq!(opened.status, 201, "{}", opened.body);
     let group = opened.body["order"]["group"].as_str().unwrap().to_owned();
     let seat_order = opened.body["order"]["id"].as_str().unwrap().to_owned();
@@ -959,15 +941,14 @@ async fn closing_stops_selling_at_once_settles_what_is_open_and_publishes_a_fina
     w.place("b5", "k5", &unpaid_body)
         .await
         .problem(409, "campaign-closed");
-    let mut join = clearance_tests::request(
-        "POST",
+    w.post_keyed(
         &format!("{BASE}/groups/{group}/join"),
-        Some(&w.buyer("b6")),
-        Some(seat.to_string()),
-    );
-    join.headers_mut()
-        .insert("idempotency-key", "j".parse().unwrap());
-    w.send(join).await.problem(409, "campaign-closed");
+        &w.buyer("b6"),
+        "j",
+        &seat,
+    )
+    .await
+    .problem(409, "campaign-closed");
     w.json(
         "POST",
         &campaign_path("/coupons/c20/claim"),

@@ -127,26 +127,22 @@ async fn faulty_world() -> (World, Arc<Faulty>, Arc<MemoryTable>) {
     (w, faulty, memory)
 }
 
-/// Sends a request as a client would: again, with the same idempotency key, while the
+/// POSTs as a client would: again, with the same idempotency key, while the
 /// answer is 5xx (at most five times).
 async fn with_retries(
     w: &World,
-    method: &str,
     path: &str,
     token: &str,
     key: &str,
     body: &Value,
 ) -> clearance_tests::Resp {
     for _ in 0..5 {
-        let mut req = request(method, path, Some(token), Some(body.to_string()));
-        req.headers_mut()
-            .insert("idempotency-key", key.parse().unwrap());
-        let r = w.send(req).await;
+        let r = w.post_keyed(path, token, key, body).await;
         if r.status.as_u16() < 500 {
             return r;
         }
     }
-    panic!("{method} {path} still failing after five tries");
+    panic!("POST {path} still failing after five tries");
 }
 
 async fn stock_of(w: &World, sku: &str, size: &str) -> i64 {
@@ -200,8 +196,7 @@ async fn a_store_fault_at_any_call_of_placing_an_order_loses_nothing_and_takes_n
             let before = stock_of(&w, "PM-2006", "38").await;
             // when the table fails at its nth call while the order is placed
             table.arm(nth, fault);
-            let placed =
-                with_retries(&w, "POST", &format!("{BASE}/orders"), &buyer, "once", &cart).await;
+            let placed = with_retries(&w, &format!("{BASE}/orders"), &buyer, "once", &cart).await;
             table.disarm();
             faults_fired += usize::from(table.fired());
             // then there is exactly one order, its unit taken once, its coupon used once
@@ -243,7 +238,6 @@ async fn a_store_fault_at_any_call_of_joining_a_group_takes_one_seat() {
             let (w, table, _) = faulty_world().await;
             let opened = with_retries(
                 &w,
-                "POST",
                 &format!("{BASE}/campaigns/summer-clearance/groups"),
                 &w.buyer("o1"),
                 "open",
@@ -255,7 +249,6 @@ async fn a_store_fault_at_any_call_of_joining_a_group_takes_one_seat() {
             table.arm(nth, fault);
             let joined = with_retries(
                 &w,
-                "POST",
                 &format!("{BASE}/groups/{group}/join"),
                 &w.buyer("j1"),
                 "join",
@@ -296,7 +289,6 @@ async fn a_store_fault_at_any_call_of_the_refund_worker_pays_the_refund_once() {
             w.pay(&id).await;
             let r = with_retries(
                 &w,
-                "POST",
                 &format!("{BASE}/orders/{id}/refunds"),
                 &w.buyer("b1"),
                 "c1",

@@ -202,13 +202,15 @@ impl Db {
         Ok(page.next)
     }
 
-    /// The campaign's guide and store boards, as the report shows them.
+    /// The campaign's guide and store boards, as the report shows them (which has no
+    /// sell-through per store, so the listings are not read again).
+    /// 16 + 1 Query: [`Db::standings`].
     pub async fn boards(
         &self,
         t: &Tenant,
         c: &Campaign,
     ) -> Result<(Vec<BoardLine>, Vec<BoardLine>)> {
-        let board = self.leaderboard(t, &c.id).await?;
+        let board = self.standings(t, &c.id).await?;
         let line = |s: crate::db::attribution::reads::Standing| BoardLine {
             id: s.id,
             name: s.name,

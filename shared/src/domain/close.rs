@@ -159,8 +159,6 @@ pub enum Stepped {
     },
     /// The page needs another go (it still has work): the same page again.
     Again,
-    /// The grace or the refresh is not over: nothing done.
-    NotYet,
     /// A pass's count is published.
     Published(ReportRef),
 }
@@ -173,7 +171,6 @@ pub fn advance(c: &Campaign, stepped: Stepped, now: DateTime<Utc>) -> Option<Cam
     r.step += 1;
     r.wake_at = now + Duration::minutes(STALL_MINUTES);
     match (stepped, &run.phase) {
-        (Stepped::NotYet, _) => return None,
         (Stepped::Again, _) => {}
         (
             Stepped::Page {

@@ -153,17 +153,7 @@ async fn publish(
     now: DateTime<Utc>,
 ) -> Result<ReportRef, WorkerError> {
     let (guides, stores) = st.db.boards(t, c).await?;
-    let closed_at = c.close.as_ref().map(|r| r.started_at);
-    let mut report: Report = tally.finish(
-        t,
-        c,
-        guides,
-        stores,
-        now,
-        closed_at,
-        report::Edition::Interim,
-    );
-    report.edition = close::edition(&report.open, c.stage, now);
+    let report: Report = tally.finish(t, c, guides, stores, now);
     let json = serde_json::to_vec_pretty(&report)
         .map_err(|e| WorkerError::permanent(format!("report not serializable: {e}")))?;
     let keys = (

@@ -69,19 +69,9 @@ impl Db {
     }
 
     /// Every guide's and store's figures of a campaign, by net GMV, with each store's
-    /// sell-through: 1 Query per counter shard (16), 1 Query of the listings, 1 Query
-    /// of the guides (each followed to its last page).
+    /// sell-through: [`Db::standings`], then 1 Query of the listings (to its last page).
     pub async fn leaderboard(&self, t: &Tenant, c: &CampaignId) -> Result<Leaderboard> {
-        let mut sums: BTreeMap<String, Totals> = BTreeMap::new();
-        for shard in 0..STAT_SHARDS {
-            let q = Query::new(Index::Primary, keys::stats_pk(t, c, shard), SortRange::All);
-            for item in self.query_all(q).await? {
-                if let Some(sk) = string_attr(&item, SK) {
-                    let entry = sums.entry(sk.to_owned()).or_default();
-                    *entry = entry.plus(&totals_of(&item));
-                }
-            }
-        }
+        let mut board = self.standings(t, c).await?;
         // What each store put into the campaign, from the listings.
         let q = Query::new(
             Index::Primary,
@@ -94,6 +84,27 @@ impl Db {
                 let l: Listing = from_item(item)?;
                 for s in &l.stock {
                     *stocked.entry(s.store.to_string()).or_default() += i64::from(s.units.get());
+                }
+            }
+        }
+        for s in &mut board.stores {
+            let units = stocked.get(&s.id).copied().unwrap_or(0);
+            s.sell_through = (units > 0).then(|| s.totals.units as f64 / units as f64);
+        }
+        Ok(board)
+    }
+
+    /// Every guide's and store's figures of a campaign, by net GMV, without the stores'
+    /// sell-through: 1 Query per counter shard (16), 1 Query of the guides (each
+    /// followed to its last page).
+    pub async fn standings(&self, t: &Tenant, c: &CampaignId) -> Result<Leaderboard> {
+        let mut sums: BTreeMap<String, Totals> = BTreeMap::new();
+        for shard in 0..STAT_SHARDS {
+            let q = Query::new(Index::Primary, keys::stats_pk(t, c, shard), SortRange::All);
+            for item in self.query_all(q).await? {
+                if let Some(sk) = string_attr(&item, SK) {
+                    let entry = sums.entry(sk.to_owned()).or_default();
+                    *entry = entry.plus(&totals_of(&item));
                 }
             }
         }
@@ -120,14 +131,13 @@ impl Db {
                     sell_through: None,
                 });
             } else if let Some(id) = sk.strip_prefix("S#") {
-                let units = stocked.get(id).copied().unwrap_or(0);
                 board.stores.push(Standing {
                     id: id.to_owned(),
                     name: None,
                     store: None,
                     net_gmv_fen: totals.net_gmv_fen(),
-                    sell_through: (units > 0).then(|| totals.units as f64 / units as f64),
                     totals,
+                    sell_through: None,
                 });
             }
         }

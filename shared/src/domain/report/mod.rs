@@ -31,7 +31,7 @@ mod render;
 mod tally;
 
 pub use render::{to_csv, to_html};
-pub use tally::{Tally, TallyListing};
+pub use tally::Tally;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

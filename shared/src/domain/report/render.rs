@@ -12,6 +12,7 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
+use super::tally::NO_STORE;
 use super::{
     basis_points, BoardLine, Edition, Figures, GroupFigures, Keyed, RefundFigures, Report,
     StockFigures,
@@ -139,8 +140,7 @@ fn ranked(lines: &[BoardLine]) -> Vec<&BoardLine> {
 }
 
 fn store_label(store: &str) -> &str {
-    // `-` holds counted orders no store dispatched (see mod.rs).
-    if store == "-" {
+    if store == NO_STORE {
         "not dispatched"
     } else {
         store
@@ -711,7 +711,7 @@ fn stores(out: &mut String, r: &Report) {
             .stores
             .iter()
             .map(|s| {
-                let mut row = vec![if s.store == "-" {
+                let mut row = vec![if s.store == NO_STORE {
                     text("— not dispatched")
                 } else {
                     code(&s.store)

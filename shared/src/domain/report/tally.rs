@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
-    basis_points, percentile, split_by_face, AttentionLine, BoardLine, CouponLine, Edition,
-    Figures, GroupFigures, Keyed, ListingLine, OpenWork, ReasonLine, RefundFigures, Report,
-    SizeLine, StockFigures, StoreFigures, StoreStockLine,
+    basis_points, percentile, split_by_face, AttentionLine, BoardLine, CouponLine, Figures,
+    GroupFigures, Keyed, ListingLine, OpenWork, ReasonLine, RefundFigures, Report, SizeLine,
+    StockFigures, StoreFigures, StoreStockLine,
 };
 use crate::domain::campaign::Campaign;
 use crate::domain::catalog::Listing;
@@ -327,8 +327,8 @@ impl Tally {
         self.groups.insert(g.id.to_string(), g.status);
     }
 
-    /// The report, with the attribution ledger's boards (by net GMV, highest first).
-    #[allow(clippy::too_many_arguments)]
+    /// The report, with the attribution ledger's boards (by net GMV, highest first):
+    /// final once the campaign is settling and nothing it counts is still open.
     pub fn finish(
         &self,
         tenant: &Tenant,
@@ -336,8 +336,6 @@ impl Tally {
         guides: Vec<BoardLine>,
         store_board: Vec<BoardLine>,
         now: DateTime<Utc>,
-        closed_at: Option<DateTime<Utc>>,
-        edition: Edition,
     ) -> Report {
         let new_by_store: Keyed<u64> = store_board
             .iter()
@@ -491,8 +489,8 @@ impl Tally {
             name: campaign.name.clone(),
             starts_at: campaign.starts_at,
             ends_at: campaign.ends_at,
-            closed_at,
-            edition,
+            closed_at: campaign.close.as_ref().map(|r| r.started_at),
+            edition: crate::domain::close::edition(&open, campaign.stage, now),
             generated_at: now,
             orders_placed: self.orders_placed,
             orders_unpaid_cancelled: self.orders_unpaid_cancelled,
