@@ -535,3 +535,41 @@ async fn under_the_binding_rule_the_first_guide_keeps_the_buyer() {
         b.body
     );
 }
+
+#[tokio::test]
+async fn a_lapsed_binding_gives_way_to_the_next_guides_link() {
+    // given a buyer bound to a guide under the binding rule, protected for a day
+    let w = World::seeded().await;
+    let t = clearance_local::seed::tenant().unwrap();
+    let mut c = w
+        .state
+        .db
+        .campaign(&t, &CampaignId::parse("summer-clearance").unwrap(), true)
+        .await
+        .unwrap();
+    let version = c.version;
+    c.attribution.rule = clearance::domain::attribution::Rule::Binding;
+    c.attribution.protection_days = 1;
+    c.version += 1;
+    w.state.db.replace_campaign(&t, &c, version).await.unwrap();
+    let first = w.share_token("gz-tianhe-g1", "gz-tianhe", "summer-clearance");
+    order_with_link(&w, "b1", Some(first)).await;
+    // when the protection has lapsed and the buyer orders through another guide's link
+    w.clock
+        .advance(chrono::Duration::days(1) + chrono::Duration::minutes(1));
+    let second = w.share_token("sz-futian-g2", "sz-futian", "summer-clearance");
+    let body = json!({"campaign": "summer-clearance", "lines": [{"sku": "SD-1004", "size": "38", "quantity": 1}], "share_token": second});
+    let relinked = w.place("b1", "k-relinked", &body).await;
+    // then the order is taken, credited to the new guide, who now keeps the buyer
+    assert_eq!(relinked.status, 201, "{}", relinked.body);
+    assert_eq!(
+        relinked.body["order"]["attribution"]["guide"],
+        "sz-futian-g2"
+    );
+    assert_eq!(relinked.body["order"]["attribution"]["reason"], "link");
+    let body = json!({"campaign": "summer-clearance", "lines": [{"sku": "SD-1004", "size": "39", "quantity": 1}]});
+    let bound = w.place("b1", "k-bound", &body).await;
+    assert_eq!(bound.status, 201, "{}", bound.body);
+    assert_eq!(bound.body["order"]["attribution"]["guide"], "sz-futian-g2");
+    assert_eq!(bound.body["order"]["attribution"]["reason"], "bound");
+}

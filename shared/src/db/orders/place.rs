@@ -117,7 +117,7 @@ impl Db {
                     ("kind", "idempotency".into()),
                 ],
             )?;
-            let (writes, at) = order_writes(record, &plan, now)?;
+            let (writes, at) = order_writes(record, &plan, snapshot.binding.as_ref(), now)?;
             match self.table.transact(writes).await {
                 Ok(()) => Ok(Attempt::Done(Placed::Created {
                     order: plan.order,
@@ -315,6 +315,7 @@ struct WriteIndex {
 fn order_writes(
     record: Item,
     plan: &CheckoutPlan,
+    binding_read: Option<&Binding>,
     now: DateTime<Utc>,
 ) -> Result<(Vec<Write>, WriteIndex), TableError> {
     let o = &plan.order;
@@ -405,12 +406,21 @@ fn order_writes(
         });
     }
     if let Some(b) = &plan.binding {
-        // The first guide to bring this buyer keeps them; a binding written meanwhile
-        // by another order wins, and this one goes round again.
+        // The first guide to bring this buyer keeps them, and a lapsed binding gives
+        // way: written on condition the binding is still as read, so one written
+        // meanwhile by another order wins, and this one goes round again.
         let key = binding_key(&o.tenant, &o.buyer);
+        let condition = match binding_read {
+            None => Condition::NotExists,
+            Some(old) => Condition::Equals(
+                AttrPath::top("until"),
+                serde_dynamo::to_attribute_value(old.until)
+                    .map_err(|e| TableError::Invalid(e.to_string()))?,
+            ),
+        };
         writes.push(Write::Put {
             item: to_item(b, &[(PK, key.pk.clone()), (SK, key.sk.clone())])?,
-            condition: Some(Condition::NotExists),
+            condition: Some(condition),
         });
     }
     let coupons_from = writes.len();
