@@ -33,6 +33,7 @@ mod error;
 pub mod http;
 pub mod payments;
 pub mod queue;
+pub mod recent;
 pub mod registry;
 pub mod table;
 pub mod telemetry;

@@ -90,13 +90,31 @@ impl Db {
         next: &Campaign,
         expected_version: u64,
     ) -> Result<()> {
+        if self.put_campaign_at(t, next, expected_version).await? {
+            Ok(())
+        } else {
+            Err(concurrent(TableError::ConditionFailed, "campaign"))
+        }
+    }
+
+    /// Writes `next` if the stored campaign is still at `expected_version`; false when
+    /// it has moved on (a close step: another delivery of it got there first).
+    /// 1 conditional PutItem.
+    pub async fn put_campaign_at(
+        &self,
+        t: &Tenant,
+        next: &Campaign,
+        expected_version: u64,
+    ) -> Result<bool> {
         let cond = Condition::Equals(AttrPath::top("version"), n(expected_version as i64));
-        self.table
-            .put(campaign_item(t, next)?, Some(cond))
-            .await
-            .map_err(|e| concurrent(e, "campaign"))?;
-        self.heads.forget(t, &next.id);
-        Ok(())
+        match self.table.put(campaign_item(t, next)?, Some(cond)).await {
+            Ok(()) => {
+                self.heads.forget(t, &next.id);
+                Ok(true)
+            }
+            Err(TableError::ConditionFailed) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Writes an edit of a campaign if it is still at `expected_version` and still

@@ -8,8 +8,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde_dynamo::AttributeValue;
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::Db;
 use crate::domain::campaign::{Campaign, CampaignStatus};
@@ -18,14 +18,19 @@ use crate::domain::ids::{CampaignId, CategoryId, Size, Sku};
 use crate::domain::tenancy::{keys, Tenant};
 use crate::domain::DomainError;
 use crate::error::Result;
+use crate::recent::Recent;
 use crate::table::{from_item, string_attr, Index, Item, Query, SortRange};
 
 /// How long a campaign read for browsing may be reused.
 pub const HEAD_TTL_SECONDS: i64 = 5;
 
-#[derive(Default)]
-pub struct HeadCache {
-    entries: Mutex<HashMap<(String, String), (DateTime<Utc>, Arc<Campaign>)>>,
+pub struct HeadCache(Recent<(String, String), Arc<Campaign>>);
+
+impl Default for HeadCache {
+    fn default() -> Self {
+        // Bounded: a Lambda serves one tenant's few campaigns.
+        HeadCache(Recent::new(Duration::seconds(HEAD_TTL_SECONDS), 1024))
+    }
 }
 
 impl HeadCache {
@@ -34,27 +39,15 @@ impl HeadCache {
     }
 
     fn get(&self, t: &Tenant, id: &CampaignId, now: DateTime<Utc>) -> Option<Arc<Campaign>> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries
-            .get(&Self::key(t, id))
-            .filter(|(at, _)| now - *at < Duration::seconds(HEAD_TTL_SECONDS) && now >= *at)
-            .map(|(_, c)| c.clone())
+        self.0.get(&Self::key(t, id), now)
     }
 
     fn put(&self, t: &Tenant, c: Arc<Campaign>, now: DateTime<Utc>) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        // Bounded: a Lambda serves one tenant's few campaigns; drop all if it grows odd.
-        if entries.len() > 1024 {
-            entries.clear();
-        }
-        entries.insert(Self::key(t, &c.id), (now, c));
+        self.0.put(Self::key(t, &c.id), c, now);
     }
 
     pub fn forget(&self, t: &Tenant, id: &CampaignId) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&Self::key(t, id));
+        self.0.forget(&Self::key(t, id));
     }
 }
 

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::campaigns::campaign_item;
+use super::listings::{is_listing, products_query};
 use super::page::Paged;
 use super::Db;
 use crate::db::orders::timeouts::CancelOutcome;
@@ -23,8 +23,8 @@ use crate::domain::report::{BoardLine, Tally};
 use crate::domain::tenancy::{keys, Tenant};
 use crate::error::Result;
 use crate::table::{
-    from_item, n, string_attr, AttrPath, Condition, Index, Item, Key, Query, SortRange, TableError,
-    Update, Write, SK,
+    from_item, string_attr, AttrPath, Condition, Index, Item, Key, Query, SortRange, Update, Write,
+    SK,
 };
 use serde_dynamo::AttributeValue;
 use std::collections::BTreeMap;
@@ -36,39 +36,7 @@ const UNPAID_PAGE: u32 = 25;
 /// Open groups settled per listing and step.
 const GROUPS_PAGE: u32 = 25;
 
-fn products(t: &Tenant, c: &Campaign) -> Query {
-    Query::new(
-        Index::Primary,
-        keys::campaign_pk(t, &c.id),
-        SortRange::BeginsWith(keys::PRODUCT_PREFIX.into()),
-    )
-}
-
-fn is_listing(item: &Item) -> bool {
-    string_attr(item, "kind") == Some("listing")
-}
-
 impl Db {
-    /// Writes the campaign's next close state if it is still at `expected_version`;
-    /// false when another delivery of the same step got there first.
-    /// 1 conditional PutItem.
-    pub async fn save_close(
-        &self,
-        t: &Tenant,
-        next: &Campaign,
-        expected_version: u64,
-    ) -> Result<bool> {
-        let cond = Condition::Equals(AttrPath::top("version"), n(expected_version as i64));
-        match self.table.put(campaign_item(t, next)?, Some(cond)).await {
-            Ok(()) => {
-                self.heads.forget(t, &next.id);
-                Ok(true)
-            }
-            Err(TableError::ConditionFailed) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
-    }
-
     /// Fences one page of the campaign's stock shards: no order's transaction can take
     /// from them after this. 1 Query + at most 1 TransactWriteItems.
     pub async fn fence_page(
@@ -77,7 +45,7 @@ impl Db {
         c: &Campaign,
         cursor: Option<&str>,
     ) -> Result<Option<String>> {
-        let page = self.page(products(t, c), PAGE, cursor).await?;
+        let page = self.page(products_query(t, &c.id), PAGE, cursor).await?;
         let writes: Vec<Write> = page
             .items
             .iter()
@@ -139,7 +107,7 @@ impl Db {
         c: &Campaign,
         cursor: Option<&str>,
     ) -> Result<(Vec<GroupBuyId>, Option<String>, bool)> {
-        let page = self.page(products(t, c), PAGE, cursor).await?;
+        let page = self.page(products_query(t, &c.id), PAGE, cursor).await?;
         let mut groups = Vec::new();
         let mut more = false;
         for item in page.items.iter().filter(|i| is_listing(i)) {
@@ -165,7 +133,7 @@ impl Db {
         tally: &mut Tally,
     ) -> Result<Option<String>> {
         let q = match source {
-            0 => products(t, c),
+            0 => products_query(t, &c.id),
             1 => Query::new(
                 Index::Primary,
                 keys::campaign_pk(t, &c.id),

@@ -85,6 +85,20 @@ fn store_stock_item(t: &Tenant, campaign: &CampaignId, l: &Listing) -> Item {
     item.into()
 }
 
+/// A campaign's product partition: each listing followed by its stock shards.
+pub(crate) fn products_query(t: &Tenant, campaign: &CampaignId) -> Query {
+    Query::new(
+        Index::Primary,
+        keys::campaign_pk(t, campaign),
+        SortRange::BeginsWith(keys::PRODUCT_PREFIX.into()),
+    )
+}
+
+/// Whether an item of that partition is a listing (not a stock shard).
+pub(crate) fn is_listing(item: &Item) -> bool {
+    string_attr(item, "kind") == Some("listing")
+}
+
 impl Db {
     /// Writes a listing and its stock shards, replacing any earlier version, as one
     /// transaction that also checks the campaign is still at the version validated and
@@ -173,11 +187,7 @@ impl Db {
 
     /// Whether the campaign has any listing. 1 Query (limit 1).
     pub async fn has_listings(&self, t: &Tenant, campaign: &CampaignId) -> Result<bool> {
-        let mut q = Query::new(
-            Index::Primary,
-            keys::campaign_pk(t, campaign),
-            SortRange::BeginsWith(keys::PRODUCT_PREFIX.into()),
-        );
+        let mut q = products_query(t, campaign);
         q.limit = Some(1);
         q.consistent = true;
         Ok(!self.table.query(q).await?.items.is_empty())

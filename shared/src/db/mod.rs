@@ -17,9 +17,13 @@ pub mod retry;
 pub mod stores;
 pub mod timers;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::table::Table;
+use crate::table::{Item, Key, Table, TableError};
+
+/// The most keys one BatchGetItem takes.
+const BATCH_KEYS: usize = 100;
 
 /// The typed persistence facade: every use case's reads and writes over one [`Table`].
 #[derive(Clone)]
@@ -38,5 +42,32 @@ impl Db {
 
     pub fn table(&self) -> &Arc<dyn Table> {
         &self.table
+    }
+
+    /// The items of `keys` that exist: 1 BatchGetItem per hundred keys.
+    pub(crate) async fn batch_get_all(
+        &self,
+        keys: &[Key],
+        consistent: bool,
+    ) -> Result<Vec<Item>, TableError> {
+        let mut items = Vec::new();
+        for chunk in keys.chunks(BATCH_KEYS) {
+            items.extend(self.table.batch_get(chunk, consistent).await?);
+        }
+        Ok(items)
+    }
+
+    /// [`Db::batch_get_all`], each item under its key.
+    pub(crate) async fn batch_get_map(
+        &self,
+        keys: &[Key],
+        consistent: bool,
+    ) -> Result<HashMap<Key, Item>, TableError> {
+        Ok(self
+            .batch_get_all(keys, consistent)
+            .await?
+            .into_iter()
+            .filter_map(|item| Key::of(&item).map(|k| (k, item)))
+            .collect())
     }
 }

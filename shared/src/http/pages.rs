@@ -13,50 +13,35 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
-use std::collections::HashMap;
-use std::sync::Mutex;
+use chrono::{DateTime, Duration, Utc};
+
+use crate::recent::Recent;
 
 /// How long a rendered page is served from the process.
 pub const FRESH_MS: i64 = 1_000;
 /// How long a CDN or client may reuse it after.
 pub const MAX_AGE_SECONDS: u32 = 2;
-/// Pages kept at most; beyond, the oldest half is dropped.
+/// The header saying so (kept in step with [`MAX_AGE_SECONDS`] by a test).
+const CACHE_CONTROL: &str = "public, max-age=2";
+/// Pages kept at most.
 const CAPACITY: usize = 4_096;
 
 #[derive(Clone)]
 struct Page {
-    at: DateTime<Utc>,
     etag: HeaderValue,
     body: Bytes,
 }
 
 /// Rendered pages by request path and query.
-#[derive(Default)]
-pub struct Pages {
-    pages: Mutex<HashMap<String, Page>>,
+pub struct Pages(Recent<String, Page>);
+
+impl Default for Pages {
+    fn default() -> Self {
+        Pages(Recent::new(Duration::milliseconds(FRESH_MS), CAPACITY))
+    }
 }
 
 impl Pages {
-    fn fresh(&self, key: &str, now: DateTime<Utc>) -> Option<Page> {
-        let pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
-        pages
-            .get(key)
-            .filter(|p| (now - p.at).num_milliseconds() < FRESH_MS && now >= p.at)
-            .cloned()
-    }
-
-    fn keep(&self, key: String, page: Page) {
-        let mut pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
-        if pages.len() >= CAPACITY {
-            let mut ages: Vec<DateTime<Utc>> = pages.values().map(|p| p.at).collect();
-            ages.sort_unstable();
-            let cut = ages[ages.len() / 2];
-            pages.retain(|_, p| p.at > cut);
-        }
-        pages.insert(key, page);
-    }
-
     /// The page for `key`: served from the process while fresh, else rendered by
     /// `render` (JSON bytes) and kept. Errors are not kept.
     pub async fn serve<E, F>(
@@ -69,19 +54,15 @@ impl Pages {
     where
         F: std::future::Future<Output = Result<Vec<u8>, E>>,
     {
-        let page = match self.fresh(&key, now) {
+        let page = match self.0.get(&key, now) {
             Some(p) => p,
             None => {
                 let body = Bytes::from(render.await?);
                 let digest = crate::domain::signing::digest(&body);
                 let etag = HeaderValue::from_str(&format!("\"{}\"", &digest[..20]))
                     .unwrap_or_else(|_| HeaderValue::from_static("\"-\""));
-                let page = Page {
-                    at: now,
-                    etag,
-                    body,
-                };
-                self.keep(key, page.clone());
+                let page = Page { etag, body };
+                self.0.put(key, page.clone(), now);
                 page
             }
         };
@@ -90,8 +71,6 @@ impl Pages {
 }
 
 fn respond(page: Page, request: &HeaderMap) -> Response {
-    let cache = HeaderValue::from_str(&format!("public, max-age={MAX_AGE_SECONDS}"))
-        .unwrap_or_else(|_| HeaderValue::from_static("no-cache"));
     let unchanged = request
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -107,7 +86,10 @@ fn respond(page: Page, request: &HeaderMap) -> Response {
     let mut res = (status, body).into_response();
     let h = res.headers_mut();
     h.insert(header::ETAG, page.etag);
-    h.insert(header::CACHE_CONTROL, cache);
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_CONTROL),
+    );
     if !unchanged {
         h.insert(
             header::CONTENT_TYPE,
@@ -137,7 +119,10 @@ mod tests {
         let first = get(&pages, now, HeaderMap::new(), 1).await;
         assert_eq!(first.status(), StatusCode::OK);
         let etag = first.headers()[header::ETAG].clone();
-        assert_eq!(first.headers()[header::CACHE_CONTROL], "public, max-age=2");
+        assert_eq!(
+            first.headers()[header::CACHE_CONTROL],
+            format!("public, max-age={MAX_AGE_SECONDS}").as_str()
+        );
         // within the second: the same page (the second render is not used)
         let again = get(
             &pages,

@@ -201,7 +201,7 @@ async fn save_and_continue(
     let Some(next) = close::advance(c, stepped, now) else {
         return Ok(());
     };
-    if !st.db.save_close(t, &next, c.version).await? {
+    if !st.db.put_campaign_at(t, &next, c.version).await? {
         return Ok(()); // another delivery of this step won; it sends the next
     }
     send_next(st, t, &next, now).await
@@ -243,7 +243,7 @@ pub async fn begin(
     match close::begin(c, by, grace_minutes, now)? {
         Begun::Already => Ok(c.clone()),
         Begun::Now(next) => {
-            if st.db.save_close(t, &next, c.version).await? {
+            if st.db.put_campaign_at(t, &next, c.version).await? {
                 tracing::info!(campaign = %c.id, by, "campaign closing");
                 if let Err(e) = send_next(st, t, &next, now).await {
                     // The sweeper re-sends a stalled step within minutes.

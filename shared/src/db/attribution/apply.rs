@@ -18,7 +18,7 @@ use crate::domain::order::{Order, OrderStatus};
 use crate::domain::tenancy::{keys, Tenant};
 use crate::error::Result;
 use crate::queue::messages::{AttributionMessage, OrderEventKind};
-use crate::table::{from_item, s, AttrPath, Condition, Item, Key, Update, Write};
+use crate::table::{from_item, s, AttrPath, Condition, Key, Update, Write};
 
 /// What a batch did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -81,14 +81,7 @@ impl Db {
                     }
                 }
             }
-            let mut found: HashMap<Key, Item> = HashMap::new();
-            for chunk in wanted.chunks(100) {
-                for item in self.table.batch_get(chunk, true).await? {
-                    if let Some(k) = Key::of(&item) {
-                        found.insert(k, item);
-                    }
-                }
-            }
+            let found = self.batch_get_map(&wanted, true).await?;
             // The sales as read, and as they become.
             let mut before: BTreeMap<Key, Option<SaleRecord>> = BTreeMap::new();
             let mut after: BTreeMap<Key, SaleRecord> = BTreeMap::new();

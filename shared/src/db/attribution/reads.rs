@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 use super::{counter_key, Counted, SaleRecord, STAT_SHARDS};
+use crate::db::listings::{is_listing, products_query};
 use crate::db::page::Paged;
 use crate::db::Db;
 use crate::domain::attribution::Totals;
@@ -73,14 +74,9 @@ impl Db {
     pub async fn leaderboard(&self, t: &Tenant, c: &CampaignId) -> Result<Leaderboard> {
         let mut board = self.standings(t, c).await?;
         // What each store put into the campaign, from the listings.
-        let q = Query::new(
-            Index::Primary,
-            keys::campaign_pk(t, c),
-            SortRange::BeginsWith(keys::PRODUCT_PREFIX.into()),
-        );
         let mut stocked: BTreeMap<String, i64> = BTreeMap::new();
-        for item in self.query_all(q).await? {
-            if string_attr(&item, "kind") == Some("listing") {
+        for item in self.query_all(products_query(t, c)).await? {
+            if is_listing(&item) {
                 let l: Listing = from_item(item)?;
                 for s in &l.stock {
                     *stocked.entry(s.store.to_string()).or_default() += i64::from(s.units.get());

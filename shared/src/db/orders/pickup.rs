@@ -41,12 +41,10 @@ impl Db {
             return Ok(Vec::new());
         }
         let mut mine = Vec::new();
-        for chunk in wanted.chunks(100) {
-            for item in self.table.batch_get(chunk, false).await? {
-                let store: Store = from_item(item)?;
-                if store.clerks.contains(user) {
-                    mine.push(store.id);
-                }
+        for item in self.batch_get_all(&wanted, false).await? {
+            let store: Store = from_item(item)?;
+            if store.clerks.contains(user) {
+                mine.push(store.id);
             }
         }
         mine.sort();

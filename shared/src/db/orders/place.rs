@@ -16,7 +16,7 @@ use crate::db::retry::{optimistic, Attempt};
 use crate::db::Db;
 use crate::domain::attribution::{Attribution, Binding, Rule};
 use crate::domain::campaign::Campaign;
-use crate::domain::catalog::{Guide, Listing, MAX_SHARDS};
+use crate::domain::catalog::{Guide, Listing};
 use crate::domain::checkout::{
     plan_checkout, validate_cart, CheckoutPlan, CheckoutSnapshot, CouponChoice, OrderRequest,
 };
@@ -226,14 +226,7 @@ impl Db {
         }
         // One BatchGetItem (100 keys) in practice; a cart of several heavily sharded
         // products takes one more per hundred keys.
-        let mut found: HashMap<Key, Item> = HashMap::new();
-        for chunk in wanted.chunks(100) {
-            for i in self.table.batch_get(chunk, true).await? {
-                if let Some(k) = Key::of(&i) {
-                    found.insert(k, i);
-                }
-            }
-        }
+        let found = self.batch_get_map(&wanted, true).await?;
         let at = |pk: &str, sk: String| found.get(&Key::new(pk, sk));
         let mut snap = CheckoutSnapshot::default();
         for sku in skus {
@@ -241,7 +234,7 @@ impl Db {
                 let listing: Listing = from_item(item.clone())?;
                 snap.listings.insert(sku.clone(), listing);
             }
-            for shard in 0..MAX_SHARDS {
+            for shard in 0..campaign.shards_of(sku) {
                 if let Some(item) = at(&cpk, keys::stock_sk(sku, shard)) {
                     snap.closed |= item.contains_key(FENCE);
                     if let Some(units) = map_of(item, "units") {
