@@ -206,12 +206,6 @@ pub struct Attribution {
     pub commission_bp: u32,
 }
 
-impl Attribution {
-    pub fn credited(&self) -> bool {
-        self.guide.is_some()
-    }
-}
-
 /// A buyer kept by the guide who first brought them (binding rule).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Binding {

@@ -135,18 +135,7 @@ where
         .into_iter()
         .map(|r| (r.message_id.unwrap_or_default(), r.body.unwrap_or_default()))
         .collect();
-    let mut response = SqsBatchResponse::default();
-    for (id, e) in handle(records).await {
-        if e.retryable {
-            tracing::warn!(message_id = %id, error = %e, "will retry");
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = id;
-            response.batch_item_failures.push(failure);
-        } else {
-            tracing::error!(message_id = %id, error = %e, "dropped: can never succeed");
-        }
-    }
-    response
+    report(handle(records).await)
 }
 
 /// Runs `handle` on every record of an SQS batch and reports the ones to retry.
@@ -155,19 +144,28 @@ where
     F: Fn(String) -> Fut,
     Fut: Future<Output = Result<(), WorkerError>>,
 {
-    let mut response = SqsBatchResponse::default();
+    let mut failures = Vec::new();
     for record in event.records {
-        let id = record.message_id.clone().unwrap_or_default();
-        let body = record.body.unwrap_or_default();
-        match handle(body).await {
-            Ok(()) => {}
-            Err(e) if e.retryable => {
-                tracing::warn!(message_id = %id, error = %e, "will retry");
-                let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id;
-                response.batch_item_failures.push(failure);
-            }
-            Err(e) => tracing::error!(message_id = %id, error = %e, "dropped: can never succeed"),
+        let id = record.message_id.unwrap_or_default();
+        if let Err(e) = handle(record.body.unwrap_or_default()).await {
+            failures.push((id, e));
+        }
+    }
+    report(failures)
+}
+
+/// The batch response: the failures worth retrying go back to the queue (and to its
+/// dead-letter queue after five receives); the rest are logged and dropped.
+fn report(failures: Vec<(String, WorkerError)>) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for (id, e) in failures {
+        if e.retryable {
+            tracing::warn!(message_id = %id, error = %e, "will retry");
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            response.batch_item_failures.push(failure);
+        } else {
+            tracing::error!(message_id = %id, error = %e, "dropped: can never succeed");
         }
     }
     response

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use super::{counter_key, Counted, SaleRecord, STAT_SHARDS};
 use crate::db::listings::{is_listing, products_query};
+use crate::db::orders::number;
 use crate::db::page::Paged;
 use crate::db::Db;
 use crate::domain::attribution::Totals;
@@ -16,10 +17,7 @@ use crate::error::Result;
 use crate::table::{from_item, string_attr, Index, Item, Query, SortRange, SK};
 
 fn totals_of(item: &Item) -> Totals {
-    let num = |f: &str| match item.get(f) {
-        Some(serde_dynamo::AttributeValue::N(v)) => v.parse::<i64>().unwrap_or(0),
-        _ => 0,
-    };
+    let num = |f: &str| number(item.get(f));
     Totals {
         orders: num("orders"),
         units: num("units"),
