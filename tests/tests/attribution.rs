@@ -495,11 +495,10 @@ async fn commission_is_confirmed_when_the_return_window_has_closed() {
     );
 }
 
-#[tokio::test]
-async fn under_the_binding_rule_the_first_guide_keeps_the_buyer() {
-    let w = World::seeded().await;
+/// Switches the demo campaign to the binding rule, buyers kept `days` (directly: it is
+/// live, no longer editable through the API).
+async fn binding_rule(w: &World, days: u32) {
     let t = clearance_local::seed::tenant().unwrap();
-    // the demo campaign switched to binding (directly: it is live, no longer editable)
     let mut c = w
         .state
         .db
@@ -508,8 +507,16 @@ async fn under_the_binding_rule_the_first_guide_keeps_the_buyer() {
         .unwrap();
     let version = c.version;
     c.attribution.rule = clearance::domain::attribution::Rule::Binding;
+    c.attribution.protection_days = days;
     c.version += 1;
     w.state.db.replace_campaign(&t, &c, version).await.unwrap();
+}
+
+#[tokio::test]
+async fn under_the_binding_rule_the_first_guide_keeps_the_buyer() {
+    let w = World::seeded().await;
+    // the demo campaign switched to binding
+    binding_rule(&w, 15).await;
     let first = w.share_token("gz-tianhe-g1", "gz-tianhe", "summer-clearance");
     let second = w.share_token("sz-futian-g2", "sz-futian", "summer-clearance");
     let a = order_with_link(&w, "b1", Some(first)).await;
@@ -540,18 +547,7 @@ async fn under_the_binding_rule_the_first_guide_keeps_the_buyer() {
 async fn a_lapsed_binding_gives_way_to_the_next_guides_link() {
     // given a buyer bound to a guide under the binding rule, protected for a day
     let w = World::seeded().await;
-    let t = clearance_local::seed::tenant().unwrap();
-    let mut c = w
-        .state
-        .db
-        .campaign(&t, &CampaignId::parse("summer-clearance").unwrap(), true)
-        .await
-        .unwrap();
-    let version = c.version;
-    c.attribution.rule = clearance::domain::attribution::Rule::Binding;
-    c.attribution.protection_days = 1;
-    c.version += 1;
-    w.state.db.replace_campaign(&t, &c, version).await.unwrap();
+    binding_rule(&w, 1).await;
     let first = w.share_token("gz-tianhe-g1", "gz-tianhe", "summer-clearance");
     order_with_link(&w, "b1", Some(first)).await;
     // when the protection has lapsed and the buyer orders through another guide's link
