@@ -155,7 +155,7 @@ CLOSE = [
     ("94-read-report", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/report", f"{S}/report", None, OPS),
 ]
 REFUND = ORDER + "-R01"
-REFUND_NOTICE = json.dumps({"tenant": "demo/south-china", "refund": REFUND, "status": "succeeded"})
+REFUND_NOTICE = json.dumps({"tenant": "demo/south-china", "refund": REFUND, "status": "succeeded", "amount_fen": 56900})
 REFUNDS = [
     ("61-request-refund", "POST", "/v1/{brand}/{group}/orders/{order}/refunds", f"{BASE}/orders/{ORDER}/refunds",
      {"lines": [{"sku": "PM-2006", "size": "38", "quantity": 1}], "reason": "wrong_size",

@@ -344,6 +344,69 @@ impl Resp {
     }
 }
 
+/// Units of one size a listing has on sale now, over all its stock shards.
+pub async fn shard_units(w: &World, campaign: &str, sku: &str, size: &str) -> i64 {
+    let t = clearance_local::seed::tenant().unwrap_or_else(|e| panic!("{e}"));
+    let p = w
+        .state
+        .db
+        .product(
+            &t,
+            &clearance::domain::ids::CampaignId::parse(campaign).unwrap_or_else(|e| panic!("{e}")),
+            &clearance::domain::ids::Sku::parse(sku).unwrap_or_else(|e| panic!("{e}")),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("reading {campaign}/{sku}: {e}"));
+    let size = clearance::domain::ids::Size::parse(size).unwrap_or_else(|e| panic!("{e}"));
+    p.units.get(&size).map_or(0, |u| i64::from(*u))
+}
+
+/// Units of one size a store holds of a listing (its store stock count; 0 when none).
+pub async fn store_units(w: &World, campaign: &str, sku: &str, store: &str, size: &str) -> i64 {
+    let t = clearance_local::seed::tenant().unwrap_or_else(|e| panic!("{e}"));
+    let pk = clearance::domain::tenancy::keys::campaign_pk(
+        &t,
+        &clearance::domain::ids::CampaignId::parse(campaign).unwrap_or_else(|e| panic!("{e}")),
+    );
+    let sk = clearance::domain::tenancy::keys::store_stock_sk(
+        &clearance::domain::ids::Sku::parse(sku).unwrap_or_else(|e| panic!("{e}")),
+    );
+    let item = w
+        .state
+        .db
+        .table()
+        .get(&clearance::table::Key::new(pk, sk), true)
+        .await
+        .unwrap_or_else(|e| panic!("reading the store stock of {sku}: {e}"))
+        .unwrap_or_else(|| panic!("{campaign}/{sku} has no store stock item"));
+    let v = serde_dynamo::from_item::<_, Value>(item)
+        .unwrap_or_else(|e| panic!("store stock of {sku} unreadable: {e}"));
+    v["units"][store][size].as_i64().unwrap_or(0)
+}
+
+/// Switches the demo campaign to the binding rule, buyers kept `days` (directly: it is
+/// live, no longer editable through the API).
+pub async fn binding_rule(w: &World, days: u32) {
+    let t = clearance_local::seed::tenant().unwrap_or_else(|e| panic!("{e}"));
+    let id = clearance::domain::ids::CampaignId::parse(clearance_local::seed::CAMPAIGN)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut c = w
+        .state
+        .db
+        .campaign(&t, &id, true)
+        .await
+        .unwrap_or_else(|e| panic!("reading the demo campaign: {e}"));
+    let version = c.version;
+    c.attribution.rule = clearance::domain::attribution::Rule::Binding;
+    c.attribution.protection_days = days;
+    c.version += 1;
+    w.state
+        .db
+        .replace_campaign(&t, &c, version)
+        .await
+        .unwrap_or_else(|e| panic!("switching the demo campaign to binding: {e}"));
+}
+
 /// A small deterministic generator, so a failing generated case can be replayed.
 pub struct Lcg(pub u64);
 

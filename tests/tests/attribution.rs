@@ -6,7 +6,7 @@ use clearance::domain::ids::{CampaignId, GuideId, OrderId, Size, Sku, StoreId, U
 use clearance::domain::money::Fen;
 use clearance::queue::messages::{AttributionMessage, EventLine, OrderEvent, OrderEventKind};
 use clearance::table::Table;
-use clearance_tests::{t0, Lcg, World, BASE};
+use clearance_tests::{binding_rule, t0, Lcg, World, BASE};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -22,10 +22,13 @@ struct GeneratedOrder {
     lines: Vec<(u32, i64)>,
     /// refund id -> (line, units, amount)
     refunds: Vec<(String, Vec<(usize, u32, i64)>)>,
+    /// The buyer's first paid order in the tenant (payment marks it).
+    new_buyer: bool,
 }
 
 fn generate(seed: u64, orders: usize) -> Vec<GeneratedOrder> {
     let mut r = Lcg(seed);
+    let mut buyers_seen: BTreeSet<UserId> = BTreeSet::new();
     (0..orders)
         .map(|i| {
             let (g, s) = clearance_tests::GUIDES[r.below(6) as usize];
@@ -49,11 +52,13 @@ fn generate(seed: u64, orders: usize) -> Vec<GeneratedOrder> {
                 left[line] = (units_left - units, paid_left - amount);
                 refunds.push((format!("R{i}-{k}"), vec![(line, units, amount)]));
             }
+            // buyers come back: only a buyer's first order is a new buyer
+            let buyer =
+                UserId::parse(&format!("gen-buyer-{}", r.below(orders as u64 / 2 + 1))).unwrap();
             GeneratedOrder {
                 id: OrderId::parse(&format!("01JGEN{i:020}")).unwrap(),
-                // buyers come back: new-buyer counts must dedupe
-                buyer: UserId::parse(&format!("gen-buyer-{}", r.below(orders as u64 / 2 + 1)))
-                    .unwrap(),
+                new_buyer: buyers_seen.insert(buyer.clone()),
+                buyer,
                 guide: GuideId::parse(g).unwrap(),
                 store: StoreId::parse(s).unwrap(),
                 lines,
@@ -80,6 +85,7 @@ fn events(orders: &[GeneratedOrder]) -> Vec<AttributionMessage> {
             kind,
             amount_fen: Fen::new(lines.iter().map(|l| l.amount_fen.get()).sum()).unwrap(),
             lines,
+            new_buyer: o.new_buyer && kind == OrderEventKind::Paid,
             at: t0(),
         };
         let line = |i: usize, units: u32, amount: i64| EventLine {
@@ -125,7 +131,6 @@ struct Expect {
 fn recompute(orders: &[GeneratedOrder]) -> (BTreeMap<String, Expect>, BTreeMap<String, Expect>) {
     let mut guides: BTreeMap<String, Expect> = BTreeMap::new();
     let mut stores: BTreeMap<String, Expect> = BTreeMap::new();
-    let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
     for o in orders {
         let mut refunded_line = vec![0i64; o.lines.len()];
         for (_, lines) in &o.refunds {
@@ -144,7 +149,7 @@ fn recompute(orders: &[GeneratedOrder]) -> (BTreeMap<String, Expect>, BTreeMap<S
             let c = paid * i64::from(BP) / 10_000;
             e.pending += c - c * refunded / paid;
         }
-        if seen.insert((o.guide.to_string(), o.buyer.to_string())) {
+        if o.new_buyer {
             e.new_buyers = 1;
         }
         for (map, key) in [
@@ -495,23 +500,6 @@ async fn commission_is_confirmed_when_the_return_window_has_closed() {
     );
 }
 
-/// Switches the demo campaign to the binding rule, buyers kept `days` (directly: it is
-/// live, no longer editable through the API).
-async fn binding_rule(w: &World, days: u32) {
-    let t = clearance_local::seed::tenant().unwrap();
-    let mut c = w
-        .state
-        .db
-        .campaign(&t, &CampaignId::parse("summer-clearance").unwrap(), true)
-        .await
-        .unwrap();
-    let version = c.version;
-    c.attribution.rule = clearance::domain::attribution::Rule::Binding;
-    c.attribution.protection_days = days;
-    c.version += 1;
-    w.state.db.replace_campaign(&t, &c, version).await.unwrap();
-}
-
 #[tokio::test]
 async fn under_the_binding_rule_the_first_guide_keeps_the_buyer() {
     let w = World::seeded().await;
@@ -563,6 +551,12 @@ async fn a_lapsed_binding_gives_way_to_the_next_guides_link() {
         "sz-futian-g2"
     );
     assert_eq!(relinked.body["order"]["attribution"]["reason"], "link");
+    // (a sale binds once it is paid)
+    let id = relinked.body["order"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(w.pay(&id).await.body["status"], "paid");
     let body = json!({"campaign": "summer-clearance", "lines": [{"sku": "SD-1004", "size": "39", "quantity": 1}]});
     let bound = w.place("b1", "k-bound", &body).await;
     assert_eq!(bound.status, 201, "{}", bound.body);

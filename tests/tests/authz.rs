@@ -215,7 +215,9 @@ fn allowed(method: &str, path: &str) -> Vec<Who> {
         | ("POST", "/campaigns/{campaign}/groups")
         | ("POST", "/groups/{group_buy}/join") => signed_in,
         // the buyer's own order and refund, and the tenant's staff
-        ("GET", "/orders/{order}") | ("GET", "/refunds/{refund}") => {
+        ("GET", "/orders/{order}")
+        | ("GET", "/orders/{order}/refunds")
+        | ("GET", "/refunds/{refund}") => {
             vec![Buyer, Guide, Clerk, OtherClerk, Ops, Hq]
         }
         ("POST", "/orders/{order}/refunds") => vec![Buyer],
@@ -223,7 +225,9 @@ fn allowed(method: &str, path: &str) -> Vec<Who> {
         ("POST", "/orders/{order}/pickup") | ("POST", "/refunds/{refund}/receive") => {
             vec![Clerk]
         }
-        ("POST", "/refunds/{refund}/decision") => vec![Clerk, Ops, Hq],
+        ("POST", "/refunds/{refund}/decision") | ("POST", "/refunds/{refund}/retry") => {
+            vec![Clerk, Ops, Hq]
+        }
         // a guide's own: the guide, their store's manager, ops and hq
         ("POST", "/guides/{guide}/share-links")
         | ("GET", "/guides/{guide}/performance")

@@ -5,7 +5,7 @@
 use chrono::Duration;
 use clearance::clock::Clock;
 use clearance::domain::group_buy::{GroupBuy, GroupStatus};
-use clearance::domain::order::Order;
+use clearance::domain::order::{Order, OrderStatus};
 use clearance::domain::refund::{
     units_amount, Decision, GoodsStatus, MoneyStatus, Refund, RefundKind,
 };
@@ -566,9 +566,10 @@ fn check_against_records(report: &Report, items: &[Item]) {
         }
     }
     for r in refunds.iter().filter(|r| owed(r)) {
-        let store = match (r.kind, &r.return_store) {
-            (RefundKind::Return, Some(s)) => s.to_string(),
-            _ => "-".into(),
+        // a return, or a parcel cancelled before pickup, comes off its store's sales
+        let store = match &r.return_store {
+            Some(s) => s.to_string(),
+            None => "-".into(),
         };
         by_store.entry(store).or_default().2 += r.amount_fen.get();
     }
@@ -624,18 +625,27 @@ fn check_against_records(report: &Report, items: &[Item]) {
             }
         }
     }
-    for r in refunds
-        .iter()
-        .filter(|r| owed(r) && r.kind == RefundKind::Return)
-    {
-        for ins in &r.inspection {
-            let l = r.lines.iter().find(|l| l.line == ins.line).unwrap();
+    for r in refunds.iter().filter(|r| owed(r)) {
+        // back in the store's count: a return's resaleable units, a cancelled parcel's
+        let back: Vec<(usize, u32)> = match (r.kind, r.parcel) {
+            (RefundKind::Return, _) => r
+                .inspection
+                .iter()
+                .map(|x| (x.line, x.resaleable))
+                .collect(),
+            (RefundKind::Cancellation, Some(_)) => {
+                r.lines.iter().map(|l| (l.line, l.quantity)).collect()
+            }
+            _ => vec![],
+        };
+        for (line, units) in back {
+            let l = r.lines.iter().find(|l| l.line == line).unwrap();
             let key = (
                 l.sku.to_string(),
                 l.size.to_string(),
                 r.return_store.as_ref().unwrap().to_string(),
             );
-            *dispatched.entry(key).or_default() -= u64::from(ins.resaleable);
+            *dispatched.entry(key).or_default() -= u64::from(units);
         }
     }
     for ((sku, size, store), (put_in, ..)) in &stock {
@@ -660,9 +670,13 @@ fn check_against_records(report: &Report, items: &[Item]) {
         stock.values().map(|v| v.0).sum::<u64>()
     );
 
-    // coupons: one per order here, so each order's whole discount
+    // coupons: one per order here, so each order's whole discount; an order cancelled
+    // before dispatch gave its coupon back
     let mut coupons: BTreeMap<String, (u64, i64)> = BTreeMap::new();
-    for o in &counted {
+    for o in counted
+        .iter()
+        .filter(|o| !(o.status == OrderStatus::Cancelled && o.parcels.is_empty()))
+    {
         for c in &o.coupons {
             let tpl = c.split('.').next().unwrap().to_owned();
             let e = coupons.entry(tpl).or_default();
@@ -929,7 +943,8 @@ async fn closing_stops_selling_at_once_settles_what_is_open_and_publishes_a_fina
         .await;
     assert_eq!(r.status, 202, "{}", r.body);
     assert_eq!(r.body["status"], "closing");
-    // then nothing more is sold: browse hides it, orders, joins, claims and links refused
+    // then nothing more is sold: browse hides it, orders, new groups, claims and links
+    // refused; only the open group may still fill during its grace
     let live = w.get(&format!("{BASE}/campaigns"), None).await;
     assert!(!live.text.contains(C), "{}", live.text);
     w.get(&campaign_path("/products"), None)
@@ -938,14 +953,18 @@ async fn closing_stops_selling_at_once_settles_what_is_open_and_publishes_a_fina
     w.place("b5", "k5", &unpaid_body)
         .await
         .problem(409, "campaign-closed");
-    w.post_keyed(
-        &format!("{BASE}/groups/{group}/join"),
-        &w.buyer("b6"),
-        "j",
-        &seat,
-    )
-    .await
-    .problem(409, "campaign-closed");
+    w.post_keyed(&campaign_path("/groups"), &w.buyer("b6"), "g6", &seat)
+        .await
+        .problem(409, "campaign-closed");
+    let joined = w
+        .post_keyed(
+            &format!("{BASE}/groups/{group}/join"),
+            &w.buyer("b6"),
+            "j",
+            &seat,
+        )
+        .await;
+    assert_eq!(joined.status, 201, "{}", joined.body);
     w.json(
         "POST",
         &campaign_path("/coupons/c20/claim"),
@@ -994,7 +1013,8 @@ async fn closing_stops_selling_at_once_settles_what_is_open_and_publishes_a_fina
     let (state, interim) = report(&w).await;
     assert_eq!(state["status"], "settling", "{state}");
     assert_eq!(interim.edition, clearance::domain::report::Edition::Interim);
-    assert_eq!((interim.totals.orders, interim.orders_placed), (3, 4));
+    // (b6's seat, never paid, was cancelled with its group)
+    assert_eq!((interim.totals.orders, interim.orders_placed), (3, 5));
     assert_eq!(interim.open.undelivered_orders, 1);
     assert!(interim.open.commission_pending_fen > 0);
     assert_eq!(interim.groups.failed, 1);

@@ -10,6 +10,7 @@ mod contract;
 mod events;
 mod faults;
 mod groups;
+mod ledger;
 mod manage;
 mod openapi;
 mod order_path;

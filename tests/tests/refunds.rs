@@ -7,7 +7,7 @@ use clearance::domain::ids::RefundId;
 use clearance::domain::refund::MoneyStatus;
 use clearance::queue::{QueueConsumer, QueueName};
 use clearance::table::{Condition, Item, Key, Page, Query, Table, TableError, Write};
-use clearance_tests::{request, World, BASE};
+use clearance_tests::{request, shard_units, store_units, World, BASE};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -78,42 +78,6 @@ async fn ask_refund(
     w.send(req).await
 }
 
-async fn shard_units(w: &World, sku: &str, size: &str) -> i64 {
-    let t = clearance_local::seed::tenant().unwrap();
-    let p = w
-        .state
-        .db
-        .product(
-            &t,
-            &clearance::domain::ids::CampaignId::parse("summer-clearance").unwrap(),
-            &clearance::domain::ids::Sku::parse(sku).unwrap(),
-        )
-        .await
-        .unwrap();
-    i64::from(p.units[&clearance::domain::ids::Size::parse(size).unwrap()])
-}
-
-async fn store_units(w: &World, sku: &str, store: &str, size: &str) -> i64 {
-    let t = clearance_local::seed::tenant().unwrap();
-    let pk = clearance::domain::tenancy::keys::campaign_pk(
-        &t,
-        &clearance::domain::ids::CampaignId::parse("summer-clearance").unwrap(),
-    );
-    let sk = clearance::domain::tenancy::keys::store_stock_sk(
-        &clearance::domain::ids::Sku::parse(sku).unwrap(),
-    );
-    let item = w
-        .state
-        .db
-        .table()
-        .get(&Key::new(pk, sk), true)
-        .await
-        .unwrap()
-        .unwrap();
-    let v = serde_dynamo::from_item::<_, Value>(item).unwrap();
-    v["units"][store][size].as_i64().unwrap_or(0)
-}
-
 fn refund_id(s: &str) -> RefundId {
     RefundId::parse(s).unwrap()
 }
@@ -141,8 +105,8 @@ async fn a_return_is_decided_in_the_request_received_restocked_and_refunded_once
         .body;
     let paid = order["lines"][0]["paid_fen"].as_i64().unwrap();
     let (shard_before, store_before) = (
-        shard_units(&w, "SD-1001", "36").await,
-        store_units(&w, "SD-1001", &store, "36").await,
+        shard_units(&w, "summer-clearance", "SD-1001", "36").await,
+        store_units(&w, "summer-clearance", "SD-1001", &store, "36").await,
     );
     // when the buyer returns one of them
     let before = w.counts.snapshot();
@@ -212,10 +176,13 @@ async fn a_return_is_decided_in_the_request_received_restocked_and_refunded_once
     assert_eq!(r.body["money"], "queued");
     // then the unit is back in the store's stock and on sale, and the money is paid once
     assert_eq!(
-        store_units(&w, "SD-1001", &store, "36").await,
+        store_units(&w, "summer-clearance", "SD-1001", &store, "36").await,
         store_before + 1
     );
-    assert_eq!(shard_units(&w, "SD-1001", "36").await, shard_before + 1);
+    assert_eq!(
+        shard_units(&w, "summer-clearance", "SD-1001", "36").await,
+        shard_before + 1
+    );
     w.drain().await;
     let t = clearance_local::seed::tenant().unwrap();
     let done = w
@@ -471,7 +438,7 @@ async fn cancelling_before_dispatch_refunds_everything_and_gives_back_stock_coup
         )
         .await;
     assert_eq!(claim.status, 201);
-    let before = shard_units(&w, "PM-2001", "38").await;
+    let before = shard_units(&w, "summer-clearance", "PM-2001", "38").await;
     let body = json!({"campaign": "summer-clearance", "lines": [{"sku": "PM-2001", "size": "38", "quantity": 2}]});
     let placed = w.place("b1", "k1", &body).await;
     assert_eq!(
@@ -493,7 +460,10 @@ async fn cancelling_before_dispatch_refunds_everything_and_gives_back_stock_coup
     let order = w.get(&format!("{BASE}/orders/{id}"), Some(&buyer)).await;
     assert_eq!(order.body["status"], "cancelled");
     assert_eq!(order.body["parcels"], json!([]));
-    assert_eq!(shard_units(&w, "PM-2001", "38").await, before);
+    assert_eq!(
+        shard_units(&w, "summer-clearance", "PM-2001", "38").await,
+        before
+    );
     let coupons = w.get("/v1/me/coupons", Some(&buyer)).await;
     assert_eq!(coupons.body["coupons"][0]["status"], "available");
     let again = w.place("b1", "k2", &body).await;
@@ -890,7 +860,8 @@ async fn the_providers_signed_refund_notice_settles_a_submitted_refund_once() {
     let mut next = current.clone();
     next.submitted(clearance_tests::t0());
     w.state.db.advance_refund(&t, &current, next).await.unwrap();
-    let notice = json!({"tenant": "demo/south-china", "refund": refund, "status": "succeeded"});
+    let notice = json!({"tenant": "demo/south-china", "refund": refund, "status": "succeeded",
+        "amount_fen": current.amount_fen.get()});
     let send = |sig: String| {
         let mut req = request(
             "POST",

@@ -111,6 +111,18 @@ impl Db {
         id: &CampaignId,
         now: DateTime<Utc>,
     ) -> Result<Arc<Campaign>> {
+        self.ordering_campaign(t, id, now, false).await
+    }
+
+    /// The campaign an order is placed in: [`Db::visible_campaign`], except that a
+    /// join of an open group buy (`joining`) is taken during a close's grace.
+    pub async fn ordering_campaign(
+        &self,
+        t: &Tenant,
+        id: &CampaignId,
+        now: DateTime<Utc>,
+        joining: bool,
+    ) -> Result<Arc<Campaign>> {
         let campaign = match self.heads.get(t, id, now) {
             Some(c) => c,
             None => {
@@ -122,10 +134,20 @@ impl Db {
         if campaign.status_at(now) == CampaignStatus::Draft {
             return Err(DomainError::NotFound { what: "campaign" }.into());
         }
-        if campaign.is_closed() {
+        let grace = joining && crate::domain::close::grace_open(&campaign, now);
+        if campaign.is_closed() && !grace {
             return Err(crate::domain::checkout::closed().into());
         }
         Ok(campaign)
+    }
+
+    /// Whether the campaign sells at `now` (units coming back go on sale then): the
+    /// cached campaign read.
+    pub async fn selling(&self, t: &Tenant, id: &CampaignId, now: DateTime<Utc>) -> bool {
+        match self.visible_campaign(t, id, now).await {
+            Ok(c) => c.status_at(now) == CampaignStatus::Live,
+            Err(_) => false,
+        }
     }
 
     /// The tenant's campaigns that are live at `now`. 1 Query.

@@ -81,6 +81,11 @@ impl Db {
         let mut cancelled = 0;
         for item in page.items {
             let order: Order = from_item(item)?;
+            if order.group.is_some() {
+                // A seat of a group still forming: settled with its group, after the
+                // grace (its buyer may still pay meanwhile).
+                continue;
+            }
             if let CancelOutcome::Cancelled(_) = self
                 .cancel_order(
                     t,
@@ -95,6 +100,34 @@ impl Db {
             }
         }
         Ok((page.next, cancelled))
+    }
+
+    /// Whether any group buy of the campaign is still open: 1 Query of the listings
+    /// and 1 Query (GSI2) per listing, until the first open group.
+    pub async fn any_open_groups(&self, t: &Tenant, c: &Campaign) -> Result<bool> {
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self
+                .page(products_query(t, &c.id), PAGE, cursor.as_deref())
+                .await?;
+            for item in page.items.iter().filter(|i| is_listing(i)) {
+                let Some(sku) = string_attr(item, "sku").and_then(|s| Sku::parse(s).ok()) else {
+                    continue;
+                };
+                if !self
+                    .open_groups(t, &c.id, &sku, 1, None)
+                    .await?
+                    .items
+                    .is_empty()
+                {
+                    return Ok(true);
+                }
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(false),
+            }
+        }
     }
 
     /// One page of the campaign's listings and, for each, its open group buys (up to
@@ -194,7 +227,7 @@ impl Db {
 }
 
 /// A store stock item's `units.{store}.{size}`, as numbers.
-fn store_units(item: &Item) -> BTreeMap<String, BTreeMap<String, i64>> {
+pub(crate) fn store_units(item: &Item) -> BTreeMap<String, BTreeMap<String, i64>> {
     let mut out: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
     for (store, sizes) in map_of(item, "units").into_iter().flatten() {
         if let AttributeValue::M(sizes) = sizes {

@@ -181,6 +181,10 @@ pub enum Reason {
     LinkOtherCampaign,
     /// The link's guide is no longer a guide of this tenant.
     GuideGone,
+    /// The link's guide works at a store that does not take part in the campaign.
+    GuideNotInCampaign,
+    /// The buyer is the link's guide: nobody earns on their own purchase.
+    SelfReferral,
 }
 
 impl From<LinkRejection> for Reason {
@@ -204,6 +208,10 @@ pub struct Attribution {
     pub reason: Reason,
     /// The commission rate, fixed with the sale.
     pub commission_bp: u32,
+    /// Binding rule, a sale through a link: once paid, it binds the buyer to the guide
+    /// for this many days (unless a binding already holds them). 0: it binds nobody.
+    #[serde(default)]
+    pub binds_days: u32,
 }
 
 /// A buyer kept by the guide who first brought them (binding rule).
@@ -214,54 +222,87 @@ pub struct Binding {
     pub until: DateTime<Utc>,
 }
 
+/// The guide of a verified share link, as the sale's decision needs them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkGuide {
+    /// Their store now (links carry the store at signing; the guide may have moved).
+    pub store: StoreId,
+    /// Their login: a guide buying through their own link earns nothing.
+    pub user: super::ids::UserId,
+}
+
 /// Decides who a sale is credited to. `link` is the verified share link (or why it
-/// was refused); `guide_store` the link's guide's current store, if they are still a
-/// guide here; `binding` the buyer's binding, if any. Returns the attribution and, for
-/// the binding rule, the binding to write when this sale creates one.
+/// was refused); `guide` the link's guide as they are now, if they are still a guide
+/// here; `campaign_stores` the stores taking part; `binding` the buyer's binding, if
+/// any. A paid sale through a link under the binding rule binds the buyer
+/// ([`Attribution::binds_days`]); nothing binds before it is paid.
 pub fn attribute(
     policy: &AttributionPolicy,
     link: Option<Result<ShareClaims, LinkRejection>>,
-    guide_store: Option<StoreId>,
+    guide: Option<&LinkGuide>,
+    buyer: &super::ids::UserId,
+    campaign_stores: &[StoreId],
     binding: Option<&Binding>,
     now: DateTime<Utc>,
-) -> (Attribution, Option<Binding>) {
+) -> Attribution {
     let base = |guide, store, reason| Attribution {
         guide,
         store,
         rule: policy.rule,
         reason,
         commission_bp: policy.commission_bp,
+        binds_days: 0,
     };
     if policy.rule == Rule::Binding {
         if let Some(b) = binding.filter(|b| now < b.until) {
-            return (
-                base(Some(b.guide.clone()), Some(b.store.clone()), Reason::Bound),
-                None,
-            );
+            return base(Some(b.guide.clone()), Some(b.store.clone()), Reason::Bound);
         }
     }
-    match link {
-        None => (base(None, None, Reason::NoLink), None),
-        Some(Err(why)) => (base(None, None, why.into()), None),
-        Some(Ok(claims)) => match guide_store {
-            None => (base(None, None, Reason::GuideGone), None),
-            Some(store) => {
-                let bind = (policy.rule == Rule::Binding).then(|| Binding {
-                    guide: claims.guide.clone(),
-                    store: store.clone(),
-                    until: now + Duration::days(i64::from(policy.protection_days)),
-                });
-                (base(Some(claims.guide), Some(store), Reason::Link), bind)
-            }
+    match (link, guide) {
+        (None, _) => base(None, None, Reason::NoLink),
+        (Some(Err(why)), _) => base(None, None, why.into()),
+        (Some(Ok(_)), None) => base(None, None, Reason::GuideGone),
+        (Some(Ok(_)), Some(g)) if &g.user == buyer => base(None, None, Reason::SelfReferral),
+        (Some(Ok(_)), Some(g)) if !campaign_stores.contains(&g.store) => {
+            base(None, None, Reason::GuideNotInCampaign)
+        }
+        (Some(Ok(claims)), Some(g)) => Attribution {
+            binds_days: if policy.rule == Rule::Binding {
+                policy.protection_days
+            } else {
+                0
+            },
+            ..base(Some(claims.guide), Some(g.store.clone()), Reason::Link)
         },
     }
+}
+
+/// The binding a paid sale creates, if it binds and `current` (the buyer's binding
+/// as read) does not still hold them.
+pub fn binding_on_payment(
+    a: &Attribution,
+    current: Option<&Binding>,
+    now: DateTime<Utc>,
+) -> Option<Binding> {
+    if a.binds_days == 0 || a.reason != Reason::Link || current.is_some_and(|b| now < b.until) {
+        return None;
+    }
+    Some(Binding {
+        guide: a.guide.clone()?,
+        store: a.store.clone()?,
+        until: now + Duration::days(i64::from(a.binds_days)),
+    })
 }
 
 /// What one order event says about a sale (see `queue::messages::OrderEvent`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SaleFact {
-    /// Paid: per line, units and the amount paid.
-    Paid { lines: Vec<(u32, Fen)> },
+    /// Paid: per line, units and the amount paid; whether it was the buyer's first
+    /// paid order in the tenant.
+    Paid {
+        lines: Vec<(u32, Fen)>,
+        new_buyer: bool,
+    },
     /// Refunded: per line index, units and amount.
     Refunded {
         refund: String,
@@ -277,6 +318,9 @@ pub struct Sale {
     pub order: Option<OrderId>,
     /// Per line: units and amount paid (empty until the payment event).
     pub paid: Vec<(u32, Fen)>,
+    /// The buyer's first paid order in the tenant: its guide brought a new buyer.
+    #[serde(default)]
+    pub new_buyer: bool,
     /// Per refund id: per line index, units and amount.
     pub refunds: BTreeMap<String, Vec<(usize, u32, Fen)>>,
     pub confirmed_at: Option<DateTime<Utc>>,
@@ -348,9 +392,10 @@ impl Sale {
             return false;
         }
         match fact {
-            SaleFact::Paid { lines } => {
+            SaleFact::Paid { lines, new_buyer } => {
                 if self.paid.is_empty() {
                     self.paid = lines.clone();
+                    self.new_buyer = *new_buyer;
                 }
             }
             SaleFact::Refunded { refund, lines } => {
@@ -416,6 +461,7 @@ impl Sale {
             units: self.paid.iter().map(|(u, _)| i64::from(*u)).sum(),
             gmv_fen,
             refunded_fen: refunded_fen.min(gmv_fen),
+            new_buyers: i64::from(self.new_buyer),
             ..Totals::default()
         };
         match self.confirmed_at {
@@ -510,58 +556,116 @@ mod tests {
     fn the_rule_credits_the_link_or_the_binding_and_says_why_not() {
         let now = t("2026-11-23T03:00:00Z");
         let store = StoreId::parse("s1").unwrap();
+        let stores = [store.clone()];
+        let buyer = crate::domain::ids::UserId::parse("b1").unwrap();
+        let guide = LinkGuide {
+            store: store.clone(),
+            user: crate::domain::ids::UserId::parse("g1-user").unwrap(),
+        };
         let last = AttributionPolicy::default();
-        let (a, bind) = attribute(&last, Some(Ok(claims(now))), Some(store.clone()), None, now);
-        assert_eq!(
-            (a.guide.as_ref().map(|g| g.as_str()), a.reason, bind),
-            (Some("g1"), Reason::Link, None)
+        let credit = |policy: &AttributionPolicy,
+                      link: Option<Result<ShareClaims, LinkRejection>>,
+                      guide: Option<&LinkGuide>,
+                      buyer: &crate::domain::ids::UserId,
+                      binding: Option<&Binding>,
+                      at: DateTime<Utc>| {
+            attribute(policy, link, guide, buyer, &stores, binding, at)
+        };
+        let a = credit(
+            &last,
+            Some(Ok(claims(now))),
+            Some(&guide),
+            &buyer,
+            None,
+            now,
         );
-        let (a, _) = attribute(
+        assert_eq!(
+            (a.guide.as_ref().map(|g| g.as_str()), a.reason, a.binds_days),
+            (Some("g1"), Reason::Link, 0)
+        );
+        let a = credit(
             &last,
             Some(Err(LinkRejection::Forged)),
-            Some(store.clone()),
+            Some(&guide),
+            &buyer,
             None,
             now,
         );
         assert_eq!((a.guide, a.reason), (None, Reason::LinkForged));
-        let (a, _) = attribute(&last, None, None, None, now);
+        let a = credit(&last, None, None, &buyer, None, now);
         assert_eq!(a.reason, Reason::NoLink);
-        let (a, _) = attribute(&last, Some(Ok(claims(now))), None, None, now);
+        let a = credit(&last, Some(Ok(claims(now))), None, &buyer, None, now);
         assert_eq!(a.reason, Reason::GuideGone);
-        // binding: the first guide keeps the buyer for the protection period
+        // the guide's own purchase, and a guide whose store is not in the campaign
+        let a = credit(
+            &last,
+            Some(Ok(claims(now))),
+            Some(&guide),
+            &guide.user,
+            None,
+            now,
+        );
+        assert_eq!((a.guide, a.reason), (None, Reason::SelfReferral));
+        let elsewhere = LinkGuide {
+            store: StoreId::parse("s9").unwrap(),
+            ..guide.clone()
+        };
+        let a = credit(
+            &last,
+            Some(Ok(claims(now))),
+            Some(&elsewhere),
+            &buyer,
+            None,
+            now,
+        );
+        assert_eq!((a.guide, a.reason), (None, Reason::GuideNotInCampaign));
+        // binding: a paid sale through a link binds for the protection period
         let binding = AttributionPolicy {
             rule: Rule::Binding,
             ..last
         };
-        let (a, bind) = attribute(
+        let a = credit(
             &binding,
             Some(Ok(claims(now))),
-            Some(store.clone()),
+            Some(&guide),
+            &buyer,
             None,
             now,
         );
-        let bind = bind.unwrap();
-        assert_eq!(
-            (a.reason, bind.until),
-            (Reason::Link, now + Duration::days(15))
-        );
+        assert_eq!((a.reason, a.binds_days), (Reason::Link, 15));
+        let bind = binding_on_payment(&a, None, now).unwrap();
+        assert_eq!(bind.until, now + Duration::days(15));
         let kept = Binding {
             guide: GuideId::parse("g0").unwrap(),
             store: StoreId::parse("s0").unwrap(),
             until: now + Duration::days(1),
         };
-        let (a, again) = attribute(
+        assert_eq!(
+            binding_on_payment(&a, Some(&kept), now),
+            None,
+            "a binding that still holds is kept"
+        );
+        assert!(binding_on_payment(&a, Some(&kept), now + Duration::days(2)).is_some());
+        let a = credit(
             &binding,
             Some(Ok(claims(now))),
-            Some(store.clone()),
+            Some(&guide),
+            &buyer,
             Some(&kept),
             now,
         );
         assert_eq!(
-            (a.guide.unwrap().as_str(), a.reason, again),
-            ("g0", Reason::Bound, None)
+            (a.guide.unwrap().as_str(), a.reason, a.binds_days),
+            ("g0", Reason::Bound, 0)
         );
-        let (a, _) = attribute(&binding, None, None, Some(&kept), now + Duration::days(2));
+        let a = credit(
+            &binding,
+            None,
+            None,
+            &buyer,
+            Some(&kept),
+            now + Duration::days(2),
+        );
         assert_eq!(a.reason, Reason::NoLink, "the protection ran out");
     }
 
@@ -574,6 +678,7 @@ mod tests {
         let mut s = Sale::default();
         let paid = SaleFact::Paid {
             lines: vec![(2, fen(20_000)), (1, fen(5_000))],
+            new_buyer: true,
         };
         assert!(s.apply("paid", &paid));
         assert!(!s.apply("paid", &paid), "a duplicate changes nothing");
@@ -628,6 +733,7 @@ mod tests {
     fn events_in_any_order_end_the_same() {
         let paid = SaleFact::Paid {
             lines: vec![(3, fen(29_970))],
+            new_buyer: false,
         };
         let r1 = SaleFact::Refunded {
             refund: "r1".into(),

@@ -37,17 +37,19 @@ impl From<Phone> for String {
 }
 
 impl Phone {
-    /// The number as shown to people who may not call it: the first three and last
-    /// four digits, the rest starred ("138****1234").
+    /// The number as shown to people who may not call it: never more than its last
+    /// four digits, and never more than half of a short number; the rest starred
+    /// ("*******1234").
     pub fn masked(&self) -> Phone {
         let digits: Vec<char> = self.0.chars().filter(char::is_ascii_digit).collect();
-        let keep_tail = digits.len().saturating_sub(4);
-        let shown: String = digits
+        let shown = 4.min(digits.len() / 2);
+        let hidden = digits.len() - shown;
+        let masked: String = digits
             .iter()
             .enumerate()
-            .map(|(i, c)| if i < 3 || i >= keep_tail { *c } else { '*' })
+            .map(|(i, c)| if i >= hidden { *c } else { '*' })
             .collect();
-        Phone(shown)
+        Phone(masked)
     }
 }
 
@@ -503,9 +505,11 @@ mod tests {
     #[test]
     fn masked_phones_and_addresses_keep_only_what_locates_them() {
         let p = Phone::try_from("+86 138 0013 1234".to_string()).unwrap();
-        assert_eq!(String::from(p.masked()), "861******1234");
+        assert_eq!(String::from(p.masked()), "*********1234");
+        let local = Phone::try_from("5551234".to_string()).unwrap();
+        assert_eq!(String::from(local.masked()), "****234");
         let short = Phone::try_from("13800".to_string()).unwrap();
-        assert_eq!(String::from(short.masked()), "13800");
+        assert_eq!(String::from(short.masked()), "***00");
         let a = Address {
             province: "GD".into(),
             city: "Guangzhou".into(),

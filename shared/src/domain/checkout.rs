@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
-use super::attribution::{attribute, Binding, LinkRejection, ShareClaims};
+use super::attribution::{attribute, Binding, LinkGuide, LinkRejection, ShareClaims};
 use super::campaign::{Campaign, CampaignStatus};
 use super::catalog::{Guide, Listing, MAX_SHARDS};
 use super::coupon::BuyerCoupon;
@@ -95,8 +95,9 @@ pub struct LimitChange {
 pub struct CheckoutPlan {
     /// The order, its lines carrying the units taken per shard.
     pub order: Order,
-    /// A binding this sale creates (binding rule, first guide to bring the buyer).
-    pub binding: Option<Binding>,
+    /// A join during a close's grace for open groups: its stock is taken past the
+    /// close's fence (the count follows the grace, so it is counted).
+    pub in_grace: bool,
     pub cart: PricedCart,
     pub limits: Vec<LimitChange>,
     /// The seat a group order takes.
@@ -161,16 +162,20 @@ pub fn plan_checkout(
     seed: u64,
 ) -> Result<CheckoutPlan, DomainError> {
     validate_cart(&req.lines)?;
-    if campaign.is_closed() || snap.closed {
+    // While a close gives open groups their grace, they may still be joined.
+    let in_grace =
+        matches!(req.group, Some(GroupJoin::Join(_))) && super::close::grace_open(campaign, now);
+    if (campaign.is_closed() || snap.closed) && !in_grace {
         return Err(closed());
     }
-    if campaign.status_at(now) != CampaignStatus::Live {
+    if campaign.status_at(now) != CampaignStatus::Live && !in_grace {
         return Err(DomainError::conflict(
             "campaign-not-live",
             "the campaign is not selling now",
         ));
     }
-    if !campaign.slots.is_empty() && campaign.open_slot_at(now).is_none() {
+    // A group seat is priced at its group's price, whatever the slot.
+    if !in_grace && !campaign.slots.is_empty() && campaign.open_slot_at(now).is_none() {
         return Err(DomainError::conflict(
             "slot-closed",
             "no flash-sale slot is open now",
@@ -406,14 +411,19 @@ pub fn plan_checkout(
     let cart = price(to_price, &chosen, campaign.coupon_rules)?;
 
     // Who the sale is credited to, fixed now; a bad link credits nobody and says why.
-    let link_store = match (&req.link, &snap.guide) {
-        (Some(Ok(claims)), Some(g)) if g.id == claims.guide => Some(g.store.clone()),
+    let link_guide = match (&req.link, &snap.guide) {
+        (Some(Ok(claims)), Some(g)) if g.id == claims.guide => Some(LinkGuide {
+            store: g.store.clone(),
+            user: g.user.clone(),
+        }),
         _ => None,
     };
-    let (attribution, binding) = attribute(
+    let attribution = attribute(
         &campaign.attribution,
         req.link.clone(),
-        link_store,
+        link_guide.as_ref(),
+        &req.buyer,
+        &campaign.stores,
         snap.binding.as_ref(),
         now,
     );
@@ -453,15 +463,17 @@ pub fn plan_checkout(
         attention: None,
         returned: Vec::new(),
         refunded_fen: Fen::ZERO,
+        refunded_lines: Vec::new(),
         refund_requests: 0,
         group: req.group.as_ref().map(|g| g.id().clone()),
         returns_policy: campaign.returns,
+        first_in_tenant: false,
         created_at: now,
         version: 1,
     };
     Ok(CheckoutPlan {
         order,
-        binding,
+        in_grace,
         cart,
         limits,
         seat,

@@ -240,6 +240,19 @@ fn next_count(open: &OpenWork, now: DateTime<Utc>) -> DateTime<Utc> {
     }
 }
 
+/// Whether open group buys may still fill at `now`: the close has begun but not yet
+/// finished its groups, and the grace the operator gave them has not run out. During
+/// the grace, members of open groups may pay and open groups may be joined; nothing
+/// new opens and nothing else is sold.
+pub fn grace_open(c: &Campaign, now: DateTime<Utc>) -> bool {
+    match (c.stage, &c.close) {
+        (Stage::Closing, Some(run)) => {
+            matches!(run.phase, Phase::Fence | Phase::Unpaid | Phase::Groups) && now < run.groups_by
+        }
+        _ => false,
+    }
+}
+
 /// Whether the phase waits for a time rather than running at once.
 pub fn waiting_until(run: &CloseRun, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     match run.phase {

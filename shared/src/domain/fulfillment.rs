@@ -145,6 +145,7 @@ pub fn plan_parcels(
                     sku: l.priced.sku.clone(),
                     size: l.priced.size.clone(),
                     quantity: take,
+                    returned: 0,
                 });
             }
         }
@@ -225,8 +226,10 @@ mod tests {
             attention: None,
             returned: vec![],
             refunded_fen: Fen::ZERO,
+            refunded_lines: vec![],
             refund_requests: 0,
             group: None,
+            first_in_tenant: false,
             returns_policy: Default::default(),
             created_at: now,
             version: 1,

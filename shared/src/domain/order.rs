@@ -122,6 +122,18 @@ pub struct ParcelItem {
     pub sku: Sku,
     pub size: Size,
     pub quantity: u32,
+    /// Units of this item under a refund that still holds them (a return not rejected
+    /// or closed, or the parcel's cancellation): what may still be returned from this
+    /// parcel is the quantity less this.
+    #[serde(default)]
+    pub returned: u32,
+}
+
+impl ParcelItem {
+    /// Units of this item not yet under a refund.
+    pub fn left(&self) -> u32 {
+        self.quantity.saturating_sub(self.returned)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -130,6 +142,9 @@ pub enum ParcelStatus {
     Shipped,
     ReadyForPickup,
     PickedUp,
+    /// Never collected (the buyer cancelled it, or its pickup window passed): refunded
+    /// in full, its units back in the store's count, its code dead.
+    Cancelled,
 }
 
 /// Someone at a counter, and when.
@@ -161,6 +176,20 @@ pub struct Parcel {
     /// Who handed it over, and when.
     #[serde(default)]
     pub handed_over: Option<CounterEvent>,
+    /// A pickup parcel not collected by then is cancelled and refunded.
+    #[serde(default)]
+    pub collect_by: Option<DateTime<Utc>>,
+    /// When the buyer was reminded to collect it (halfway through the window).
+    #[serde(default)]
+    pub reminded_at: Option<DateTime<Utc>>,
+}
+
+impl Parcel {
+    /// When its reminder falls due: halfway between dispatch and `collect_by`.
+    pub fn remind_at(&self, dispatched_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let by = self.collect_by?;
+        Some(dispatched_at + (by - dispatched_at) / 2)
+    }
 }
 
 /// Wrong pickup codes accepted before a parcel locks and its code is replaced.
@@ -216,6 +245,10 @@ pub struct Order {
     /// The amount of those refunds: never more than was paid.
     #[serde(default)]
     pub refunded_fen: Fen,
+    /// That amount per line: never more than the line's paid amount, and exactly it
+    /// once every unit of the line is under a refund.
+    #[serde(default)]
+    pub refunded_lines: Vec<Fen>,
     /// How many refunds were requested (numbers the next refund's id).
     #[serde(default)]
     pub refund_requests: u8,
@@ -225,6 +258,10 @@ pub struct Order {
     /// The campaign's return terms when it was bought: the terms its returns follow.
     #[serde(default)]
     pub returns_policy: super::refund::ReturnPolicy,
+    /// The buyer's first paid order in this tenant (a new buyer, for whoever brought
+    /// them): decided when the payment is recorded.
+    #[serde(default)]
+    pub first_in_tenant: bool,
     pub created_at: DateTime<Utc>,
     pub version: u64,
 }
@@ -298,6 +335,7 @@ impl Order {
         mut code: impl FnMut() -> String,
         at: DateTime<Utc>,
     ) -> Result<(), DomainError> {
+        let collect_by = at + Duration::days(i64::from(self.returns_policy.pickup_days));
         if self.status != OrderStatus::Paid {
             return Err(DomainError::conflict(
                 "order-not-dispatchable",
@@ -322,6 +360,8 @@ impl Order {
                 locked_until: None,
                 wrong_codes: Vec::new(),
                 handed_over: None,
+                collect_by: pickup.then_some(collect_by),
+                reminded_at: None,
             })
             .collect();
         let next = if pickup {
@@ -405,16 +445,140 @@ impl Order {
         p.status = ParcelStatus::PickedUp;
         p.handed_over = Some(CounterEvent { by: by.clone(), at });
         let store = p.store.clone();
-        if self
+        self.version += 1;
+        self.settle_parcels(at, format!("at {store}"));
+        Ok(PickupOutcome::HandedOver)
+    }
+
+    /// Once no parcel waits at a store any more, the order follows its parcels: picked
+    /// up when any was handed over, cancelled when every one was cancelled.
+    fn settle_parcels(&mut self, at: DateTime<Utc>, note: String) {
+        if self.status != OrderStatus::ReadyForPickup
+            || self
+                .parcels
+                .iter()
+                .any(|p| p.status == ParcelStatus::ReadyForPickup)
+        {
+            return;
+        }
+        let next = if self
             .parcels
             .iter()
-            .all(|p| p.status == ParcelStatus::PickedUp)
+            .all(|p| p.status == ParcelStatus::Cancelled)
         {
-            self.move_to(OrderStatus::PickedUp, at, Some(format!("at {store}")));
+            OrderStatus::Cancelled
         } else {
+            OrderStatus::PickedUp
+        };
+        // Part of the caller's change: no second version bump.
+        self.status = next;
+        self.history.push(StatusChange {
+            status: next,
+            at,
+            note: Some(note),
+        });
+    }
+
+    /// Cancels a parcel still waiting at its store: its code dies with it. The caller
+    /// has put its units under the cancellation's refund.
+    pub fn cancel_parcel(
+        &mut self,
+        parcel: u8,
+        at: DateTime<Utc>,
+        why: &str,
+    ) -> Result<(), DomainError> {
+        let p = self
+            .parcels
+            .iter_mut()
+            .find(|p| p.id == parcel)
+            .ok_or(DomainError::NotFound { what: "parcel" })?;
+        if p.status != ParcelStatus::ReadyForPickup {
+            return Err(DomainError::conflict(
+                "parcel-not-ready",
+                "only a parcel waiting for pickup is cancelled",
+            ));
+        }
+        p.status = ParcelStatus::Cancelled;
+        p.pickup_code = None;
+        p.locked_until = None;
+        p.failed_attempts = 0;
+        self.version += 1;
+        self.settle_parcels(at, format!("parcel {parcel} cancelled: {why}"));
+        Ok(())
+    }
+
+    /// The pickup timer: when the next parcel waiting at a store is due a reminder or
+    /// its cancellation. None for any order not waiting for pickup.
+    pub fn pickup_due(&self) -> Option<DateTime<Utc>> {
+        if self.status != OrderStatus::ReadyForPickup {
+            return None;
+        }
+        let dispatched = self.dispatched_at()?;
+        self.parcels
+            .iter()
+            .filter(|p| p.status == ParcelStatus::ReadyForPickup)
+            .filter_map(|p| match p.reminded_at {
+                None => p.remind_at(dispatched),
+                Some(_) => p.collect_by,
+            })
+            .min()
+    }
+
+    /// When it was handed to its stores.
+    pub fn dispatched_at(&self) -> Option<DateTime<Utc>> {
+        self.history
+            .iter()
+            .find(|h| matches!(h.status, OrderStatus::Shipped | OrderStatus::ReadyForPickup))
+            .map(|h| h.at)
+    }
+
+    /// Reminds the buyer of every parcel halfway through its window at `now`; returns
+    /// the parcels reminded.
+    pub fn remind_pickup(&mut self, now: DateTime<Utc>) -> Vec<u8> {
+        let Some(dispatched) = self.dispatched_at() else {
+            return Vec::new();
+        };
+        let mut reminded = Vec::new();
+        for p in &mut self.parcels {
+            let due = p.remind_at(dispatched);
+            if p.status == ParcelStatus::ReadyForPickup
+                && p.reminded_at.is_none()
+                && due.is_some_and(|d| now >= d)
+            {
+                p.reminded_at = Some(now);
+                reminded.push(p.id);
+            }
+        }
+        if !reminded.is_empty() {
+            let note = format!(
+                "reminded to collect parcel(s) {}",
+                reminded
+                    .iter()
+                    .map(u8::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            self.history.push(StatusChange {
+                status: self.status,
+                at: now,
+                note: Some(note),
+            });
             self.version += 1;
         }
-        Ok(PickupOutcome::HandedOver)
+        reminded
+    }
+
+    /// The first parcel whose pickup window has passed at `now`, if any.
+    pub fn uncollected(&self, now: DateTime<Utc>) -> Option<u8> {
+        if self.status != OrderStatus::ReadyForPickup {
+            return None;
+        }
+        self.parcels
+            .iter()
+            .find(|p| {
+                p.status == ParcelStatus::ReadyForPickup && p.collect_by.is_some_and(|b| now >= b)
+            })
+            .map(|p| p.id)
     }
 
     /// When the buyer had everything: the last parcel handed over (pickup), or the
@@ -422,12 +586,13 @@ impl Order {
     pub fn received_at(&self) -> Option<DateTime<Utc>> {
         match self.delivery.mode {
             DeliveryMode::Pickup => {
-                if self.parcels.is_empty()
-                    || self
-                        .parcels
+                // Cancelled parcels were never received; the rest must all be.
+                let kept = || {
+                    self.parcels
                         .iter()
-                        .any(|p| p.status != ParcelStatus::PickedUp)
-                {
+                        .filter(|p| p.status != ParcelStatus::Cancelled)
+                };
+                if kept().next().is_none() || kept().any(|p| p.status != ParcelStatus::PickedUp) {
                     return None;
                 }
                 self.parcels
@@ -532,9 +697,11 @@ mod tests {
             attention: None,
             returned: vec![],
             refunded_fen: Fen::ZERO,
+            refunded_lines: vec![],
             refund_requests: 0,
             group: None,
             returns_policy: Default::default(),
+            first_in_tenant: false,
             created_at: now,
             version: 1,
         }
@@ -550,6 +717,7 @@ mod tests {
             sku: o.lines[line].priced.sku.clone(),
             size: o.lines[line].priced.size.clone(),
             quantity: qty,
+            returned: 0,
         }
     }
 

@@ -36,7 +36,7 @@ use utoipa::ToSchema;
 use super::catalog::Address;
 use super::ids::{CampaignId, OrderId, PaymentRef, RefundId, Size, Sku, StoreId, UserId};
 use super::money::Fen;
-use super::order::{DeliveryMode, Order, OrderStatus, ParcelStatus};
+use super::order::{DeliveryMode, Order, OrderStatus, Parcel, ParcelStatus};
 use super::tenancy::Tenant;
 use super::DomainError;
 
@@ -52,6 +52,14 @@ pub struct ReturnPolicy {
     pub send_back_days: u32,
     /// Hours a return may wait for a person before it is escalated.
     pub escalate_after_hours: u32,
+    /// Days a pickup parcel waits at its store before it is cancelled and refunded
+    /// (the buyer is reminded halfway).
+    #[serde(default = "default_pickup_days")]
+    pub pickup_days: u32,
+}
+
+fn default_pickup_days() -> u32 {
+    7
 }
 
 impl Default for ReturnPolicy {
@@ -61,6 +69,7 @@ impl Default for ReturnPolicy {
             review_after_returns: 3,
             send_back_days: 7,
             escalate_after_hours: 4,
+            pickup_days: default_pickup_days(),
         }
     }
 }
@@ -80,14 +89,16 @@ impl ReturnPolicy {
         check("window_days", self.window_days, 60)?;
         check("review_after_returns", self.review_after_returns, 100)?;
         check("send_back_days", self.send_back_days, 60)?;
-        check("escalate_after_hours", self.escalate_after_hours, 168)
+        check("escalate_after_hours", self.escalate_after_hours, 168)?;
+        check("pickup_days", self.pickup_days, 30)
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RefundKind {
-    /// Paid, not yet dispatched: the whole order is cancelled and refunded.
+    /// Paid, not yet dispatched: the whole order is cancelled and refunded. Or (with
+    /// its `parcel`) a parcel never collected: cancelled whole, refunded in full.
     Cancellation,
     /// Units sent back, refunded once received.
     Return,
@@ -113,7 +124,7 @@ pub enum MoneyStatus {
     /// The provider accepted it; its result is awaited.
     Submitted,
     Succeeded,
-    /// The provider refused it: listed for a person.
+    /// The provider refused it: asked again with backoff, then listed for a person.
     Failed,
 }
 
@@ -210,6 +221,9 @@ pub struct Refund {
     pub campaign: CampaignId,
     pub buyer: UserId,
     pub kind: RefundKind,
+    /// The parcel its units come from (a return, or a parcel cancelled before pickup).
+    #[serde(default)]
+    pub parcel: Option<u8>,
     pub lines: Vec<RefundLine>,
     pub amount_fen: Fen,
     /// The payment it gives back.
@@ -223,6 +237,13 @@ pub struct Refund {
     pub findings: Vec<Finding>,
     pub decided: Option<Decided>,
     pub money: MoneyStatus,
+    /// Asks the provider refused or failed.
+    #[serde(default)]
+    pub attempts: u32,
+    /// A refused refund is asked again then (with backoff); none once the automatic
+    /// attempts are spent and it waits on the staff list for a person's retry.
+    #[serde(default)]
+    pub retry_at: Option<DateTime<Utc>>,
     pub goods: GoodsStatus,
     /// Where the goods go back: the store that fulfilled them.
     pub return_store: Option<StoreId>,
@@ -241,24 +262,61 @@ pub struct Refund {
     pub version: u64,
 }
 
-/// What the buyer asks for: units of the order's lines (empty for a cancellation).
+/// What the buyer asks for: units of the order's lines, or a whole parcel (`parcel`
+/// with no lines), or nothing at all before dispatch (the order's cancellation).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefundRequest {
     pub lines: Vec<(Sku, Size, u32)>,
+    /// The parcel the units come back from: needed when a line's units were handed
+    /// over in more than one parcel.
+    pub parcel: Option<u8>,
     pub reason: ReturnReason,
-    pub condition: DeclaredCondition,
+    /// What the buyer declares of goods sent back (a return needs it).
+    pub condition: Option<DeclaredCondition>,
     pub photos: Vec<String>,
+}
+
+impl RefundRequest {
+    /// The system's own request to cancel a parcel (its pickup window passed).
+    pub fn parcel_cancellation(parcel: u8) -> Self {
+        RefundRequest {
+            lines: Vec::new(),
+            parcel: Some(parcel),
+            reason: ReturnReason::Other,
+            condition: None,
+            photos: Vec::new(),
+        }
+    }
 }
 
 /// The allocated paid amount of `quantity` more units of a line of `paid` over `bought`
 /// units, after `before` were returned: the difference of two floors, so the shares of
-/// all of a line's returns sum to exactly `paid`, and never more.
+/// all of a line's units sum to exactly `paid`, and never more. (The report spreads a
+/// line's amount over its parcels with it.)
 pub fn units_amount(paid: Fen, bought: u32, before: u32, quantity: u32) -> Fen {
     if bought == 0 {
         return Fen::ZERO;
     }
     let upto = |k: u32| i128::from(paid.get()) * i128::from(k.min(bought)) / i128::from(bought);
-    let share = upto(before + quantity) - upto(before);
+    let share = upto(before.saturating_add(quantity)) - upto(before);
+    Fen::new(share as i64).unwrap_or(Fen::ZERO)
+}
+
+/// What `quantity` more units of a line cost the buyer, given what its live refunds
+/// already hold: the units left share what is left of the line's paid amount, and the
+/// last of them take exactly the rest. Pricing by what is left (never by a unit's
+/// position) keeps the line exact when an earlier refund is rejected and its units are
+/// returned again.
+pub fn share_of_rest(paid: Fen, bought: u32, held_units: u32, held: Fen, quantity: u32) -> Fen {
+    let units_left = bought.saturating_sub(held_units);
+    let rest = paid.saturating_sub(held);
+    if quantity == 0 || units_left == 0 {
+        return Fen::ZERO;
+    }
+    if quantity >= units_left {
+        return rest;
+    }
+    let share = i128::from(rest.get()) * i128::from(quantity) / i128::from(units_left);
     Fen::new(share as i64).unwrap_or(Fen::ZERO)
 }
 
@@ -293,14 +351,25 @@ pub fn parse_refund_id(id: &RefundId) -> Option<(OrderId, &str)> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefundPlan {
     pub refund: Refund,
-    /// The order with its returned units, refunded amount and request count moved on
+    /// The order with its returned units, refunded amounts and request count moved on
     /// (and, for a cancellation, cancelled).
     pub order: Order,
+}
+
+impl RefundPlan {
+    /// A parcel cancelled before pickup: its units go back to the store's count.
+    pub fn cancels_parcel(&self) -> bool {
+        self.refund.kind == RefundKind::Cancellation && self.refund.parcel.is_some()
+    }
 }
 
 /// Decides a buyer's refund request under the return terms the order was bought with.
 /// `returns_before` is how many returns the buyer has asked for in this campaign;
 /// `rma_code` the code an approved return will carry.
+///
+/// - Paid, not dispatched: the whole order is cancelled and refunded ([`cancel_order`]).
+/// - A parcel still waiting at its store: cancelled whole ([`cancel_parcel`]).
+/// - Units handed over: a return, decided by the rules ([`return_units`]).
 pub fn decide(
     order: &Order,
     req: &RefundRequest,
@@ -308,7 +377,48 @@ pub fn decide(
     rma_code: String,
     now: DateTime<Utc>,
 ) -> Result<RefundPlan, DomainError> {
-    let policy = &order.returns_policy;
+    let (refund, next) = open_request(order, req, now)?;
+    match order.status {
+        OrderStatus::Paid | OrderStatus::NeedsAttention => {
+            Ok(cancel_order(order, refund, next, now))
+        }
+        OrderStatus::Shipped | OrderStatus::ReadyForPickup | OrderStatus::PickedUp => {
+            let (parcel, units) = units_asked(order, req)?;
+            let p = order
+                .parcels
+                .iter()
+                .find(|p| p.id == parcel)
+                .ok_or(DomainError::NotFound { what: "parcel" })?;
+            if p.status == ParcelStatus::ReadyForPickup {
+                cancel_parcel(order, p, &units, refund, next, now)
+            } else {
+                return_units(
+                    order,
+                    p,
+                    req,
+                    &units,
+                    returns_before,
+                    rma_code,
+                    refund,
+                    next,
+                    now,
+                )
+            }
+        }
+        OrderStatus::AwaitingPayment | OrderStatus::Cancelled => Err(DomainError::conflict(
+            "order-not-paid",
+            "only a paid order is refunded",
+        )),
+    }
+}
+
+/// The refund as first written (its id the order's next request number), and the
+/// order with that number taken.
+fn open_request(
+    order: &Order,
+    req: &RefundRequest,
+    now: DateTime<Utc>,
+) -> Result<(Refund, Order), DomainError> {
     let payment_ref = order
         .payment_ref
         .as_deref()
@@ -324,24 +434,28 @@ pub fn decide(
     let mut next = order.clone();
     next.refund_requests = n;
     next.returned.resize(order.lines.len(), 0);
+    next.refunded_lines.resize(order.lines.len(), Fen::ZERO);
     next.version += 1;
-    let mut refund = Refund {
+    let refund = Refund {
         id: refund_id(&order.id, n),
         tenant: order.tenant.clone(),
         order: order.id.clone(),
         campaign: order.campaign.clone(),
         buyer: order.buyer.clone(),
         kind: RefundKind::Return,
+        parcel: None,
         lines: Vec::new(),
         amount_fen: Fen::ZERO,
         payment_ref,
         reason: Some(req.reason),
-        condition: Some(req.condition),
+        condition: req.condition,
         photos: req.photos.clone(),
         decision: Decision::Approved,
         findings: Vec::new(),
         decided: None,
         money: MoneyStatus::NotDue,
+        attempts: 0,
+        retry_at: None,
         goods: GoodsStatus::NotNeeded,
         return_store: None,
         return_address: None,
@@ -349,169 +463,286 @@ pub fn decide(
         inspection: Vec::new(),
         received: None,
         escalated: false,
-        policy: *policy,
+        policy: order.returns_policy,
         created_at: now,
         updated_at: now,
         version: 1,
     };
-    match order.status {
-        OrderStatus::Paid | OrderStatus::NeedsAttention => {
-            // Not dispatched: cancel outright, refund everything not refunded yet.
-            refund.kind = RefundKind::Cancellation;
-            refund.lines = order
-                .lines
-                .iter()
-                .enumerate()
-                .map(|(i, l)| RefundLine {
-                    line: i,
-                    sku: l.priced.sku.clone(),
-                    size: l.priced.size.clone(),
-                    quantity: l.priced.quantity,
-                    amount_fen: l.priced.paid_fen,
-                })
-                .collect();
-            refund.amount_fen = order.total_fen.saturating_sub(order.refunded_fen);
-            refund.money = MoneyStatus::Queued;
-            refund.decided = Some(Decided {
-                by: "rules".into(),
-                at: now,
-                note: Some("cancelled before dispatch".into()),
-            });
-            next.returned = order.lines.iter().map(|l| l.priced.quantity).collect();
-            next.refunded_fen = order.total_fen;
-            next.status = OrderStatus::Cancelled;
-            next.attention = None;
-            next.history.push(super::order::StatusChange {
-                status: OrderStatus::Cancelled,
-                at: now,
-                note: Some(format!(
-                    "cancelled by the buyer before dispatch; refund {}",
-                    refund.id
-                )),
-            });
-            return Ok(RefundPlan {
-                refund,
-                order: next,
-            });
-        }
-        OrderStatus::Shipped | OrderStatus::ReadyForPickup | OrderStatus::PickedUp => {}
-        OrderStatus::AwaitingPayment | OrderStatus::Cancelled => {
-            return Err(DomainError::conflict(
-                "order-not-paid",
-                "only a paid order is refunded",
-            ))
-        }
-    }
+    Ok((refund, next))
+}
 
-    if req.lines.is_empty() {
-        return Err(DomainError::invalid("lines", "name the units to return"));
+fn by_rules(now: DateTime<Utc>, note: Option<String>) -> Option<Decided> {
+    Some(Decided {
+        by: "rules".into(),
+        at: now,
+        note,
+    })
+}
+
+/// Paid, not dispatched: cancel outright, refund everything not refunded yet.
+fn cancel_order(
+    order: &Order,
+    mut refund: Refund,
+    mut next: Order,
+    now: DateTime<Utc>,
+) -> RefundPlan {
+    refund.kind = RefundKind::Cancellation;
+    refund.reason = None;
+    refund.condition = None;
+    refund.lines = order
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| RefundLine {
+            line: i,
+            sku: l.priced.sku.clone(),
+            size: l.priced.size.clone(),
+            quantity: l.priced.quantity,
+            amount_fen: l
+                .priced
+                .paid_fen
+                .saturating_sub(order.refunded_lines.get(i).copied().unwrap_or(Fen::ZERO)),
+        })
+        .collect();
+    refund.amount_fen = order.total_fen.saturating_sub(order.refunded_fen);
+    refund.money = MoneyStatus::Queued;
+    refund.decided = by_rules(now, Some("cancelled before dispatch".into()));
+    next.returned = order.lines.iter().map(|l| l.priced.quantity).collect();
+    next.refunded_lines = order.lines.iter().map(|l| l.priced.paid_fen).collect();
+    next.refunded_fen = order.total_fen;
+    next.status = OrderStatus::Cancelled;
+    next.attention = None;
+    next.history.push(super::order::StatusChange {
+        status: OrderStatus::Cancelled,
+        at: now,
+        note: Some(format!(
+            "cancelled by the buyer before dispatch; refund {}",
+            refund.id
+        )),
+    });
+    RefundPlan {
+        refund,
+        order: next,
     }
-    let mut store: Option<StoreId> = None;
-    let mut window_start: Option<DateTime<Utc>> = None;
+}
+
+/// Units asked for, as (order line, quantity), all from one parcel: the one named, or
+/// the only one holding them. A whole parcel when only the parcel is named.
+fn units_asked(order: &Order, req: &RefundRequest) -> Result<(u8, Vec<(usize, u32)>), DomainError> {
+    if req.lines.is_empty() {
+        let n = req.parcel.ok_or_else(|| {
+            DomainError::invalid("lines", "name the units (or the parcel) to return")
+        })?;
+        let p = order
+            .parcels
+            .iter()
+            .find(|p| p.id == n)
+            .ok_or_else(|| DomainError::invalid("parcel", "not a parcel of this order"))?;
+        let units: Vec<(usize, u32)> = p
+            .items
+            .iter()
+            .filter(|it| it.left() > 0)
+            .map(|it| (it.line, it.left()))
+            .collect();
+        if units.is_empty() {
+            return Err(DomainError::invalid(
+                "parcel",
+                "every unit of this parcel is already being refunded",
+            ));
+        }
+        return Ok((n, units));
+    }
+    if let Some(n) = req.parcel {
+        if !order.parcels.iter().any(|p| p.id == n) {
+            return Err(DomainError::invalid("parcel", "not a parcel of this order"));
+        }
+    }
+    let mut parcel: Option<u8> = req.parcel;
+    let mut units = Vec::new();
     for (i, (sku, size, quantity)) in req.lines.iter().enumerate() {
         let field = format!("lines[{i}]");
-        let (idx, line) = order
+        let idx = order
             .lines
             .iter()
-            .enumerate()
-            .find(|(_, l)| &l.priced.sku == sku && &l.priced.size == size)
+            .position(|l| &l.priced.sku == sku && &l.priced.size == size)
             .ok_or_else(|| {
                 DomainError::invalid(format!("{field}.sku"), "not a line of this order")
             })?;
         if req.lines[..i].iter().any(|(s, z, _)| s == sku && z == size) {
             return Err(DomainError::invalid(field, "the same line twice"));
         }
-        let before = next.returned[idx];
-        let left = line.priced.quantity - before.min(line.priced.quantity);
+        // The parcels still holding units of this line.
+        let holding: Vec<u8> = order
+            .parcels
+            .iter()
+            .filter(|p| p.items.iter().any(|it| it.line == idx && it.left() > 0))
+            .map(|p| p.id)
+            .collect();
+        let here = match (parcel, holding.as_slice()) {
+            (Some(n), _) => n,
+            (None, [one]) => *one,
+            (None, []) => {
+                if order.parcels.is_empty() {
+                    return Err(DomainError::conflict(
+                        "order-not-dispatched",
+                        "the order has no parcels yet",
+                    ));
+                }
+                return Err(DomainError::invalid(
+                    format!("{field}.quantity"),
+                    "every unit of this line is already being refunded",
+                ));
+            }
+            (None, _) => {
+                return Err(DomainError::invalid(
+                    "parcel",
+                    format!(
+                        "{sku} size {size} came in parcels {}: name the parcel the units come back from",
+                        holding.iter().map(u8::to_string).collect::<Vec<_>>().join(" and ")
+                    ),
+                ))
+            }
+        };
+        parcel = Some(here);
+        let left = order
+            .parcels
+            .iter()
+            .find(|p| p.id == here)
+            .and_then(|p| p.items.iter().find(|it| it.line == idx))
+            .map_or(0, |it| it.left());
         if *quantity == 0 || *quantity > left {
             return Err(DomainError::invalid(
                 format!("{field}.quantity"),
-                format!("between 1 and {left}: the units bought less those already being returned"),
+                format!("between 1 and {left}: the units in parcel {here} less those already being refunded"),
             ));
         }
-        // The store that fulfilled these units takes them back.
-        let parcel = order
-            .parcels
-            .iter()
-            .find(|p| p.items.iter().any(|it| it.line == idx))
-            .ok_or_else(|| {
-                DomainError::conflict("order-not-dispatched", "the order has no parcels yet")
-            })?;
-        let holding: Vec<&StoreId> = order
-            .parcels
-            .iter()
-            .filter(|p| p.items.iter().any(|it| it.line == idx))
-            .map(|p| &p.store)
-            .collect();
-        if holding.len() > 1 || store.as_ref().is_some_and(|s| s != &parcel.store) {
-            return Err(DomainError::invalid(
-                "lines",
-                "these units came from more than one store: return each store's parcel separately",
-            ));
-        }
-        store = Some(parcel.store.clone());
-        let received = match order.delivery.mode {
-            DeliveryMode::Pickup => match parcel.status {
-                ParcelStatus::PickedUp => parcel.handed_over.as_ref().map(|h| h.at),
-                _ => None, // still at the store: nothing to wait for
-            },
-            DeliveryMode::Shipping => order
-                .history
-                .iter()
-                .find(|h| h.status == OrderStatus::Shipped)
-                .map(|h| h.at),
-        };
-        window_start = window_start.max(received);
-        let amount = units_amount(
+        units.push((idx, *quantity));
+    }
+    let parcel = parcel.ok_or_else(|| DomainError::invalid("lines", "name the units to return"))?;
+    Ok((parcel, units))
+}
+
+/// Prices `units` against what the order's live refunds already hold, and (when
+/// `hold`) puts them under this refund in `next`: its lines, counts and amounts.
+fn take_units(
+    order: &Order,
+    parcel: u8,
+    units: &[(usize, u32)],
+    refund: &mut Refund,
+    next: &mut Order,
+    hold: bool,
+) -> Result<(), DomainError> {
+    for &(idx, quantity) in units {
+        let line = order
+            .lines
+            .get(idx)
+            .ok_or(DomainError::NotFound { what: "order line" })?;
+        let amount = share_of_rest(
             line.priced.paid_fen,
             line.priced.quantity,
-            before,
-            *quantity,
+            order.returned.get(idx).copied().unwrap_or(0),
+            order.refunded_lines.get(idx).copied().unwrap_or(Fen::ZERO),
+            quantity,
         );
-        next.returned[idx] += quantity;
         refund.lines.push(RefundLine {
             line: idx,
-            sku: sku.clone(),
-            size: size.clone(),
-            quantity: *quantity,
+            sku: line.priced.sku.clone(),
+            size: line.priced.size.clone(),
+            quantity,
             amount_fen: amount,
         });
-        if line.final_sale {
-            refund.findings.push(Finding {
-                code: ReasonCode::FinalSale,
-                detail: format!("{sku} was sold as final sale"),
-            });
+        if hold {
+            next.returned[idx] = next.returned[idx].saturating_add(quantity);
+            next.refunded_lines[idx] = next.refunded_lines[idx]
+                .checked_add(amount)
+                .ok_or_else(|| DomainError::invalid("lines", "amount out of range"))?;
+            if let Some(it) = next
+                .parcels
+                .iter_mut()
+                .find(|p| p.id == parcel)
+                .and_then(|p| p.items.iter_mut().find(|it| it.line == idx))
+            {
+                it.returned = it.returned.saturating_add(quantity);
+            }
         }
     }
     refund.amount_fen = refund
         .lines
         .iter()
         .try_fold(Fen::ZERO, |a, l| a.checked_add(l.amount_fen))
-        .unwrap_or(Fen::ZERO);
-    if let Some(start) = window_start {
-        let closes = start + Duration::days(i64::from(policy.window_days));
-        if now > closes {
-            refund.findings.push(Finding {
-                code: ReasonCode::WindowClosed,
-                detail: format!(
-                    "returns closed {} days after receipt, at {closes}",
-                    policy.window_days
-                ),
-            });
-        }
+        .ok_or_else(|| DomainError::invalid("lines", "amount out of range"))?;
+    if hold {
+        next.refunded_fen = next
+            .refunded_fen
+            .checked_add(refund.amount_fen)
+            .filter(|total| *total <= order.total_fen)
+            .ok_or_else(|| {
+                DomainError::conflict(
+                    "refund-exceeds-payment",
+                    "the order's refunds would exceed what was paid",
+                )
+            })?;
     }
-    if !req.condition.resaleable() {
-        refund.findings.push(Finding {
-            code: ReasonCode::ConditionNotResaleable,
-            detail: "declared worn, without tags or without the box".into(),
-        });
+    refund.parcel = Some(parcel);
+    Ok(())
+}
+
+/// A parcel still waiting at its store is not returned but cancelled, whole: refunded
+/// in full at once, its code dead, its units back in the store's count.
+fn cancel_parcel(
+    order: &Order,
+    parcel: &Parcel,
+    units: &[(usize, u32)],
+    mut refund: Refund,
+    mut next: Order,
+    now: DateTime<Utc>,
+) -> Result<RefundPlan, DomainError> {
+    let whole = parcel
+        .items
+        .iter()
+        .all(|it| units.iter().any(|(l, q)| *l == it.line && *q == it.left()) || it.left() == 0);
+    if !whole {
+        return Err(DomainError::invalid(
+            "lines",
+            format!(
+                "parcel {} has not been collected: it is cancelled whole (ask with \"parcel\": {} and no lines)",
+                parcel.id, parcel.id
+            ),
+        ));
     }
-    if returns_before >= policy.review_after_returns {
-        refund.findings.push(Finding {
-            code: ReasonCode::FrequentReturns,
-            detail: format!("{returns_before} earlier returns in this campaign"),
-        });
-    }
+    refund.kind = RefundKind::Cancellation;
+    refund.condition = None;
+    take_units(order, parcel.id, units, &mut refund, &mut next, true)?;
+    refund.return_store = Some(parcel.store.clone());
+    refund.money = MoneyStatus::Queued;
+    refund.decided = by_rules(
+        now,
+        Some(format!("parcel {} cancelled before pickup", parcel.id)),
+    );
+    next.cancel_parcel(parcel.id, now, &format!("refund {}", refund.id))?;
+    Ok(RefundPlan {
+        refund,
+        order: next,
+    })
+}
+
+/// Units the buyer has: a return, decided by the rules (each that fails is a finding).
+#[allow(clippy::too_many_arguments)]
+fn return_units(
+    order: &Order,
+    parcel: &Parcel,
+    req: &RefundRequest,
+    units: &[(usize, u32)],
+    returns_before: u32,
+    rma_code: String,
+    mut refund: Refund,
+    mut next: Order,
+    now: DateTime<Utc>,
+) -> Result<RefundPlan, DomainError> {
+    let condition = req.condition.ok_or_else(|| {
+        DomainError::invalid("condition", "declare the condition of what you return")
+    })?;
+    refund.findings = findings(order, parcel, units, condition, returns_before, now);
     let absolute = refund
         .findings
         .iter()
@@ -523,48 +754,74 @@ pub fn decide(
     } else {
         Decision::PendingReview
     };
-    refund.return_store = store;
+    // A rejected request holds nothing: the units and amounts stay free.
+    let holds = refund.decision != Decision::Rejected;
+    take_units(order, parcel.id, units, &mut refund, &mut next, holds)?;
+    refund.return_store = Some(parcel.store.clone());
     match refund.decision {
-        Decision::Rejected => {
-            refund.decided = Some(Decided {
-                by: "rules".into(),
-                at: now,
-                note: None,
-            });
-            // A rejected request holds nothing.
-            next.returned = order.returned.clone();
-            next.returned.resize(order.lines.len(), 0);
-        }
+        Decision::Rejected => refund.decided = by_rules(now, None),
         Decision::Approved => {
-            refund.decided = Some(Decided {
-                by: "rules".into(),
-                at: now,
-                note: None,
-            });
+            refund.decided = by_rules(now, None);
             refund.goods = GoodsStatus::AwaitingReturn;
             refund.rma_code = Some(rma_code);
-            next.refunded_fen = next
-                .refunded_fen
-                .checked_add(refund.amount_fen)
-                .unwrap_or(next.refunded_fen);
         }
-        Decision::PendingReview => {
-            next.refunded_fen = next
-                .refunded_fen
-                .checked_add(refund.amount_fen)
-                .unwrap_or(next.refunded_fen);
-        }
-    }
-    if next.refunded_fen > order.total_fen {
-        return Err(DomainError::conflict(
-            "refund-exceeds-payment",
-            "the order's refunds would exceed what was paid",
-        ));
+        Decision::PendingReview => {}
     }
     Ok(RefundPlan {
         refund,
         order: next,
     })
+}
+
+/// Every rule the return does not pass.
+fn findings(
+    order: &Order,
+    parcel: &Parcel,
+    units: &[(usize, u32)],
+    condition: DeclaredCondition,
+    returns_before: u32,
+    now: DateTime<Utc>,
+) -> Vec<Finding> {
+    let policy = &order.returns_policy;
+    let mut out = Vec::new();
+    for &(idx, _) in units {
+        if let Some(line) = order.lines.get(idx).filter(|l| l.final_sale) {
+            out.push(Finding {
+                code: ReasonCode::FinalSale,
+                detail: format!("{} was sold as final sale", line.priced.sku),
+            });
+        }
+    }
+    // Received: handed over at the counter, or (shipping) dispatched.
+    let received = match order.delivery.mode {
+        DeliveryMode::Pickup => parcel.handed_over.as_ref().map(|h| h.at),
+        DeliveryMode::Shipping => order.dispatched_at(),
+    };
+    if let Some(start) = received {
+        let closes = start + Duration::days(i64::from(policy.window_days));
+        if now > closes {
+            out.push(Finding {
+                code: ReasonCode::WindowClosed,
+                detail: format!(
+                    "returns closed {} days after receipt, at {closes}",
+                    policy.window_days
+                ),
+            });
+        }
+    }
+    if !condition.resaleable() {
+        out.push(Finding {
+            code: ReasonCode::ConditionNotResaleable,
+            detail: "declared worn, without tags or without the box".into(),
+        });
+    }
+    if returns_before >= policy.review_after_returns {
+        out.push(Finding {
+            code: ReasonCode::FrequentReturns,
+            detail: format!("{returns_before} earlier returns in this campaign"),
+        });
+    }
+    out
 }
 
 impl Refund {
@@ -599,7 +856,8 @@ impl Refund {
         Ok(())
     }
 
-    /// A clerk of the return store receives the goods; the money is then due.
+    /// A clerk of the return store receives the goods; the money is then due. Every
+    /// count is checked against the units this refund covers, with checked sums.
     pub fn receive(
         &mut self,
         inspection: Vec<Inspection>,
@@ -612,23 +870,38 @@ impl Refund {
                 "no return is expected for this refund",
             ));
         }
-        for (i, l) in self.lines.iter().enumerate() {
-            let got = inspection.iter().filter(|x| x.line == l.line);
-            let units: u32 = got.map(|x| x.resaleable + x.damaged).sum();
-            if units != l.quantity {
+        for (i, x) in inspection.iter().enumerate() {
+            let Some(l) = self.lines.iter().find(|l| l.line == x.line) else {
+                return Err(DomainError::invalid(
+                    format!("units[{i}].line"),
+                    format!("line {} is not part of this return", x.line),
+                ));
+            };
+            if inspection[..i].iter().any(|o| o.line == x.line) {
+                return Err(DomainError::invalid(
+                    format!("units[{i}].line"),
+                    "the same line twice",
+                ));
+            }
+            let counted = x.resaleable.checked_add(x.damaged);
+            if counted != Some(l.quantity) {
                 return Err(DomainError::invalid(
                     format!("units[{i}]"),
-                    format!("line {} expects {} unit(s) inspected", l.line, l.quantity),
+                    format!(
+                        "line {}: resaleable and damaged must add up to the {} unit(s) returned",
+                        l.line, l.quantity
+                    ),
                 ));
             }
         }
-        if let Some(x) = inspection
+        if let Some(l) = self
+            .lines
             .iter()
-            .find(|x| !self.lines.iter().any(|l| l.line == x.line))
+            .find(|l| !inspection.iter().any(|x| x.line == l.line))
         {
             return Err(DomainError::invalid(
                 "units",
-                format!("line {} is not part of this return", x.line),
+                format!("line {} expects {} unit(s) inspected", l.line, l.quantity),
             ));
         }
         self.inspection = inspection;
@@ -649,7 +922,8 @@ impl Refund {
     }
 
     /// When the refund's next timer falls due, if it has one: a review waiting too
-    /// long, a return not sent back in time, money to (re)check with the provider.
+    /// long, a return not sent back in time, money to (re)check with the provider, a
+    /// refused refund to ask again.
     pub fn next_due(&self) -> Option<DateTime<Utc>> {
         let policy = &self.policy;
         let mut due: Vec<DateTime<Utc>> = Vec::new();
@@ -657,21 +931,28 @@ impl Refund {
             due.push(self.created_at + Duration::hours(i64::from(policy.escalate_after_hours)));
         }
         if self.goods == GoodsStatus::AwaitingReturn {
-            let from = self
-                .decided
-                .as_ref()
-                .map(|d| d.at)
-                .unwrap_or(self.created_at);
-            due.push(from + Duration::days(i64::from(policy.send_back_days)));
+            due.push(self.send_back_by());
         }
         if matches!(self.money, MoneyStatus::Queued | MoneyStatus::Submitted) {
             due.push(self.updated_at + Duration::minutes(MONEY_RECHECK_MINUTES));
         }
+        if self.money == MoneyStatus::Failed {
+            due.extend(self.retry_at);
+        }
         due.into_iter().min()
     }
 
-    /// What the timers do at `now`: escalate, close an unreturned return. Returns
-    /// whether anything changed.
+    fn send_back_by(&self) -> DateTime<Utc> {
+        let from = self
+            .decided
+            .as_ref()
+            .map(|d| d.at)
+            .unwrap_or(self.created_at);
+        from + Duration::days(i64::from(self.policy.send_back_days))
+    }
+
+    /// What the timers do at `now`: escalate, close an unreturned return, queue a
+    /// refused refund again. Returns whether anything changed.
     pub fn on_timer(&mut self, now: DateTime<Utc>) -> bool {
         let policy = self.policy;
         let mut changed = false;
@@ -682,16 +963,14 @@ impl Refund {
             self.escalated = true;
             changed = true;
         }
-        if self.goods == GoodsStatus::AwaitingReturn {
-            let from = self
-                .decided
-                .as_ref()
-                .map(|d| d.at)
-                .unwrap_or(self.created_at);
-            if now >= from + Duration::days(i64::from(policy.send_back_days)) {
-                self.goods = GoodsStatus::Closed;
-                changed = true;
-            }
+        if self.goods == GoodsStatus::AwaitingReturn && now >= self.send_back_by() {
+            self.goods = GoodsStatus::Closed;
+            changed = true;
+        }
+        if self.money == MoneyStatus::Failed && self.retry_at.is_some_and(|at| now >= at) {
+            self.money = MoneyStatus::Queued;
+            self.retry_at = None;
+            changed = true;
         }
         if changed {
             self.touch(now);
@@ -699,14 +978,17 @@ impl Refund {
         changed
     }
 
-    /// The list a person works through that this refund is on, if any.
+    /// The list a person works through that this refund is on, if any; a payment the
+    /// order could not take is listed for staff whatever its money.
     pub fn work_queue(&self) -> Option<&'static str> {
         if self.decision == Decision::PendingReview {
             Some("pending_review")
         } else if self.goods == GoodsStatus::AwaitingReturn {
             Some("awaiting_return")
-        } else if self.money == MoneyStatus::Failed {
+        } else if self.money == MoneyStatus::Failed && self.retry_at.is_none() {
             Some("refund_failed")
+        } else if self.kind == RefundKind::UnappliedPayment {
+            Some("unapplied_payment")
         } else {
             None
         }
@@ -720,18 +1002,73 @@ impl Refund {
         }
     }
 
-    /// The provider settled it, one way or the other. Returns whether it changed.
-    pub fn settled(&mut self, succeeded: bool, now: DateTime<Utc>) -> bool {
+    /// The provider paid it. Returns whether it changed.
+    pub fn succeeded(&mut self, now: DateTime<Utc>) -> bool {
+        if !matches!(
+            self.money,
+            MoneyStatus::Queued | MoneyStatus::Submitted | MoneyStatus::Failed
+        ) {
+            return false;
+        }
+        self.money = MoneyStatus::Succeeded;
+        self.retry_at = None;
+        self.touch(now);
+        true
+    }
+
+    /// The provider refused or failed it: asked again after a backoff, until the
+    /// automatic attempts are spent; then it waits on the staff list. Returns whether
+    /// it changed.
+    pub fn refused(&mut self, now: DateTime<Utc>) -> bool {
         if !matches!(self.money, MoneyStatus::Queued | MoneyStatus::Submitted) {
             return false;
         }
-        self.money = if succeeded {
-            MoneyStatus::Succeeded
-        } else {
-            MoneyStatus::Failed
-        };
+        self.money = MoneyStatus::Failed;
+        self.attempts = self.attempts.saturating_add(1);
+        self.retry_at = (self.attempts < AUTO_ATTEMPTS).then(|| now + retry_backoff(self.attempts));
         self.touch(now);
         true
+    }
+
+    /// A person asks again for a refund the provider refused: the same refund id, so
+    /// the provider still pays it at most once.
+    pub fn retry(&mut self, now: DateTime<Utc>) -> Result<(), DomainError> {
+        if self.money != MoneyStatus::Failed {
+            return Err(DomainError::conflict(
+                "refund-not-failed",
+                "only a refund the provider refused is asked again",
+            ));
+        }
+        self.money = MoneyStatus::Queued;
+        self.retry_at = None;
+        self.touch(now);
+        Ok(())
+    }
+
+    /// The provider's signed notice on this refund: it may only settle a refund the
+    /// provider was asked for, for exactly its amount. Returns whether it changed (a
+    /// replayed notice changes nothing).
+    pub fn on_notice(
+        &mut self,
+        succeeded: bool,
+        amount: Fen,
+        now: DateTime<Utc>,
+    ) -> Result<bool, DomainError> {
+        if amount != self.amount_fen {
+            return Err(DomainError::invalid(
+                "amount_fen",
+                format!("refund {} is {} fen", self.id, self.amount_fen.get()),
+            ));
+        }
+        match (self.money, succeeded) {
+            (MoneyStatus::Succeeded, true) | (MoneyStatus::Failed, false) => Ok(false),
+            (MoneyStatus::Submitted | MoneyStatus::Failed, true) => Ok(self.succeeded(now)),
+            (MoneyStatus::Submitted, false) => Ok(self.refused(now)),
+            _ => Err(DomainError::conflict(
+                "refund-not-submitted",
+                "the provider was not asked for this refund",
+            )),
+        }
     }
 
     /// Whether this refund no longer holds units or money of its order (rejected, or
@@ -741,16 +1078,39 @@ impl Refund {
     }
 }
 
+/// The provider is asked this many times on its own before a refused refund waits
+/// for a person.
+pub const AUTO_ATTEMPTS: u32 = 3;
+
+/// The wait before asking again after the `attempts`-th refusal: 5 minutes, then 30,
+/// then 3 hours.
+pub fn retry_backoff(attempts: u32) -> Duration {
+    Duration::minutes(5 * 6_i64.pow(attempts.saturating_sub(1).min(4)))
+}
+
 /// How long queued or submitted money waits before the timers look at it again (a
 /// lost message, a provider notice that never came).
 pub const MONEY_RECHECK_MINUTES: i64 = 5;
 
-/// Gives an order back the units and amount of a refund that no longer holds them.
+/// Gives an order back the units and amounts of a refund that no longer holds them.
 pub fn release_from_order(order: &mut Order, refund: &Refund) {
     order.returned.resize(order.lines.len(), 0);
+    order.refunded_lines.resize(order.lines.len(), Fen::ZERO);
     for l in &refund.lines {
         if let Some(r) = order.returned.get_mut(l.line) {
             *r = r.saturating_sub(l.quantity);
+        }
+        if let Some(a) = order.refunded_lines.get_mut(l.line) {
+            *a = a.saturating_sub(l.amount_fen);
+        }
+        if let Some(it) = order
+            .parcels
+            .iter_mut()
+            .filter(|p| Some(p.id) == refund.parcel)
+            .flat_map(|p| p.items.iter_mut())
+            .find(|it| it.line == l.line)
+        {
+            it.returned = it.returned.saturating_sub(l.quantity);
         }
     }
     order.refunded_fen = order.refunded_fen.saturating_sub(refund.amount_fen);
@@ -772,6 +1132,7 @@ pub fn unapplied(
         campaign: order.campaign.clone(),
         buyer: order.buyer.clone(),
         kind: RefundKind::UnappliedPayment,
+        parcel: None,
         lines: Vec::new(),
         amount_fen: amount,
         payment_ref: payment.clone(),
@@ -786,6 +1147,8 @@ pub fn unapplied(
             note: Some(why.to_owned()),
         }),
         money: MoneyStatus::Queued,
+        attempts: 0,
+        retry_at: None,
         goods: GoodsStatus::NotNeeded,
         return_store: None,
         return_address: None,

@@ -60,7 +60,9 @@ impl fmt::Display for Tenant {
 /// What a timer in the due index (GSI3) stands for, read back from its item's key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Due {
-    UnpaidOrder(Tenant, OrderId),
+    /// An order's timer: an unpaid order at its payment deadline, or a parcel waiting
+    /// for pickup at its reminder or at the end of its pickup window.
+    Order(Tenant, OrderId),
     /// A refund's next step: an escalation, a return window, money to check.
     Refund(Tenant, RefundId),
     /// An open group buy at its expiry.
@@ -95,7 +97,7 @@ impl Due {
         };
         let t = Tenant::parse(brand, group).ok()?;
         match (kind, sk) {
-            ("O", keys::ORDER_SK) => Some(Due::UnpaidOrder(t, OrderId::parse(id).ok()?)),
+            ("O", keys::ORDER_SK) => Some(Due::Order(t, OrderId::parse(id).ok()?)),
             ("O", keys::SALE_SK) => Some(Due::SaleConfirmation(t, OrderId::parse(id).ok()?)),
             ("G", keys::GROUP_SK) => Some(Due::GroupExpiry(t, GroupBuyId::parse(id).ok()?)),
             ("O", sk) => {
@@ -258,13 +260,12 @@ pub mod keys {
         format!("{}#STAT#{shard:02}", campaign_pk(t, c))
     }
 
-    /// A buyer a guide brought (counted once).
-    pub fn new_buyer_sk(g: &GuideId, user: &UserId) -> String {
-        format!("NB#{g}#U#{user}")
-    }
-
     /// A buyer's binding to the guide who first brought them (in the buyer partition).
     pub const BINDING_SK: &str = "BINDING";
+
+    /// The buyer's first paid order in the tenant (in the buyer partition): whoever
+    /// brought that order brought a new buyer.
+    pub const FIRST_PAID_SK: &str = "FIRST_PAID";
 
     pub fn idempotency_sk(key: &IdempotencyKey) -> String {
         format!("IDEM#{key}")
@@ -383,10 +384,7 @@ mod tests {
         let t = Tenant::parse("demo", "south-china").unwrap();
         let o = OrderId::parse("01JDEMOORDER00000000000000").unwrap();
         let pk = keys::order_pk(&t, &o);
-        assert_eq!(
-            Due::parse(&pk, keys::ORDER_SK),
-            Some(Due::UnpaidOrder(t, o))
-        );
+        assert_eq!(Due::parse(&pk, keys::ORDER_SK), Some(Due::Order(t, o)));
         assert_eq!(Due::parse(&pk, "OTHER"), None);
         assert_eq!(
             Due::parse(&pk, &keys::refund_sk("R02")),

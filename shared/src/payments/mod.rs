@@ -43,6 +43,8 @@ pub struct RefundNotice {
     pub tenant: String,
     pub refund: RefundId,
     pub status: RefundOutcome,
+    /// What the provider refunded (or failed to): must be the refund's amount.
+    pub amount_fen: Fen,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -187,20 +189,35 @@ impl Payments for WebhookProvider {
     }
 }
 
-/// One refund as the sandbox paid it.
+/// One refund as the sandbox knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SandboxRefund {
     pub payment: PaymentRef,
     pub amount: Fen,
     /// How often it was asked (each ask after the first pays nothing).
     pub asked: u32,
+    /// Where it stands: paid, refused, or still processing.
+    pub state: SandboxState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SandboxState {
+    /// Accepted, not settled (while the sandbox holds refunds).
+    Processing,
+    Paid,
+    Failed,
 }
 
 /// The local sandbox: pays on `POST /dev/orders/{order}/pay`, which signs a notice, and
-/// refunds at once, once per refund id, keeping what it paid.
+/// refunds once per refund id, keeping what it paid. By default it pays a refund the
+/// moment it is asked; tests can make it answer "processing" (`hold_refunds`, settled
+/// later by a signed notice from [`Sandbox::settle`]) or refuse (`fail_next_refunds`),
+/// as real providers do.
 pub struct Sandbox {
     pub secret: Vec<u8>,
     ledger: Mutex<HashMap<RefundId, SandboxRefund>>,
+    hold: std::sync::atomic::AtomicBool,
+    refuse: std::sync::atomic::AtomicU32,
 }
 
 impl Sandbox {
@@ -208,7 +225,57 @@ impl Sandbox {
         Sandbox {
             secret,
             ledger: Mutex::new(HashMap::new()),
+            hold: std::sync::atomic::AtomicBool::new(false),
+            refuse: std::sync::atomic::AtomicU32::new(0),
         }
+    }
+
+    /// While on, refunds are accepted and left processing until [`Sandbox::settle`].
+    pub fn hold_refunds(&self, on: bool) {
+        self.hold.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The next `n` refund requests are refused (0 stops refusing).
+    pub fn fail_next_refunds(&self, n: u32) {
+        self.refuse.store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Settles a refund it was asked for, and returns the signed notice it sends to
+    /// `tenant`'s webhook (`None` if it was never asked for this refund).
+    pub fn settle(
+        &self,
+        tenant: &crate::domain::tenancy::Tenant,
+        id: &RefundId,
+        succeeded: bool,
+    ) -> Option<(Vec<u8>, String)> {
+        let mut ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
+        let r = ledger.get_mut(id)?;
+        if r.state != SandboxState::Paid {
+            r.state = if succeeded {
+                SandboxState::Paid
+            } else {
+                SandboxState::Failed
+            };
+        }
+        let notice = RefundNotice {
+            tenant: tenant.to_string(),
+            refund: id.clone(),
+            status: if r.state == SandboxState::Paid {
+                RefundOutcome::Succeeded
+            } else {
+                RefundOutcome::Failed
+            },
+            amount_fen: r.amount,
+        };
+        drop(ledger);
+        Some(self.sign_refund_notice(notice))
+    }
+
+    /// A refund notice signed as the provider signs it.
+    pub fn sign_refund_notice(&self, notice: RefundNotice) -> (Vec<u8>, String) {
+        let body = serde_json::to_vec(&notice).unwrap_or_default();
+        let sig = sign_body(&self.secret, &body);
+        (body, sig)
     }
 
     /// A signed notice for the full amount of `order`, as a provider would send.
@@ -233,6 +300,14 @@ impl Sandbox {
 
     /// What the sandbox paid back, by refund id.
     pub fn refunds(&self) -> HashMap<RefundId, SandboxRefund> {
+        self.ledger()
+            .into_iter()
+            .filter(|(_, r)| r.state == SandboxState::Paid)
+            .collect()
+    }
+
+    /// Every refund it was asked for, paid or not.
+    pub fn ledger(&self) -> HashMap<RefundId, SandboxRefund> {
         self.ledger
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -282,16 +357,36 @@ impl Payments for Sandbox {
         payment: &PaymentRef,
         amount: Fen,
     ) -> Result<(), PaymentError> {
+        use std::sync::atomic::Ordering;
+        let refusing = self
+            .refuse
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        let held = self.hold.load(Ordering::SeqCst);
+        let fresh = if held {
+            SandboxState::Processing
+        } else {
+            SandboxState::Paid
+        };
         let mut ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
         match ledger.get_mut(id) {
+            Some(r) if &r.payment != payment || r.amount != amount => Err(PaymentError::Refused(
+                format!("refund {id} was asked before with another payment or amount"),
+            )),
             // The same refund number again: nothing more is paid.
-            Some(r) if &r.payment == payment && r.amount == amount => {
+            Some(r) if r.state != SandboxState::Failed => {
                 r.asked += 1;
                 Ok(())
             }
-            Some(_) => Err(PaymentError::Refused(format!(
-                "refund {id} was asked before with another payment or amount"
-            ))),
+            // A refused refund asked again under its own number.
+            Some(r) => {
+                r.asked += 1;
+                if refusing {
+                    return Err(PaymentError::Refused("the sandbox refuses refunds".into()));
+                }
+                r.state = fresh;
+                Ok(())
+            }
             None => {
                 ledger.insert(
                     id.clone(),
@@ -299,8 +394,16 @@ impl Payments for Sandbox {
                         payment: payment.clone(),
                         amount,
                         asked: 1,
+                        state: if refusing {
+                            SandboxState::Failed
+                        } else {
+                            fresh
+                        },
                     },
                 );
+                if refusing {
+                    return Err(PaymentError::Refused("the sandbox refuses refunds".into()));
+                }
                 Ok(())
             }
         }
@@ -308,8 +411,10 @@ impl Payments for Sandbox {
 
     async fn refund_state(&self, id: &RefundId) -> Result<RefundState, PaymentError> {
         let ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(match ledger.get(id) {
-            Some(_) => RefundState::Succeeded,
+        Ok(match ledger.get(id).map(|r| r.state) {
+            Some(SandboxState::Paid) => RefundState::Succeeded,
+            Some(SandboxState::Processing) => RefundState::Pending,
+            Some(SandboxState::Failed) => RefundState::Failed("refused".into()),
             None => RefundState::Unknown,
         })
     }

@@ -117,6 +117,9 @@ pub struct OrderEvent {
     pub kind: OrderEventKind,
     pub lines: Vec<EventLine>,
     pub amount_fen: Fen,
+    /// A payment event: the buyer's first paid order in the tenant (a new buyer).
+    #[serde(default)]
+    pub new_buyer: bool,
     pub at: DateTime<Utc>,
 }
 
@@ -148,6 +151,7 @@ impl OrderEvent {
                 })
                 .collect(),
             amount_fen: order.total_fen,
+            new_buyer: order.first_in_tenant,
             at,
         })
     }

@@ -73,7 +73,7 @@ async fn run_step(
     if msg.step.is_some_and(|s| s != run.step) {
         return Ok(()); // stale: that step is done
     }
-    if let Some(until) = close::waiting_until(run, now) {
+    if let Some(until) = waits(st, t, &c, run, now).await? {
         // Early: the timer message waits on (SQS delays stop at 15 minutes); a sweep's
         // nudge before time does nothing.
         if msg.step.is_some() {
@@ -128,6 +128,22 @@ async fn run_step(
         Phase::Done => return Ok(()),
     };
     save_and_continue(st, t, &c, stepped, now).await
+}
+
+/// Until when the run's phase waits, if it does. The grace for open groups applies
+/// only while a group can still form: with none open, the close goes on at once.
+async fn waits(
+    st: &AppState,
+    t: &Tenant,
+    c: &Campaign,
+    run: &close::CloseRun,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, WorkerError> {
+    let wait = close::waiting_until(run, now);
+    if run.phase == Phase::Groups && wait.is_some() && !st.db.any_open_groups(t, c).await? {
+        return Ok(None);
+    }
+    Ok(wait)
 }
 
 async fn load_tally(st: &AppState, key: Option<&str>) -> Result<Tally, WorkerError> {
@@ -220,7 +236,9 @@ async fn send_next(
         tracing::info!(campaign = %c.id, "campaign closed; its report is final");
         return Ok(());
     }
-    let delay = close::waiting_until(run, now).map(|until| delay_until(until, now));
+    let delay = waits(st, t, c, run, now)
+        .await?
+        .map(|until| delay_until(until, now));
     let msg = CloseMessage {
         tenant: t.clone(),
         campaign: c.id.clone(),

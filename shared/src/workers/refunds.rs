@@ -11,7 +11,11 @@
 //! - A refund the provider paid is announced (`refunded`, with its units and amounts)
 //!   to the attribution queue *before* it is recorded as paid, so a crash in between
 //!   repeats the announcement (harmless: it is idempotent by refund id) rather than
-//!   losing it.
+//!   losing it. The provider's signed notice settles a refund through the same steps
+//!   ([`settle_by_notice`]), so a refund confirmed by notice is announced too.
+//! - A refund the provider refuses is asked again after a backoff (5 minutes, 30, 3
+//!   hours: [`crate::domain::refund::retry_backoff`]); after
+//!   [`AUTO_ATTEMPTS`] it waits on the staff list for a person's retry.
 //! - Then the refund's next timer, if any, is sent as a delayed message; the sweeper
 //!   over the timer index is behind every one of them.
 
@@ -21,12 +25,14 @@ use super::{parse, WorkerError};
 use crate::app::AppState;
 use crate::db::refunds::money::Saved;
 use crate::domain::ids::RefundId;
-use crate::domain::refund::{MoneyStatus, Refund, RefundKind};
+use crate::domain::money::Fen;
+use crate::domain::refund::{MoneyStatus, Refund, RefundKind, AUTO_ATTEMPTS};
 use crate::domain::tenancy::Tenant;
 use crate::payments::{PaymentError, RefundState};
 use crate::queue::messages::{
     delay_until, AttributionMessage, EventLine, OrderEvent, OrderEventKind, RefundMessage,
 };
+use crate::table::TableError;
 
 impl From<PaymentError> for WorkerError {
     fn from(e: PaymentError) -> Self {
@@ -73,7 +79,7 @@ pub async fn advance(
         let mut next = current.clone();
         if next.on_timer(now) {
             if save(st, t, &current, next).await? {
-                tracing::info!(refund = %id, escalated = current.escalated, goods = ?current.goods, "refund timer fired");
+                tracing::info!(refund = %id, escalated = current.escalated, goods = ?current.goods, money = ?current.money, "refund timer fired");
             }
             continue;
         }
@@ -86,31 +92,29 @@ pub async fn advance(
                 {
                     Ok(()) => next.submitted(now),
                     Err(PaymentError::Refused(why)) => {
-                        tracing::error!(refund = %id, reason = %why, "the provider refused the refund: listed for a person");
-                        next.settled(false, now);
+                        refused(&current, &why);
+                        next.refused(now);
                     }
                     Err(e) => return Err(e.into()),
                 }
                 save(st, t, &current, next).await?;
             }
-            MoneyStatus::Submitted => {
-                match st.payments.refund_state(&current.id).await? {
-                    RefundState::Succeeded => {
-                        announce(st, &current, now).await?;
-                        next.settled(true, now);
-                        if save(st, t, &current, next).await? {
-                            tracing::info!(refund = %id, amount_fen = current.amount_fen.get(), "refunded");
-                        }
+            MoneyStatus::Submitted => match st.payments.refund_state(&current.id).await? {
+                RefundState::Succeeded => {
+                    announce(st, &current, now).await?;
+                    next.succeeded(now);
+                    if save(st, t, &current, next).await? {
+                        tracing::info!(refund = %id, amount_fen = current.amount_fen.get(), "refunded");
                     }
-                    RefundState::Failed(why) => {
-                        tracing::error!(refund = %id, reason = %why, "the refund failed at the provider: listed for a person");
-                        next.settled(false, now);
-                        save(st, t, &current, next).await?;
-                    }
-                    // Not settled yet: its notice, or the money timer, comes back to it.
-                    RefundState::Pending | RefundState::Unknown => return Ok(current),
                 }
-            }
+                RefundState::Failed(why) => {
+                    refused(&current, &why);
+                    next.refused(now);
+                    save(st, t, &current, next).await?;
+                }
+                // Not settled yet: its notice, or the money timer, comes back to it.
+                RefundState::Pending | RefundState::Unknown => return Ok(current),
+            },
             _ => return Ok(current),
         }
     }
@@ -118,6 +122,44 @@ pub async fn advance(
         message: format!("refund {id} kept changing under the worker"),
         retryable: true,
     })
+}
+
+fn refused(r: &Refund, why: &str) {
+    if r.attempts + 1 < AUTO_ATTEMPTS {
+        tracing::warn!(refund = %r.id, reason = %why, attempt = r.attempts + 1, "the provider refused the refund: asked again later");
+    } else {
+        tracing::error!(refund = %r.id, reason = %why, attempts = r.attempts + 1, "the provider refused the refund: listed for a person");
+    }
+}
+
+/// The provider's signed word on a refund it was asked for: settled here exactly as
+/// the worker settles it (a success announced before it is recorded). A notice for a
+/// refund the provider was never asked for, or for another amount, is refused.
+/// Returns the refund as it stands, and whether the notice changed it.
+pub async fn settle_by_notice(
+    st: &AppState,
+    t: &Tenant,
+    id: &RefundId,
+    succeeded: bool,
+    amount: Fen,
+    now: DateTime<Utc>,
+) -> Result<(Refund, bool), crate::Error> {
+    for _ in 0..ROUNDS {
+        let current = st.db.refund(t, id, true).await?;
+        let mut next = current.clone();
+        if !next.on_notice(succeeded, amount, now)? {
+            return Ok((current, false));
+        }
+        if next.money == MoneyStatus::Succeeded {
+            announce(st, &current, now)
+                .await
+                .map_err(|e| TableError::Unavailable(e.message))?;
+        }
+        if let Saved::Saved(r) = st.db.advance_refund(t, &current, next).await? {
+            return Ok((r, true));
+        }
+    }
+    Err(TableError::Unavailable(format!("refund {id} is contended; try again")).into())
 }
 
 /// Writes a step; whether it landed (false: someone else moved it first, go round).

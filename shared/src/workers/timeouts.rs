@@ -3,50 +3,87 @@
 
 use super::{parse, WorkerError};
 use crate::app::AppState;
+use crate::db::orders::pickup_window::PickupTimer;
 use crate::db::orders::timeouts::CancelOutcome;
-use crate::domain::tenancy::Due;
+use crate::domain::ids::OrderId;
+use crate::domain::order::OrderStatus;
+use crate::domain::tenancy::{Due, Tenant};
 use crate::queue::messages::{
     delay_until, AttributionMessage, GroupMessage, RefundMessage, TimeoutMessage,
 };
+use chrono::{DateTime, Utc};
 
 /// At most this many due timers per sweep; a schedule every 5 minutes clears far more
 /// than lost messages leave.
 pub const SWEEP_MAX: usize = 2_000;
 
-/// Cancels an order still unpaid at its deadline; before the deadline (SQS delays are
-/// at most 15 minutes) it puts the message back for the rest of the wait.
+/// An order's timer: cancels an order still unpaid at its deadline, or moves a parcel
+/// waiting for pickup through its window (the reminder, then the cancellation and
+/// refund of a parcel never collected). Before its time (SQS delays are at most 15
+/// minutes) it puts the message back for the rest of the wait.
 pub async fn expire_unpaid(st: &AppState, body: &str) -> Result<(), WorkerError> {
     let msg: TimeoutMessage = parse(body)?;
     let now = st.clock.now();
-    match st.db.cancel_unpaid(&msg.tenant, &msg.order, now).await? {
-        CancelOutcome::Cancelled(o) => {
-            tracing::info!(order = %o.id, "unpaid order cancelled; stock, coupons and limits returned");
-        }
-        CancelOutcome::NotYet(deadline) => {
-            let again = TimeoutMessage { deadline, ..msg };
-            st.queue
-                .post(&again, Some(delay_until(deadline, now)))
-                .await?;
-        }
-        CancelOutcome::NothingToDo(_) => {}
+    if let Some(deadline) = order_timer(st, &msg.tenant, &msg.order, now).await? {
+        let again = TimeoutMessage { deadline, ..msg };
+        st.queue
+            .post(&again, Some(delay_until(deadline, now)))
+            .await?;
     }
     Ok(())
 }
 
+/// Does what an order's timer has due at `now`; returns when it is next due.
+pub async fn order_timer(
+    st: &AppState,
+    t: &Tenant,
+    id: &OrderId,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, WorkerError> {
+    match st.db.cancel_unpaid(t, id, now).await? {
+        CancelOutcome::Cancelled(o) => {
+            tracing::info!(order = %o.id, "unpaid order cancelled; stock, coupons and limits returned");
+            Ok(None)
+        }
+        CancelOutcome::NotYet(deadline) => Ok(Some(deadline)),
+        CancelOutcome::NothingToDo(OrderStatus::ReadyForPickup) => {
+            // At most one step per parcel, then the next time.
+            for _ in 0..=u8::MAX {
+                match st.db.pickup_timer(t, id, now).await? {
+                    PickupTimer::Reminded(o, parcels) => {
+                        tracing::info!(order = %o.id, ?parcels, "buyer reminded to collect");
+                    }
+                    PickupTimer::Cancelled(o, refund) => {
+                        tracing::info!(order = %o.id, refund = %refund.id, "parcel not collected in time: cancelled and refunded");
+                        let msg = RefundMessage {
+                            tenant: t.clone(),
+                            refund: refund.id.clone(),
+                            due: None,
+                        };
+                        st.queue.post(&msg, None).await?;
+                    }
+                    PickupTimer::NotYet(next) => return Ok(next),
+                }
+            }
+            Ok(None)
+        }
+        CancelOutcome::NothingToDo(_) => Ok(None),
+    }
+}
+
 /// The scheduled sweep behind every delayed message: each timer due in the timer
-/// index, in every tenant, is acted on however its message was lost: an unpaid order
-/// past its deadline is cancelled here, a refund's step is handed to the refund worker,
+/// index, in every tenant, is acted on however its message was lost: an order's timer
+/// (an unpaid order past its deadline, a parcel's pickup window) runs here, a refund's step is handed to the refund worker,
 /// an expired group to the group-expiry worker.
 pub async fn sweep_timers(st: &AppState) -> Result<serde_json::Value, WorkerError> {
     let now = st.clock.now();
     let due = st.db.due_timers(now, SWEEP_MAX).await?;
-    let (mut cancelled, mut refunds, mut groups, mut confirmations) = (0, 0, 0, 0);
+    let (mut orders, mut refunds, mut groups, mut confirmations) = (0, 0, 0, 0);
     for d in &due {
         match d {
-            Due::UnpaidOrder(t, id) => {
-                if let CancelOutcome::Cancelled(_) = st.db.cancel_unpaid(t, id, now).await? {
-                    cancelled += 1;
-                }
+            Due::Order(t, id) => {
+                order_timer(st, t, id, now).await?;
+                orders += 1;
             }
             Due::GroupExpiry(t, id) => {
                 let msg = GroupMessage {
@@ -78,13 +115,13 @@ pub async fn sweep_timers(st: &AppState) -> Result<serde_json::Value, WorkerErro
             }
         }
     }
-    if cancelled > 0 {
+    if orders > 0 {
         tracing::warn!(
-            cancelled,
-            "sweeper cancelled unpaid orders whose timeout message was lost"
+            orders,
+            "sweeper ran order timers whose message was lost or is late"
         );
     }
     Ok(
-        serde_json::json!({"due": due.len(), "cancelled": cancelled, "refunds": refunds, "groups": groups, "confirmations": confirmations}),
+        serde_json::json!({"due": due.len(), "orders": orders, "refunds": refunds, "groups": groups, "confirmations": confirmations}),
     )
 }

@@ -11,6 +11,7 @@ use super::guide_for;
 use crate::app::AppState;
 use crate::domain::attribution::{sign_share, ShareClaims, ShareTarget};
 use crate::domain::ids::{CampaignId, GroupBuyId, GuideId, Sku};
+use crate::domain::DomainError;
 use crate::http::auth::{Allowed, Staff};
 use crate::http::{JsonBody, Params, Problem};
 
@@ -36,11 +37,12 @@ pub struct ShareLink {
 
 /// Sign a share link for a guide (the guide, their store's manager, or ops): it credits
 /// the guide and their store with the sales it brings, until it expires (the campaign's
-/// `link_days`). DynamoDB: 1 GetItem (the guide) (+1 BatchGetItem for a store's staff)
+/// `link_days`). Only a guide of a store taking part in the campaign gets one (409
+/// `guide-not-in-campaign`); a guide's own purchases through it credit nobody. DynamoDB: 1 GetItem (the guide) (+1 BatchGetItem for a store's staff)
 /// + the cached campaign read.
 #[utoipa::path(post, path = "/v1/{brand}/{group}/guides/{guide}/share-links", tag = "attribute-guide-sale",
     request_body = ShareLinkInput,
-    responses((status = 201, body = ShareLink)))]
+    responses((status = 201, body = ShareLink), (status = 409, body = Problem, description = "guide-not-in-campaign")))]
 pub async fn create_share_link(
     State(st): State<AppState>,
     allowed: Allowed<Staff>,
@@ -63,6 +65,16 @@ pub async fn create_share_link(
     };
     let now = st.clock.now();
     let campaign = st.db.visible_campaign(t, &input.campaign, now).await?;
+    if !campaign.stores.contains(&guide.store) {
+        return Err(DomainError::conflict(
+            "guide-not-in-campaign",
+            format!(
+                "{}'s store {} does not take part in campaign {}",
+                guide.id, guide.store, campaign.id
+            ),
+        )
+        .into());
+    }
     let claims = ShareClaims {
         tenant: t.clone(),
         guide: guide.id.clone(),

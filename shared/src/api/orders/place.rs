@@ -168,9 +168,13 @@ pub async fn place_order(
         )
         .as_bytes(),
     );
+    let joining = matches!(group, Some(GroupJoin::Join(_)));
     let req = order_request(st, caller, t.clone(), input, group)?;
     let now = st.clock.now();
-    let campaign = st.db.visible_campaign(&t, &input.campaign, now).await?;
+    let campaign = st
+        .db
+        .ordering_campaign(&t, &input.campaign, now, joining)
+        .await?;
     let payments = st.payments.clone();
     let render = move |o: &Order| {
         serde_json::to_string(&PlacedOrder {

@@ -8,6 +8,7 @@ pub mod notify;
 pub mod read;
 pub mod receive;
 pub mod request;
+pub mod retry;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -24,7 +25,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
             "/v1/{brand}/{group}/orders/{order}/refunds",
-            post(request::request_refund),
+            post(request::request_refund).get(read::order_refunds),
         )
         .route("/v1/{brand}/{group}/refunds", get(read::list_refunds))
         .route(
@@ -38,6 +39,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v1/{brand}/{group}/refunds/{refund}/receive",
             post(receive::receive),
+        )
+        .route(
+            "/v1/{brand}/{group}/refunds/{refund}/retry",
+            post(retry::retry),
         )
         .route("/v1/payments/refund-notify", post(notify::refund_notify))
 }
@@ -53,6 +58,8 @@ pub fn router(state: AppState) -> Router {
     read::list_refunds,
     decision::decide,
     receive::receive,
+    retry::retry,
+    read::order_refunds,
     notify::refund_notify,
 ))]
 pub struct Doc;
@@ -95,8 +102,8 @@ pub async fn rma_link(st: &AppState, refund: &Refund) -> Option<String> {
 }
 
 /// What follows a refund write: money due goes to the refund worker now; a timer
-/// (a review to escalate, a return not sent back) goes as a delayed message. A failed
-/// send is caught by the sweeper over the timer index.
+/// (a review to escalate, a return not sent back, a refused refund to ask again) goes
+/// as a delayed message. A failed send is caught by the sweeper over the timer index.
 pub async fn after_write(st: &AppState, refund: &Refund) {
     let now = st.clock.now();
     let mut messages = Vec::new();
@@ -104,7 +111,9 @@ pub async fn after_write(st: &AppState, refund: &Refund) {
         messages.push((None, std::time::Duration::ZERO));
     }
     if let Some(due) = refund.next_due().filter(|_| {
-        refund.goods == GoodsStatus::AwaitingReturn || refund.decision == Decision::PendingReview
+        refund.goods == GoodsStatus::AwaitingReturn
+            || refund.decision == Decision::PendingReview
+            || refund.retry_at.is_some()
     }) {
         messages.push((Some(due), delay_until(due, now)));
     }

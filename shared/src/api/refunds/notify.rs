@@ -20,11 +20,15 @@ pub struct RefundNoticeResult {
 }
 
 /// The provider's refund result, signed like payment notices (HMAC-SHA256 over the raw
-/// body in `X-Clearance-Signature`). Idempotent: a settled refund stays as it is.
-/// DynamoDB: 1 GetItem + at most 1 conditional PutItem.
+/// body in `X-Clearance-Signature`). It settles only a refund the provider was asked
+/// for (409 `refund-not-submitted` otherwise), for exactly its amount (422); a success
+/// is announced to guide attribution as the worker announces it. Idempotent: a settled
+/// refund stays as it is. DynamoDB: 1 GetItem + at most 1 conditional PutItem (+1
+/// GetItem of the order to announce a credited sale's refund).
 #[utoipa::path(post, path = "/v1/payments/refund-notify", tag = "validate-refund", security(()),
     request_body = crate::payments::RefundNotice,
-    responses((status = 200, body = RefundNoticeResult), (status = 401, body = Problem, description = "invalid-signature")))]
+    responses((status = 200, body = RefundNoticeResult), (status = 401, body = Problem, description = "invalid-signature"),
+        (status = 409, body = Problem, description = "refund-not-submitted"), (status = 422, body = Problem, description = "amount_fen")))]
 pub async fn refund_notify(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -44,12 +48,19 @@ pub async fn refund_notify(
         })?;
     let t = Tenant::parse_scoped(&notice.tenant).map_err(|e| Problem::from(e).field("tenant"))?;
     let succeeded = notice.status == RefundOutcome::Succeeded;
-    let (refund, changed) = st
-        .db
-        .refund_settled(&t, &notice.refund, succeeded, st.clock.now())
-        .await?;
+    let (refund, changed) = crate::workers::refunds::settle_by_notice(
+        &st,
+        &t,
+        &notice.refund,
+        succeeded,
+        notice.amount_fen,
+        st.clock.now(),
+    )
+    .await?;
     if changed {
         tracing::info!(refund = %refund.id, ?refund.money, "refund settled by the provider's notice");
+        // A refusal is asked again later: its timer.
+        super::after_write(&st, &refund).await;
     }
     let money = serde_json::to_value(refund.money)
         .ok()

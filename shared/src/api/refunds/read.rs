@@ -9,7 +9,7 @@ use super::{rma_link, RefundView};
 use crate::app::AppState;
 use crate::db::refunds::lists::WORK_QUEUES;
 use crate::domain::auth::Action;
-use crate::domain::ids::{RefundId, StoreId};
+use crate::domain::ids::{OrderId, RefundId, StoreId};
 use crate::domain::refund::Refund;
 use crate::http::auth::{Allowed, Staff};
 use crate::http::{Authenticated, Params, Problem, QueryParams};
@@ -43,11 +43,12 @@ pub struct RefundPage {
 }
 
 /// Refunds waiting for staff: `status=pending_review` (escalated first, then oldest),
-/// `awaiting_return` or `refund_failed`. Ops, brand admins and hq see every store's; a
+/// `awaiting_return`, `refund_failed` (the provider refused it, automatic attempts
+/// spent) or `unapplied_payment` (payments an order could not take, given back). Ops, brand admins and hq see every store's; a
 /// store's staff see those returning to their store.
 /// DynamoDB: 1 Query (GSI2) (+1 BatchGetItem of the caller's stores, for store staff).
 #[utoipa::path(get, path = "/v1/{brand}/{group}/refunds", tag = "validate-refund",
-    params(("status" = String, Query, description = "pending_review, awaiting_return or refund_failed"),
+    params(("status" = String, Query, description = "pending_review, awaiting_return, refund_failed or unapplied_payment"),
         ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1-50, default 20")),
     responses((status = 200, body = RefundPage)))]
 pub async fn list_refunds(
@@ -79,5 +80,34 @@ pub async fn list_refunds(
     Ok(Json(RefundPage {
         refunds,
         next_cursor: page.next,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderRefunds {
+    /// Every refund that touches the order: its requests, cancellations and any payment
+    /// it could not take.
+    pub refunds: Vec<Refund>,
+}
+
+/// Every refund of an order, for its buyer and the tenant's staff; anyone else: 404.
+/// DynamoDB: 1 GetItem (the order) + 1 Query (its partition's refunds).
+#[utoipa::path(get, path = "/v1/{brand}/{group}/orders/{order}/refunds", tag = "validate-refund",
+    responses((status = 200, body = OrderRefunds)))]
+pub async fn order_refunds(
+    State(st): State<AppState>,
+    Authenticated(caller): Authenticated,
+    params: Params,
+) -> Result<Json<OrderRefunds>, Problem> {
+    let t = params.tenant()?;
+    let id: OrderId = params.id("order")?;
+    let order = st.db.order(&t, &id, false).await?;
+    if order.buyer != caller.user {
+        caller
+            .authorize(Action::ReadTenantConfig, &t)
+            .map_err(|_| Problem::not_found("order"))?;
+    }
+    Ok(Json(OrderRefunds {
+        refunds: st.db.order_refunds(&t, &id).await?,
     }))
 }

@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 
 use super::{after_write, RefundView};
 use crate::app::AppState;
-use crate::domain::campaign::CampaignStatus;
 use crate::domain::ids::RefundId;
 use crate::domain::refund::Inspection;
 use crate::domain::DomainError;
@@ -53,10 +52,7 @@ pub async fn receive(
         .into());
     }
     let now = st.clock.now();
-    let selling = match st.db.visible_campaign(t, &refund.campaign, now).await {
-        Ok(c) => c.status_at(now) == CampaignStatus::Live,
-        Err(_) => false,
-    };
+    let selling = st.db.selling(t, &refund.campaign, now).await;
     let refund = st
         .db
         .receive_refund(t, &id, &caller.user, &input.units, selling, now)

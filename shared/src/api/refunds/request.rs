@@ -26,11 +26,16 @@ pub struct ReturnLineInput {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundInput {
-    /// The units to return; empty (or absent) to cancel an order not yet dispatched.
+    /// The units to return; empty (or absent) to cancel an order not yet dispatched,
+    /// or, with `parcel`, every unit of that parcel.
     #[serde(default)]
     pub lines: Vec<ReturnLineInput>,
+    /// The parcel the units come from (`parcels[].id` of the order): needed when a
+    /// line's units came in more than one parcel. A parcel still waiting for pickup is
+    /// cancelled whole and refunded at once.
+    pub parcel: Option<u8>,
     pub reason: ReturnReason,
-    /// Required for a return: what the buyer declares of the goods.
+    /// Required for a return of units received: what the buyer declares of them.
     pub condition: Option<DeclaredCondition>,
     /// Keys of photos already uploaded (at most 5).
     #[serde(default)]
@@ -49,36 +54,24 @@ impl RefundInput {
             crate::blobs::check_key(p)
                 .map_err(|_| Problem::validation(format!("photos[{i}]"), "not a photo key"))?;
         }
-        let condition = match (self.condition, self.lines.is_empty()) {
-            (Some(c), _) => c,
-            // A cancellation sends nothing back.
-            (None, true) => DeclaredCondition {
-                unworn: true,
-                tags_on: true,
-                original_box: true,
-            },
-            (None, false) => {
-                return Err(Problem::validation(
-                    "condition",
-                    "declare the condition of what you return",
-                ))
-            }
-        };
         Ok(RefundRequest {
             lines: self
                 .lines
                 .iter()
                 .map(|l| (l.sku.clone(), l.size.clone(), l.quantity))
                 .collect(),
+            parcel: self.parcel,
             reason: self.reason,
-            condition,
+            condition: self.condition,
             photos: self.photos.clone(),
         })
     }
 }
 
 /// Ask for a refund of your order: a return of units (with their declared condition),
-/// or, before it is dispatched, a cancellation. The rules decide in the request:
+/// or, before it is dispatched, a cancellation. Units of a parcel still waiting for
+/// pickup are not returned but the parcel is cancelled, whole (`"parcel": n` and no
+/// lines asks for that), refunded in full at once, its pickup code dead. The rules decide in the request:
 /// `approved` (a return gets its code, the address of the store that fulfilled it and
 /// a printable return document), `pending_review` with every reason, or `rejected`.
 /// The same `Idempotency-Key` answers with the same refund (as it stands now).

@@ -6,7 +6,7 @@
 //! seen before changes nothing.
 
 use chrono::{DateTime, Duration, Utc};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use super::{counter_key, sale_item, sale_key, Counted, SaleRecord, STAT_SHARDS};
 use crate::db::orders::{order_key, random, version_is};
@@ -15,7 +15,7 @@ use crate::db::Db;
 use crate::domain::attribution::{Sale, SaleFact, Totals};
 use crate::domain::ids::CampaignId;
 use crate::domain::order::{Order, OrderStatus};
-use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::tenancy::Tenant;
 use crate::error::Result;
 use crate::queue::messages::{AttributionMessage, OrderEventKind};
 use crate::table::{from_item, s, AttrPath, Condition, Key, Update, Write};
@@ -40,6 +40,7 @@ fn fact(kind: OrderEventKind, id: &str, e: &crate::queue::messages::OrderEvent) 
     match kind {
         OrderEventKind::Paid => SaleFact::Paid {
             lines: e.lines.iter().map(|l| (l.units, l.amount_fen)).collect(),
+            new_buyer: e.new_buyer,
         },
         OrderEventKind::Refunded | OrderEventKind::Cancelled => SaleFact::Refunded {
             refund: id.to_owned(),
@@ -59,8 +60,7 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<Applied> {
         optimistic("attribution", || async {
-            // What to read: every sale, every new-buyer marker a payment may set, every
-            // order whose return window is checked.
+            // What to read: every sale, every order whose return window is checked.
             let mut wanted: Vec<Key> = Vec::new();
             let push = |k: Key, wanted: &mut Vec<Key>| {
                 if !wanted.contains(&k) {
@@ -71,9 +71,6 @@ impl Db {
                 match m {
                     AttributionMessage::Event(e) => {
                         push(sale_key(&e.tenant, &e.order), &mut wanted);
-                        if e.kind == OrderEventKind::Paid {
-                            push(marker_key(&e.tenant, &e.campaign, e), &mut wanted);
-                        }
                     }
                     AttributionMessage::Confirm { tenant, order } => {
                         push(sale_key(tenant, order), &mut wanted);
@@ -86,7 +83,6 @@ impl Db {
             let mut before: BTreeMap<Key, Option<SaleRecord>> = BTreeMap::new();
             let mut after: BTreeMap<Key, SaleRecord> = BTreeMap::new();
             let mut out = Applied::default();
-            let mut new_buyers: Vec<(Key, Tenant, CampaignId, Counted, Counted)> = Vec::new();
             for m in batch {
                 match m {
                     AttributionMessage::Event(e) => {
@@ -129,18 +125,6 @@ impl Db {
                             rec.paid_at = Some(e.at);
                             rec.confirm_check_at =
                                 Some(e.at + Duration::days(i64::from(rec.window_days)));
-                            let marker = marker_key(&e.tenant, &e.campaign, e);
-                            let first = !found.contains_key(&marker)
-                                && !new_buyers.iter().any(|(k, ..)| k == &marker);
-                            if first {
-                                new_buyers.push((
-                                    marker,
-                                    e.tenant.clone(),
-                                    e.campaign.clone(),
-                                    Counted::Guide(e.guide.clone()),
-                                    Counted::Store(e.store.clone()),
-                                ));
-                            }
                         }
                     }
                     AttributionMessage::Confirm { tenant, order } => {
@@ -218,14 +202,6 @@ impl Db {
                     );
                 }
             }
-            let one = Totals {
-                new_buyers: 1,
-                ..Totals::default()
-            };
-            for (_, t, c, guide, store) in &new_buyers {
-                add(t, c, guide.clone(), one);
-                add(t, c, store.clone(), one);
-            }
 
             let mut writes = Vec::new();
             for (key, rec) in after.iter_mut() {
@@ -241,16 +217,6 @@ impl Db {
                 writes.push(Write::Put {
                     item: sale_item(rec)?,
                     condition: Some(condition),
-                });
-            }
-            for (marker, ..) in &new_buyers {
-                writes.push(Write::Put {
-                    item: HashMap::from([
-                        (crate::table::PK.to_owned(), s(marker.pk.clone())),
-                        (crate::table::SK.to_owned(), s(marker.sk.clone())),
-                    ])
-                    .into(),
-                    condition: Some(Condition::NotExists),
                 });
             }
             // One shard for the whole batch: a hot guide's writes spread over the shards
@@ -303,11 +269,4 @@ impl Db {
         })
         .await
     }
-}
-
-fn marker_key(t: &Tenant, c: &CampaignId, e: &crate::queue::messages::OrderEvent) -> Key {
-    Key::new(
-        keys::campaign_pk(t, c),
-        keys::new_buyer_sk(&e.guide, &e.buyer),
-    )
 }

@@ -8,7 +8,8 @@
 //! - Counters are sharded: `T#..#C#{campaign}#STAT#{nn}` holds `G#{guide}` and
 //!   `S#{store}` items, each batch adding its deltas to one shard drawn at random, so no
 //!   single item takes a write per order even when one guide sells thousands a second.
-//! - `NB#{guide}#U#{buyer}` in the campaign partition marks a buyer a guide brought.
+//! - A new buyer is the buyer's first paid order in the tenant, marked on the order
+//!   when its payment is recorded (`db::orders::payment`); the sale carries it.
 
 pub mod apply;
 pub mod reads;

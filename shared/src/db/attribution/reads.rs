@@ -30,6 +30,11 @@ fn totals_of(item: &Item) -> Totals {
     }
 }
 
+/// By net GMV, highest first (then by id).
+fn by_net(a: &Standing, b: &Standing) -> std::cmp::Ordering {
+    b.net_gmv_fen.cmp(&a.net_gmv_fen).then(a.id.cmp(&b.id))
+}
+
 /// One row of a leaderboard.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Standing {
@@ -41,7 +46,8 @@ pub struct Standing {
     pub net_gmv_fen: i64,
     #[serde(flatten)]
     pub totals: Totals,
-    /// Units sold over units the store put into the campaign (stores only).
+    /// Units the store shipped (net of units back in its count) over units it put into
+    /// the campaign (stores only).
     pub sell_through: Option<f64>,
 }
 
@@ -68,7 +74,11 @@ impl Db {
     }
 
     /// Every guide's and store's figures of a campaign, by net GMV, with each store's
-    /// sell-through: [`Db::standings`], then 1 Query of the listings (to its last page).
+    /// sell-through: the units it shipped (what it put in, less what it holds now:
+    /// units back from returns and cancelled parcels count as unsold) over what it put
+    /// in, whoever the sales were credited to. Every store of the campaign is listed.
+    /// [`Db::standings`], then 1 Query of the listings and 1 Query of the stores' stock
+    /// counts (each to its last page).
     pub async fn leaderboard(&self, t: &Tenant, c: &CampaignId) -> Result<Leaderboard> {
         let mut board = self.standings(t, c).await?;
         // What each store put into the campaign, from the listings.
@@ -81,10 +91,36 @@ impl Db {
                 }
             }
         }
-        for s in &mut board.stores {
-            let units = stocked.get(&s.id).copied().unwrap_or(0);
-            s.sell_through = (units > 0).then(|| s.totals.units as f64 / units as f64);
+        // What each store holds now.
+        let mut holds: BTreeMap<String, i64> = BTreeMap::new();
+        let counts = Query::new(
+            Index::Primary,
+            keys::campaign_pk(t, c),
+            SortRange::BeginsWith(keys::STORE_STOCK_PREFIX.into()),
+        );
+        for item in self.query_all(counts).await? {
+            for (store, sizes) in crate::db::close::store_units(&item) {
+                *holds.entry(store).or_default() += sizes.values().sum::<i64>();
+            }
         }
+        for store in stocked.keys() {
+            if !board.stores.iter().any(|s| &s.id == store) {
+                board.stores.push(Standing {
+                    id: store.clone(),
+                    name: None,
+                    store: None,
+                    net_gmv_fen: 0,
+                    totals: Totals::default(),
+                    sell_through: None,
+                });
+            }
+        }
+        for s in &mut board.stores {
+            let put_in = stocked.get(&s.id).copied().unwrap_or(0);
+            let shipped = (put_in - holds.get(&s.id).copied().unwrap_or(0)).max(0);
+            s.sell_through = (put_in > 0).then(|| shipped as f64 / put_in as f64);
+        }
+        board.stores.sort_by(by_net);
         Ok(board)
     }
 
@@ -135,8 +171,6 @@ impl Db {
                 });
             }
         }
-        let by_net =
-            |a: &Standing, b: &Standing| b.net_gmv_fen.cmp(&a.net_gmv_fen).then(a.id.cmp(&b.id));
         board.guides.sort_by(by_net);
         board.stores.sort_by(by_net);
         Ok(board)

@@ -10,6 +10,7 @@ pub mod dispatch;
 pub mod lists;
 pub mod payment;
 pub mod pickup;
+pub mod pickup_window;
 pub mod place;
 pub mod timeouts;
 
@@ -33,7 +34,8 @@ pub(crate) fn order_key(t: &Tenant, id: &OrderId) -> Key {
 }
 
 /// An order item, indexed for its buyer (GSI1); while unpaid, for the campaign's close
-/// (GSI2) and the timeout sweeper (GSI3); while it needs a person, for staff (GSI2).
+/// (GSI2) and the timeout sweeper (GSI3); while it needs a person, for staff (GSI2);
+/// while a parcel waits for pickup, for the sweeper at its reminder or deadline (GSI3).
 pub(crate) fn order_item(o: &Order) -> Result<Item, TableError> {
     let pk = keys::order_pk(&o.tenant, &o.id);
     let mut k = vec![
@@ -58,6 +60,12 @@ pub(crate) fn order_item(o: &Order) -> Result<Item, TableError> {
         OrderStatus::NeedsAttention => {
             k.push((GSI2PK, keys::attention_gsi2pk(&o.tenant)));
             k.push((GSI2SK, o.id.to_string()));
+        }
+        OrderStatus::ReadyForPickup => {
+            if let Some(due) = o.pickup_due() {
+                k.push((GSI3PK, keys::due_gsi3pk(&pk)));
+                k.push((GSI3SK, keys::due_gsi3sk(due, &pk)));
+            }
         }
         _ => {}
     }
@@ -173,8 +181,73 @@ impl Tally {
     }
 }
 
-/// Everything an unpaid order holds, given back: stock to the shards it came from, the
-/// purchase-limit units, the coupons (only if still redeemed by this order).
+/// Units coming back into a store's count: resaleable returns, parcels cancelled
+/// before pickup. While the campaign sells, they are also put back on sale (the SKU's
+/// first stock shard), so the next buyer can have them. `units` are (sku, size, n).
+pub(crate) fn restock_writes(
+    t: &Tenant,
+    campaign: &crate::domain::ids::CampaignId,
+    store: &crate::domain::ids::StoreId,
+    units: &[(crate::domain::ids::Sku, crate::domain::ids::Size, u32)],
+    selling: bool,
+) -> Vec<Write> {
+    let cpk = keys::campaign_pk(t, campaign);
+    // Tallied, so two sizes of one SKU are one update of its items.
+    let mut stores = Tally::default();
+    let mut shards = Tally::default();
+    for (sku, size, n) in units.iter().filter(|u| u.2 > 0) {
+        let n = i64::from(*n);
+        stores.add(
+            keys::store_stock_sk(sku),
+            &["units", store.as_str(), size.as_str()],
+            n,
+        );
+        shards.add(keys::stock_sk(sku, 0), &["units", size.as_str()], n);
+    }
+    let mut writes = stores.give_back(&cpk);
+    if selling {
+        writes.extend(shards.give_back(&cpk));
+    }
+    writes
+}
+
+/// A parcel cancelled before pickup: its units back in its store's count (and on sale
+/// while the campaign sells), and its units off the buyer's purchase limits.
+pub(crate) fn parcel_cancel_writes(
+    order: &Order,
+    refund: &crate::domain::refund::Refund,
+    selling: bool,
+) -> Vec<Write> {
+    let Some(store) = &refund.return_store else {
+        return Vec::new();
+    };
+    let units: Vec<_> = refund
+        .lines
+        .iter()
+        .map(|l| (l.sku.clone(), l.size.clone(), l.quantity))
+        .collect();
+    let mut writes = restock_writes(&order.tenant, &order.campaign, store, &units, selling);
+    let cpk = keys::campaign_pk(&order.tenant, &order.campaign);
+    let mut limits: BTreeMap<String, i64> = BTreeMap::new();
+    for l in &refund.lines {
+        *limits
+            .entry(keys::limit_sk(&l.sku, &order.buyer))
+            .or_default() -= i64::from(l.quantity);
+    }
+    writes.extend(limits.into_iter().map(|(sk, delta)| Write::Update {
+        key: Key::new(cpk.clone(), sk),
+        update: Update {
+            add: vec![(AttrPath::top("units"), delta)],
+            ..Update::default()
+        },
+        condition: Some(Condition::Exists),
+    }));
+    writes
+}
+
+/// Everything an order not yet dispatched holds, given back: stock to the shards it
+/// came from, the purchase-limit units, the coupons (only if still redeemed by this
+/// order), and for a group seat the buyer's group allowance.
 pub(crate) fn release_writes(order: &Order) -> Vec<Write> {
     let cpk = keys::campaign_pk(&order.tenant, &order.campaign);
     let mut stock = Tally::default();
@@ -192,6 +265,11 @@ pub(crate) fn release_writes(order: &Order) -> Vec<Write> {
             .or_default() -= i64::from(line.priced.quantity);
     }
     let mut writes = stock.give_back(&cpk);
+    if let (Some(_), Some(line)) = (&order.group, order.lines.first()) {
+        *limits
+            .entry(keys::group_limit_sk(&line.priced.sku, &order.buyer))
+            .or_default() -= 1;
+    }
     for (sk, delta) in limits {
         writes.push(Write::Update {
             key: Key::new(cpk.clone(), sk),

@@ -5,20 +5,22 @@
 
 use chrono::{DateTime, Utc};
 
+use super::place::binding_key;
 use super::{order_item, version_is};
 use crate::db::groups::{group_item, group_key, member_item};
 use crate::db::retry::{lost_race, optimistic, Attempt};
 use crate::db::Db;
+use crate::domain::attribution::{binding_on_payment, Binding};
 use crate::domain::group_buy::{GroupBuy, GroupStatus, Member};
 use crate::domain::ids::{OrderId, PaymentRef};
 use crate::domain::money::Fen;
 use crate::domain::order::{Order, OrderStatus};
 use crate::domain::refund::Refund;
+use crate::domain::tenancy::keys;
 use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::error::Result;
-use crate::table::TableError;
-use crate::table::{from_item, Condition, Write};
+use crate::table::{from_item, to_item, AttrPath, Condition, Key, TableError, Write, PK, SK};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Settled {
@@ -61,8 +63,11 @@ fn unappliable(order: &Order, amount: Fen, payment: &PaymentRef) -> Option<&'sta
 }
 
 impl Db {
-    /// Records a confirmed payment. 1 GetItem + 1 conditional PutItem, either way; for
-    /// a group seat 2 GetItem + 1 TransactWriteItems (the order, the group, the seat).
+    /// Records a confirmed payment. 1 GetItem (the order) + 1 BatchGetItem (the
+    /// buyer's first-paid marker; the buyer's binding when this sale binds; the group
+    /// of a seat) + 1 conditional PutItem, or 1 TransactWriteItems when the payment
+    /// also marks the buyer's first paid order, binds them or counts towards a group.
+    /// A payment the order cannot take: 1 GetItem + 1 conditional PutItem.
     pub async fn settle_payment(
         &self,
         t: &Tenant,
@@ -82,56 +87,102 @@ impl Db {
             if current.status != OrderStatus::AwaitingPayment {
                 return Ok(Attempt::Done(Settled::AlreadyPaid(current)));
             }
+            let first_key = Key::new(keys::buyer_pk(t, &current.buyer), keys::FIRST_PAID_SK);
+            let binds = current.attribution.as_ref().filter(|a| a.binds_days > 0);
+            let mut wanted = vec![first_key.clone()];
+            if binds.is_some() {
+                wanted.push(binding_key(t, &current.buyer));
+            }
+            if let Some(g) = &current.group {
+                wanted.push(group_key(t, g));
+            }
+            let found = self.batch_get_map(&wanted, true).await?;
+
             let mut order = current.clone();
             order.pay(amount, payment.as_str(), now)?;
-            let Some(group_id) = &order.group else {
-                return match self.save_order(&order, current.version).await {
-                    Ok(()) => Ok(Attempt::Done(Settled::Paid(order))),
-                    Err(TableError::ConditionFailed) => Ok(Attempt::Again),
-                    Err(e) => Err(e.into()),
-                };
-            };
-            // A group seat: the payment counts towards the group, in one transaction
-            // conditioned on the group as read (the N-th payment forms it).
-            let gkey = group_key(t, group_id);
-            let group: GroupBuy = match self.table.get(&gkey, true).await? {
-                Some(item) => from_item(item)?,
-                None => return Err(DomainError::NotFound { what: "group" }.into()),
-            };
-            let mut next = group.clone();
-            if next.on_payment().is_err() {
-                // The group closed before this payment: it is not kept.
-                let why = "the group closed before the payment arrived";
-                let (refund, fresh) = self
-                    .record_unapplied(&current, payment, amount, why, now)
-                    .await?;
-                return Ok(Attempt::Done(Settled::Unapplied { refund, fresh }));
+            let mut writes = Vec::new();
+            // The buyer's first paid order in this tenant: a new buyer for whoever
+            // brought it (decided here, once, by the marker's conditional write).
+            if !found.contains_key(&first_key) {
+                order.first_in_tenant = true;
+                writes.push(Write::Put {
+                    item: to_item(
+                        &serde_json::json!({"order": order.id.as_str(), "at": now}),
+                        &[(PK, first_key.pk.clone()), (SK, first_key.sk.clone())],
+                    )?,
+                    condition: Some(Condition::NotExists),
+                });
             }
-            let member = Member {
-                paid: true,
-                ..group_member(&order, group_id)
-            };
-            let writes = vec![
-                Write::Put {
-                    item: order_item(&order)?,
-                    condition: Some(version_is(current.version)),
-                },
-                Write::Put {
+            // Only a paid sale binds the buyer to its guide, and only if no binding
+            // holds them: written on condition the binding is still as read.
+            if let Some(a) = binds {
+                let read: Option<Binding> = found
+                    .get(&binding_key(t, &current.buyer))
+                    .map(|i| from_item(i.clone()))
+                    .transpose()?;
+                if let Some(b) = binding_on_payment(a, read.as_ref(), now) {
+                    let key = binding_key(t, &current.buyer);
+                    let condition = match &read {
+                        None => Condition::NotExists,
+                        Some(old) => Condition::Equals(
+                            AttrPath::top("until"),
+                            serde_dynamo::to_attribute_value(old.until)
+                                .map_err(|e| TableError::Invalid(e.to_string()))?,
+                        ),
+                    };
+                    writes.push(Write::Put {
+                        item: to_item(&b, &[(PK, key.pk.clone()), (SK, key.sk.clone())])?,
+                        condition: Some(condition),
+                    });
+                }
+            }
+            if let Some(group_id) = &order.group {
+                // A group seat: the payment counts towards the group, conditioned on the
+                // group as read (the N-th payment forms it). Every seat taken or given
+                // back moves the group's version, so this never writes back a stale
+                // count of free seats.
+                let group: GroupBuy = match found.get(&group_key(t, group_id)) {
+                    Some(item) => from_item(item.clone())?,
+                    None => return Err(DomainError::NotFound { what: "group" }.into()),
+                };
+                let mut next = group.clone();
+                if next.on_payment().is_err() {
+                    // The group closed before this payment: it is not kept.
+                    let why = "the group closed before the payment arrived";
+                    let (refund, fresh) = self
+                        .record_unapplied(&current, payment, amount, why, now)
+                        .await?;
+                    return Ok(Attempt::Done(Settled::Unapplied { refund, fresh }));
+                }
+                let member = Member {
+                    paid: true,
+                    ..group_member(&order, group_id)
+                };
+                writes.push(Write::Put {
                     item: group_item(&next)?,
                     condition: Some(version_is(group.version)),
-                },
-                Write::Put {
+                });
+                writes.push(Write::Put {
                     item: member_item(&member)?,
                     condition: Some(Condition::Exists),
-                },
-            ];
-            match self.table.transact(writes).await {
-                Ok(()) => {
-                    if next.status == GroupStatus::Formed {
-                        tracing::info!(group = %next.id, "group formed");
-                    }
-                    Ok(Attempt::Done(Settled::Paid(order)))
+                });
+                if next.status == GroupStatus::Formed {
+                    tracing::info!(group = %next.id, "group formed");
                 }
+            }
+            let order_write = Write::Put {
+                item: order_item(&order)?,
+                condition: Some(version_is(current.version)),
+            };
+            let result = if writes.is_empty() {
+                self.save_order(&order, current.version).await
+            } else {
+                writes.insert(0, order_write);
+                self.table.transact(writes).await
+            };
+            match result {
+                Ok(()) => Ok(Attempt::Done(Settled::Paid(order))),
+                // The order, the group, the marker or the binding moved: read again.
                 Err(e) if lost_race(&e) => Ok(Attempt::Again),
                 Err(e) => Err(e.into()),
             }

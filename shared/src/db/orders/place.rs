@@ -117,7 +117,7 @@ impl Db {
                     ("kind", "idempotency".into()),
                 ],
             )?;
-            let (writes, at) = order_writes(record, &plan, snapshot.binding.as_ref(), now)?;
+            let (writes, at) = order_writes(record, &plan, now)?;
             match self.table.transact(writes).await {
                 Ok(()) => Ok(Attempt::Done(Placed::Created {
                     order: plan.order,
@@ -308,7 +308,6 @@ struct WriteIndex {
 fn order_writes(
     record: Item,
     plan: &CheckoutPlan,
-    binding_read: Option<&Binding>,
     now: DateTime<Utc>,
 ) -> Result<(Vec<Write>, WriteIndex), TableError> {
     let o = &plan.order;
@@ -349,8 +348,14 @@ fn order_writes(
         }
     }
     // Each shard is taken on condition the close has not fenced it: an order either
-    // commits before the fence (and is counted) or is refused.
-    writes.extend(stock.take(&cpk).into_iter().map(unless_fenced));
+    // commits before the fence (and is counted) or is refused. A join in the close's
+    // grace for open groups is the exception: the count waits for the grace.
+    let taken = stock.take(&cpk);
+    if plan.in_grace {
+        writes.extend(taken);
+    } else {
+        writes.extend(taken.into_iter().map(unless_fenced));
+    }
     let mut member = None;
     if let Some(seat) = &plan.seat {
         let g = &seat.group;
@@ -361,12 +366,14 @@ fn order_writes(
             });
         } else {
             // A seat only while one is free, the group open, and not expired: checked
-            // by the write itself, so no race overfills it.
+            // by the write itself, so no race overfills it. The version moves with the
+            // seat, so a payment that read the group before it cannot write its old
+            // count of free seats back.
             let free = AttrPath::top("free");
             writes.push(Write::Update {
                 key: group_key(&o.tenant, &g.id),
                 update: Update {
-                    add: vec![(free.clone(), -1)],
+                    add: vec![(free.clone(), -1), (AttrPath::top("version"), 1)],
                     ..Update::default()
                 },
                 condition: Some(Condition::All(vec![
@@ -396,24 +403,6 @@ fn order_writes(
                 Some(b) => Condition::Equals(units, n(i64::from(b))),
                 None => Condition::NotExists,
             }),
-        });
-    }
-    if let Some(b) = &plan.binding {
-        // The first guide to bring this buyer keeps them, and a lapsed binding gives
-        // way: written on condition the binding is still as read, so one written
-        // meanwhile by another order wins, and this one goes round again.
-        let key = binding_key(&o.tenant, &o.buyer);
-        let condition = match binding_read {
-            None => Condition::NotExists,
-            Some(old) => Condition::Equals(
-                AttrPath::top("until"),
-                serde_dynamo::to_attribute_value(old.until)
-                    .map_err(|e| TableError::Invalid(e.to_string()))?,
-            ),
-        };
-        writes.push(Write::Put {
-            item: to_item(b, &[(PK, key.pk.clone()), (SK, key.sk.clone())])?,
-            condition: Some(condition),
         });
     }
     let coupons_from = writes.len();

@@ -9,10 +9,9 @@ use crate::db::groups::{group_key, member_key};
 use crate::db::Db;
 use crate::domain::ids::OrderId;
 use crate::domain::order::OrderStatus;
-use crate::domain::tenancy::keys;
 use crate::domain::tenancy::Tenant;
 use crate::error::Result;
-use crate::table::{AttrPath, Condition, Key, Update};
+use crate::table::{AttrPath, Condition, Update};
 use crate::table::{TableError, Write};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -61,12 +60,13 @@ impl Db {
         }];
         writes.extend(release_writes(&order));
         if let Some(group) = &order.group {
-            // The seat is free again for the next buyer, and the buyer's group count
-            // comes back.
+            // The seat is free again for the next buyer (its group count comes back
+            // with the rest the order held). The group's version moves too, so a
+            // payment that read the group before this cannot write its old count back.
             writes.push(Write::Update {
                 key: group_key(t, group),
                 update: Update {
-                    add: vec![(AttrPath::top("free"), 1)],
+                    add: vec![(AttrPath::top("free"), 1), (AttrPath::top("version"), 1)],
                     ..Update::default()
                 },
                 condition: Some(Condition::Exists),
@@ -75,19 +75,6 @@ impl Db {
                 key: member_key(t, group, &order.buyer),
                 condition: None,
             });
-            if let Some(line) = order.lines.first() {
-                writes.push(Write::Update {
-                    key: Key::new(
-                        keys::campaign_pk(t, &order.campaign),
-                        keys::group_limit_sk(&line.priced.sku, &order.buyer),
-                    ),
-                    update: Update {
-                        add: vec![(AttrPath::top("units"), -1)],
-                        ..Update::default()
-                    },
-                    condition: Some(Condition::Exists),
-                });
-            }
         }
         match self.table.transact(writes).await {
             Ok(()) => Ok(CancelOutcome::Cancelled(order)),

@@ -7,9 +7,7 @@ use super::refund_item;
 use crate::db::orders::{order_item, random, release_writes, version_is};
 use crate::db::Db;
 use crate::domain::order::Order;
-use crate::domain::refund::{
-    decide, rma_code, DeclaredCondition, Refund, RefundKind, RefundRequest, ReturnReason,
-};
+use crate::domain::refund::{decide, rma_code, Refund, RefundKind, RefundRequest, ReturnReason};
 use crate::domain::DomainError;
 use crate::error::Result;
 use crate::table::{Condition, Item, Write};
@@ -27,12 +25,9 @@ impl Db {
     ) -> Result<Refund> {
         let req = RefundRequest {
             lines: Vec::new(),
+            parcel: None,
             reason: ReturnReason::Other,
-            condition: DeclaredCondition {
-                unworn: true,
-                tags_on: true,
-                original_box: true,
-            },
+            condition: None,
             photos: Vec::new(),
         };
         let mut plan = decide(order, &req, 0, rma_code(random()), now)?;

@@ -1,19 +1,21 @@
-//! Moving a refund on: its timers (escalation, a return not sent back) and its money
-//! (asked of the provider once per refund id, then recorded). The refund worker drives
-//! these; each is one conditional write on the refund (and its order, when a closed
-//! return gives units back).
+//! Moving a refund on: its timers (escalation, a return not sent back, a refused refund
+//! asked again) and its money (asked of the provider once per refund id, then
+//! recorded). The refund worker and the provider's notice drive these
+//! (`workers::refunds`); each is one conditional write on the refund (and its order,
+//! when a closed return gives units back).
 
 use chrono::{DateTime, Utc};
 
 use super::{refund_item, version_is};
 use crate::db::orders::order_item;
 use crate::db::retry::lost_race;
+use crate::db::retry::{optimistic, Attempt};
 use crate::db::Db;
 use crate::domain::ids::RefundId;
 use crate::domain::refund::{release_from_order, Refund};
 use crate::domain::tenancy::Tenant;
 use crate::error::Result;
-use crate::table::{TableError, Write};
+use crate::table::Write;
 
 /// The outcome of one conditional write of a refund.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,27 +61,24 @@ impl Db {
         }
     }
 
-    /// Records the provider's word on a refund (its signed notice). Idempotent: a
-    /// settled refund stays as it is. 1 GetItem + at most 1 PutItem.
-    pub async fn refund_settled(
+    /// A person asks the provider again for a refund it refused (same refund id).
+    /// 1 GetItem + 1 conditional PutItem.
+    pub async fn retry_refund(
         &self,
         t: &Tenant,
         id: &RefundId,
-        succeeded: bool,
         now: DateTime<Utc>,
-    ) -> Result<(Refund, bool)> {
-        for _ in 0..crate::db::retry::ATTEMPTS {
+    ) -> Result<Refund> {
+        optimistic("this refund", || async {
             let current = self.refund(t, id, true).await?;
             let mut next = current.clone();
-            if !next.settled(succeeded, now) {
-                return Ok((current, false));
-            }
+            next.retry(now)?;
             match self.save_refund(&next, current.version).await {
-                Ok(()) => return Ok((next, true)),
-                Err(TableError::ConditionFailed) => continue,
-                Err(e) => return Err(e.into()),
+                Ok(()) => Ok(Attempt::Done(next)),
+                Err(e) if lost_race(&e) => Ok(Attempt::Again),
+                Err(e) => Err(e.into()),
             }
-        }
-        Err(TableError::Unavailable("refund contended; try again".into()).into())
+        })
+        .await
     }
 }

@@ -5,12 +5,12 @@
 use chrono::{DateTime, Utc};
 
 use super::{refund_item, version_is};
-use crate::db::orders::Tally;
+use crate::db::orders::restock_writes;
 use crate::db::retry::{lost_race, optimistic, Attempt};
 use crate::db::Db;
 use crate::domain::ids::{RefundId, UserId};
 use crate::domain::refund::{Inspection, Refund};
-use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::tenancy::Tenant;
 use crate::error::Result;
 use crate::table::Write;
 
@@ -34,31 +34,16 @@ impl Db {
                 item: refund_item(&refund)?,
                 condition: Some(version_is(current.version)),
             }];
-            let cpk = keys::campaign_pk(t, &refund.campaign);
             if let Some(store) = &refund.return_store {
-                // Tallied, so two sizes of one SKU are one update of its items.
-                let mut stores = Tally::default();
-                let mut shards = Tally::default();
-                for x in refund.inspection.iter().filter(|x| x.resaleable > 0) {
-                    let Some(line) = refund.lines.iter().find(|l| l.line == x.line) else {
-                        continue;
-                    };
-                    let units = i64::from(x.resaleable);
-                    stores.add(
-                        keys::store_stock_sk(&line.sku),
-                        &["units", store.as_str(), line.size.as_str()],
-                        units,
-                    );
-                    shards.add(
-                        keys::stock_sk(&line.sku, 0),
-                        &["units", line.size.as_str()],
-                        units,
-                    );
-                }
-                writes.extend(stores.give_back(&cpk));
-                if selling {
-                    writes.extend(shards.give_back(&cpk));
-                }
+                let units: Vec<_> = refund
+                    .inspection
+                    .iter()
+                    .filter_map(|x| {
+                        let line = refund.lines.iter().find(|l| l.line == x.line)?;
+                        Some((line.sku.clone(), line.size.clone(), x.resaleable))
+                    })
+                    .collect();
+                writes.extend(restock_writes(t, &refund.campaign, store, &units, selling));
             }
             match self.table.transact(writes).await {
                 Ok(()) => Ok(Attempt::Done(refund)),

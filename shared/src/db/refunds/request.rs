@@ -12,7 +12,9 @@ use std::collections::HashMap;
 
 use super::refund_item;
 use crate::db::groups::{group_key, member_key};
-use crate::db::orders::{order_item, order_key, random, release_writes, version_is};
+use crate::db::orders::{
+    order_item, order_key, parcel_cancel_writes, random, release_writes, version_is,
+};
 use crate::db::retry::{optimistic, Attempt};
 use crate::db::Db;
 use crate::domain::catalog::Store;
@@ -61,7 +63,9 @@ fn returns_before(item: Option<&Item>, campaign: &str) -> u32 {
 }
 
 impl Db {
-    /// Decides and records a buyer's refund request, idempotently by `key`.
+    /// Decides and records a buyer's refund request, idempotently by `key`. A parcel
+    /// cancelled before pickup puts its units back in its store's count (and, while
+    /// the campaign sells, on sale: the cached campaign read).
     #[allow(clippy::too_many_arguments)]
     pub async fn request_refund(
         &self,
@@ -197,9 +201,12 @@ impl Db {
                     });
                 }
             }
-            if plan.refund.kind == RefundKind::Cancellation {
+            if plan.cancels_parcel() {
+                let selling = self.selling(t, &order.campaign, now).await;
+                writes.extend(parcel_cancel_writes(&order, &plan.refund, selling));
+            } else if plan.refund.kind == RefundKind::Cancellation {
                 // Everything the order took comes back: stock to its shards, coupons,
-                // purchase limits.
+                // purchase limits, the group allowance.
                 writes.extend(release_writes(&order));
             }
             match self.table.transact(writes).await {

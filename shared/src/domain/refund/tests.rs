@@ -95,6 +95,7 @@ fn order(
                     sku: Sku::parse(sku).unwrap(),
                     size: Size::parse("38").unwrap(),
                     quantity: *q,
+                    returned: 0,
                 })
                 .collect(),
             status: ParcelStatus::PickedUp,
@@ -106,13 +107,17 @@ fn order(
                 by: UserId::parse("clerk").unwrap(),
                 at: picked,
             }),
+            collect_by: None,
+            reminded_at: None,
         }],
         attention: None,
         returned: vec![],
         refunded_fen: Fen::ZERO,
+        refunded_lines: vec![],
         refund_requests: 0,
         group: None,
         returns_policy: Default::default(),
+        first_in_tenant: false,
         created_at: picked,
         version: 5,
     }
@@ -132,8 +137,9 @@ fn ask(lines: &[(&str, u32)], condition: DeclaredCondition) -> RefundRequest {
             .iter()
             .map(|(s, q)| (Sku::parse(s).unwrap(), Size::parse("38").unwrap(), *q))
             .collect(),
+        parcel: None,
         reason: ReturnReason::WrongSize,
-        condition,
+        condition: Some(condition),
         photos: vec![],
     }
 }

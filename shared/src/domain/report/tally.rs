@@ -203,10 +203,14 @@ impl Tally {
             s.buyers.insert(buyer.clone());
         }
 
-        // Coupons: the order's discount, shared by face value when several stacked.
+        // Coupons: the order's discount, shared by face value when several stacked. An
+        // order cancelled before dispatch gave its coupons back (the buyer may use them
+        // again): they cost nothing here.
+        let gave_back = o.status == OrderStatus::Cancelled && o.parcels.is_empty();
         let used: Vec<(String, i64)> = o
             .coupons
             .iter()
+            .filter(|_| !gave_back)
             .filter_map(|id| parse_coupon_id(id))
             .map(|(tpl, _)| {
                 let face = campaign
@@ -264,10 +268,13 @@ impl Tally {
                 .unwrap_or_else(|| "other".into()),
         };
         let f = &mut self.refunds;
-        if r.kind != RefundKind::UnappliedPayment {
+        let requested = r.kind != RefundKind::UnappliedPayment;
+        if requested {
             f.requested += 1;
         }
+        // A payment the order could not take was never asked for: it is no decision.
         match (r.decision, &r.decided) {
+            _ if !requested => {}
             (Decision::PendingReview, _) => {
                 f.pending_review += 1;
                 self.open.refunds_pending_review += 1;
@@ -301,21 +308,31 @@ impl Tally {
         if !owed || r.kind == RefundKind::UnappliedPayment {
             return;
         }
-        // What goes back comes off sales: a return at its return store, a cancellation
-        // where its order was counted (no store dispatched it).
-        let store = match r.kind {
-            RefundKind::Return => r
-                .return_store
-                .as_ref()
-                .map_or_else(|| NO_STORE.to_owned(), |s| s.to_string()),
-            _ => NO_STORE.to_owned(),
-        };
+        // What goes back comes off sales: a return, or a parcel cancelled before
+        // pickup, at its store; an order cancelled before dispatch where it was
+        // counted (no store dispatched it).
+        let store = r
+            .return_store
+            .as_ref()
+            .map_or_else(|| NO_STORE.to_owned(), |s| s.to_string());
         self.total.refunded_fen += r.amount_fen.get();
         self.stores.entry(store.clone()).or_default().refunded_fen += r.amount_fen.get();
-        for ins in &r.inspection {
-            if let Some(line) = r.lines.iter().find(|l| l.line == ins.line) {
+        // Units back in the store's count: the resaleable ones of a return, every one
+        // of a cancelled parcel.
+        let back: Vec<(usize, u32)> = match (r.kind, r.parcel) {
+            (RefundKind::Cancellation, Some(_)) => {
+                r.lines.iter().map(|l| (l.line, l.quantity)).collect()
+            }
+            _ => r
+                .inspection
+                .iter()
+                .map(|x| (x.line, x.resaleable))
+                .collect(),
+        };
+        for (line, units) in back {
+            if let Some(line) = r.lines.iter().find(|l| l.line == line) {
                 let listing = self.listings.entry(line.sku.to_string()).or_default();
-                listing.cell(line.size.as_str(), &store).restocked += u64::from(ins.resaleable);
+                listing.cell(line.size.as_str(), &store).restocked += u64::from(units);
             }
         }
     }

@@ -1,0 +1,49 @@
+//! Staff ask the provider again for a refund it refused.
+
+use axum::extract::State;
+use axum::Json;
+
+use super::{after_write, RefundView};
+use crate::app::AppState;
+use crate::domain::ids::RefundId;
+use crate::domain::DomainError;
+use crate::http::auth::{Allowed, Staff};
+use crate::http::{Params, Problem};
+
+/// Ask the provider again for a refund it refused (`money` `failed`, listed on
+/// `status=refund_failed` once its automatic attempts are spent). The same refund id
+/// is sent, so the provider still pays it at most once. Ops, brand admins and hq, or
+/// the staff of the store the goods returned to. DynamoDB: 1 GetItem + 1 BatchGetItem
+/// (the caller's store, for store staff) + 1 GetItem + 1 conditional PutItem.
+#[utoipa::path(post, path = "/v1/{brand}/{group}/refunds/{refund}/retry", tag = "validate-refund",
+    responses((status = 200, body = RefundView), (status = 409, body = Problem, description = "refund-not-failed")))]
+pub async fn retry(
+    State(st): State<AppState>,
+    allowed: Allowed<Staff>,
+    params: Params,
+) -> Result<Json<RefundView>, Problem> {
+    let (caller, t) = (&allowed.caller, &allowed.tenant);
+    let id: RefundId = params.id("refund")?;
+    let refund = st.db.refund(t, &id, true).await?;
+    if !caller.sees_every_store() {
+        let store = refund.return_store.clone().into_iter().collect::<Vec<_>>();
+        if st
+            .db
+            .stores_clerked_by(t, &store, &caller.user)
+            .await?
+            .is_empty()
+        {
+            return Err(DomainError::Forbidden(
+                "only the staff of the store the goods returned to, or ops, retry this".into(),
+            )
+            .into());
+        }
+    }
+    let refund = st.db.retry_refund(t, &id, st.clock.now()).await?;
+    after_write(&st, &refund).await;
+    tracing::info!(refund = %id, by = %caller.user, attempts = refund.attempts, "refund asked again by a person");
+    Ok(Json(RefundView {
+        refund,
+        rma_url: None,
+    }))
+}

@@ -1,0 +1,90 @@
+//! A parcel waiting at its store: the buyer is reminded halfway through its pickup
+//! window, and a parcel not collected by its end is cancelled and refunded in full
+//! through the refund ledger (its units back in the store's count), exactly as a
+//! buyer's cancellation of it is. Reached by the delayed order-timer message and by the
+//! sweeper over the timer index behind it.
+
+use chrono::{DateTime, Utc};
+
+use super::{order_item, parcel_cancel_writes, random, version_is};
+use crate::db::refunds::refund_item;
+use crate::db::retry::{lost_race, optimistic, Attempt};
+use crate::db::Db;
+use crate::domain::ids::OrderId;
+use crate::domain::order::Order;
+use crate::domain::refund::{decide, rma_code, Refund, RefundRequest};
+use crate::domain::tenancy::Tenant;
+use crate::error::Result;
+use crate::table::{Condition, Write};
+
+/// What the pickup timer did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PickupTimer {
+    /// These parcels' buyer was reminded.
+    Reminded(Order, Vec<u8>),
+    /// A parcel not collected in time was cancelled; its refund is due.
+    Cancelled(Order, Refund),
+    /// Nothing due yet: its next time, if it still waits.
+    NotYet(Option<DateTime<Utc>>),
+}
+
+impl Db {
+    /// Moves one step of an order's pickup window at `now`: a reminder, or one
+    /// uncollected parcel cancelled (call again for the next). 1 GetItem + 1 PutItem
+    /// (a reminder) or 1 TransactWriteItems (the refund, the order, the store's units,
+    /// the limits).
+    pub async fn pickup_timer(
+        &self,
+        t: &Tenant,
+        id: &OrderId,
+        now: DateTime<Utc>,
+    ) -> Result<PickupTimer> {
+        optimistic("this order", || async {
+            let current = self.order(t, id, true).await?;
+            if let Some(parcel) = current.uncollected(now) {
+                let days = current.returns_policy.pickup_days;
+                let mut plan = decide(
+                    &current,
+                    &RefundRequest::parcel_cancellation(parcel),
+                    0,
+                    rma_code(random()),
+                    now,
+                )?;
+                if let Some(d) = plan.refund.decided.as_mut() {
+                    d.note = Some(format!("parcel {parcel} not collected within {days} days"));
+                }
+                let selling = self.selling(t, &current.campaign, now).await;
+                let mut writes = vec![
+                    Write::Put {
+                        item: refund_item(&plan.refund)?,
+                        condition: Some(Condition::NotExists),
+                    },
+                    Write::Put {
+                        item: order_item(&plan.order)?,
+                        condition: Some(version_is(current.version)),
+                    },
+                ];
+                writes.extend(parcel_cancel_writes(&current, &plan.refund, selling));
+                return match self.table.transact(writes).await {
+                    Ok(()) => Ok(Attempt::Done(PickupTimer::Cancelled(
+                        plan.order,
+                        plan.refund,
+                    ))),
+                    Err(e) if lost_race(&e) => Ok(Attempt::Again),
+                    Err(e) => Err(e.into()),
+                };
+            }
+            let mut order = current.clone();
+            let reminded = order.remind_pickup(now);
+            if reminded.is_empty() {
+                return Ok(Attempt::Done(PickupTimer::NotYet(current.pickup_due())));
+            }
+            match self.save_order(&order, current.version).await {
+                Ok(()) => Ok(Attempt::Done(PickupTimer::Reminded(order, reminded))),
+                Err(e) if lost_race(&e) => Ok(Attempt::Again),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
+    }
+}
