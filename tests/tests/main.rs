@@ -11,6 +11,7 @@ mod events;
 mod faults;
 mod groups;
 mod ledger;
+mod lifecycle;
 mod manage;
 mod openapi;
 mod order_path;

@@ -252,6 +252,10 @@ pub struct Refund {
     pub rma_code: Option<String>,
     pub inspection: Vec<Inspection>,
     pub received: Option<Decided>,
+    /// Whether the units that came back to the store (resaleable returns, a cancelled
+    /// parcel's units) also went back on sale: they do while the campaign sells.
+    #[serde(default)]
+    pub back_on_sale: bool,
     /// Waited for a person too long: listed first.
     pub escalated: bool,
     /// The campaign's return terms when it was asked (its timers follow them).
@@ -462,6 +466,7 @@ fn open_request(
         rma_code: None,
         inspection: Vec::new(),
         received: None,
+        back_on_sale: false,
         escalated: false,
         policy: order.returns_policy,
         created_at: now,
@@ -1155,6 +1160,7 @@ pub fn unapplied(
         rma_code: None,
         inspection: Vec::new(),
         received: None,
+        back_on_sale: false,
         escalated: false,
         policy: ReturnPolicy::default(),
         created_at: now,

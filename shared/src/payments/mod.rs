@@ -240,8 +240,9 @@ impl Sandbox {
         self.refuse.store(n, std::sync::atomic::Ordering::SeqCst);
     }
 
-    /// Settles a refund it was asked for, and returns the signed notice it sends to
-    /// `tenant`'s webhook (`None` if it was never asked for this refund).
+    /// Settles a refund it holds (processing), and returns the signed notice it sends
+    /// to `tenant`'s webhook; a refund it paid already gets its notice again. `None`
+    /// for a refund it was never asked for or refused: it has nothing to say of it.
     pub fn settle(
         &self,
         tenant: &crate::domain::tenancy::Tenant,
@@ -250,12 +251,11 @@ impl Sandbox {
     ) -> Option<(Vec<u8>, String)> {
         let mut ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
         let r = ledger.get_mut(id)?;
-        if r.state != SandboxState::Paid {
-            r.state = if succeeded {
-                SandboxState::Paid
-            } else {
-                SandboxState::Failed
-            };
+        match r.state {
+            SandboxState::Processing if succeeded => r.state = SandboxState::Paid,
+            SandboxState::Processing => r.state = SandboxState::Failed,
+            SandboxState::Paid => {}
+            SandboxState::Failed => return None,
         }
         let notice = RefundNotice {
             tenant: tenant.to_string(),

@@ -81,7 +81,7 @@ impl RefundInput {
     request_body = RefundInput,
     params(("Idempotency-Key" = String, Header, description = "1-64 letters, digits, - or _; one per refund request")),
     responses((status = 201, body = RefundView),
-        (status = 409, body = Problem, description = "order-not-paid, order-not-dispatched, refund-exceeds-payment, idempotency-key-reused")))]
+        (status = 409, body = Problem, description = "order-not-paid, order-not-dispatched, refund-exceeds-payment, returns-closed, idempotency-key-reused")))]
 pub async fn request_refund(
     State(st): State<AppState>,
     Authenticated(caller): Authenticated,

@@ -212,11 +212,10 @@ pub(crate) fn restock_writes(
 }
 
 /// A parcel cancelled before pickup: its units back in its store's count (and on sale
-/// while the campaign sells), and its units off the buyer's purchase limits.
+/// when the refund says so), and its units off the buyer's purchase limits.
 pub(crate) fn parcel_cancel_writes(
     order: &Order,
     refund: &crate::domain::refund::Refund,
-    selling: bool,
 ) -> Vec<Write> {
     let Some(store) = &refund.return_store else {
         return Vec::new();
@@ -226,7 +225,13 @@ pub(crate) fn parcel_cancel_writes(
         .iter()
         .map(|l| (l.sku.clone(), l.size.clone(), l.quantity))
         .collect();
-    let mut writes = restock_writes(&order.tenant, &order.campaign, store, &units, selling);
+    let mut writes = restock_writes(
+        &order.tenant,
+        &order.campaign,
+        store,
+        &units,
+        refund.back_on_sale,
+    );
     let cpk = keys::campaign_pk(&order.tenant, &order.campaign);
     let mut limits: BTreeMap<String, i64> = BTreeMap::new();
     for l in &refund.lines {

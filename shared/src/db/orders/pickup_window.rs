@@ -53,7 +53,7 @@ impl Db {
                 if let Some(d) = plan.refund.decided.as_mut() {
                     d.note = Some(format!("parcel {parcel} not collected within {days} days"));
                 }
-                let selling = self.selling(t, &current.campaign, now).await;
+                plan.refund.back_on_sale = self.selling(t, &current.campaign, now).await;
                 let mut writes = vec![
                     Write::Put {
                         item: refund_item(&plan.refund)?,
@@ -64,7 +64,7 @@ impl Db {
                         condition: Some(version_is(current.version)),
                     },
                 ];
-                writes.extend(parcel_cancel_writes(&current, &plan.refund, selling));
+                writes.extend(parcel_cancel_writes(&current, &plan.refund));
                 return match self.table.transact(writes).await {
                     Ok(()) => Ok(Attempt::Done(PickupTimer::Cancelled(
                         plan.order,

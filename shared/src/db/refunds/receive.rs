@@ -30,6 +30,7 @@ impl Db {
             let (current, _order) = self.refund_and_order(t, id).await?;
             let mut refund = current.clone();
             refund.receive(inspection.to_vec(), by, now)?;
+            refund.back_on_sale = selling && refund.return_store.is_some();
             let mut writes = vec![Write::Put {
                 item: refund_item(&refund)?,
                 condition: Some(version_is(current.version)),

@@ -1,5 +1,6 @@
 //! A buyer's refund request, decided inside the request: one BatchGetItem (the order,
-//! the idempotency record, the buyer's return count), the rules
+//! the idempotency record, the buyer's return count), the cached campaign read (a
+//! closed campaign takes no more requests), the rules
 //! ([`crate::domain::refund::decide`]), at most one GetItem (the return store's
 //! address, for an approved return) and one TransactWriteItems (the refund, the order's
 //! counters, the idempotency record, the return count; for a cancellation also the
@@ -17,6 +18,7 @@ use crate::db::orders::{
 };
 use crate::db::retry::{optimistic, Attempt};
 use crate::db::Db;
+use crate::domain::campaign::Stage;
 use crate::domain::catalog::Store;
 use crate::domain::group_buy::{GroupBuy, GroupStatus};
 use crate::domain::ids::{IdempotencyKey, OrderId, RefundId, UserId};
@@ -105,6 +107,16 @@ impl Db {
             if &order.buyer != buyer {
                 return Err(DomainError::NotFound { what: "order" }.into());
             }
+            // Once the campaign's final report is out every return window has closed:
+            // nothing more is asked of it (and its figures stay final).
+            let campaign = self.cached_campaign(t, &order.campaign, now).await?;
+            if campaign.stage == Stage::Closed {
+                return Err(DomainError::conflict(
+                    "returns-closed",
+                    "the campaign is closed and its returns with it",
+                )
+                .into());
+            }
             if let (Some(group), OrderStatus::Paid) = (&order.group, order.status) {
                 // A paid seat in a group still forming is not cancelled one by one: the
                 // group forms (then it is an order like any other) or fails (and
@@ -123,6 +135,9 @@ impl Db {
             }
             let before = returns_before(found.get(&counter), order.campaign.as_str());
             let mut plan = decide(&order, req, before, rma_code(random()), now)?;
+            if plan.cancels_parcel() {
+                plan.refund.back_on_sale = self.selling(t, &order.campaign, now).await;
+            }
             if plan.refund.decision == Decision::Approved {
                 if let Some(store) = &plan.refund.return_store {
                     let item = self
@@ -202,8 +217,7 @@ impl Db {
                 }
             }
             if plan.cancels_parcel() {
-                let selling = self.selling(t, &order.campaign, now).await;
-                writes.extend(parcel_cancel_writes(&order, &plan.refund, selling));
+                writes.extend(parcel_cancel_writes(&order, &plan.refund));
             } else if plan.refund.kind == RefundKind::Cancellation {
                 // Everything the order took comes back: stock to its shards, coupons,
                 // purchase limits, the group allowance.

@@ -139,7 +139,9 @@ pub struct GroupFigures {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ReasonLine {
-    /// A return reason (`wrong_size`, ...), `cancellation` or `unapplied_payment`.
+    /// A return reason (`wrong_size`, ...) or `cancellation`. (Payments an order could
+    /// not take are given back too, but were never the campaign's: they are listed for
+    /// staff, not counted here.)
     pub reason: String,
     pub count: u64,
     pub amount_fen: i64,
@@ -156,7 +158,7 @@ pub struct RefundFigures {
     pub automatic_approval_bp: u32,
     pub decision_p50_seconds: Option<i64>,
     pub decision_p95_seconds: Option<i64>,
-    /// Paid back so far (the provider confirmed).
+    /// Paid back so far on the buyers' refunds (the provider confirmed).
     pub paid_back_fen: i64,
     pub by_reason: Vec<ReasonLine>,
 }

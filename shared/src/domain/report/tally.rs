@@ -258,23 +258,26 @@ impl Tally {
     }
 
     pub fn fold_refund(&mut self, r: &Refund) {
+        if r.kind == RefundKind::UnappliedPayment {
+            // A payment the order could not take was never the campaign's money, nor a
+            // refund anyone asked for: no figure of the report, only open work while
+            // it is owed (it may arrive, and be given back, after the report is final).
+            if r.money != MoneyStatus::Succeeded {
+                self.open.refunds_unpaid += 1;
+            }
+            return;
+        }
         let reason = match r.kind {
             RefundKind::Cancellation => "cancellation".to_owned(),
-            RefundKind::UnappliedPayment => "unapplied_payment".to_owned(),
-            RefundKind::Return => r
+            _ => r
                 .reason
                 .and_then(|x| serde_json::to_value(x).ok())
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_else(|| "other".into()),
         };
         let f = &mut self.refunds;
-        let requested = r.kind != RefundKind::UnappliedPayment;
-        if requested {
-            f.requested += 1;
-        }
-        // A payment the order could not take was never asked for: it is no decision.
+        f.requested += 1;
         match (r.decision, &r.decided) {
-            _ if !requested => {}
             (Decision::PendingReview, _) => {
                 f.pending_review += 1;
                 self.open.refunds_pending_review += 1;
@@ -284,10 +287,8 @@ impl Tally {
             (Decision::Rejected, _) => f.rejected += 1,
         }
         if let Some(d) = &r.decided {
-            if r.kind != RefundKind::UnappliedPayment {
-                f.decision_seconds
-                    .push((d.at - r.created_at).num_seconds().max(0));
-            }
+            f.decision_seconds
+                .push((d.at - r.created_at).num_seconds().max(0));
         }
         if r.money == MoneyStatus::Succeeded {
             f.paid_back_fen += r.amount_fen.get();

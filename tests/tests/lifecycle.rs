@@ -1,0 +1,2010 @@
+//! The lifecycle model: random sequences of everything buyers, guides, clerks, staff,
+//! the payment provider and the clock do to a campaign, drawn and shrunk by `proptest`,
+//! run through the HTTP app (every route, every worker, the sweepers) on the in-memory
+//! table and, with fewer cases, on DynamoDB (moto_server).
+//!
+//! After every step the records are read back and checked against a plain model of
+//! what happened outside them (the payments the provider took, the stock put in, the
+//! clock), never against the code's own arithmetic:
+//!
+//! - **money**: per order, paid = applied + refunded as unapplied; per line, the live
+//!   refunds cost at most what it cost, and exactly that once every unit is refunded;
+//!   the order's counters equal its refunds; the provider pays a refund id at most
+//!   once, and its ledger agrees with ours;
+//! - **stock**: per listing and size, the sellable units and each store's count are
+//!   never negative and equal what was put in, less what orders hold or stores
+//!   shipped, plus what came back; no paid order is ever left without a store;
+//! - **seats**: members never exceed seats, free seats and paid seats equal the
+//!   members, allowances and purchase limits equal a recount of the orders;
+//! - **credit** (whenever the queues are empty): each credited sale's commission is
+//!   the rate times what was paid less what was refunded, confirmed only after its
+//!   window; the counters and new buyers equal a recount; nobody earns on their own
+//!   purchase or from outside the campaign; only a paid sale binds;
+//! - **report**: every sequence ends by settling everything and closing the campaign;
+//!   its final report's figures equal a recount of the records.
+
+use chrono::Duration;
+use clearance::clock::Clock;
+use clearance::db::attribution::SaleRecord;
+use clearance::domain::attribution::{commission, Binding, Reason};
+use clearance::domain::group_buy::{GroupBuy, GroupStatus, Member};
+use clearance::domain::ids::{CampaignId, GroupBuyId, OrderId, PaymentRef, RefundId, Sku, UserId};
+use clearance::domain::order::{Order, OrderStatus, ParcelStatus};
+use clearance::domain::refund::{
+    unapplied_refund_id, Decision, GoodsStatus, MoneyStatus, Refund, RefundKind,
+};
+use clearance::domain::report::Report;
+use clearance::domain::tenancy::{keys, Tenant};
+use clearance::payments::SandboxState;
+use clearance::table::{Index, Key, Query, SortRange, Table};
+use clearance_tests::{request, World, BASE};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+const C: &str = "life";
+/// Buyers; the last is the login of guide gz-tianhe-g1 (buying through their own link).
+const BUYERS: [&str; 6] = ["lb-0", "lb-1", "lb-2", "lb-3", "lb-4", "guide-gz-tianhe-g1"];
+/// Guides whose links buyers arrive with; fs-chancheng is not in the campaign.
+const GUIDES: [(&str, &str); 3] = [
+    ("gz-tianhe-g1", "gz-tianhe"),
+    ("sz-futian-g2", "sz-futian"),
+    ("fs-chancheng-g1", "fs-chancheng"),
+];
+const CAMPAIGN_STORES: [&str; 2] = ["gz-tianhe", "sz-futian"];
+/// What each listing sells: sku, sizes, price, per-buyer limit, stock (store, size,
+/// units), shards, group offer, final sale.
+struct Stocked {
+    sku: &'static str,
+    sizes: &'static [&'static str],
+    stock: &'static [(&'static str, &'static str, i64)],
+}
+const LISTINGS: [Stocked; 3] = [
+    Stocked {
+        sku: "LF-1",
+        sizes: &["38", "39"],
+        stock: &[
+            ("gz-tianhe", "38", 3),
+            ("sz-futian", "38", 2),
+            ("sz-futian", "39", 4),
+        ],
+    },
+    Stocked {
+        sku: "LF-2",
+        sizes: &["38"],
+        stock: &[("gz-tianhe", "38", 1), ("sz-futian", "38", 1)],
+    },
+    Stocked {
+        sku: "LF-3",
+        sizes: &["40"],
+        stock: &[("gz-tianhe", "40", 3)],
+    },
+];
+
+/// One thing that happens. Indices pick among what exists when it runs (modulo), so a
+/// sequence stays meaningful as proptest shrinks it.
+#[derive(Debug, Clone)]
+enum Op {
+    /// A buyer places an order: one or two lines, with or without a coupon and a link,
+    /// for pickup or shipping.
+    Place {
+        buyer: u8,
+        sku: u8,
+        size: u8,
+        qty: u8,
+        second: Option<(u8, u8)>,
+        coupon: bool,
+        link: Option<u8>,
+        ship: bool,
+    },
+    ClaimCoupon {
+        buyer: u8,
+        big: bool,
+    },
+    Pay {
+        order: u8,
+    },
+    /// A second payment of an order, under another reference.
+    PayAgain {
+        order: u8,
+    },
+    PayWrongAmount {
+        order: u8,
+    },
+    /// A clerk of a parcel's store at the counter, with the right code or not.
+    PickUp {
+        order: u8,
+        parcel: u8,
+        right: bool,
+    },
+    /// A return (or, for a parcel still at the store, its cancellation).
+    Return {
+        order: u8,
+        parcel: Option<u8>,
+        line: u8,
+        qty: u8,
+        resaleable: bool,
+    },
+    ReturnParcel {
+        order: u8,
+        parcel: u8,
+    },
+    /// The buyer cancels a paid order not yet dispatched.
+    Cancel {
+        order: u8,
+    },
+    Review {
+        refund: u8,
+        approve: bool,
+    },
+    /// A clerk receives a return with any counts (right, short, or overflowing).
+    Receive {
+        refund: u8,
+        counts: Counts,
+    },
+    /// The provider settles a refund it holds and sends its signed notice.
+    Notice {
+        refund: u8,
+        succeeded: bool,
+    },
+    /// A signed notice for a refund the provider was never asked for.
+    EarlyNotice {
+        refund: u8,
+    },
+    Provider {
+        hold: bool,
+        refuse: u8,
+    },
+    Retry {
+        refund: u8,
+    },
+    OpenGroup {
+        buyer: u8,
+    },
+    JoinGroup {
+        buyer: u8,
+        group: u8,
+    },
+    SignLink {
+        guide: u8,
+    },
+    /// Time passes (minutes), the sweepers run, the queues drain.
+    Advance {
+        minutes: u32,
+    },
+    Drain,
+    Close {
+        grace: u16,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Counts {
+    Exact { damaged: u8 },
+    Short,
+    Overflow,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let idx = any::<u8>;
+    prop_oneof![
+        8 => (idx(), idx(), idx(), 1u8..3, proptest::option::of((idx(), idx())), any::<bool>(),
+            proptest::option::weighted(0.6, idx()), proptest::bool::weighted(0.25))
+            .prop_map(|(buyer, sku, size, qty, second, coupon, link, ship)| Op::Place {
+                buyer, sku, size, qty, second, coupon, link, ship }),
+        2 => (idx(), any::<bool>()).prop_map(|(buyer, big)| Op::ClaimCoupon { buyer, big }),
+        12 => idx().prop_map(|order| Op::Pay { order }),
+        1 => idx().prop_map(|order| Op::PayAgain { order }),
+        1 => idx().prop_map(|order| Op::PayWrongAmount { order }),
+        6 => (idx(), idx(), proptest::bool::weighted(0.8))
+            .prop_map(|(order, parcel, right)| Op::PickUp { order, parcel, right }),
+        6 => (idx(), proptest::option::of(idx()), idx(), 1u8..3, proptest::bool::weighted(0.6))
+            .prop_map(|(order, parcel, line, qty, resaleable)| Op::Return {
+                order, parcel, line, qty, resaleable }),
+        1 => (idx(), idx()).prop_map(|(order, parcel)| Op::ReturnParcel { order, parcel }),
+        2 => idx().prop_map(|order| Op::Cancel { order }),
+        3 => (idx(), any::<bool>()).prop_map(|(refund, approve)| Op::Review { refund, approve }),
+        3 => (idx(), prop_oneof![
+                4 => (0u8..3).prop_map(|damaged| Counts::Exact { damaged }),
+                1 => Just(Counts::Short),
+                1 => Just(Counts::Overflow),
+            ]).prop_map(|(refund, counts)| Op::Receive { refund, counts }),
+        2 => (idx(), proptest::bool::weighted(0.8))
+            .prop_map(|(refund, succeeded)| Op::Notice { refund, succeeded }),
+        1 => idx().prop_map(|refund| Op::EarlyNotice { refund }),
+        2 => (proptest::bool::weighted(0.3), prop_oneof![3 => Just(0u8), 1 => 1u8..4])
+            .prop_map(|(hold, refuse)| Op::Provider { hold, refuse }),
+        1 => idx().prop_map(|refund| Op::Retry { refund }),
+        2 => idx().prop_map(|buyer| Op::OpenGroup { buyer }),
+        3 => (idx(), idx()).prop_map(|(buyer, group)| Op::JoinGroup { buyer, group }),
+        1 => idx().prop_map(|guide| Op::SignLink { guide }),
+        3 => prop_oneof![Just(10u32), Just(20), Just(90), Just(6 * 60), Just(26 * 60), Just(3 * 24 * 60)]
+            .prop_map(|minutes| Op::Advance { minutes }),
+        6 => Just(Op::Drain),
+        // A close now and then: most sequences sell first and close at their end.
+        1 => (prop_oneof![Just(0u16), Just(30), Just(120)], 0u8..4)
+            .prop_map(|(grace, now)| if now == 0 { Op::Close { grace } } else { Op::Drain }),
+    ]
+}
+
+/// Handed to its stores: units to return, or parcels to cancel.
+fn dispatched(o: &Order) -> bool {
+    matches!(
+        o.status,
+        OrderStatus::Shipped | OrderStatus::ReadyForPickup | OrderStatus::PickedUp
+    )
+}
+
+fn pick<T>(items: &[T], i: u8) -> Option<&T> {
+    if items.is_empty() {
+        None
+    } else {
+        items.get(usize::from(i) % items.len())
+    }
+}
+
+/// A payment the provider took and we answered 200 to.
+#[derive(Debug, Clone)]
+struct Payment {
+    order: String,
+    payment: String,
+    amount: i64,
+}
+
+/// The model: the world, and what happened outside its records.
+struct Model {
+    w: World,
+    t: Tenant,
+    campaign: CampaignId,
+    binding: bool,
+    orders: Vec<(String, String)>,
+    groups: Vec<String>,
+    refunds: Vec<String>,
+    payments: Vec<Payment>,
+    keys: u64,
+    closed: bool,
+    /// Whether the queues are known to be empty (credit is checked then).
+    drained: bool,
+}
+
+/// How often each kind of call succeeded or was refused, over the run: printed, so a
+/// run that only ever hits refusals shows it.
+static OUTCOMES: std::sync::Mutex<BTreeMap<String, [u64; 2]>> =
+    std::sync::Mutex::new(BTreeMap::new());
+
+fn status(r: &clearance_tests::Resp, what: &str) {
+    if let Ok(mut o) = OUTCOMES.lock() {
+        let e = o.entry(what.to_owned()).or_default();
+        e[usize::from(!r.status.is_success())] += 1;
+        if std::env::var("LIFECYCLE_WHY").is_ok() && !r.status.is_success() {
+            let field = r.body["field"].as_str().unwrap_or_default();
+            *o.entry(format!("{what}: {} {field}", problem_type(r)))
+                .or_default()
+                .get_mut(1)
+                .unwrap_or(&mut 0) += 1;
+        }
+    }
+    assert!(r.status.as_u16() < 500, "{what}: {} {}", r.status, r.body);
+    if r.status.is_client_error() {
+        assert_eq!(
+            r.content_type, "application/problem+json",
+            "{what}: {}",
+            r.body
+        );
+    }
+}
+
+fn problem_type(r: &clearance_tests::Resp) -> String {
+    r.body["type"]
+        .as_str()
+        .and_then(|t| t.rsplit('/').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+impl Model {
+    async fn new(table: Arc<dyn Table>, binding: bool) -> Model {
+        let w = World::new(table).await;
+        clearance_local::seed::seed_demo(&w.state.db, clearance_tests::t0())
+            .await
+            .unwrap_or_else(|e| panic!("seeding the demo tenant: {e}"));
+        let ops = w.ops();
+        let now = w.clock.now();
+        let rule = if binding { "binding" } else { "last_touch" };
+        let campaign = json!({"id": C, "name": "Lifecycle", "starts_at": now + Duration::minutes(2),
+            "ends_at": now + Duration::days(10), "slots": [],
+            "categories": [{"id": "shoes", "name": "Shoes"}], "stores": CAMPAIGN_STORES,
+            "returns": {"window_days": 2, "review_after_returns": 2, "send_back_days": 2,
+                "escalate_after_hours": 4, "pickup_days": 2},
+            "attribution": {"rule": rule, "protection_days": 2, "link_days": 7, "commission_bp": 300}});
+        let r = w
+            .json("POST", &format!("{BASE}/campaigns"), Some(&ops), &campaign)
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let listings = [
+            json!({"name": "Group sandal", "category": "shoes", "sizes": ["38", "39"],
+                "list_price_fen": 59_900, "clearance_price_fen": 29_900, "per_buyer_limit": 3,
+                "group": {"price_fen": 19_900, "size": 3, "hours": 24, "per_buyer": 2, "store_completes_at": 2},
+                "shards": 2, "stock": [{"store": "gz-tianhe", "size": "38", "units": 3},
+                    {"store": "sz-futian", "size": "38", "units": 2}, {"store": "sz-futian", "size": "39", "units": 4}]}),
+            json!({"name": "Split pump", "category": "shoes", "sizes": ["38"],
+                "list_price_fen": 89_900, "clearance_price_fen": 45_901, "per_buyer_limit": 2,
+                "stock": [{"store": "gz-tianhe", "size": "38", "units": 1}, {"store": "sz-futian", "size": "38", "units": 1}]}),
+            json!({"name": "Final slide", "category": "shoes", "sizes": ["40"],
+                "list_price_fen": 19_900, "clearance_price_fen": 9_933, "per_buyer_limit": 3, "final_sale": true,
+                "stock": [{"store": "gz-tianhe", "size": "40", "units": 3}]}),
+        ];
+        for (l, body) in LISTINGS.iter().zip(&listings) {
+            let r = w
+                .json(
+                    "PUT",
+                    &format!("{BASE}/campaigns/{C}/listings/{}", l.sku),
+                    Some(&ops),
+                    body,
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}: {}", l.sku, r.body);
+        }
+        for (id, body) in [
+            (
+                "c20",
+                json!({"name": "20 off", "off_fen": 2_000, "min_spend_fen": 0, "per_buyer": 2, "budget": 1_000}),
+            ),
+            (
+                "c50",
+                json!({"name": "50 off over 500", "off_fen": 5_000, "min_spend_fen": 50_000, "budget": 1_000}),
+            ),
+        ] {
+            let r = w
+                .json(
+                    "PUT",
+                    &format!("{BASE}/campaigns/{C}/coupons/{id}"),
+                    Some(&ops),
+                    &body,
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+        let r = w
+            .json(
+                "POST",
+                &format!("{BASE}/campaigns/{C}/publish"),
+                Some(&ops),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        w.clock.advance(Duration::minutes(3));
+        Model {
+            t: clearance_local::seed::tenant().unwrap_or_else(|e| panic!("{e}")),
+            campaign: CampaignId::parse(C).unwrap_or_else(|e| panic!("{e}")),
+            w,
+            binding,
+            orders: Vec::new(),
+            groups: Vec::new(),
+            refunds: Vec::new(),
+            payments: Vec::new(),
+            keys: 0,
+            closed: false,
+            drained: true,
+        }
+    }
+
+    fn key(&mut self) -> String {
+        self.keys += 1;
+        format!("life-{}", self.keys)
+    }
+
+    async fn order(&self, id: &str) -> Order {
+        let id = OrderId::parse(id).unwrap_or_else(|e| panic!("{id}: {e}"));
+        self.w
+            .state
+            .db
+            .order(&self.t, &id, true)
+            .await
+            .unwrap_or_else(|e| panic!("reading order {id}: {e}"))
+    }
+
+    async fn refund(&self, id: &str) -> Refund {
+        let id = RefundId::parse(id).unwrap_or_else(|e| panic!("{id}: {e}"));
+        self.w
+            .state
+            .db
+            .refund(&self.t, &id, true)
+            .await
+            .unwrap_or_else(|e| panic!("reading refund {id}: {e}"))
+    }
+
+    /// Sends a payment notice as the provider would, and records what it took.
+    async fn notify_payment(&mut self, order: &Order, amount: i64, payment: &str) -> Value {
+        let payment_ref = PaymentRef::parse(payment).unwrap_or_else(|e| panic!("{e}"));
+        let fen = clearance::domain::money::Fen::new(amount).unwrap_or_else(|e| panic!("{e}"));
+        let (body, sig) = self.w.sandbox.notice(order, fen, &payment_ref);
+        let r = send_signed(&self.w, "/v1/payments/notify", body, &sig).await;
+        status(&r, "payment notice");
+        if r.status == 200 {
+            if !self
+                .payments
+                .iter()
+                .any(|p| p.order == order.id.as_str() && p.payment == payment)
+            {
+                self.payments.push(Payment {
+                    order: order.id.to_string(),
+                    payment: payment.to_owned(),
+                    amount,
+                });
+            }
+            if r.body["status"] == "refund_due" {
+                self.track_refund(unapplied_refund_id(&order.id, &payment_ref).to_string());
+            }
+        }
+        r.body
+    }
+
+    /// The `i`-th order among those `wanted` picks (any order when none does), and its
+    /// buyer: steps act on orders where they mean something, and now and then on
+    /// one where they must be refused.
+    async fn choose_order(
+        &self,
+        i: u8,
+        wanted: impl Fn(&Order) -> bool,
+    ) -> Option<(String, String)> {
+        let mut matching = Vec::new();
+        for (id, buyer) in &self.orders {
+            if wanted(&self.order(id).await) {
+                matching.push((id.clone(), buyer.clone()));
+            }
+        }
+        if matching.is_empty() {
+            return pick(&self.orders, i).cloned();
+        }
+        pick(&matching, i).cloned()
+    }
+
+    /// The same for refunds.
+    async fn choose_refund(&self, i: u8, wanted: impl Fn(&Refund) -> bool) -> Option<String> {
+        let mut matching = Vec::new();
+        for id in &self.refunds {
+            if wanted(&self.refund(id).await) {
+                matching.push(id.clone());
+            }
+        }
+        if matching.is_empty() {
+            return pick(&self.refunds, i).cloned();
+        }
+        pick(&matching, i).cloned()
+    }
+
+    fn track_refund(&mut self, id: String) {
+        if !self.refunds.contains(&id) {
+            self.refunds.push(id);
+        }
+    }
+
+    async fn drain(&mut self) {
+        self.w.drain().await;
+        self.drained = true;
+    }
+
+    async fn apply(&mut self, op: &Op) {
+        // Most steps leave work on the queues; a drain or an advance empties them.
+        self.drained = false;
+        match op {
+            Op::Place {
+                buyer,
+                sku,
+                size,
+                qty,
+                second,
+                coupon,
+                link,
+                ship,
+            } => {
+                let buyer = BUYERS[usize::from(*buyer) % BUYERS.len()];
+                let line = |sku: u8, size: u8, qty: u8| {
+                    let l = &LISTINGS[usize::from(sku) % LISTINGS.len()];
+                    let size = l.sizes[usize::from(size) % l.sizes.len()];
+                    (l.sku, size, qty)
+                };
+                let mut lines = vec![line(*sku, *size, *qty)];
+                if let Some((s, z)) = second {
+                    let more = line(*s, *z, 1);
+                    if !lines.iter().any(|l| l.0 == more.0 && l.1 == more.1) {
+                        lines.push(more);
+                    }
+                }
+                let lines: Vec<Value> = lines
+                    .iter()
+                    .map(|(s, z, q)| json!({"sku": s, "size": z, "quantity": q}))
+                    .collect();
+                let mut body = json!({"campaign": C, "lines": lines});
+                if !coupon {
+                    body["coupon"] = "none".into();
+                }
+                if let Some(g) = link {
+                    let (guide, store) = GUIDES[usize::from(*g) % GUIDES.len()];
+                    body["share_token"] = self.w.share_token(guide, store, C).into();
+                }
+                if *ship {
+                    body["delivery"] = json!({"mode": "shipping", "phone": "13800001234",
+                        "address": {"province": "GD", "city": "Guangzhou", "district": "Tianhe", "line": "1 Road"}});
+                }
+                let key = self.key();
+                let r = self.w.place(buyer, &key, &body).await;
+                status(&r, "place");
+                if r.status == 201 {
+                    let id = r.body["order"]["id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    self.orders.push((id, buyer.to_owned()));
+                }
+            }
+            Op::ClaimCoupon { buyer, big } => {
+                let buyer = BUYERS[usize::from(*buyer) % BUYERS.len()];
+                let tpl = if *big { "c50" } else { "c20" };
+                let r = self
+                    .w
+                    .json(
+                        "POST",
+                        &format!("{BASE}/campaigns/{C}/coupons/{tpl}/claim"),
+                        Some(&self.w.buyer(buyer)),
+                        &json!({}),
+                    )
+                    .await;
+                status(&r, "claim");
+            }
+            Op::Pay { order } => {
+                let waiting = |o: &Order| o.status == OrderStatus::AwaitingPayment;
+                let Some((id, _)) = self.choose_order(*order, waiting).await else {
+                    return;
+                };
+                let o = self.order(&id).await;
+                let r = self
+                    .notify_payment(&o, o.total_fen.get(), &format!("sandbox-{id}"))
+                    .await;
+                if o.status == OrderStatus::AwaitingPayment && o.group.is_none() {
+                    assert_eq!(r["status"], "paid", "paying {id}: {r}");
+                }
+            }
+            Op::PayAgain { order } => {
+                let paid = |o: &Order| o.payment_ref.is_some();
+                let Some((id, _)) = self.choose_order(*order, paid).await else {
+                    return;
+                };
+                let o = self.order(&id).await;
+                let payment = format!("second-{}", self.key());
+                let r = self.notify_payment(&o, o.total_fen.get(), &payment).await;
+                if o.status != OrderStatus::AwaitingPayment {
+                    assert_eq!(r["status"], "refund_due", "a second payment: {r}");
+                }
+            }
+            Op::PayWrongAmount { order } => {
+                let Some((id, _)) = pick(&self.orders, *order).cloned() else {
+                    return;
+                };
+                let o = self.order(&id).await;
+                let payment = format!("wrong-{}", self.key());
+                let r = self
+                    .notify_payment(&o, o.total_fen.get() + 1, &payment)
+                    .await;
+                assert_eq!(r["status"], "refund_due", "a wrong amount: {r}");
+            }
+            Op::PickUp {
+                order,
+                parcel,
+                right,
+            } => {
+                let waiting = |o: &Order| o.status == OrderStatus::ReadyForPickup;
+                let Some((id, buyer)) = self.choose_order(*order, waiting).await else {
+                    return;
+                };
+                let view = self
+                    .w
+                    .get(&format!("{BASE}/orders/{id}"), Some(&self.w.buyer(&buyer)))
+                    .await;
+                let parcels = view.body["parcels"].as_array().cloned().unwrap_or_default();
+                let Some(p) = pick(&parcels, *parcel) else {
+                    return;
+                };
+                let store = p["store"].as_str().unwrap_or_default();
+                let code = if *right {
+                    p["pickup_code"].as_str().unwrap_or("000000").to_owned()
+                } else {
+                    "999999".to_owned()
+                };
+                let waiting = p["status"] == "ready_for_pickup";
+                let r = self
+                    .w
+                    .json(
+                        "POST",
+                        &format!("{BASE}/orders/{id}/pickup"),
+                        Some(&self.w.clerk(&format!("clerk-{store}"))),
+                        &json!({"code": code, "parcel": p["id"]}),
+                    )
+                    .await;
+                status(&r, "pickup");
+                if r.status == 200 && r.body["outcome"] == "handed_over" {
+                    assert!(
+                        waiting && *right && code != "999999",
+                        "only a waiting parcel's own code hands it over: {p} {}",
+                        r.body
+                    );
+                }
+            }
+            Op::Return {
+                order,
+                parcel,
+                line,
+                qty,
+                resaleable,
+            } => {
+                let Some((id, buyer)) = self.choose_order(*order, dispatched).await else {
+                    return;
+                };
+                let o = self.order(&id).await;
+                let Some(l) = pick(&o.lines, *line) else {
+                    return;
+                };
+                let mut body = json!({"lines": [{"sku": l.priced.sku, "size": l.priced.size, "quantity": qty}],
+                    "reason": "wrong_size",
+                    "condition": {"unworn": true, "tags_on": resaleable, "original_box": true}});
+                if let Some(p) = parcel {
+                    body["parcel"] = (1 + u32::from(*p) % 3).into();
+                }
+                self.ask_refund(&id, &buyer, &body).await;
+            }
+            Op::ReturnParcel { order, parcel } => {
+                let Some((id, buyer)) = self.choose_order(*order, dispatched).await else {
+                    return;
+                };
+                let body = json!({"parcel": 1 + u32::from(*parcel) % 3, "reason": "changed_mind",
+                    "condition": {"unworn": true, "tags_on": true, "original_box": true}});
+                self.ask_refund(&id, &buyer, &body).await;
+            }
+            Op::Cancel { order } => {
+                let paid = |o: &Order| o.status == OrderStatus::Paid;
+                let Some((id, buyer)) = self.choose_order(*order, paid).await else {
+                    return;
+                };
+                self.ask_refund(&id, &buyer, &json!({"reason": "changed_mind"}))
+                    .await;
+            }
+            Op::Review { refund, approve } => {
+                let pending = |r: &Refund| r.decision == Decision::PendingReview;
+                let Some(id) = self.choose_refund(*refund, pending).await else {
+                    return;
+                };
+                let r = self
+                    .w
+                    .json(
+                        "POST",
+                        &format!("{BASE}/refunds/{id}/decision"),
+                        Some(&self.w.ops()),
+                        &json!({"approve": approve}),
+                    )
+                    .await;
+                status(&r, "review");
+            }
+            Op::Receive { refund, counts } => {
+                let coming = |r: &Refund| r.goods == GoodsStatus::AwaitingReturn;
+                let Some(id) = self.choose_refund(*refund, coming).await else {
+                    return;
+                };
+                let r = self.refund(&id).await;
+                let Some(store) = r.return_store.clone() else {
+                    return;
+                };
+                let units: Vec<Value> = r
+                    .lines
+                    .iter()
+                    .map(|l| match counts {
+                        Counts::Exact { damaged } => {
+                            let d = u32::from(*damaged).min(l.quantity);
+                            json!({"line": l.line, "resaleable": l.quantity - d, "damaged": d})
+                        }
+                        Counts::Short => {
+                            json!({"line": l.line, "resaleable": l.quantity.saturating_sub(1), "damaged": 0})
+                        }
+                        Counts::Overflow => {
+                            json!({"line": l.line, "resaleable": u32::MAX, "damaged": 1 + l.quantity})
+                        }
+                    })
+                    .collect();
+                let resp = self
+                    .w
+                    .json(
+                        "POST",
+                        &format!("{BASE}/refunds/{id}/receive"),
+                        Some(&self.w.clerk(&format!("clerk-{store}"))),
+                        &json!({"units": units}),
+                    )
+                    .await;
+                status(&resp, "receive");
+                if !matches!(counts, Counts::Exact { .. }) {
+                    assert_ne!(resp.status, 200, "counts that do not add up: {}", resp.body);
+                }
+            }
+            Op::Notice { refund, succeeded } => {
+                let asked = |r: &Refund| r.money == MoneyStatus::Submitted;
+                let Some(id) = self.choose_refund(*refund, asked).await else {
+                    return;
+                };
+                let rid = RefundId::parse(&id).unwrap_or_else(|e| panic!("{e}"));
+                let Some((body, sig)) = self.w.sandbox.settle(&self.t, &rid, *succeeded) else {
+                    return; // the provider was never asked: it sends nothing
+                };
+                let r = send_signed(&self.w, "/v1/payments/refund-notify", body, &sig).await;
+                status(&r, "refund notice");
+            }
+            Op::EarlyNotice { refund } => {
+                let queued = |r: &Refund| r.money == MoneyStatus::Queued;
+                let Some(id) = self.choose_refund(*refund, queued).await else {
+                    return;
+                };
+                let before = self.refund(&id).await;
+                if !matches!(before.money, MoneyStatus::Queued | MoneyStatus::NotDue) {
+                    return;
+                }
+                let notice = json!({"tenant": self.t.to_string(), "refund": id, "status": "succeeded",
+                    "amount_fen": before.amount_fen.get()});
+                let body = serde_json::to_vec(&notice).unwrap_or_default();
+                let sig = clearance::domain::signing::sign_body(&self.w.sandbox.secret, &body);
+                let r = send_signed(&self.w, "/v1/payments/refund-notify", body, &sig).await;
+                assert_eq!(
+                    r.status, 409,
+                    "a notice the provider was never asked for: {}",
+                    r.body
+                );
+                assert_eq!(
+                    self.refund(&id).await.money,
+                    before.money,
+                    "an early notice settled {id}"
+                );
+            }
+            Op::Provider { hold, refuse } => {
+                self.w.sandbox.hold_refunds(*hold);
+                self.w.sandbox.fail_next_refunds(u32::from(*refuse));
+            }
+            Op::Retry { refund } => {
+                let failed = |r: &Refund| r.money == MoneyStatus::Failed;
+                let Some(id) = self.choose_refund(*refund, failed).await else {
+                    return;
+                };
+                let r = self
+                    .w
+                    .json(
+                        "POST",
+                        &format!("{BASE}/refunds/{id}/retry"),
+                        Some(&self.w.ops()),
+                        &json!({}),
+                    )
+                    .await;
+                status(&r, "retry");
+            }
+            Op::OpenGroup { buyer } => {
+                let buyer = BUYERS[usize::from(*buyer) % BUYERS.len()];
+                let key = self.key();
+                let r = self
+                    .w
+                    .post_keyed(
+                        &format!("{BASE}/campaigns/{C}/groups"),
+                        &self.w.buyer(buyer),
+                        &key,
+                        &json!({"campaign": C, "lines": [{"sku": "LF-1", "size": "39", "quantity": 1}], "coupon": "none"}),
+                    )
+                    .await;
+                status(&r, "open group");
+                if r.status == 201 {
+                    let id = r.body["order"]["id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    let g = r.body["order"]["group"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    self.orders.push((id, buyer.to_owned()));
+                    self.groups.push(g);
+                }
+            }
+            Op::JoinGroup { buyer, group } => {
+                let buyer = BUYERS[usize::from(*buyer) % BUYERS.len()];
+                let Some(g) = pick(&self.groups, *group).cloned() else {
+                    return;
+                };
+                let key = self.key();
+                let r = self
+                    .w
+                    .post_keyed(
+                        &format!("{BASE}/groups/{g}/join"),
+                        &self.w.buyer(buyer),
+                        &key,
+                        &json!({"campaign": C, "lines": [{"sku": "LF-1", "size": "39", "quantity": 1}], "coupon": "none"}),
+                    )
+                    .await;
+                status(&r, "join group");
+                if r.status == 201 {
+                    let id = r.body["order"]["id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    self.orders.push((id, buyer.to_owned()));
+                }
+            }
+            Op::SignLink { guide } => {
+                let (guide, store) = GUIDES[usize::from(*guide) % GUIDES.len()];
+                let r = self
+                    .w
+                    .json(
+                        "POST",
+                        &format!("{BASE}/guides/{guide}/share-links"),
+                        Some(&self.w.ops()),
+                        &json!({"campaign": C}),
+                    )
+                    .await;
+                status(&r, "share link");
+                if !self.closed {
+                    let inside = CAMPAIGN_STORES.contains(&store);
+                    assert_eq!(
+                        r.status == 201,
+                        inside,
+                        "a link for {guide} of {store}: {}",
+                        r.body
+                    );
+                }
+            }
+            Op::Advance { minutes } => {
+                self.w.clock.advance(Duration::minutes(i64::from(*minutes)));
+                self.sweep().await;
+            }
+            Op::Drain => self.drain().await,
+            Op::Close { grace } => {
+                let r = self
+                    .w
+                    .json(
+                        "POST",
+                        &format!("{BASE}/campaigns/{C}/close"),
+                        Some(&self.w.ops()),
+                        &json!({"grace_minutes": grace}),
+                    )
+                    .await;
+                status(&r, "close");
+                if r.status == 202 {
+                    self.closed = true;
+                }
+            }
+        }
+    }
+
+    /// The sweepers on their schedule, and the queues drained.
+    async fn sweep(&mut self) {
+        clearance_local::sweep_once(&self.w.state).await;
+        self.drain().await;
+        clearance_local::sweep_once(&self.w.state).await;
+        self.drain().await;
+    }
+
+    async fn ask_refund(&mut self, order: &str, buyer: &str, body: &Value) {
+        let key = self.key();
+        let r = self
+            .w
+            .post_keyed(
+                &format!("{BASE}/orders/{order}/refunds"),
+                &self.w.buyer(buyer),
+                &key,
+                body,
+            )
+            .await;
+        status(&r, "refund request");
+        if r.status == 201 {
+            self.track_refund(r.body["id"].as_str().unwrap_or_default().to_owned());
+        } else {
+            // refused requests name why, and leave nothing half-written
+            assert!(!problem_type(&r).is_empty(), "{}", r.body);
+        }
+    }
+
+    /// Every order's refunds, from its partition.
+    async fn refunds_of(&self, order: &Order) -> Vec<Refund> {
+        self.w
+            .state
+            .db
+            .order_refunds(&self.t, &order.id)
+            .await
+            .unwrap_or_else(|e| panic!("reading the refunds of {}: {e}", order.id))
+    }
+
+    async fn item(&self, pk: String, sk: String) -> Option<Value> {
+        self.w
+            .state
+            .db
+            .table()
+            .get(&Key::new(pk, sk), true)
+            .await
+            .unwrap_or_else(|e| panic!("reading an item: {e}"))
+            .map(|i| serde_dynamo::from_item::<_, Value>(i).unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    /// Every check, after a step.
+    async fn check(&mut self, step: usize) {
+        let orders: Vec<Order> = {
+            let mut v = Vec::new();
+            for (id, _) in &self.orders {
+                v.push(self.order(id).await);
+            }
+            v
+        };
+        let mut refunds: BTreeMap<String, Vec<Refund>> = BTreeMap::new();
+        for o in &orders {
+            let rs = self.refunds_of(o).await;
+            // refunds the system made (a failed group, an uncollected parcel) too
+            for r in &rs {
+                self.track_refund(r.id.to_string());
+            }
+            refunds.insert(o.id.to_string(), rs);
+        }
+        self.check_money(step, &orders, &refunds).await;
+        self.check_stock(step, &orders, &refunds).await;
+        self.check_seats(step, &orders).await;
+        if self.drained {
+            self.check_credit(step, &orders, &refunds).await;
+        }
+    }
+
+    async fn check_money(
+        &self,
+        step: usize,
+        orders: &[Order],
+        refunds: &BTreeMap<String, Vec<Refund>>,
+    ) {
+        let ledger = self.w.sandbox.ledger();
+        let mut ours: BTreeSet<RefundId> = BTreeSet::new();
+        for o in orders {
+            let rs = &refunds[o.id.as_str()];
+            let at = |what: &str| format!("step {step}, order {}: {what}", o.id);
+            // paid = applied + refunded as unapplied
+            let taken: Vec<&Payment> = self
+                .payments
+                .iter()
+                .filter(|p| p.order == o.id.as_str())
+                .collect();
+            match &o.payment_ref {
+                Some(applied) => {
+                    let p = taken
+                        .iter()
+                        .find(|p| &p.payment == applied)
+                        .unwrap_or_else(|| panic!("{}", at("applied a payment nobody made")));
+                    assert_eq!(p.amount, o.total_fen.get(), "{}", at("applied amount"));
+                }
+                None => assert!(
+                    o.status == OrderStatus::AwaitingPayment || o.status == OrderStatus::Cancelled,
+                    "{}",
+                    at("not paid but moved on")
+                ),
+            }
+            for p in taken
+                .iter()
+                .filter(|p| o.payment_ref.as_deref() != Some(p.payment.as_str()))
+            {
+                let id = unapplied_refund_id(
+                    &o.id,
+                    &PaymentRef::parse(&p.payment).unwrap_or_else(|e| panic!("{e}")),
+                );
+                let r = rs
+                    .iter()
+                    .find(|r| r.id == id)
+                    .unwrap_or_else(|| panic!("{}", at("a payment kept without a refund")));
+                assert_eq!(r.amount_fen.get(), p.amount, "{}", at("unapplied amount"));
+                assert_eq!(
+                    r.kind,
+                    RefundKind::UnappliedPayment,
+                    "{}",
+                    at("unapplied kind")
+                );
+            }
+            for r in rs.iter().filter(|r| r.kind == RefundKind::UnappliedPayment) {
+                assert!(
+                    taken.iter().any(|p| r.payment_ref.as_str() == p.payment),
+                    "{}",
+                    at("an unapplied refund of no payment")
+                );
+            }
+            // per line: live refunds within what it cost, exact once all refunded
+            let live: Vec<&Refund> = rs
+                .iter()
+                .filter(|r| r.kind != RefundKind::UnappliedPayment && !r.released())
+                .collect();
+            let mut units = vec![0u32; o.lines.len()];
+            let mut amounts = vec![0i64; o.lines.len()];
+            for r in &live {
+                for l in &r.lines {
+                    units[l.line] += l.quantity;
+                    amounts[l.line] += l.amount_fen.get();
+                }
+                assert_eq!(
+                    r.amount_fen.get(),
+                    r.lines.iter().map(|l| l.amount_fen.get()).sum::<i64>(),
+                    "{}",
+                    at("a refund's lines sum to its amount")
+                );
+            }
+            for (i, l) in o.lines.iter().enumerate() {
+                let paid = l.priced.paid_fen.get();
+                assert!(units[i] <= l.priced.quantity, "{}", at("units refunded"));
+                assert!(
+                    amounts[i] <= paid,
+                    "{}",
+                    at(&format!("line {i}: {} refunded of {paid}", amounts[i]))
+                );
+                if units[i] == l.priced.quantity {
+                    assert_eq!(
+                        amounts[i],
+                        paid,
+                        "{}",
+                        at(&format!("line {i} refunded whole"))
+                    );
+                }
+                // the order's counters are its live refunds
+                assert_eq!(
+                    o.returned.get(i).copied().unwrap_or(0),
+                    units[i],
+                    "{}",
+                    at("returned")
+                );
+                assert_eq!(
+                    o.refunded_lines.get(i).map_or(0, |f| f.get()),
+                    amounts[i],
+                    "{}",
+                    at("refunded per line")
+                );
+            }
+            assert_eq!(
+                o.refunded_fen.get(),
+                amounts.iter().sum::<i64>(),
+                "{}",
+                at("refunded in all")
+            );
+            for p in &o.parcels {
+                for it in &p.items {
+                    let held: u32 = live
+                        .iter()
+                        .filter(|r| r.parcel == Some(p.id))
+                        .flat_map(|r| r.lines.iter())
+                        .filter(|l| l.line == it.line)
+                        .map(|l| l.quantity)
+                        .sum();
+                    assert_eq!(it.returned, held, "{}", at("parcel item returned"));
+                }
+                if p.status == ParcelStatus::Cancelled {
+                    assert!(
+                        p.pickup_code.is_none(),
+                        "{}",
+                        at("a cancelled parcel's code lives")
+                    );
+                }
+            }
+            assert_ne!(
+                o.status,
+                OrderStatus::NeedsAttention,
+                "{}",
+                at("the stores' counts always cover what was sold")
+            );
+            // the provider's ledger and ours
+            for r in rs {
+                ours.insert(r.id.clone());
+                let theirs = ledger.get(&r.id);
+                if r.money == MoneyStatus::Succeeded {
+                    let t = theirs.unwrap_or_else(|| panic!("{}", at("paid by nobody")));
+                    assert_eq!(t.state, SandboxState::Paid, "{}", at("succeeded, not paid"));
+                    assert_eq!(t.amount, r.amount_fen, "{}", at("paid another amount"));
+                    assert_eq!(t.payment, r.payment_ref, "{}", at("paid another payment"));
+                }
+                if let Some(t) = theirs.filter(|t| t.state == SandboxState::Paid) {
+                    assert!(
+                        matches!(r.money, MoneyStatus::Submitted | MoneyStatus::Succeeded),
+                        "{}",
+                        at(&format!(
+                            "the provider paid {} while we say {:?}",
+                            r.id, r.money
+                        ))
+                    );
+                    assert_eq!(t.amount, r.amount_fen, "{}", at("provider's amount"));
+                }
+                if r.money == MoneyStatus::Failed && r.retry_at.is_none() {
+                    assert_eq!(
+                        r.work_queue(),
+                        Some("refund_failed"),
+                        "{}",
+                        at("failed, not listed")
+                    );
+                }
+            }
+        }
+        for id in ledger.keys() {
+            assert!(
+                ours.contains(id),
+                "step {step}: the provider refunded {id}, unknown to us"
+            );
+        }
+        // never more paid back against a payment than it was
+        let mut by_payment: BTreeMap<String, i64> = BTreeMap::new();
+        for r in ledger.values().filter(|r| r.state == SandboxState::Paid) {
+            *by_payment.entry(r.payment.to_string()).or_default() += r.amount.get();
+        }
+        for (payment, back) in by_payment {
+            let p = self
+                .payments
+                .iter()
+                .find(|p| p.payment == payment)
+                .unwrap_or_else(|| panic!("step {step}: a refund of an unknown payment"));
+            assert!(
+                back <= p.amount,
+                "step {step}: {payment} refunded {back} of {}",
+                p.amount
+            );
+        }
+    }
+
+    async fn check_stock(
+        &self,
+        step: usize,
+        orders: &[Order],
+        refunds: &BTreeMap<String, Vec<Refund>>,
+    ) {
+        let cpk = keys::campaign_pk(&self.t, &self.campaign);
+        for l in &LISTINGS {
+            let sku = Sku::parse(l.sku).unwrap_or_else(|e| panic!("{e}"));
+            let q = Query::new(
+                Index::Primary,
+                cpk.clone(),
+                SortRange::BeginsWith(keys::listing_sk(&sku)),
+            );
+            let page = self
+                .w
+                .state
+                .db
+                .table()
+                .query(q)
+                .await
+                .unwrap_or_else(|e| panic!("reading {sku}: {e}"));
+            let mut sellable: BTreeMap<String, i64> = BTreeMap::new();
+            for item in page.items {
+                let v: Value = serde_dynamo::from_item(item).unwrap_or_else(|e| panic!("{e}"));
+                if v["kind"] != "stock" {
+                    continue;
+                }
+                for (size, n) in v["units"].as_object().into_iter().flatten() {
+                    let n = n.as_i64().unwrap_or(i64::MIN);
+                    assert!(n >= 0, "step {step}: {sku} {size} shard {} at {n}", v["SK"]);
+                    *sellable.entry(size.clone()).or_default() += n;
+                }
+            }
+            let counts = self
+                .item(cpk.clone(), keys::store_stock_sk(&sku))
+                .await
+                .unwrap_or_else(|| panic!("{sku} has no store counts"));
+            for size in l.sizes {
+                let put_in: i64 = l.stock.iter().filter(|s| s.1 == *size).map(|s| s.2).sum();
+                // sellable = put in - what orders hold + what came back on sale
+                let mut held = 0i64;
+                let mut on_sale = 0i64;
+                for o in orders {
+                    let released = o.status == OrderStatus::Cancelled && o.parcels.is_empty();
+                    if !released {
+                        held += o
+                            .lines
+                            .iter()
+                            .filter(|x| x.priced.sku == sku && x.priced.size.as_str() == *size)
+                            .map(|x| i64::from(x.priced.quantity))
+                            .sum::<i64>();
+                    }
+                    for r in &refunds[o.id.as_str()] {
+                        if r.back_on_sale {
+                            on_sale += back_in_store(r, &sku, size);
+                        }
+                    }
+                }
+                assert_eq!(
+                    sellable.get(*size).copied().unwrap_or(0),
+                    put_in - held + on_sale,
+                    "step {step}: {sku} {size} on sale (put in {put_in}, held {held}, back {on_sale})"
+                );
+                // each store: put in - shipped + came back
+                for store in CAMPAIGN_STORES {
+                    let put_in: i64 = l
+                        .stock
+                        .iter()
+                        .filter(|s| s.0 == store && s.1 == *size)
+                        .map(|s| s.2)
+                        .sum();
+                    let mut shipped = 0i64;
+                    let mut back = 0i64;
+                    for o in orders {
+                        for p in o.parcels.iter().filter(|p| p.store.as_str() == store) {
+                            shipped += p
+                                .items
+                                .iter()
+                                .filter(|it| it.sku == sku && it.size.as_str() == *size)
+                                .map(|it| i64::from(it.quantity))
+                                .sum::<i64>();
+                        }
+                        for r in refunds[o.id.as_str()].iter().filter(|r| {
+                            r.return_store.as_ref().is_some_and(|s| s.as_str() == store)
+                        }) {
+                            back += back_in_store(r, &sku, size);
+                        }
+                    }
+                    let holds = counts["units"][store][*size].as_i64().unwrap_or(0);
+                    assert!(
+                        holds >= 0,
+                        "step {step}: {store} holds {holds} of {sku} {size}"
+                    );
+                    assert_eq!(
+                        holds,
+                        put_in - shipped + back,
+                        "step {step}: {store}'s count of {sku} {size} (put in {put_in}, shipped {shipped}, back {back})"
+                    );
+                }
+            }
+        }
+    }
+
+    async fn check_seats(&self, step: usize, orders: &[Order]) {
+        let cpk = keys::campaign_pk(&self.t, &self.campaign);
+        for g in &self.groups {
+            let id = GroupBuyId::parse(g).unwrap_or_else(|e| panic!("{e}"));
+            let (group, members): (GroupBuy, Vec<Member>) = self
+                .w
+                .state
+                .db
+                .group(&self.t, &id, true)
+                .await
+                .unwrap_or_else(|e| panic!("reading group {g}: {e}"));
+            let at = |what: &str| format!("step {step}, group {g}: {what}");
+            let seated = members.len() as u8;
+            assert!(seated <= group.seats, "{}", at("members over seats"));
+            assert_eq!(group.free, group.seats - seated, "{}", at("free seats"));
+            let paid = members.iter().filter(|m| m.paid).count() as u8;
+            assert_eq!(group.paid, paid, "{}", at("paid seats"));
+            if group.status == GroupStatus::Formed {
+                assert_eq!(paid, group.seats, "{}", at("formed short"));
+            }
+            for m in &members {
+                let o = orders
+                    .iter()
+                    .find(|o| o.id == m.order)
+                    .unwrap_or_else(|| panic!("{}", at("a member's order is unknown")));
+                assert_eq!(o.group.as_ref(), Some(&id), "{}", at("member's order"));
+                assert_eq!(m.paid, o.payment_ref.is_some(), "{}", at("member paid"));
+            }
+        }
+        // allowances and purchase limits = a recount of the orders
+        for buyer in BUYERS {
+            let user = UserId::parse(buyer).unwrap_or_else(|e| panic!("{e}"));
+            for l in &LISTINGS {
+                let sku = Sku::parse(l.sku).unwrap_or_else(|e| panic!("{e}"));
+                let mut bought = 0i64;
+                let mut groups = 0i64;
+                for o in orders.iter().filter(|o| o.buyer == user) {
+                    let released = o.status == OrderStatus::Cancelled && o.parcels.is_empty();
+                    if released {
+                        continue;
+                    }
+                    let q: i64 = o
+                        .lines
+                        .iter()
+                        .filter(|x| x.priced.sku == sku)
+                        .map(|x| i64::from(x.priced.quantity))
+                        .sum();
+                    let cancelled: i64 = o
+                        .parcels
+                        .iter()
+                        .filter(|p| p.status == ParcelStatus::Cancelled)
+                        .flat_map(|p| p.items.iter())
+                        .filter(|it| it.sku == sku)
+                        .map(|it| i64::from(it.quantity))
+                        .sum();
+                    bought += q - cancelled;
+                    if o.group.is_some() && o.lines.iter().any(|x| x.priced.sku == sku) {
+                        groups += 1;
+                    }
+                }
+                let marker = self
+                    .item(cpk.clone(), keys::limit_sk(&sku, &user))
+                    .await
+                    .and_then(|v| v["units"].as_i64())
+                    .unwrap_or(0);
+                assert_eq!(
+                    marker, bought,
+                    "step {step}: {buyer}'s limit count of {sku}"
+                );
+                let allowance = self
+                    .item(cpk.clone(), keys::group_limit_sk(&sku, &user))
+                    .await
+                    .and_then(|v| v["units"].as_i64())
+                    .unwrap_or(0);
+                assert_eq!(allowance, groups, "step {step}: {buyer}'s groups of {sku}");
+            }
+        }
+    }
+
+    async fn check_credit(
+        &self,
+        step: usize,
+        orders: &[Order],
+        refunds: &BTreeMap<String, Vec<Refund>>,
+    ) {
+        let now = self.w.clock.now();
+        let campaign_stores: Vec<&str> = CAMPAIGN_STORES.to_vec();
+        let mut expect: BTreeMap<String, (i64, i64, i64, i64, i64, i64)> = BTreeMap::new();
+        let mut first: BTreeMap<&UserId, usize> = BTreeMap::new();
+        for o in orders {
+            let at = |what: &str| format!("step {step}, order {}: {what}", o.id);
+            let a = o
+                .attribution
+                .as_ref()
+                .unwrap_or_else(|| panic!("{}", at("no attribution")));
+            if let Some(g) = &a.guide {
+                let (_, store) = GUIDES
+                    .iter()
+                    .find(|(id, _)| *id == g.as_str())
+                    .unwrap_or_else(|| panic!("{}", at("credited to an unknown guide")));
+                assert!(
+                    a.reason == Reason::Bound || campaign_stores.contains(store),
+                    "{}",
+                    at("credited from outside the campaign")
+                );
+                assert_ne!(
+                    o.buyer.as_str(),
+                    format!("guide-{g}"),
+                    "{}",
+                    at("a guide earned on their own purchase")
+                );
+            }
+            if o.payment_ref.is_none() {
+                assert!(!o.first_in_tenant, "{}", at("a new buyer who never paid"));
+                continue;
+            }
+            if o.first_in_tenant {
+                *first.entry(&o.buyer).or_default() += 1;
+            }
+            let Some(guide) = &a.guide else { continue };
+            // the sale as attribution keeps it
+            let sale: SaleRecord = serde_json::from_value(
+                self.item(keys::order_pk(&self.t, &o.id), keys::SALE_SK.to_owned())
+                    .await
+                    .unwrap_or_else(|| panic!("{}", at("a credited paid sale never counted"))),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            let paid: Vec<(u32, i64)> = o
+                .lines
+                .iter()
+                .map(|l| (l.priced.quantity, l.priced.paid_fen.get()))
+                .collect();
+            let recorded: Vec<(u32, i64)> =
+                sale.sale.paid.iter().map(|(u, f)| (*u, f.get())).collect();
+            assert_eq!(recorded, paid, "{}", at("the sale's payment"));
+            let mut refunded_lines = vec![0i64; o.lines.len()];
+            let mut refunded_ids = BTreeSet::new();
+            for r in refunds[o.id.as_str()].iter().filter(|r| {
+                r.money == MoneyStatus::Succeeded && r.kind != RefundKind::UnappliedPayment
+            }) {
+                refunded_ids.insert(r.id.to_string());
+                for l in &r.lines {
+                    refunded_lines[l.line] += l.amount_fen.get();
+                }
+            }
+            let known: BTreeSet<String> = sale.sale.refunds.keys().cloned().collect();
+            assert_eq!(known, refunded_ids, "{}", at("the sale's refunds"));
+            // commission = rate x (paid - refunded), line by line
+            let bp = a.commission_bp;
+            let net: i64 = paid
+                .iter()
+                .zip(&refunded_lines)
+                .map(|((_, p), r)| {
+                    let c = commission(*p, bp);
+                    if *p == 0 {
+                        0
+                    } else {
+                        c - c * (*r).min(*p) / *p
+                    }
+                })
+                .sum();
+            let t = sale.sale.totals(bp);
+            assert_eq!(
+                t.commission_pending_fen + t.commission_confirmed_fen - t.commission_reversed_fen,
+                net,
+                "{}",
+                at("commission")
+            );
+            if let Some(confirmed) = sale.sale.confirmed_at {
+                let closes = o
+                    .received_at()
+                    .map(|r| r + Duration::days(i64::from(o.returns_policy.window_days)));
+                assert!(
+                    o.status == OrderStatus::Cancelled
+                        || closes.is_some_and(|c| c <= confirmed && confirmed <= now),
+                    "{}",
+                    at("confirmed before its window closed")
+                );
+            }
+            let gmv: i64 = paid.iter().map(|(_, p)| p).sum();
+            let refunded: i64 = refunded_lines.iter().sum::<i64>().min(gmv);
+            for who in [
+                format!("G#{guide}"),
+                format!("S#{}", a.store.as_ref().map(|s| s.as_str()).unwrap_or("-")),
+            ] {
+                let e = expect.entry(who).or_default();
+                e.0 += 1;
+                e.1 += paid.iter().map(|(u, _)| i64::from(*u)).sum::<i64>();
+                e.2 += gmv;
+                e.3 += refunded;
+                e.4 += net;
+                e.5 += i64::from(o.first_in_tenant);
+            }
+        }
+        for (buyer, n) in first {
+            assert_eq!(n, 1, "step {step}: {buyer} is a new buyer {n} times");
+        }
+        for buyer in BUYERS {
+            let user = UserId::parse(buyer).unwrap_or_else(|e| panic!("{e}"));
+            let paid_any = orders
+                .iter()
+                .any(|o| o.buyer == user && o.payment_ref.is_some());
+            let marked = orders.iter().any(|o| o.buyer == user && o.first_in_tenant);
+            assert_eq!(paid_any, marked, "step {step}: {buyer}'s first paid order");
+            if self.binding {
+                let b = self
+                    .item(keys::buyer_pk(&self.t, &user), keys::BINDING_SK.to_owned())
+                    .await;
+                if let Some(b) = b {
+                    let b: Binding = serde_json::from_value(b).unwrap_or_else(|e| panic!("{e}"));
+                    assert!(
+                        orders.iter().any(|o| o.buyer == user
+                            && o.payment_ref.is_some()
+                            && o.attribution.as_ref().is_some_and(|a| {
+                                a.guide.as_ref() == Some(&b.guide) && a.reason == Reason::Link
+                            })),
+                        "step {step}: {buyer} bound to {} by no paid sale",
+                        b.guide
+                    );
+                }
+            }
+        }
+        // the counters = a recount
+        let board = self
+            .w
+            .state
+            .db
+            .standings(&self.t, &self.campaign)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut got: BTreeMap<String, (i64, i64, i64, i64, i64, i64)> = BTreeMap::new();
+        for (prefix, list) in [("G#", &board.guides), ("S#", &board.stores)] {
+            for s in list.iter() {
+                let t = &s.totals;
+                let row = (
+                    t.orders,
+                    t.units,
+                    t.gmv_fen,
+                    t.refunded_fen,
+                    t.commission_pending_fen + t.commission_confirmed_fen
+                        - t.commission_reversed_fen,
+                    t.new_buyers,
+                );
+                if row != (0, 0, 0, 0, 0, 0) {
+                    got.insert(format!("{prefix}{}", s.id), row);
+                }
+            }
+        }
+        assert_eq!(got, expect, "step {step}: the guides' and stores' counters");
+    }
+
+    /// Ends the sequence: everything settled, the campaign closed, its final report
+    /// equal to a recount of the records.
+    async fn settle_and_close(&mut self) {
+        self.w.sandbox.hold_refunds(false);
+        self.w.sandbox.fail_next_refunds(0);
+        for id in self.refunds.clone() {
+            let rid = RefundId::parse(&id).unwrap_or_else(|e| panic!("{e}"));
+            if let Some((body, sig)) = self.w.sandbox.settle(&self.t, &rid, true) {
+                let r = send_signed(&self.w, "/v1/payments/refund-notify", body, &sig).await;
+                status(&r, "final notice");
+            }
+        }
+        for (id, buyer) in self.orders.clone() {
+            let o = self.order(&id).await;
+            if o.status == OrderStatus::Paid && o.group.is_none() {
+                self.drain().await; // dispatched, if it can be
+            }
+            let o = self.order(&id).await;
+            if o.status == OrderStatus::NeedsAttention {
+                self.ask_refund(&id, &buyer, &json!({"reason": "other"}))
+                    .await;
+            }
+        }
+        if !self.closed {
+            let r = self
+                .w
+                .json(
+                    "POST",
+                    &format!("{BASE}/campaigns/{C}/close"),
+                    Some(&self.w.ops()),
+                    &json!({"grace_minutes": 0}),
+                )
+                .await;
+            assert_eq!(r.status, 202, "{}", r.body);
+            self.closed = true;
+        }
+        for _ in 0..40 {
+            for id in self.refunds.clone() {
+                let r = self.refund(&id).await;
+                if r.decision == Decision::PendingReview {
+                    let resp = self
+                        .w
+                        .json(
+                            "POST",
+                            &format!("{BASE}/refunds/{id}/decision"),
+                            Some(&self.w.ops()),
+                            &json!({"approve": true}),
+                        )
+                        .await;
+                    assert_eq!(resp.status, 200, "{}", resp.body);
+                }
+                if r.money == MoneyStatus::Failed && r.retry_at.is_none() {
+                    let resp = self
+                        .w
+                        .json(
+                            "POST",
+                            &format!("{BASE}/refunds/{id}/retry"),
+                            Some(&self.w.ops()),
+                            &json!({}),
+                        )
+                        .await;
+                    assert_eq!(resp.status, 200, "{}", resp.body);
+                }
+            }
+            self.w.clock.advance(Duration::hours(12));
+            self.sweep().await;
+            let c = self
+                .w
+                .state
+                .db
+                .campaign(&self.t, &self.campaign, true)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            if c.stage == clearance::domain::campaign::Stage::Closed {
+                self.check(usize::MAX).await;
+                self.check_report().await;
+                return;
+            }
+        }
+        let c = self
+            .w
+            .state
+            .db
+            .campaign(&self.t, &self.campaign, true)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        panic!(
+            "the campaign never closed: {:?}",
+            c.close.map(|r| (r.phase, r.report.map(|r| r.open)))
+        );
+    }
+
+    async fn check_report(&self) {
+        let r = self
+            .w
+            .get(&format!("{BASE}/campaigns/{C}/report"), Some(&self.w.ops()))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let url = r.body["links"]["json"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let file = self.w.send(request("GET", &url, None, None)).await;
+        let report: Report = serde_json::from_value(file.body.clone())
+            .unwrap_or_else(|e| panic!("{e}: {}", file.text));
+        assert_eq!(
+            report.edition,
+            clearance::domain::report::Edition::Final,
+            "the report's edition"
+        );
+        let mut orders = Vec::new();
+        for (id, _) in &self.orders {
+            orders.push(self.order(id).await);
+        }
+        let mut all_refunds = Vec::new();
+        for o in &orders {
+            all_refunds.extend(self.refunds_of(o).await);
+        }
+        let paid: Vec<&Order> = orders.iter().filter(|o| o.payment_ref.is_some()).collect();
+        let t = &report.totals;
+        let owed = |r: &&Refund| {
+            r.kind != RefundKind::UnappliedPayment
+                && r.decision == Decision::Approved
+                && r.goods != GoodsStatus::Closed
+        };
+        let buyers: BTreeSet<&UserId> = paid.iter().map(|o| &o.buyer).collect();
+        let new_buyers = paid
+            .iter()
+            .filter(|o| {
+                o.first_in_tenant && o.attribution.as_ref().is_some_and(|a| a.guide.is_some())
+            })
+            .count() as u64;
+        assert_eq!(
+            (
+                t.orders,
+                t.units,
+                t.buyers,
+                t.new_buyers,
+                t.gross_gmv_fen,
+                t.refunded_fen
+            ),
+            (
+                paid.len() as u64,
+                paid.iter()
+                    .flat_map(|o| o.lines.iter())
+                    .map(|l| u64::from(l.priced.quantity))
+                    .sum(),
+                buyers.len() as u64,
+                new_buyers,
+                paid.iter().map(|o| o.total_fen.get()).sum(),
+                all_refunds
+                    .iter()
+                    .filter(owed)
+                    .map(|r| r.amount_fen.get())
+                    .sum(),
+            ),
+            "the report's totals"
+        );
+        assert_eq!(report.orders_placed, orders.len() as u64, "orders placed");
+        assert_eq!(
+            report.orders_unpaid_cancelled,
+            orders.iter().filter(|o| o.payment_ref.is_none()).count() as u64
+        );
+        // coupons: once per order that kept them (one coupon per order here)
+        let mut coupons: BTreeMap<String, (u64, i64)> = BTreeMap::new();
+        for o in paid
+            .iter()
+            .filter(|o| !(o.status == OrderStatus::Cancelled && o.parcels.is_empty()))
+        {
+            for c in &o.coupons {
+                let e = coupons
+                    .entry(c.split('.').next().unwrap_or_default().to_owned())
+                    .or_default();
+                e.0 += 1;
+                e.1 += o.discount_fen.get();
+            }
+        }
+        let got: BTreeMap<String, (u64, i64)> = report
+            .coupons
+            .iter()
+            .map(|c| (c.template.clone(), (c.redemptions, c.cost_fen)))
+            .collect();
+        assert_eq!(got, coupons, "the report's coupons");
+        // refunds: requests and how they were decided
+        let asked: Vec<&Refund> = all_refunds
+            .iter()
+            .filter(|r| r.kind != RefundKind::UnappliedPayment)
+            .collect();
+        let by_rules = |r: &&&Refund| r.decided.as_ref().is_some_and(|d| d.by == "rules");
+        let f = &report.refunds;
+        assert_eq!(
+            (
+                f.requested,
+                f.approved_by_rule,
+                f.approved_by_person,
+                f.rejected,
+                f.pending_review
+            ),
+            (
+                asked.len() as u64,
+                asked
+                    .iter()
+                    .filter(|r| r.decision == Decision::Approved)
+                    .filter(by_rules)
+                    .count() as u64,
+                asked
+                    .iter()
+                    .filter(|r| r.decision == Decision::Approved)
+                    .filter(|r| !by_rules(r))
+                    .count() as u64,
+                asked
+                    .iter()
+                    .filter(|r| r.decision == Decision::Rejected)
+                    .count() as u64,
+                0,
+            ),
+            "the report's refunds"
+        );
+        assert_eq!(
+            f.paid_back_fen,
+            asked
+                .iter()
+                .filter(|r| r.money == MoneyStatus::Succeeded)
+                .map(|r| r.amount_fen.get())
+                .sum::<i64>(),
+            "the report's money paid back"
+        );
+        // groups
+        let mut formed = 0;
+        let mut failed = 0;
+        let mut store_completed = 0;
+        for g in &self.groups {
+            let id = GroupBuyId::parse(g).unwrap_or_else(|e| panic!("{e}"));
+            let (group, _) = self
+                .w
+                .state
+                .db
+                .group(&self.t, &id, true)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            match group.status {
+                GroupStatus::Formed => formed += 1,
+                GroupStatus::Failed => failed += 1,
+                GroupStatus::StoreCompleted => store_completed += 1,
+                GroupStatus::Open => panic!("group {g} still open after the close"),
+            }
+        }
+        let gf = &report.groups;
+        assert_eq!(
+            (gf.opened, gf.formed, gf.failed, gf.store_completed, gf.open),
+            (self.groups.len() as u64, formed, failed, store_completed, 0),
+            "the report's groups"
+        );
+        // stock: put in, and what the stores hold at the end
+        let put_in: i64 = LISTINGS
+            .iter()
+            .flat_map(|l| l.stock.iter())
+            .map(|s| s.2)
+            .sum();
+        assert_eq!(report.stock.stock_units, put_in as u64, "stock put in");
+        let cpk = keys::campaign_pk(&self.t, &self.campaign);
+        let mut leftover = 0i64;
+        for l in &LISTINGS {
+            let sku = Sku::parse(l.sku).unwrap_or_else(|e| panic!("{e}"));
+            let counts = self
+                .item(cpk.clone(), keys::store_stock_sk(&sku))
+                .await
+                .unwrap_or_default();
+            for sizes in counts["units"].as_object().into_iter().flatten() {
+                for n in sizes.1.as_object().into_iter().flatten() {
+                    leftover += n.1.as_i64().unwrap_or(0);
+                }
+            }
+        }
+        assert_eq!(
+            report.stock.leftover_units, leftover as u64,
+            "the report's leftover"
+        );
+    }
+}
+
+/// Units of `sku` and `size` a refund put back in its store's count: a return's
+/// resaleable units once received, every unit of a parcel cancelled before pickup.
+fn back_in_store(r: &Refund, sku: &Sku, size: &str) -> i64 {
+    let matching = |line: usize| {
+        r.lines
+            .iter()
+            .any(|l| l.line == line && &l.sku == sku && l.size.as_str() == size)
+    };
+    match (r.kind, r.parcel) {
+        (RefundKind::Cancellation, Some(_)) => r
+            .lines
+            .iter()
+            .filter(|l| matching(l.line))
+            .map(|l| i64::from(l.quantity))
+            .sum(),
+        (RefundKind::Return, _) => r
+            .inspection
+            .iter()
+            .filter(|x| matching(x.line))
+            .map(|x| i64::from(x.resaleable))
+            .sum(),
+        _ => 0,
+    }
+}
+
+async fn send_signed(w: &World, path: &str, body: Vec<u8>, sig: &str) -> clearance_tests::Resp {
+    let mut req = request("POST", path, None, None);
+    *req.body_mut() = axum::body::Body::from(body);
+    req.headers_mut().insert(
+        "content-type",
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    req.headers_mut().insert(
+        clearance::payments::SIGNATURE_HEADER,
+        sig.parse()
+            .unwrap_or_else(|e| panic!("bad signature header: {e}")),
+    );
+    w.send(req).await
+}
+
+/// Runs one sequence on a fresh world over `table`: every step checked, then the
+/// close-out and its report.
+async fn run(table: Arc<dyn Table>, binding: bool, ops: &[Op]) {
+    let mut m = Model::new(table, binding).await;
+    for (step, op) in ops.iter().enumerate() {
+        m.apply(op).await;
+        m.check(step).await;
+    }
+    m.settle_and_close().await;
+}
+
+fn runner(cases: u32) -> TestRunner {
+    let cases = std::env::var("LIFECYCLE_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(cases);
+    TestRunner::new(Config {
+        cases,
+        max_shrink_iters: 400,
+        failure_persistence: None,
+        ..Config::default()
+    })
+}
+
+/// Runs one generated case, its panics caught (and kept quiet: proptest replays many
+/// failing cases while it shrinks; the minimal one is reported).
+fn case(f: impl FnOnce() + std::panic::UnwindSafe) -> Result<(), TestCaseError> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(f);
+    std::panic::set_hook(hook);
+    outcome.map_err(|e| TestCaseError::fail(panic_text(&e)))
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("a runtime: {e}"))
+        .block_on(f)
+}
+
+/// Thousands of steps on the in-memory table (`LIFECYCLE_CASES` sets the cases).
+#[test]
+fn every_invariant_holds_after_every_step_of_random_lifecycles_on_memory() {
+    let mut r = runner(100);
+    let steps = std::sync::atomic::AtomicUsize::new(0);
+    let result = r.run(
+        &(any::<bool>(), proptest::collection::vec(op(), 10..90)),
+        |(binding, ops)| {
+            steps.fetch_add(ops.len(), std::sync::atomic::Ordering::Relaxed);
+            case(std::panic::AssertUnwindSafe(|| {
+                block_on(run(clearance_tests::memory_table(), binding, &ops))
+            }))
+        },
+    );
+    println!(
+        "lifecycle on memory: {} steps checked; calls (ok, refused): {:?}",
+        steps.load(std::sync::atomic::Ordering::Relaxed),
+        OUTCOMES.lock().map(|o| o.clone()).unwrap_or_default()
+    );
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+/// Hundreds of steps on DynamoDB (moto_server): the same adapter code as production.
+#[test]
+fn every_invariant_holds_after_every_step_of_random_lifecycles_on_dynamodb() {
+    let mut r = runner(6);
+    let steps = std::sync::atomic::AtomicUsize::new(0);
+    let result = r.run(
+        &(any::<bool>(), proptest::collection::vec(op(), 25..45)),
+        |(binding, ops)| {
+            steps.fetch_add(ops.len(), std::sync::atomic::Ordering::Relaxed);
+            case(std::panic::AssertUnwindSafe(|| {
+                block_on(async {
+                    let table = clearance_tests::moto_table().await;
+                    run(table, binding, &ops).await
+                })
+            }))
+        },
+    );
+    println!(
+        "lifecycle on DynamoDB: {} steps checked",
+        steps.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+/// Shrunk sequences the model found, kept as they were found.
+mod found {
+    use super::*;
+
+    fn place(buyer: u8) -> Op {
+        Op::Place {
+            buyer,
+            sku: 0,
+            size: 0,
+            qty: 1,
+            second: None,
+            coupon: false,
+            link: None,
+            ship: false,
+        }
+    }
+
+    /// A payment arriving after the final report (the provider retrying a notice for
+    /// an order the close cancelled) is given back, and the report stays true: such a
+    /// payment was never the campaign's money.
+    #[test]
+    fn a_payment_after_the_final_report_changes_none_of_its_figures() {
+        block_on(run(
+            clearance_tests::memory_table(),
+            false,
+            &[
+                place(0),
+                Op::Close { grace: 0 },
+                Op::Advance { minutes: 10 },
+                Op::Advance { minutes: 360 },
+                Op::PayAgain { order: 0 },
+            ],
+        ));
+    }
+
+    /// A return asked after the final report (every window has closed by then) is
+    /// refused without a record, so the report's refund figures stay final.
+    #[test]
+    fn a_return_asked_after_the_final_report_is_refused_and_the_report_stays_true() {
+        block_on(run(
+            clearance_tests::memory_table(),
+            false,
+            &[
+                place(0),
+                Op::Close { grace: 0 },
+                Op::Pay { order: 0 },
+                Op::Advance { minutes: 10 },
+                Op::PickUp {
+                    order: 0,
+                    parcel: 0,
+                    right: true,
+                },
+                Op::Advance { minutes: 1560 },
+                Op::Advance { minutes: 1560 },
+                Op::Return {
+                    order: 0,
+                    parcel: None,
+                    line: 0,
+                    qty: 1,
+                    resaleable: false,
+                },
+            ],
+        ));
+    }
+
+    /// A refund the provider holds as processing (a failed group's refund, made by the
+    /// system, not asked by anyone) keeps the campaign settling until the provider's
+    /// notice settles it; then the close finishes.
+    #[test]
+    fn a_refund_the_provider_holds_keeps_the_close_open_until_its_notice() {
+        block_on(run(
+            clearance_tests::memory_table(),
+            false,
+            &[
+                Op::Provider {
+                    hold: true,
+                    refuse: 0,
+                },
+                Op::OpenGroup { buyer: 0 },
+                Op::Pay { order: 0 },
+                Op::Advance { minutes: 1560 },
+            ],
+        ));
+    }
+}
+
+fn panic_text(e: &Box<dyn std::any::Any + Send>) -> String {
+    e.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| e.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "a panic".into())
+}
