@@ -786,27 +786,9 @@ impl Model {
             }
             Op::OpenGroup { buyer } => {
                 let buyer = BUYERS[usize::from(*buyer) % BUYERS.len()];
-                let key = self.key();
-                let r = self
-                    .w
-                    .post_keyed(
-                        &format!("{BASE}/campaigns/{C}/groups"),
-                        &self.w.buyer(buyer),
-                        &key,
-                        &json!({"campaign": C, "lines": [{"sku": "LF-1", "size": "39", "quantity": 1}], "coupon": "none"}),
-                    )
-                    .await;
-                status(&r, "open group");
-                if r.status == 201 {
-                    let id = r.body["order"]["id"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned();
-                    let g = r.body["order"]["group"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned();
-                    self.orders.push((id, buyer.to_owned()));
+                let path = format!("{BASE}/campaigns/{C}/groups");
+                if let Some(order) = self.take_seat(&path, buyer, "open group").await {
+                    let g = order["group"].as_str().unwrap_or_default().to_owned();
                     self.groups.push(g);
                 }
             }
@@ -815,24 +797,8 @@ impl Model {
                 let Some(g) = pick(&self.groups, *group).cloned() else {
                     return;
                 };
-                let key = self.key();
-                let r = self
-                    .w
-                    .post_keyed(
-                        &format!("{BASE}/groups/{g}/join"),
-                        &self.w.buyer(buyer),
-                        &key,
-                        &json!({"campaign": C, "lines": [{"sku": "LF-1", "size": "39", "quantity": 1}], "coupon": "none"}),
-                    )
-                    .await;
-                status(&r, "join group");
-                if r.status == 201 {
-                    let id = r.body["order"]["id"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned();
-                    self.orders.push((id, buyer.to_owned()));
-                }
+                let path = format!("{BASE}/groups/{g}/join");
+                self.take_seat(&path, buyer, "join group").await;
             }
             Op::SignLink { guide } => {
                 let (guide, store) = GUIDES[usize::from(*guide) % GUIDES.len()];
@@ -877,6 +843,25 @@ impl Model {
                 }
             }
         }
+    }
+
+    /// A seat in a group buy (opened or joined at `path`), with its order: the order,
+    /// when it was taken.
+    async fn take_seat(&mut self, path: &str, buyer: &str, what: &str) -> Option<Value> {
+        let key = self.key();
+        let seat = json!({"campaign": C, "lines": [{"sku": "LF-1", "size": "39", "quantity": 1}], "coupon": "none"});
+        let r = self
+            .w
+            .post_keyed(path, &self.w.buyer(buyer), &key, &seat)
+            .await;
+        status(&r, what);
+        if r.status != 201 {
+            return None;
+        }
+        let order = r.body["order"].clone();
+        let id = order["id"].as_str().unwrap_or_default().to_owned();
+        self.orders.push((id, buyer.to_owned()));
+        Some(order)
     }
 
     /// The sweepers on their schedule, and the queues drained.

@@ -409,17 +409,7 @@ impl Order {
                 "the order is not waiting for pickup",
             ));
         }
-        let p = self
-            .parcels
-            .iter_mut()
-            .find(|p| p.id == parcel)
-            .ok_or(DomainError::NotFound { what: "parcel" })?;
-        if p.status != ParcelStatus::ReadyForPickup {
-            return Err(DomainError::conflict(
-                "parcel-not-ready",
-                "this parcel is not waiting for pickup",
-            ));
-        }
+        let p = waiting_parcel(&mut self.parcels, parcel)?;
         if let Some(until) = p.locked_until.filter(|u| at < *u) {
             return Ok(PickupOutcome::Locked { until });
         }
@@ -487,17 +477,7 @@ impl Order {
         at: DateTime<Utc>,
         why: &str,
     ) -> Result<(), DomainError> {
-        let p = self
-            .parcels
-            .iter_mut()
-            .find(|p| p.id == parcel)
-            .ok_or(DomainError::NotFound { what: "parcel" })?;
-        if p.status != ParcelStatus::ReadyForPickup {
-            return Err(DomainError::conflict(
-                "parcel-not-ready",
-                "only a parcel waiting for pickup is cancelled",
-            ));
-        }
+        let p = waiting_parcel(&mut self.parcels, parcel)?;
         p.status = ParcelStatus::Cancelled;
         p.pickup_code = None;
         p.locked_until = None;
@@ -625,6 +605,21 @@ impl Order {
         }
         self
     }
+}
+
+/// The parcel `id` among `parcels`, still waiting at its store.
+fn waiting_parcel(parcels: &mut [Parcel], id: u8) -> Result<&mut Parcel, DomainError> {
+    let p = parcels
+        .iter_mut()
+        .find(|p| p.id == id)
+        .ok_or(DomainError::NotFound { what: "parcel" })?;
+    if p.status != ParcelStatus::ReadyForPickup {
+        return Err(DomainError::conflict(
+            "parcel-not-ready",
+            "this parcel is not waiting for pickup",
+        ));
+    }
+    Ok(p)
 }
 
 /// Compares without an early exit, so timing does not reveal a matching prefix.

@@ -5,11 +5,10 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{after_write, rma_link, RefundView};
+use super::{after_write, ensure_return_store_staff, rma_link, RefundView};
 use crate::app::AppState;
 use crate::domain::ids::RefundId;
 use crate::domain::text::validate_name;
-use crate::domain::DomainError;
 use crate::http::auth::{Allowed, Staff};
 use crate::http::{JsonBody, Params, Problem};
 
@@ -41,20 +40,7 @@ pub async fn decide(
         validate_name("note", note, 500)?;
     }
     let refund = st.db.refund(t, &id, true).await?;
-    if !caller.sees_every_store() {
-        let store = refund.return_store.clone().into_iter().collect::<Vec<_>>();
-        if st
-            .db
-            .stores_clerked_by(t, &store, &caller.user)
-            .await?
-            .is_empty()
-        {
-            return Err(DomainError::Forbidden(
-                "only the staff of the store the goods return to, or ops, decide this".into(),
-            )
-            .into());
-        }
-    }
+    ensure_return_store_staff(&st, caller, t, &refund, true).await?;
     let refund = st
         .db
         .review_refund(

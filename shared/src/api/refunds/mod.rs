@@ -64,6 +64,33 @@ pub fn router(state: AppState) -> Router {
 ))]
 pub struct Doc;
 
+/// Staff may act on a refund when they see every store (ops, brand admins, hq) or
+/// work at the store its goods return to. 1 BatchGetItem for a store's staff.
+pub async fn ensure_return_store_staff(
+    st: &AppState,
+    caller: &crate::domain::auth::Caller,
+    t: &crate::domain::tenancy::Tenant,
+    refund: &Refund,
+    every_store_may: bool,
+) -> Result<(), crate::http::Problem> {
+    if every_store_may && caller.sees_every_store() {
+        return Ok(());
+    }
+    let store = refund.return_store.clone().into_iter().collect::<Vec<_>>();
+    if st
+        .db
+        .stores_clerked_by(t, &store, &caller.user)
+        .await?
+        .is_empty()
+    {
+        return Err(crate::domain::DomainError::Forbidden(
+            "only the staff of the store the goods return to (or ops) act on this refund".into(),
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// How long a return document's link stays valid.
 const RMA_LINK: Duration = Duration::from_secs(7 * 24 * 3600);
 

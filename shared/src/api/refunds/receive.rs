@@ -5,11 +5,10 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{after_write, RefundView};
+use super::{after_write, ensure_return_store_staff, RefundView};
 use crate::app::AppState;
 use crate::domain::ids::RefundId;
 use crate::domain::refund::Inspection;
-use crate::domain::DomainError;
 use crate::http::auth::{Allowed, Staff};
 use crate::http::{JsonBody, Params, Problem};
 
@@ -39,18 +38,8 @@ pub async fn receive(
         return Err(Problem::validation("units", "at most 5 lines"));
     }
     let refund = st.db.refund(t, &id, true).await?;
-    let store = refund.return_store.clone().into_iter().collect::<Vec<_>>();
-    if st
-        .db
-        .stores_clerked_by(t, &store, &caller.user)
-        .await?
-        .is_empty()
-    {
-        return Err(DomainError::Forbidden(
-            "only a clerk of the store the goods return to receives them".into(),
-        )
-        .into());
-    }
+    // Only a clerk of the store the goods return to has them in hand.
+    ensure_return_store_staff(&st, caller, t, &refund, false).await?;
     let now = st.clock.now();
     let selling = st.db.selling(t, &refund.campaign, now).await;
     let refund = st

@@ -3,10 +3,9 @@
 use axum::extract::State;
 use axum::Json;
 
-use super::{after_write, RefundView};
+use super::{after_write, ensure_return_store_staff, RefundView};
 use crate::app::AppState;
 use crate::domain::ids::RefundId;
-use crate::domain::DomainError;
 use crate::http::auth::{Allowed, Staff};
 use crate::http::{Params, Problem};
 
@@ -25,20 +24,7 @@ pub async fn retry(
     let (caller, t) = (&allowed.caller, &allowed.tenant);
     let id: RefundId = params.id("refund")?;
     let refund = st.db.refund(t, &id, true).await?;
-    if !caller.sees_every_store() {
-        let store = refund.return_store.clone().into_iter().collect::<Vec<_>>();
-        if st
-            .db
-            .stores_clerked_by(t, &store, &caller.user)
-            .await?
-            .is_empty()
-        {
-            return Err(DomainError::Forbidden(
-                "only the staff of the store the goods returned to, or ops, retry this".into(),
-            )
-            .into());
-        }
-    }
+    ensure_return_store_staff(&st, caller, t, &refund, true).await?;
     let refund = st.db.retry_refund(t, &id, st.clock.now()).await?;
     after_write(&st, &refund).await;
     tracing::info!(refund = %id, by = %caller.user, attempts = refund.attempts, "refund asked again by a person");
