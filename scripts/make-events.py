@@ -80,91 +80,91 @@ CAMPAIGN = {
 }
 C = f"{BASE}/campaigns/autumn-clearance"
 MANAGE = [
-    ("01-put-store", "PUT", "/v1/{brand}/{group}/stores/{store}", f"{BASE}/stores/zh-xiangzhou",
+    ("01-put-store", "PUT", "/v1/{brand}/{store_group}/stores/{store}", f"{BASE}/stores/zh-xiangzhou",
      {"name": "Zhuhai Xiangzhou", "address": {"province": "Guangdong", "city": "Zhuhai", "district": "Xiangzhou", "line": "1 Harbour Rd"},
       "phone": "+86 756 5555 0404", "clerks": ["clerk-zh-xiangzhou"]}),
-    ("02-put-guide", "PUT", "/v1/{brand}/{group}/guides/{guide}", f"{BASE}/guides/zh-xiangzhou-g1",
+    ("02-put-guide", "PUT", "/v1/{brand}/{store_group}/guides/{guide}", f"{BASE}/guides/zh-xiangzhou-g1",
      {"name": "Guide 1 of Zhuhai", "store": "zh-xiangzhou", "user": "guide-zh-xiangzhou-g1"}),
-    ("03-create-campaign", "POST", "/v1/{brand}/{group}/campaigns", f"{BASE}/campaigns", CAMPAIGN),
-    ("04-update-campaign", "PUT", "/v1/{brand}/{group}/campaigns/{campaign}", C,
+    ("03-create-campaign", "POST", "/v1/{brand}/{store_group}/campaigns", f"{BASE}/campaigns", CAMPAIGN),
+    ("04-update-campaign", "PUT", "/v1/{brand}/{store_group}/campaigns/{campaign}", C,
      {k: v for k, v in CAMPAIGN.items() if k != "id"} | {"name": "Autumn clearance (extended)"}),
-    ("05-put-slots", "PUT", "/v1/{brand}/{group}/campaigns/{campaign}/slots", f"{C}/slots",
+    ("05-put-slots", "PUT", "/v1/{brand}/{store_group}/campaigns/{campaign}/slots", f"{C}/slots",
      {"slots": [{"id": "morning", "starts": "10:00", "ends": "16:00"}, {"id": "night", "starts": "20:00", "ends": "10:00"}]}),
-    ("06-put-listing", "PUT", "/v1/{brand}/{group}/campaigns/{campaign}/listings/{sku}", f"{C}/listings/BT-3001",
+    ("06-put-listing", "PUT", "/v1/{brand}/{store_group}/campaigns/{campaign}/listings/{sku}", f"{C}/listings/BT-3001",
      {"name": "Chelsea boot", "category": "boots", "sizes": ["37", "38", "39"], "list_price_fen": 99900,
-      "clearance_price_fen": 49900, "slot_prices_fen": {"morning": 45900}, "group": {"price_fen": 42900, "size": 3},
+      "clearance_price_fen": 49900, "slot_prices_fen": {"morning": 45900}, "group_buy": {"price_fen": 42900, "size": 3},
       "per_buyer_limit": 2, "stock": [{"store": "gz-tianhe", "size": "38", "units": 6}, {"store": "sz-futian", "size": "39", "units": 3}],
       "shards": 2}),
-    ("07-put-coupon", "PUT", "/v1/{brand}/{group}/campaigns/{campaign}/coupons/{template}", f"{C}/coupons/over-500-50",
+    ("07-put-coupon", "PUT", "/v1/{brand}/{store_group}/campaigns/{campaign}/coupons/{template}", f"{C}/coupons/over-500-50",
      {"name": "50 off over 500", "off_fen": 5000, "min_spend_fen": 50000, "per_buyer": 1, "budget": 2000}),
-    ("08-publish", "POST", "/v1/{brand}/{group}/campaigns/{campaign}/publish", f"{C}/publish", {}),
-    ("09-read-campaign", "GET", "/v1/{brand}/{group}/campaigns/{campaign}", C, None),
-    ("10-read-listing", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/listings/{sku}", f"{C}/listings/BT-3001", None),
-    ("11-list-coupons", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/coupons", f"{C}/coupons", None),
-    ("12-list-stores", "GET", "/v1/{brand}/{group}/stores", f"{BASE}/stores", None),
-    ("13-list-guides", "GET", "/v1/{brand}/{group}/guides", f"{BASE}/guides", None),
+    ("08-publish", "POST", "/v1/{brand}/{store_group}/campaigns/{campaign}/publish", f"{C}/publish", {}),
+    ("09-read-campaign", "GET", "/v1/{brand}/{store_group}/campaigns/{campaign}", C, None),
+    ("10-read-listing", "GET", "/v1/{brand}/{store_group}/campaigns/{campaign}/listings/{sku}", f"{C}/listings/BT-3001", None),
+    ("11-list-coupons", "GET", "/v1/{brand}/{store_group}/campaigns/{campaign}/coupons", f"{C}/coupons", None),
+    ("12-list-stores", "GET", "/v1/{brand}/{store_group}/stores", f"{BASE}/stores", None),
+    ("13-list-guides", "GET", "/v1/{brand}/{store_group}/guides", f"{BASE}/guides", None),
 ]
 S = f"{BASE}/campaigns/summer-clearance"
 BROWSE = [
-    ("21-live-campaigns", "GET", "/v1/{brand}/{group}/campaigns", f"{BASE}/campaigns", None, ""),
-    ("22-products", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/products", f"{S}/products", None, "limit=5"),
-    ("23-products-by-category", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/products", f"{S}/products", None, "category=sandals"),
-    ("24-product", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/products/{sku}", f"{S}/products/SD-1003", None, ""),
+    ("21-live-campaigns", "GET", "/v1/{brand}/{store_group}/campaigns", f"{BASE}/campaigns", None, ""),
+    ("22-products", "GET", "/v1/{brand}/{store_group}/campaigns/{campaign}/products", f"{S}/products", None, "limit=5"),
+    ("23-products-by-category", "GET", "/v1/{brand}/{store_group}/campaigns/{campaign}/products", f"{S}/products", None, "category=sandals"),
+    ("24-product", "GET", "/v1/{brand}/{store_group}/campaigns/{campaign}/products/{sku}", f"{S}/products/SD-1003", None, ""),
 ]
 
 CART = {"campaign": "summer-clearance", "lines": [{"sku": "PM-2006", "size": "38", "quantity": 1}]}
 NOTICE = json.dumps({"tenant": "demo/south-china", "order": ORDER, "amount_fen": 56900, "payment_ref": "wx-4200000001"})
 ORDERS = [
-    ("31-claim-coupon", "POST", "/v1/{brand}/{group}/campaigns/{campaign}/coupons/{template}/claim",
+    ("31-claim-coupon", "POST", "/v1/{brand}/{store_group}/campaigns/{campaign}/coupons/{template}/claim",
      f"{S}/coupons/over-500-50/claim", None, BUYER, {}),
-    ("32-preview-order", "POST", "/v1/{brand}/{group}/orders/preview", f"{BASE}/orders/preview", CART, BUYER, {}),
-    ("33-place-order", "POST", "/v1/{brand}/{group}/orders", f"{BASE}/orders", CART, BUYER,
+    ("32-preview-order", "POST", "/v1/{brand}/{store_group}/orders/preview", f"{BASE}/orders/preview", CART, BUYER, {}),
+    ("33-place-order", "POST", "/v1/{brand}/{store_group}/orders", f"{BASE}/orders", CART, BUYER,
      {"idempotency-key": "evt-order-1"}),
-    ("34-read-order", "GET", "/v1/{brand}/{group}/orders/{order}", f"{BASE}/orders/{ORDER}", None, BUYER, {}),
+    ("34-read-order", "GET", "/v1/{brand}/{store_group}/orders/{order}", f"{BASE}/orders/{ORDER}", None, BUYER, {}),
     ("35-my-orders", "GET", "/v1/me/orders", "/v1/me/orders", None, BUYER, {}),
     ("36-my-coupons", "GET", "/v1/me/coupons", "/v1/me/coupons", None, BUYER, {}),
     ("37-payment-notify", "POST", "/v1/payments/notify", "/v1/payments/notify", NOTICE, None,
      {"x-clearance-signature": "sha256=" + hmac.new(PAYMENT_SECRET, NOTICE.encode(), hashlib.sha256).hexdigest()}),
-    ("42-pickup", "POST", "/v1/{brand}/{group}/orders/{order}/pickup", f"{BASE}/orders/{ORDER}/pickup",
+    ("42-pickup", "POST", "/v1/{brand}/{store_group}/orders/{order}/pickup", f"{BASE}/orders/{ORDER}/pickup",
      {"code": CODE}, CLERK, {}),
 ]
 GROUP = "G01JDEMOGROUP00000000000000"
 BUYER2 = {"sub": "buyer-2", "role": "consumer"}
 GROUP_SEAT = {"campaign": "summer-clearance", "lines": [{"sku": "SD-1003", "size": "38", "quantity": 1}], "coupon": "none"}
 GROUPS = [
-    ("71-open-group", "POST", "/v1/{brand}/{group}/campaigns/{campaign}/groups", f"{S}/groups", GROUP_SEAT, BUYER,
+    ("71-open-group", "POST", "/v1/{brand}/{store_group}/campaigns/{campaign}/group-buys", f"{S}/group-buys", GROUP_SEAT, BUYER,
      {"idempotency-key": "evt-group-1"}, ""),
-    ("72-read-group", "GET", "/v1/{brand}/{group}/groups/{group_buy}", f"{BASE}/groups/{GROUP}", None, None, {}, ""),
-    ("73-join-group", "POST", "/v1/{brand}/{group}/groups/{group_buy}/join", f"{BASE}/groups/{GROUP}/join", GROUP_SEAT,
+    ("72-read-group", "GET", "/v1/{brand}/{store_group}/group-buys/{group_buy}", f"{BASE}/group-buys/{GROUP}", None, None, {}, ""),
+    ("73-join-group", "POST", "/v1/{brand}/{store_group}/group-buys/{group_buy}/join", f"{BASE}/group-buys/{GROUP}/join", GROUP_SEAT,
      BUYER2, {"idempotency-key": "evt-group-2"}, ""),
-    ("74-open-groups", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/groups", f"{S}/groups", None, None, {}, "sku=SD-1003"),
-    ("75-my-groups", "GET", "/v1/me/groups", "/v1/me/groups", None, BUYER2, {}, ""),
+    ("74-open-groups", "GET", "/v1/{brand}/{store_group}/campaigns/{campaign}/group-buys", f"{S}/group-buys", None, None, {}, "sku=SD-1003"),
+    ("75-my-groups", "GET", "/v1/me/group-buys", "/v1/me/group-buys", None, BUYER2, {}, ""),
 ]
 GUIDE = {"sub": "guide-gz-tianhe-g1", "role": "guide", "tenants": "[demo/south-china]"}
 ATTRIBUTION = [
-    ("81-share-link", "POST", "/v1/{brand}/{group}/guides/{guide}/share-links", f"{BASE}/guides/gz-tianhe-g1/share-links",
+    ("81-share-link", "POST", "/v1/{brand}/{store_group}/guides/{guide}/share-links", f"{BASE}/guides/gz-tianhe-g1/share-links",
      {"campaign": "summer-clearance", "sku": "SD-1001"}, GUIDE, ""),
-    ("82-performance", "GET", "/v1/{brand}/{group}/guides/{guide}/performance", f"{BASE}/guides/gz-tianhe-g1/performance",
+    ("82-performance", "GET", "/v1/{brand}/{store_group}/guides/{guide}/performance", f"{BASE}/guides/gz-tianhe-g1/performance",
      None, GUIDE, "campaign=summer-clearance"),
-    ("83-guide-orders", "GET", "/v1/{brand}/{group}/guides/{guide}/orders", f"{BASE}/guides/gz-tianhe-g1/orders",
+    ("83-guide-orders", "GET", "/v1/{brand}/{store_group}/guides/{guide}/orders", f"{BASE}/guides/gz-tianhe-g1/orders",
      None, OPS, ""),
-    ("84-leaderboard", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/leaderboard", f"{S}/leaderboard", None, OPS, ""),
+    ("84-leaderboard", "GET", "/v1/{brand}/{store_group}/campaigns/{campaign}/leaderboard", f"{S}/leaderboard", None, OPS, ""),
 ]
 CLOSE = [
-    ("91-close-campaign", "POST", "/v1/{brand}/{group}/campaigns/{campaign}/close", f"{S}/close", {"grace_minutes": 0}, OPS),
-    ("94-read-report", "GET", "/v1/{brand}/{group}/campaigns/{campaign}/report", f"{S}/report", None, OPS),
+    ("91-close-campaign", "POST", "/v1/{brand}/{store_group}/campaigns/{campaign}/close", f"{S}/close", {"grace_minutes": 0}, OPS),
+    ("94-read-report", "GET", "/v1/{brand}/{store_group}/campaigns/{campaign}/report", f"{S}/report", None, OPS),
 ]
 REFUND = ORDER + "-R01"
 REFUND_NOTICE = json.dumps({"tenant": "demo/south-china", "refund": REFUND, "status": "succeeded", "amount_fen": 56900})
 REFUNDS = [
-    ("61-request-refund", "POST", "/v1/{brand}/{group}/orders/{order}/refunds", f"{BASE}/orders/{ORDER}/refunds",
+    ("61-request-refund", "POST", "/v1/{brand}/{store_group}/orders/{order}/refunds", f"{BASE}/orders/{ORDER}/refunds",
      {"lines": [{"sku": "PM-2006", "size": "38", "quantity": 1}], "reason": "wrong_size",
       "condition": {"unworn": True, "tags_on": False, "original_box": True}}, BUYER, {"idempotency-key": "evt-refund-1"}),
-    ("62-list-pending", "GET", "/v1/{brand}/{group}/refunds", f"{BASE}/refunds", None, OPS, {}, "status=pending_review"),
-    ("63-decide", "POST", "/v1/{brand}/{group}/refunds/{refund}/decision", f"{BASE}/refunds/{REFUND}/decision",
+    ("62-list-pending", "GET", "/v1/{brand}/{store_group}/refunds", f"{BASE}/refunds", None, OPS, {}, "status=pending_review"),
+    ("63-decide", "POST", "/v1/{brand}/{store_group}/refunds/{refund}/decision", f"{BASE}/refunds/{REFUND}/decision",
      {"approve": True, "note": "tags in the box; resaleable"}, OPS, {}),
-    ("64-read-refund", "GET", "/v1/{brand}/{group}/refunds/{refund}", f"{BASE}/refunds/{REFUND}", None, BUYER, {}),
-    ("65-receive", "POST", "/v1/{brand}/{group}/refunds/{refund}/receive", f"{BASE}/refunds/{REFUND}/receive",
+    ("64-read-refund", "GET", "/v1/{brand}/{store_group}/refunds/{refund}", f"{BASE}/refunds/{REFUND}", None, BUYER, {}),
+    ("65-receive", "POST", "/v1/{brand}/{store_group}/refunds/{refund}/receive", f"{BASE}/refunds/{REFUND}/receive",
      {"units": [{"line": 0, "resaleable": 1, "damaged": 0}]}, CLERK, {}),
     ("67-refund-notify", "POST", "/v1/payments/refund-notify", "/v1/payments/refund-notify", REFUND_NOTICE, None,
      {"x-clearance-signature": "sha256=" + hmac.new(PAYMENT_SECRET, REFUND_NOTICE.encode(), hashlib.sha256).hexdigest()}),

@@ -313,7 +313,7 @@ pub fn blob_links(dir: Arc<DirBlobs>) -> Router {
 }
 
 /// Runs a group's expiry now, as if its deadline had come (the worker does this at the
-/// real deadline): `POST /dev/groups/{group}/expire?tenant=brand/group`.
+/// real deadline): `POST /dev/group-buys/{group_buy}/expire?tenant=brand/store-group`.
 async fn dev_expire_group(
     State(st): State<AppState>,
     Path(group): Path<String>,
@@ -323,7 +323,7 @@ async fn dev_expire_group(
     let t = Tenant::parse_scoped(query.get("tenant").unwrap_or("demo/south-china"))
         .map_err(|e| Problem::invalid_parameter("tenant", e.to_string()))?;
     let id = clearance::domain::ids::GroupBuyId::parse(&group)
-        .map_err(|e| Problem::invalid_parameter("group", e.to_string()))?;
+        .map_err(|e| Problem::invalid_parameter("group_buy", e.to_string()))?;
     let (g, _) = st.db.group(&t, &id, true).await?;
     let at = g.expires_at.max(st.clock.now());
     // The worker's own path, with the clock at the deadline.
@@ -353,7 +353,7 @@ pub fn app(state: AppState, tokens: DevTokens, sandbox: Arc<Sandbox>) -> Router 
         .route("/dev/provider/refunds/{id}", get(provider_refund_state))
         .with_state(sandbox.clone());
     let expire = Router::new()
-        .route("/dev/groups/{group}/expire", post(dev_expire_group))
+        .route("/dev/group-buys/{group_buy}/expire", post(dev_expire_group))
         .with_state(state.clone());
     let pay = Router::new()
         .route("/dev/orders/{order}/pay", post(dev_pay))

@@ -9,9 +9,9 @@
 //! (A function's own `main.rs` names only its own router or handler, not this list, so
 //! its binary links nothing of the others.)
 
-use axum::Router;
 use std::future::Future;
 use std::pin::Pin;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::app::AppState;
 use crate::queue::QueueName;
@@ -35,25 +35,19 @@ pub use crate::workers::Sweep;
 
 pub struct Function {
     pub name: &'static str,
-    /// The HTTP routes it serves.
-    pub routes: Option<fn() -> Router<AppState>>,
-    /// Their OpenAPI paths.
-    pub api: Option<fn() -> utoipa::openapi::OpenApi>,
+    /// The HTTP routes it serves, each named once: its `#[utoipa::path]` is both its
+    /// route and its OpenAPI entry.
+    pub routes: Option<fn() -> OpenApiRouter<AppState>>,
     /// The queue it consumes, and what it does with its messages.
     pub consumes: Option<(QueueName, Consumer)>,
     /// What it does on its schedule (`rate(...)` in the template), if it has one.
     pub sweeps: Option<(&'static str, Sweep)>,
 }
 
-const fn http(
-    name: &'static str,
-    routes: fn() -> Router<AppState>,
-    api: fn() -> utoipa::openapi::OpenApi,
-) -> Function {
+const fn http(name: &'static str, routes: fn() -> OpenApiRouter<AppState>) -> Function {
     Function {
         name,
         routes: Some(routes),
-        api: Some(api),
         consumes: None,
         sweeps: None,
     }
@@ -93,79 +87,47 @@ pub fn sweep_timers(st: AppState) -> Boxed<Result<serde_json::Value, WorkerError
     Box::pin(async move { workers::sweep_timers(&st).await })
 }
 
-fn manage_api() -> utoipa::openapi::OpenApi {
-    <crate::api::manage::Doc as utoipa::OpenApi>::openapi()
-}
-fn browse_api() -> utoipa::openapi::OpenApi {
-    <crate::api::browse::Doc as utoipa::OpenApi>::openapi()
-}
-fn orders_api() -> utoipa::openapi::OpenApi {
-    <crate::api::orders::Doc as utoipa::OpenApi>::openapi()
-}
-fn groups_api() -> utoipa::openapi::OpenApi {
-    <crate::api::groups::Doc as utoipa::OpenApi>::openapi()
-}
-fn attribution_api() -> utoipa::openapi::OpenApi {
-    <crate::api::attribution::Doc as utoipa::OpenApi>::openapi()
-}
-fn close_api() -> utoipa::openapi::OpenApi {
-    <crate::api::close::Doc as utoipa::OpenApi>::openapi()
-}
-fn refunds_api() -> utoipa::openapi::OpenApi {
-    <crate::api::refunds::Doc as utoipa::OpenApi>::openapi()
-}
-
 pub static FUNCTIONS: &[Function] = &[
-    http("manage-campaign", crate::api::manage::routes, manage_api),
-    http("browse-catalog", crate::api::browse::routes, browse_api),
-    http("place-order", crate::api::orders::routes, orders_api),
-    http("join-group", crate::api::groups::routes, groups_api),
-    http("validate-refund", crate::api::refunds::routes, refunds_api),
-    http(
-        "attribute-guide-sale",
-        crate::api::attribution::routes,
-        attribution_api,
-    ),
-    http("close-campaign", crate::api::close::routes, close_api),
+    http("manage-campaign", crate::api::manage::routes),
+    http("browse-catalog", crate::api::browse::routes),
+    http("place-order", crate::api::orders::routes),
+    http("join-group", crate::api::groups::routes),
+    http("validate-refund", crate::api::refunds::routes),
+    http("attribute-guide-sale", crate::api::attribution::routes),
+    http("close-campaign", crate::api::close::routes),
     Function {
         name: "fulfillment-worker",
         routes: None,
-        api: None,
         consumes: Some((QueueName::Fulfillment, Consumer::Each(fulfill))),
         sweeps: None,
     },
     Function {
         name: "order-timeout-worker",
         routes: None,
-        api: None,
         consumes: Some((QueueName::OrderTimeouts, Consumer::Each(expire_unpaid))),
         sweeps: Some(("rate(5 minutes)", sweep_timers)),
     },
     Function {
         name: "group-expiry-worker",
         routes: None,
-        api: None,
         consumes: Some((QueueName::GroupExpiry, Consumer::Each(expire_group))),
         sweeps: None,
     },
     Function {
         name: "attribution-worker",
         routes: None,
-        api: None,
         consumes: Some((QueueName::Attribution, Consumer::Batch(attribute))),
         sweeps: None,
     },
     Function {
         name: "refund-worker",
         routes: None,
-        api: None,
         consumes: Some((QueueName::Refunds, Consumer::Each(handle_refund))),
         sweeps: None,
     },
     Function {
         name: "close-worker",
         routes: None,
-        api: None,
         consumes: Some((QueueName::CloseCampaign, Consumer::Each(step_close))),
         sweeps: Some(("rate(5 minutes)", sweep_campaigns)),
     },
@@ -175,12 +137,12 @@ pub fn function(name: &str) -> Option<&'static Function> {
     FUNCTIONS.iter().find(|f| f.name == name)
 }
 
-/// Every route of every function, as one router (the local server).
-pub fn all_routes() -> Router<AppState> {
+/// Every route of every function, as one router (the local server, the document).
+pub fn all_routes() -> OpenApiRouter<AppState> {
     FUNCTIONS
         .iter()
         .filter_map(|f| f.routes)
-        .fold(Router::new(), |r, routes| r.merge(routes()))
+        .fold(OpenApiRouter::new(), |r, routes| r.merge(routes()))
 }
 
 /// How the function consuming `queue` takes its messages.

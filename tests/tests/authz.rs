@@ -103,7 +103,7 @@ async fn world() -> (World, Arc<MemoryTable>, Objects) {
     let seat = json!({"campaign": "summer-clearance", "lines": [{"sku": "SD-1003", "size": "38", "quantity": 1}], "coupon": "none"});
     let group = w
         .post_keyed(
-            &format!("{BASE}/campaigns/summer-clearance/groups"),
+            &format!("{BASE}/campaigns/summer-clearance/group-buys"),
             &w.buyer("buyer-1"),
             "authz-group",
             &seat,
@@ -118,7 +118,10 @@ async fn world() -> (World, Arc<MemoryTable>, Objects) {
     let objects = Objects {
         order,
         refund: refund.body["id"].as_str().unwrap().to_owned(),
-        group: group.body["order"]["group"].as_str().unwrap().to_owned(),
+        group: group.body["order"]["group_buy"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
         store,
         other_store,
     };
@@ -152,10 +155,10 @@ fn body(method: &str, path: &str) -> Option<Value> {
     let seat = json!({"campaign": "summer-clearance", "lines": [{"sku": "SD-1003", "size": "38", "quantity": 1}], "coupon": "none"});
     Some(match (method, path) {
         ("GET", _) => return None,
-        ("POST", "/v1/{brand}/{group}/campaigns") => json!({"id": "matrix", "name": "Matrix",
+        ("POST", "/v1/{brand}/{store_group}/campaigns") => json!({"id": "matrix", "name": "Matrix",
             "starts_at": "2027-01-10T00:00:00Z", "ends_at": "2027-01-12T00:00:00Z", "slots": [],
             "categories": [{"id": "shoes", "name": "Shoes"}], "stores": ["gz-tianhe"]}),
-        ("PUT", "/v1/{brand}/{group}/campaigns/{campaign}") => json!({"name": "Renamed",
+        ("PUT", "/v1/{brand}/{store_group}/campaigns/{campaign}") => json!({"name": "Renamed",
             "starts_at": "2027-01-10T00:00:00Z", "ends_at": "2027-01-12T00:00:00Z", "slots": [],
             "categories": [{"id": "shoes", "name": "Shoes"}], "stores": ["gz-tianhe"]}),
         ("PUT", p) if p.ends_with("/slots") => json!({"slots": []}),
@@ -171,7 +174,7 @@ fn body(method: &str, path: &str) -> Option<Value> {
             json!({"name": "Guide", "store": "gz-tianhe", "user": "guide-new"})
         }
         ("POST", p) if p.ends_with("/orders") || p.ends_with("/preview") => cart,
-        ("POST", p) if p.ends_with("/groups") || p.ends_with("/join") => seat,
+        ("POST", p) if p.ends_with("/group-buys") || p.ends_with("/join") => seat,
         ("POST", p) if p.ends_with("/pickup") => json!({"code": "000000"}),
         ("POST", p) if p.ends_with("/refunds") => {
             json!({"lines": [{"sku": "SD-1001", "size": "37", "quantity": 1}],
@@ -194,26 +197,26 @@ fn allowed(method: &str, path: &str) -> Vec<Who> {
     let manage = vec![Ops, Hq];
     let staff = vec![Guide, Clerk, OtherClerk, Ops, Hq];
     let signed_in: Vec<Who> = EVERYONE.into_iter().filter(|w| *w != Anonymous).collect();
-    let p = path.trim_start_matches("/v1/{brand}/{group}");
+    let p = path.trim_start_matches("/v1/{brand}/{store_group}");
     match (method, p) {
         // public
         ("GET", "/campaigns")
         | ("GET", "/campaigns/{campaign}/products")
         | ("GET", "/campaigns/{campaign}/products/{sku}")
-        | ("GET", "/campaigns/{campaign}/groups")
-        | ("GET", "/groups/{group_buy}") => EVERYONE.to_vec(),
+        | ("GET", "/campaigns/{campaign}/group-buys")
+        | ("GET", "/group-buys/{group_buy}") => EVERYONE.to_vec(),
         // the provider's signed notices: no token is a signature
         (_, "/v1/payments/notify") | (_, "/v1/payments/refund-notify") => vec![],
         // a signed-in person's own lists
-        ("GET", "/v1/me/orders") | ("GET", "/v1/me/coupons") | ("GET", "/v1/me/groups") => {
+        ("GET", "/v1/me/orders") | ("GET", "/v1/me/coupons") | ("GET", "/v1/me/group-buys") => {
             signed_in
         }
         // buying
         ("POST", "/orders")
         | ("POST", "/orders/preview")
         | ("POST", "/campaigns/{campaign}/coupons/{template}/claim")
-        | ("POST", "/campaigns/{campaign}/groups")
-        | ("POST", "/groups/{group_buy}/join") => signed_in,
+        | ("POST", "/campaigns/{campaign}/group-buys")
+        | ("POST", "/group-buys/{group_buy}/join") => signed_in,
         // the buyer's own order and refund, and the tenant's staff
         ("GET", "/orders/{order}")
         | ("GET", "/orders/{order}/refunds")
@@ -250,7 +253,7 @@ fn allowed(method: &str, path: &str) -> Vec<Who> {
 
 fn fill(path: &str, o: &Objects) -> String {
     path.replace("{brand}", "demo")
-        .replace("{group}", "south-china")
+        .replace("{store_group}", "south-china")
         .replace("{campaign}", "summer-clearance")
         .replace("{sku}", "SD-1001")
         .replace("{template}", "over-500-50")
@@ -261,9 +264,9 @@ fn fill(path: &str, o: &Objects) -> String {
         .replace("{refund}", &o.refund)
         + match path {
             p if p.ends_with("/performance") => "?campaign=summer-clearance",
-            p if p.ends_with("/campaigns/{campaign}/groups") => "?sku=SD-1003",
-            p if p.ends_with("/{group}/orders") => "?status=needs_attention",
-            p if p.ends_with("/{group}/refunds") => "?status=pending_review",
+            p if p.ends_with("/campaigns/{campaign}/group-buys") => "?sku=SD-1003",
+            p if p.ends_with("/{store_group}/orders") => "?status=needs_attention",
+            p if p.ends_with("/{store_group}/refunds") => "?status=pending_review",
             _ => "",
         }
 }
@@ -337,7 +340,7 @@ async fn every_route_lets_through_only_the_callers_its_policy_names() {
     println!("| route | {} |", header.join(" | "));
     println!("|---|{}", "---|".repeat(header.len()));
     for ((path, method), row) in &matrix {
-        let p = path.trim_start_matches("/v1/{brand}/{group}");
+        let p = path.trim_start_matches("/v1/{brand}/{store_group}");
         println!("| `{method} {p}` | {} |", row.join(" | "));
     }
     assert!(

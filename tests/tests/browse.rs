@@ -39,7 +39,7 @@ async fn the_price_is_the_price_of_the_slot_open_now_in_the_campaign_time_zone()
     let r = w.get(&sku, None).await;
     assert_eq!(r.body["product"]["price_fen"], 26_900);
     assert_eq!(r.body["product"]["slot"], "night");
-    assert_eq!(r.body["product"]["group"]["price_fen"], 25_900);
+    assert_eq!(r.body["product"]["group_buy"]["price_fen"], 25_900);
     assert_eq!(r.body["product"]["list_price_fen"], 59_900);
 }
 

@@ -65,7 +65,7 @@ async fn open_campaign(w: &World, units: i64) {
                 Some(&ops),
                 &json!({"name": format!("Trainer {i}"), "category": "shoes", "sizes": SIZES,
                     "list_price_fen": 59_900, "clearance_price_fen": 29_900 + 1_000 * i,
-                    "group": group, "per_buyer_limit": 6, "stock": stock, "shards": 2}),
+                    "group_buy": group, "per_buyer_limit": 6, "stock": stock, "shards": 2}),
             )
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
@@ -284,7 +284,7 @@ async fn generate(w: &World, seed: u64, orders: usize) -> Made {
         let opener = format!("go{g}");
         let open = w
             .post_keyed(
-                &campaign_path("/groups"),
+                &campaign_path("/group-buys"),
                 &w.buyer(&opener),
                 &format!("g{g}"),
                 &seat,
@@ -293,13 +293,13 @@ async fn generate(w: &World, seed: u64, orders: usize) -> Made {
         assert_eq!(open.status, 201, "{}", open.body);
         made.groups += 1;
         made.placed += 1;
-        let group = open.body["order"]["group"].as_str().unwrap().to_owned();
+        let group = open.body["order"]["group_buy"].as_str().unwrap().to_owned();
         let mut members = vec![open.body["order"]["id"].as_str().unwrap().to_owned()];
         for j in 0..r.below(3) {
             let joiner = format!("gj{g}-{j}");
             let joined = w
                 .post_keyed(
-                    &format!("{BASE}/groups/{group}/join"),
+                    &format!("{BASE}/group-buys/{group}/join"),
                     &w.buyer(&joiner),
                     &format!("j{g}-{j}"),
                     &seat,
@@ -924,10 +924,13 @@ async fn closing_stops_selling_at_once_settles_what_is_open_and_publishes_a_fina
         .to_owned();
     let seat = json!({"campaign": C, "lines": [{"sku": "CT-1", "size": "38", "quantity": 1}], "coupon": "none"});
     let opened = w
-        .post_keyed(&campaign_path("/groups"), &w.buyer("b4"), "g", &seat)
+        .post_keyed(&campaign_path("/group-buys"), &w.buyer("b4"), "g", &seat)
         .await;
     assert_eq!(opened.status, 201, "{}", opened.body);
-    let group = opened.body["order"]["group"].as_str().unwrap().to_owned();
+    let group = opened.body["order"]["group_buy"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let seat_order = opened.body["order"]["id"].as_str().unwrap().to_owned();
     w.pay(&seat_order).await;
     w.drain().await;
@@ -953,12 +956,12 @@ async fn closing_stops_selling_at_once_settles_what_is_open_and_publishes_a_fina
     w.place("b5", "k5", &unpaid_body)
         .await
         .problem(409, "campaign-closed");
-    w.post_keyed(&campaign_path("/groups"), &w.buyer("b6"), "g6", &seat)
+    w.post_keyed(&campaign_path("/group-buys"), &w.buyer("b6"), "g6", &seat)
         .await
         .problem(409, "campaign-closed");
     let joined = w
         .post_keyed(
-            &format!("{BASE}/groups/{group}/join"),
+            &format!("{BASE}/group-buys/{group}/join"),
             &w.buyer("b6"),
             "j",
             &seat,
@@ -995,14 +998,14 @@ async fn closing_stops_selling_at_once_settles_what_is_open_and_publishes_a_fina
     w.drain().await;
     assert_eq!(read_order(&w, "b3", &unpaid).await["status"], "cancelled");
     // the group waits out its grace, then fails and its paid seat is refunded
-    let g = w.get(&format!("{BASE}/groups/{group}"), None).await;
+    let g = w.get(&format!("{BASE}/group-buys/{group}"), None).await;
     assert_eq!(g.body["status"], "open", "{}", g.body);
     w.clock.advance(Duration::minutes(31));
     clearance::workers::close::sweep_campaigns(&w.state)
         .await
         .unwrap();
     w.drain().await;
-    let g = w.get(&format!("{BASE}/groups/{group}"), None).await;
+    let g = w.get(&format!("{BASE}/group-buys/{group}"), None).await;
     assert_eq!(g.body["status"], "failed", "{}", g.body);
     assert_eq!(
         read_order(&w, "b4", &seat_order).await["status"],

@@ -139,7 +139,7 @@ async fn every_sample_event_succeeds_through_its_functions_handler() {
                         ) {
                             order = Some((id.to_owned(), total));
                         }
-                        if let (Some(g), None) = (v["order"]["group"].as_str(), &group) {
+                        if let (Some(g), None) = (v["order"]["group_buy"].as_str(), &group) {
                             group = Some(g.to_owned());
                         }
                     }

@@ -216,18 +216,21 @@ async fn a_store_fault_at_any_call_of_joining_a_group_takes_one_seat() {
             let (w, table) = faulty_world().await;
             let opened = with_retries(
                 &w,
-                &format!("{BASE}/campaigns/summer-clearance/groups"),
+                &format!("{BASE}/campaigns/summer-clearance/group-buys"),
                 &w.buyer("o1"),
                 "open",
                 &seat,
             )
             .await;
             assert_eq!(opened.status, 201, "{}", opened.body);
-            let group = opened.body["order"]["group"].as_str().unwrap().to_owned();
+            let group = opened.body["order"]["group_buy"]
+                .as_str()
+                .unwrap()
+                .to_owned();
             table.arm(nth, fault);
             let joined = with_retries(
                 &w,
-                &format!("{BASE}/groups/{group}/join"),
+                &format!("{BASE}/group-buys/{group}/join"),
                 &w.buyer("j1"),
                 "join",
                 &seat,
@@ -235,7 +238,7 @@ async fn a_store_fault_at_any_call_of_joining_a_group_takes_one_seat() {
             .await;
             table.disarm();
             assert_eq!(joined.status, 201, "{fault:?} at {nth}: {}", joined.body);
-            let g = w.get(&format!("{BASE}/groups/{group}"), None).await;
+            let g = w.get(&format!("{BASE}/group-buys/{group}"), None).await;
             assert_eq!(g.body["seats_left"], 1, "{fault:?} at {nth}: {}", g.body);
             let mine = w.get("/v1/me/orders", Some(&w.buyer("j1"))).await;
             assert_eq!(mine.body["orders"].as_array().unwrap().len(), 1);

@@ -38,7 +38,7 @@ async fn group_world(table: Arc<dyn Table>) -> World {
     for (sku, completes) in [("GB-1", Value::Null), ("GB-2", json!(2))] {
         let listing = json!({"name": "Group sandal", "category": "c", "sizes": ["38"], "list_price_fen": 19900,
             "clearance_price_fen": 9900, "per_buyer_limit": 5,
-            "group": {"price_fen": 7900, "size": 3, "hours": 24, "per_buyer": 1, "store_completes_at": completes},
+            "group_buy": {"price_fen": 7900, "size": 3, "hours": 24, "per_buyer": 1, "store_completes_at": completes},
             "stock": [{"store": "gz-tianhe", "size": "38", "units": 30}], "shards": 2});
         let r = w
             .json(
@@ -87,20 +87,25 @@ async fn open(w: &World, buyer: &str, sku: &str) -> (String, String) {
         .send(seat_request(
             w,
             buyer,
-            &format!("{BASE}/campaigns/gb/groups"),
+            &format!("{BASE}/campaigns/gb/group-buys"),
             &seat(sku),
         ))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["order"]["total_fen"], 7900, "the group price");
     (
-        r.body["order"]["group"].as_str().unwrap().to_owned(),
+        r.body["order"]["group_buy"].as_str().unwrap().to_owned(),
         r.body["order"]["id"].as_str().unwrap().to_owned(),
     )
 }
 
 async fn join(w: &World, buyer: &str, group: &str, sku: &str) -> clearance_tests::Resp {
-    let mut req = seat_request(w, buyer, &format!("{BASE}/groups/{group}/join"), &seat(sku));
+    let mut req = seat_request(
+        w,
+        buyer,
+        &format!("{BASE}/group-buys/{group}/join"),
+        &seat(sku),
+    );
     let key = format!("join-{buyer}-{group}");
     req.headers_mut()
         .insert("idempotency-key", key.parse().unwrap());
@@ -108,7 +113,7 @@ async fn join(w: &World, buyer: &str, group: &str, sku: &str) -> clearance_tests
 }
 
 async fn group(w: &World, id: &str) -> Value {
-    w.get(&format!("{BASE}/groups/{id}"), None).await.body
+    w.get(&format!("{BASE}/group-buys/{id}"), None).await.body
 }
 
 async fn fifty_joiners_for_two_seats(table: Arc<dyn Table>) {
@@ -122,7 +127,7 @@ async fn fifty_joiners_for_two_seats(table: Arc<dyn Table>) {
             let req = seat_request(
                 &w,
                 &format!("joiner-{i}"),
-                &format!("{BASE}/groups/{g}/join"),
+                &format!("{BASE}/group-buys/{g}/join"),
                 &seat("GB-1"),
             );
             tokio::spawn(async move {
@@ -279,7 +284,12 @@ async fn the_rules_have_their_own_problems() {
         .await
         .problem(409, "already-in-group");
     assert_eq!(join(&w, "b2", &g, "GB-1").await.status, 201);
-    let mut again = seat_request(&w, "b2", &format!("{BASE}/groups/{g}/join"), &seat("GB-1"));
+    let mut again = seat_request(
+        &w,
+        "b2",
+        &format!("{BASE}/group-buys/{g}/join"),
+        &seat("GB-1"),
+    );
     again
         .headers_mut()
         .insert("idempotency-key", "another-key".parse().unwrap());
@@ -288,7 +298,7 @@ async fn the_rules_have_their_own_problems() {
     let mut second = seat_request(
         &w,
         "opener",
-        &format!("{BASE}/campaigns/gb/groups"),
+        &format!("{BASE}/campaigns/gb/group-buys"),
         &seat("GB-1"),
     );
     second
@@ -304,12 +314,12 @@ async fn the_rules_have_their_own_problems() {
         .send(seat_request(
             &w,
             "b4",
-            &format!("/v1/demo/north-china/groups/{g}/join"),
+            &format!("/v1/demo/north-china/group-buys/{g}/join"),
             &seat("GB-1"),
         ))
         .await;
     assert_eq!(elsewhere.status, 404, "{}", elsewhere.body);
-    w.get(&format!("/v1/demo/north-china/groups/{g}"), None)
+    w.get(&format!("/v1/demo/north-china/group-buys/{g}"), None)
         .await
         .problem(404, "not-found");
     // a paid seat of a forming group is not cancelled on its own
@@ -327,12 +337,12 @@ async fn the_rules_have_their_own_problems() {
     w.send(cancel).await.problem(409, "group-pending");
     // listing open groups: fullest first
     let listed = w
-        .get(&format!("{BASE}/campaigns/gb/groups?sku=GB-1"), None)
+        .get(&format!("{BASE}/campaigns/gb/group-buys?sku=GB-1"), None)
         .await;
-    assert_eq!(listed.body["groups"][0]["id"], g.as_str());
-    assert_eq!(listed.body["groups"][0]["seats_left"], 1);
-    let mine = w.get("/v1/me/groups", Some(&w.buyer("b5"))).await;
-    assert_eq!(mine.body["groups"][0]["group"]["id"], g2.as_str());
+    assert_eq!(listed.body["group_buys"][0]["id"], g.as_str());
+    assert_eq!(listed.body["group_buys"][0]["seats_left"], 1);
+    let mine = w.get("/v1/me/group-buys", Some(&w.buyer("b5"))).await;
+    assert_eq!(mine.body["group_buys"][0]["group_buy"]["id"], g2.as_str());
     // past its expiry nobody joins
     w.clock.advance(chrono::Duration::hours(25));
     join(&w, "b6", &g, "GB-1")
@@ -344,7 +354,7 @@ async fn the_rules_have_their_own_problems() {
         .send(seat_request(
             &w,
             "b7",
-            &format!("{BASE}/campaigns/gb/groups"),
+            &format!("{BASE}/campaigns/gb/group-buys"),
             &seat("GB-1"),
         ))
         .await;

@@ -611,7 +611,10 @@ async fn a_payment_racing_a_join_never_overfills_the_group() {
     join_group(&w, "d", &group, DEMO, "SD-1001")
         .await
         .problem(409, "group-full");
-    let view = w.get(&format!("{BASE}/groups/{group}"), None).await.body;
+    let view = w
+        .get(&format!("{BASE}/group-buys/{group}"), None)
+        .await
+        .body;
     assert_eq!(view["seats_left"], 0, "{view}");
     assert_eq!(view["members"].as_array().map(Vec::len), Some(3), "{view}");
 }
@@ -635,14 +638,17 @@ async fn a_paid_member_of_a_failed_group_may_open_another() {
     sweep(&w).await;
 
     // then the buyer is refunded in full
-    let view = w.get(&format!("{BASE}/groups/{group}"), None).await.body;
+    let view = w
+        .get(&format!("{BASE}/group-buys/{group}"), None)
+        .await
+        .body;
     assert_eq!(view["status"], "failed", "{view}");
     let payment = PaymentRef::parse(&format!("sandbox-{order}")).expect("a payment ref");
     assert_eq!(w.sandbox.refunded(&payment).get(), total);
     // and may open a new group of the same listing
     let again = w
         .post_keyed(
-            &format!("{BASE}/campaigns/{DEMO}/groups"),
+            &format!("{BASE}/campaigns/{DEMO}/group-buys"),
             &w.buyer("b1"),
             "second-group",
             &seat(DEMO, "SD-1001"),
@@ -691,11 +697,14 @@ async fn a_close_with_a_grace_lets_open_groups_fill_and_sells_nothing_else() {
     let paid = w.pay(&text(&c.body, "/order/id")).await;
     assert_eq!(text(&paid.body, "/status"), "paid", "{}", paid.body);
     w.drain().await;
-    let view = w.get(&format!("{BASE}/groups/{group}"), None).await.body;
+    let view = w
+        .get(&format!("{BASE}/group-buys/{group}"), None)
+        .await
+        .body;
     assert_eq!(view["status"], "formed", "{view}");
     // but nothing else is sold: no new group, no plain order
     w.post_keyed(
-        &format!("{BASE}/campaigns/{DEMO}/groups"),
+        &format!("{BASE}/campaigns/{DEMO}/group-buys"),
         &w.buyer("d"),
         "new-group",
         &seat(DEMO, "SD-1002"),
@@ -1291,14 +1300,17 @@ fn seat(campaign: &str, sku: &str) -> Value {
 async fn open_group(w: &World, buyer: &str, campaign: &str, sku: &str) -> (String, String) {
     let r = w
         .post_keyed(
-            &format!("{BASE}/campaigns/{campaign}/groups"),
+            &format!("{BASE}/campaigns/{campaign}/group-buys"),
             &w.buyer(buyer),
             &format!("open-{buyer}"),
             &seat(campaign, sku),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
-    (text(&r.body, "/order/group"), text(&r.body, "/order/id"))
+    (
+        text(&r.body, "/order/group_buy"),
+        text(&r.body, "/order/id"),
+    )
 }
 
 fn join_request(
@@ -1310,7 +1322,7 @@ fn join_request(
 ) -> axum::http::Request<axum::body::Body> {
     let mut req = clearance_tests::request(
         "POST",
-        &format!("{BASE}/groups/{group}/join"),
+        &format!("{BASE}/group-buys/{group}/join"),
         Some(&w.buyer(buyer)),
         Some(seat(campaign, sku).to_string()),
     );

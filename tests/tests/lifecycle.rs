@@ -326,7 +326,7 @@ impl Model {
         let listings = [
             json!({"name": "Group sandal", "category": "shoes", "sizes": ["38", "39"],
                 "list_price_fen": 59_900, "clearance_price_fen": 29_900, "per_buyer_limit": 3,
-                "group": {"price_fen": 19_900, "size": 3, "hours": 24, "per_buyer": 2, "store_completes_at": 2},
+                "group_buy": {"price_fen": 19_900, "size": 3, "hours": 24, "per_buyer": 2, "store_completes_at": 2},
                 "shards": 2, "stock": [{"store": "gz-tianhe", "size": "38", "units": 3},
                     {"store": "sz-futian", "size": "38", "units": 2}, {"store": "sz-futian", "size": "39", "units": 4}]}),
             json!({"name": "Split pump", "category": "shoes", "sizes": ["38"],
@@ -786,9 +786,9 @@ impl Model {
             }
             Op::OpenGroup { buyer } => {
                 let buyer = BUYERS[usize::from(*buyer) % BUYERS.len()];
-                let path = format!("{BASE}/campaigns/{C}/groups");
+                let path = format!("{BASE}/campaigns/{C}/group-buys");
                 if let Some(order) = self.take_seat(&path, buyer, "open group").await {
-                    let g = order["group"].as_str().unwrap_or_default().to_owned();
+                    let g = order["group_buy"].as_str().unwrap_or_default().to_owned();
                     self.groups.push(g);
                 }
             }
@@ -797,7 +797,7 @@ impl Model {
                 let Some(g) = pick(&self.groups, *group).cloned() else {
                     return;
                 };
-                let path = format!("{BASE}/groups/{g}/join");
+                let path = format!("{BASE}/group-buys/{g}/join");
                 self.take_seat(&path, buyer, "join group").await;
             }
             Op::SignLink { guide } => {

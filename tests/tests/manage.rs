@@ -28,7 +28,7 @@ fn listing_body() -> Value {
         "list_price_fen": 99900,
         "clearance_price_fen": 49900,
         "slot_prices_fen": {"morning": 45900},
-        "group": {"price_fen": 42900},
+        "group_buy": {"price_fen": 42900},
         "stock": [{"store": "gz-tianhe", "size": "38", "units": 4}, {"store": "gz-tianhe", "size": "39", "units": 1}],
         "shards": 2
     })
@@ -60,7 +60,7 @@ async fn an_operator_creates_stocks_and_publishes_a_campaign_that_buyers_then_se
         )
         .await;
     assert_eq!(listing.status, 200, "{}", listing.body);
-    assert_eq!(listing.body["group"]["size"], 3);
+    assert_eq!(listing.body["group_buy"]["size"], 3);
     let coupon =
         json!({"name": "50 off over 500", "off_fen": 5000, "min_spend_fen": 50000, "budget": 100});
     let c = w

@@ -945,8 +945,8 @@ fn the_openapi_document_declares_every_path_parameter_the_bearer_token_and_probl
             // that public routes carry no token and need no 403
             let public = path.contains("/products")
                 || path.starts_with("/v1/payments/")
-                || (path == "/v1/{brand}/{group}/campaigns" && method == "get")
-                || (path.contains("/groups") && method == "get" && !path.starts_with("/v1/me"));
+                || (path == "/v1/{brand}/{store_group}/campaigns" && method == "get")
+                || (path.contains("/group-buys") && method == "get" && !path.starts_with("/v1/me"));
             assert_eq!(op["security"].is_array(), !public, "{method} {path}");
             if !public {
                 assert!(op["responses"]["403"].is_object(), "{method} {path}");

@@ -47,11 +47,6 @@ fn every_function_in_the_registry_has_a_crate_a_binary_and_a_template_resource_a
             f.name
         );
         assert!(
-            f.routes.is_some() == f.api.is_some(),
-            "{}: routes and OpenAPI paths come together",
-            f.name
-        );
-        assert!(
             f.routes.is_some() ^ f.consumes.is_some(),
             "{}: a function serves HTTP or consumes a queue",
             f.name

@@ -177,7 +177,7 @@ async fn main() -> Result<(), String> {
         .collect();
     let listing = json!({"name": "Load sneaker", "category": "load", "sizes": ["38"], "list_price_fen": 29900,
         "clearance_price_fen": 9900, "per_buyer_limit": 1, "stock": stock, "shards": 8,
-        "group": {"price_fen": 7900, "size": 3}});
+        "group_buy": {"price_fen": 7900, "size": 3}});
     let (s, b) = call(
         &http,
         "PUT",
@@ -340,7 +340,7 @@ async fn groups(
         let (s, b) = call(
             http,
             "POST",
-            &format!("{api}/campaigns/{campaign}/groups"),
+            &format!("{api}/campaigns/{campaign}/group-buys"),
             Some(&t),
             Some(&format!("open-{g}")),
             Some(&seat),
@@ -349,7 +349,12 @@ async fn groups(
         if s != 201 {
             return Err(format!("open group: {s} {b}"));
         }
-        ids.push(b["order"]["group"].as_str().unwrap_or_default().to_owned());
+        ids.push(
+            b["order"]["group_buy"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
     }
     let mut joiners = Vec::with_capacity(groups * 2);
     for i in 0..groups * 2 {
@@ -370,7 +375,7 @@ async fn groups(
             call(
                 &h,
                 "POST",
-                &format!("{a}/groups/{}/join", ids[i / 2]),
+                &format!("{a}/group-buys/{}/join", ids[i / 2]),
                 Some(&joiners[i]),
                 Some(&format!("join-{i}")),
                 Some(&seat),

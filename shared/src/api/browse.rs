@@ -5,7 +5,6 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use axum::routing::get;
 use axum::Router;
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -19,18 +18,13 @@ use crate::domain::catalog::{stock_state, GroupOffer, StockState};
 use crate::domain::ids::{CategoryId, Size, Sku, SlotId};
 use crate::domain::money::Fen;
 use crate::http::{Params, Problem, QueryParams};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/{brand}/{group}/campaigns", get(live_campaigns))
-        .route(
-            "/v1/{brand}/{group}/campaigns/{campaign}/products",
-            get(products),
-        )
-        .route(
-            "/v1/{brand}/{group}/campaigns/{campaign}/products/{sku}",
-            get(product),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(live_campaigns))
+        .routes(routes!(products))
+        .routes(routes!(product))
 }
 
 pub fn router(state: AppState) -> Router {
@@ -103,6 +97,8 @@ pub struct ProductView {
     pub price_fen: Fen,
     /// The slot whose price applies, if one is open.
     pub slot: Option<SlotId>,
+    /// Its group-buy terms, if it sells in group buys.
+    #[serde(rename = "group_buy")]
     pub group: Option<GroupOffer>,
     pub per_buyer_limit: u32,
     pub final_sale: bool,
@@ -146,7 +142,7 @@ pub struct CampaignList {
 }
 
 /// The tenant's live campaigns. DynamoDB: 1 Query.
-#[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns", tag = "browse-catalog", security(()),
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/campaigns", tag = "browse-catalog", security(()),
     responses((status = 200, body = CampaignList), (status = 304, description = "unchanged (If-None-Match)"), (status = 400, body = Problem)))]
 pub async fn live_campaigns(
     State(st): State<AppState>,
@@ -201,7 +197,7 @@ fn decode_cursor(raw: &str) -> Result<Sku, Problem> {
 /// (`http::pages`): a size may show available up to 3 s after it sold out.
 /// DynamoDB: 1 Query per page per second per process (+ 1 GetItem of the campaign at
 /// most every 5 s per process).
-#[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns/{campaign}/products", tag = "browse-catalog", security(()),
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/campaigns/{campaign}/products", tag = "browse-catalog", security(()),
     params(("category" = Option<String>, Query), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1-50, default 20")),
     responses((status = 200, body = ProductsPage), (status = 304, description = "unchanged (If-None-Match)"), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem, description = "campaign-closed")))]
 pub async fn products(
@@ -255,7 +251,7 @@ pub struct ProductDetail {
 }
 
 /// One product with its stock state. DynamoDB: 1 Query (+ the cached campaign read).
-#[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns/{campaign}/products/{sku}", tag = "browse-catalog", security(()),
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/campaigns/{campaign}/products/{sku}", tag = "browse-catalog", security(()),
     responses((status = 200, body = ProductDetail), (status = 304, description = "unchanged (If-None-Match)"), (status = 404, body = Problem), (status = 409, body = Problem, description = "campaign-closed")))]
 pub async fn product(
     State(st): State<AppState>,
@@ -278,7 +274,3 @@ pub async fn product(
         })
         .await
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(live_campaigns, products, product))]
-pub struct Doc;

@@ -18,10 +18,11 @@ use axum::http::StatusCode;
 use axum::Router;
 
 use crate::app::AppState;
+use utoipa_axum::router::OpenApiRouter;
 
 /// Adds what every function's router has: body limit, problem fallbacks, state.
-pub fn finish(routes: Router<AppState>, state: AppState) -> Router {
-    routes
+pub fn finish(routes: OpenApiRouter<AppState>, state: AppState) -> Router {
+    Router::from(routes)
         .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not-found", "No such route") })
         .method_not_allowed_fallback(|| async {
             Problem::new(

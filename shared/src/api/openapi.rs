@@ -37,7 +37,8 @@ const BEARER: &str = "bearer";
 fn describe(name: &str) -> &'static str {
     match name {
         "brand" => "The brand of the tenant, e.g. `demo`",
-        "group" => "The store group of the tenant, e.g. `south-china`",
+        "store_group" => "The store group of the tenant, e.g. `south-china`",
+        "group_buy" => "A group buy id",
         "campaign" => "A campaign id",
         "sku" => "A product's SKU",
         "order" => "An order id",
@@ -159,11 +160,8 @@ fn finish_operation(path: &str, op: &mut Operation) {
 /// The whole document: every function's paths, finished as described above.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = Base::openapi();
-    for f in crate::registry::FUNCTIONS {
-        if let Some(api) = f.api {
-            doc.merge(api());
-        }
-    }
+    let (_, paths) = crate::registry::all_routes().split_for_parts();
+    doc.merge(paths);
     for (path, item) in doc.paths.paths.iter_mut() {
         for op in [
             &mut item.get,

@@ -90,6 +90,7 @@ impl AttributionPolicy {
 #[serde(rename_all = "snake_case")]
 pub enum ShareTarget {
     Listing(Sku),
+    #[serde(rename = "group_buy")]
     Group(GroupBuyId),
 }
 

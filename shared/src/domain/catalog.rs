@@ -173,6 +173,8 @@ pub struct Listing {
     pub clearance_price_fen: Fen,
     /// Flash prices by slot; a slot without one sells at the clearance price.
     pub slot_prices_fen: BTreeMap<SlotId, Fen>,
+    /// Its group-buy terms, if it sells in group buys.
+    #[serde(rename = "group_buy")]
     pub group: Option<GroupOffer>,
     pub per_buyer_limit: u32,
     pub final_sale: bool,

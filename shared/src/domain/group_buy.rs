@@ -57,6 +57,7 @@ pub struct GroupBuy {
 /// One seat: a member and their order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Member {
+    #[serde(rename = "group_buy")]
     pub group: GroupBuyId,
     #[schema(value_type = String)]
     pub tenant: Tenant,

@@ -253,7 +253,7 @@ pub struct Order {
     #[serde(default)]
     pub refund_requests: u8,
     /// The group buy this order holds a seat in: paid, it waits for the group to form.
-    #[serde(default)]
+    #[serde(default, rename = "group_buy")]
     pub group: Option<super::ids::GroupBuyId>,
     /// The campaign's return terms when it was bought: the terms its returns follow.
     #[serde(default)]

@@ -166,7 +166,7 @@ impl Params {
 
     /// The tenant named by `{brand}` and `{group}`.
     pub fn tenant(&self) -> Result<Tenant, Problem> {
-        Tenant::parse(self.raw("brand")?, self.raw("group")?).map_err(param_problem)
+        Tenant::parse(self.raw("brand")?, self.raw("store_group")?).map_err(param_problem)
     }
 
     pub fn id<T: PathId>(&self, name: &str) -> Result<T, Problem> {

@@ -40,7 +40,7 @@ pub struct ShareLink {
 /// `link_days`). Only a guide of a store taking part in the campaign gets one (409
 /// `guide-not-in-campaign`); a guide's own purchases through it credit nobody. DynamoDB: 1 GetItem (the guide) (+1 BatchGetItem for a store's staff)
 /// + the cached campaign read.
-#[utoipa::path(post, path = "/v1/{brand}/{group}/guides/{guide}/share-links", tag = "attribute-guide-sale",
+#[utoipa::path(post, path = "/v1/{brand}/{store_group}/guides/{guide}/share-links", tag = "attribute-guide-sale",
     request_body = ShareLinkInput,
     responses((status = 201, body = ShareLink), (status = 409, body = Problem, description = "guide-not-in-campaign")))]
 pub async fn create_share_link(

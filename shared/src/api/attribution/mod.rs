@@ -5,7 +5,6 @@
 pub mod links;
 pub mod reads;
 
-use axum::routing::{get, post};
 use axum::Router;
 
 use crate::app::AppState;
@@ -15,39 +14,19 @@ use crate::domain::ids::GuideId;
 use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::http::Problem;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/{brand}/{group}/guides/{guide}/share-links",
-            post(links::create_share_link),
-        )
-        .route(
-            "/v1/{brand}/{group}/guides/{guide}/performance",
-            get(reads::performance),
-        )
-        .route(
-            "/v1/{brand}/{group}/guides/{guide}/orders",
-            get(reads::guide_orders),
-        )
-        .route(
-            "/v1/{brand}/{group}/campaigns/{campaign}/leaderboard",
-            get(reads::leaderboard),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(links::create_share_link))
+        .routes(routes!(reads::performance))
+        .routes(routes!(reads::guide_orders))
+        .routes(routes!(reads::leaderboard))
 }
 
 pub fn router(state: AppState) -> Router {
     super::finish(routes(), state)
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    links::create_share_link,
-    reads::performance,
-    reads::guide_orders,
-    reads::leaderboard,
-))]
-pub struct Doc;
 
 /// The guide, if the caller may act for them: the guide themself, a clerk (store
 /// manager) of their store, or ops, brand admins and hq of the tenant. Anyone else

@@ -28,7 +28,7 @@ pub struct Performance {
 /// commission pending, confirmed and clawed back, new buyers brought. For the guide,
 /// their store's manager, and ops. DynamoDB: 1 GetItem (+1 BatchGetItem for a store's
 /// staff) + 1 BatchGetItem (the guide's counter shards).
-#[utoipa::path(get, path = "/v1/{brand}/{group}/guides/{guide}/performance", tag = "attribute-guide-sale",
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/guides/{guide}/performance", tag = "attribute-guide-sale",
     params(("campaign" = String, Query)),
     responses((status = 200, body = Performance)))]
 pub async fn performance(
@@ -73,7 +73,7 @@ pub struct CreditedSales {
 
 /// A guide's credited sales, newest first, each with its commission. For the guide,
 /// their store's manager, and ops. DynamoDB: 1 GetItem + 1 Query (GSI1).
-#[utoipa::path(get, path = "/v1/{brand}/{group}/guides/{guide}/orders", tag = "attribute-guide-sale",
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/guides/{guide}/orders", tag = "attribute-guide-sale",
     params(("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1-50, default 20")),
     responses((status = 200, body = CreditedSales)))]
 pub async fn guide_orders(
@@ -113,7 +113,7 @@ pub async fn guide_orders(
 /// and each store's sell-through; counted from the order events as they come (seconds
 /// behind). For the tenant's staff. DynamoDB: 16 Query (counter shards) + 1 Query
 /// (listings) + 1 Query (guides).
-#[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns/{campaign}/leaderboard", tag = "attribute-guide-sale",
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/campaigns/{campaign}/leaderboard", tag = "attribute-guide-sale",
     responses((status = 200, body = Leaderboard)))]
 pub async fn leaderboard(
     State(st): State<AppState>,

@@ -4,7 +4,6 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -18,29 +17,20 @@ use crate::domain::ids::CampaignId;
 use crate::domain::DomainError;
 use crate::http::auth::{Allowed, Manage, Staff};
 use crate::http::{JsonBody, Params, Problem};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// How long a report link stays valid.
 const REPORT_LINK: Duration = Duration::from_secs(15 * 60);
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/{brand}/{group}/campaigns/{campaign}/close",
-            post(close_campaign),
-        )
-        .route(
-            "/v1/{brand}/{group}/campaigns/{campaign}/report",
-            get(read_report),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(close_campaign))
+        .routes(routes!(read_report))
 }
 
 pub fn router(state: AppState) -> Router {
     super::finish(routes(), state)
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(close_campaign, read_report))]
-pub struct Doc;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -118,7 +108,7 @@ fn unavailable(e: crate::blobs::BlobError) -> Problem {
 /// final once every return window has passed and nothing is open. Closing a campaign
 /// that is closing answers where it stands; a closed one, its final report.
 /// DynamoDB: 1 GetItem + 1 conditional PutItem (then the close queue does the rest).
-#[utoipa::path(post, path = "/v1/{brand}/{group}/campaigns/{campaign}/close", tag = "close-campaign",
+#[utoipa::path(post, path = "/v1/{brand}/{store_group}/campaigns/{campaign}/close", tag = "close-campaign",
     request_body = CloseInput,
     responses((status = 202, body = CloseState, description = "closing"),
         (status = 200, body = CloseState, description = "already closed: its final report"),
@@ -150,7 +140,7 @@ pub async fn close_campaign(
 /// figures, what is still open, and links to the JSON, CSV and HTML files; while the
 /// first count runs, where the close stands and no report yet. A campaign that was
 /// never closed has none (404). DynamoDB: 1 GetItem.
-#[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns/{campaign}/report", tag = "close-campaign",
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/campaigns/{campaign}/report", tag = "close-campaign",
     responses((status = 200, body = CloseState), (status = 404, body = Problem, description = "the campaign was never closed")))]
 pub async fn read_report(
     State(st): State<AppState>,

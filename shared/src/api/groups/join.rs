@@ -14,7 +14,7 @@ use crate::http::{Authenticated, JsonBody, Params, Problem};
 /// seat is taken in the order's transaction. Share the group's id; it forms when every
 /// seat is paid before it expires, and only then is your order dispatched.
 /// DynamoDB: 1 BatchGetItem + 1 TransactWriteItems (+ the cached campaign read).
-#[utoipa::path(post, path = "/v1/{brand}/{group}/campaigns/{campaign}/groups", tag = "join-group",
+#[utoipa::path(post, path = "/v1/{brand}/{store_group}/campaigns/{campaign}/group-buys", tag = "join-group",
     request_body = OrderInput,
     params(("Idempotency-Key" = String, Header, description = "1-64 letters, digits, - or _; one per logical order")),
     responses((status = 201, body = crate::api::orders::place::PlacedOrder, description = "the order, with its `group`"),
@@ -40,7 +40,7 @@ pub async fn open_group(
 /// race overfills it, and a seat once taken is yours to pay (an unpaid seat is released
 /// by the payment timeout).
 /// DynamoDB: 1 BatchGetItem + 1 TransactWriteItems (+ the cached campaign read).
-#[utoipa::path(post, path = "/v1/{brand}/{group}/groups/{group_buy}/join", tag = "join-group",
+#[utoipa::path(post, path = "/v1/{brand}/{store_group}/group-buys/{group_buy}/join", tag = "join-group",
     request_body = OrderInput,
     params(("Idempotency-Key" = String, Header, description = "1-64 letters, digits, - or _; one per logical order")),
     responses((status = 201, body = crate::api::orders::place::PlacedOrder, description = "the order, with its `group`"),

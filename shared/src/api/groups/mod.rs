@@ -6,38 +6,19 @@
 pub mod join;
 pub mod read;
 
-use axum::routing::{get, post};
 use axum::Router;
 
 use crate::app::AppState;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/{brand}/{group}/campaigns/{campaign}/groups",
-            post(join::open_group).get(read::open_groups),
-        )
-        .route(
-            "/v1/{brand}/{group}/groups/{group_buy}/join",
-            post(join::join_group),
-        )
-        .route(
-            "/v1/{brand}/{group}/groups/{group_buy}",
-            get(read::read_group),
-        )
-        .route("/v1/me/groups", get(read::my_groups))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(join::open_group, read::open_groups))
+        .routes(routes!(join::join_group))
+        .routes(routes!(read::read_group))
+        .routes(routes!(read::my_groups))
 }
 
 pub fn router(state: AppState) -> Router {
     super::finish(routes(), state)
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    join::open_group,
-    join::join_group,
-    read::read_group,
-    read::open_groups,
-    read::my_groups,
-))]
-pub struct Doc;

@@ -12,7 +12,7 @@ use crate::http::{Authenticated, Params, Problem, QueryParams};
 
 /// A group, for anyone with its link: members (names masked), seats left, expiry and
 /// status. Another tenant's group is not found. DynamoDB: 1 Query.
-#[utoipa::path(get, path = "/v1/{brand}/{group}/groups/{group_buy}", tag = "join-group", security(()),
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/group-buys/{group_buy}", tag = "join-group", security(()),
     responses((status = 200, body = GroupView)))]
 pub async fn read_group(
     State(st): State<AppState>,
@@ -27,13 +27,13 @@ pub async fn read_group(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OpenGroups {
     /// Fullest first: the groups closest to forming.
-    pub groups: Vec<GroupView>,
+    pub group_buys: Vec<GroupView>,
     pub next_cursor: Option<String>,
 }
 
 /// A campaign's open groups of a product a buyer can join, fullest first (each page;
 /// pages run soonest-to-expire). DynamoDB: 1 Query (GSI2).
-#[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns/{campaign}/groups", tag = "join-group", security(()),
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/campaigns/{campaign}/group-buys", tag = "join-group", security(()),
     params(("sku" = String, Query), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1-50, default 20")),
     responses((status = 200, body = OpenGroups)))]
 pub async fn open_groups(
@@ -61,14 +61,14 @@ pub async fn open_groups(
         .collect();
     groups.sort_by_key(|g| (g.seats_left, g.expires_at));
     Ok(Json(OpenGroups {
-        groups,
+        group_buys: groups,
         next_cursor: page.next,
     }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MyGroup {
-    pub group: GroupView,
+    pub group_buy: GroupView,
     /// Your order in it.
     pub order: crate::domain::ids::OrderId,
     pub paid: bool,
@@ -78,13 +78,13 @@ pub struct MyGroup {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MyGroups {
-    pub groups: Vec<MyGroup>,
+    pub group_buys: Vec<MyGroup>,
     pub next_cursor: Option<String>,
 }
 
 /// The caller's group buys in every tenant, newest first.
 /// DynamoDB: 1 Query (GSI1) + 1 BatchGetItem.
-#[utoipa::path(get, path = "/v1/me/groups", tag = "join-group",
+#[utoipa::path(get, path = "/v1/me/group-buys", tag = "join-group",
     params(("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1-50, default 20")),
     responses((status = 200, body = MyGroups)))]
 pub async fn my_groups(
@@ -96,11 +96,11 @@ pub async fn my_groups(
     let (limit, cursor) = query.page()?;
     let page = st.db.my_groups(&caller.user, limit, cursor).await?;
     Ok(Json(MyGroups {
-        groups: page
+        group_buys: page
             .items
             .into_iter()
             .map(|(m, g)| MyGroup {
-                group: g.view(&[]),
+                group_buy: g.view(&[]),
                 order: m.order.clone(),
                 paid: m.paid,
                 name: m.buyer.to_string(),

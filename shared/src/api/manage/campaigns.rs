@@ -150,7 +150,7 @@ fn location(path: String) -> HeaderMap {
 }
 
 /// Create a draft campaign. DynamoDB: 1 Query (stores) + 1 PutItem.
-#[utoipa::path(post, path = "/v1/{brand}/{group}/campaigns", tag = "manage-campaign",
+#[utoipa::path(post, path = "/v1/{brand}/{store_group}/campaigns", tag = "manage-campaign",
     request_body = CampaignInput,
     responses((status = 201, body = CampaignView), (status = 409, body = Problem, description = "already-exists")))]
 pub async fn create_campaign(
@@ -195,7 +195,7 @@ pub async fn create_campaign(
 }
 
 /// A campaign as staff see it, drafts included. DynamoDB: 1 GetItem.
-#[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns/{campaign}", tag = "manage-campaign",
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/campaigns/{campaign}", tag = "manage-campaign",
     responses((status = 200, body = CampaignView)))]
 pub async fn read_campaign(
     State(st): State<AppState>,
@@ -211,7 +211,7 @@ pub async fn read_campaign(
 /// Replace a campaign's editable fields (until a minute before it goes live; the write
 /// itself is conditioned on it).
 /// DynamoDB: 1 GetItem + 1 Query (stores) + 1 conditional PutItem.
-#[utoipa::path(put, path = "/v1/{brand}/{group}/campaigns/{campaign}", tag = "manage-campaign",
+#[utoipa::path(put, path = "/v1/{brand}/{store_group}/campaigns/{campaign}", tag = "manage-campaign",
     request_body = CampaignInput,
     responses((status = 200, body = CampaignView), (status = 409, body = Problem, description = "campaign-not-editable, concurrent-update")))]
 pub async fn update_campaign(
@@ -261,7 +261,7 @@ pub struct SlotsInput {
 }
 
 /// Replace a campaign's flash-sale slots. DynamoDB: 1 GetItem + 1 conditional PutItem.
-#[utoipa::path(put, path = "/v1/{brand}/{group}/campaigns/{campaign}/slots", tag = "manage-campaign",
+#[utoipa::path(put, path = "/v1/{brand}/{store_group}/campaigns/{campaign}/slots", tag = "manage-campaign",
     request_body = SlotsInput,
     responses((status = 200, body = CampaignView), (status = 409, body = Problem, description = "campaign-not-editable, concurrent-update")))]
 pub async fn put_slots(
@@ -290,7 +290,7 @@ pub async fn put_slots(
 
 /// Publish a complete draft: it is scheduled, and live from its start.
 /// DynamoDB: 1 GetItem + 1 Query + 1 conditional PutItem.
-#[utoipa::path(post, path = "/v1/{brand}/{group}/campaigns/{campaign}/publish", tag = "manage-campaign",
+#[utoipa::path(post, path = "/v1/{brand}/{store_group}/campaigns/{campaign}/publish", tag = "manage-campaign",
     responses((status = 200, body = CampaignView), (status = 409, body = Problem, description = "campaign-not-draft, concurrent-update")))]
 pub async fn publish(
     State(st): State<AppState>,

@@ -42,6 +42,8 @@ pub struct ListingInput {
     pub clearance_price_fen: Fen,
     #[serde(default)]
     pub slot_prices_fen: BTreeMap<SlotId, Fen>,
+    /// Group-buy terms, if it sells in group buys.
+    #[serde(rename = "group_buy")]
     pub group: Option<GroupInput>,
     /// Default 2.
     pub per_buyer_limit: Option<u32>,
@@ -55,7 +57,7 @@ pub struct ListingInput {
 /// Create or replace a listing and its stock (until a minute before the campaign goes
 /// live; the write itself is conditioned on it).
 /// DynamoDB: 1 GetItem + 1 Query + 1 TransactWriteItems.
-#[utoipa::path(put, path = "/v1/{brand}/{group}/campaigns/{campaign}/listings/{sku}", tag = "manage-campaign",
+#[utoipa::path(put, path = "/v1/{brand}/{store_group}/campaigns/{campaign}/listings/{sku}", tag = "manage-campaign",
     request_body = ListingInput,
     responses((status = 200, body = Listing), (status = 409, body = Problem, description = "campaign-not-editable, concurrent-update")))]
 pub async fn put_listing(
@@ -101,7 +103,7 @@ pub async fn put_listing(
 }
 
 /// A listing with each store's contribution. DynamoDB: 1 GetItem.
-#[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns/{campaign}/listings/{sku}", tag = "manage-campaign",
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/campaigns/{campaign}/listings/{sku}", tag = "manage-campaign",
     responses((status = 200, body = Listing)))]
 pub async fn read_listing(
     State(st): State<AppState>,
@@ -130,7 +132,7 @@ pub struct CouponInput {
 /// Create or replace a coupon template (until a minute before the campaign goes live;
 /// the write itself is conditioned on it).
 /// DynamoDB: 1 GetItem + 1 TransactWriteItems.
-#[utoipa::path(put, path = "/v1/{brand}/{group}/campaigns/{campaign}/coupons/{template}", tag = "manage-campaign",
+#[utoipa::path(put, path = "/v1/{brand}/{store_group}/campaigns/{campaign}/coupons/{template}", tag = "manage-campaign",
     request_body = CouponInput,
     responses((status = 200, body = CouponTemplate), (status = 409, body = Problem, description = "campaign-not-editable, concurrent-update")))]
 pub async fn put_coupon(
@@ -168,7 +170,7 @@ pub struct CouponList {
 }
 
 /// A campaign's coupon templates. DynamoDB: 1 GetItem.
-#[utoipa::path(get, path = "/v1/{brand}/{group}/campaigns/{campaign}/coupons", tag = "manage-campaign",
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/campaigns/{campaign}/coupons", tag = "manage-campaign",
     responses((status = 200, body = CouponList)))]
 pub async fn list_coupons(
     State(st): State<AppState>,

@@ -23,7 +23,7 @@ pub struct StoreInput {
 }
 
 /// Create or replace a store. DynamoDB: 1 PutItem.
-#[utoipa::path(put, path = "/v1/{brand}/{group}/stores/{store}", tag = "manage-campaign",
+#[utoipa::path(put, path = "/v1/{brand}/{store_group}/stores/{store}", tag = "manage-campaign",
     request_body = StoreInput,
     responses((status = 200, body = Store)))]
 pub async fn put_store(
@@ -58,7 +58,7 @@ pub struct StoreList {
 }
 
 /// The tenant's stores, by id, a page at a time. DynamoDB: 1 Query.
-#[utoipa::path(get, path = "/v1/{brand}/{group}/stores", tag = "manage-campaign",
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/stores", tag = "manage-campaign",
     params(("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1-50, default 20")),
     responses((status = 200, body = StoreList)))]
 pub async fn list_stores(
@@ -84,7 +84,7 @@ pub struct GuideInput {
 }
 
 /// Create or replace a guide of one of the tenant's stores. DynamoDB: 1 TransactWriteItems.
-#[utoipa::path(put, path = "/v1/{brand}/{group}/guides/{guide}", tag = "manage-campaign",
+#[utoipa::path(put, path = "/v1/{brand}/{store_group}/guides/{guide}", tag = "manage-campaign",
     request_body = GuideInput,
     responses((status = 200, body = Guide)))]
 pub async fn put_guide(
@@ -114,7 +114,7 @@ pub struct GuideList {
 }
 
 /// The tenant's guides, by id, a page at a time. DynamoDB: 1 Query.
-#[utoipa::path(get, path = "/v1/{brand}/{group}/guides", tag = "manage-campaign",
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/guides", tag = "manage-campaign",
     params(("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1-50, default 20")),
     responses((status = 200, body = GuideList)))]
 pub async fn list_guides(

@@ -13,7 +13,7 @@ use crate::http::{Authenticated, Params, Problem, QueryParams};
 
 /// Claim a coupon of a live campaign (within the per-buyer allowance and the budget).
 /// DynamoDB: 1 BatchGetItem + 1 TransactWriteItems (+ the cached campaign read).
-#[utoipa::path(post, path = "/v1/{brand}/{group}/campaigns/{campaign}/coupons/{template}/claim", tag = "place-order",
+#[utoipa::path(post, path = "/v1/{brand}/{store_group}/campaigns/{campaign}/coupons/{template}/claim", tag = "place-order",
     responses((status = 201, body = BuyerCoupon), (status = 409, body = Problem, description = "campaign-not-live, coupon-limit-reached, coupon-budget-exhausted")))]
 pub async fn claim_coupon(
     State(st): State<AppState>,

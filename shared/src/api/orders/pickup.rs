@@ -25,7 +25,7 @@ pub struct PickupInput {
 /// Each wrong code is counted on the parcel; the fifth locks it for 15 minutes and
 /// gives the buyer a new code. DynamoDB: 1 GetItem + 1 BatchGetItem (the parcels'
 /// stores) + 1 conditional PutItem.
-#[utoipa::path(post, path = "/v1/{brand}/{group}/orders/{order}/pickup", tag = "place-order",
+#[utoipa::path(post, path = "/v1/{brand}/{store_group}/orders/{order}/pickup", tag = "place-order",
     request_body = PickupInput,
     responses((status = 200, body = Order, description = "handed over: the order as the clerk sees it"),
         (status = 409, body = Problem, description = "order-not-ready, parcel-not-ready, parcel-locked"),

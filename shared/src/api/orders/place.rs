@@ -84,7 +84,7 @@ pub struct Preview {
 
 /// Price a cart as it would be ordered now, best coupon included, and say who it would
 /// be credited to; writes nothing. DynamoDB: 1 BatchGetItem (+ the cached campaign read).
-#[utoipa::path(post, path = "/v1/{brand}/{group}/orders/preview", tag = "place-order",
+#[utoipa::path(post, path = "/v1/{brand}/{store_group}/orders/preview", tag = "place-order",
     request_body = OrderInput,
     responses((status = 200, body = Preview), (status = 409, body = Problem, description = "sold-out, campaign-not-live, slot-closed, purchase-limit-exceeded, coupon-not-applicable")))]
 pub async fn preview(
@@ -121,7 +121,7 @@ fn json_response(status: u16, body: String) -> Response {
 /// records the purchase limit and the idempotency record. Replaying the same
 /// `Idempotency-Key` with the same body returns the first response.
 /// DynamoDB: 1 BatchGetItem + 1 TransactWriteItems (+ the cached campaign read).
-#[utoipa::path(post, path = "/v1/{brand}/{group}/orders", tag = "place-order",
+#[utoipa::path(post, path = "/v1/{brand}/{store_group}/orders", tag = "place-order",
     request_body = OrderInput,
     params(("Idempotency-Key" = String, Header, description = "1-64 letters, digits, - or _; one per logical order")),
     responses((status = 201, body = PlacedOrder), (status = 409, body = Problem, description = "sold-out, campaign-not-live, slot-closed, purchase-limit-exceeded, coupon-not-applicable, idempotency-key-reused")))]

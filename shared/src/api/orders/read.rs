@@ -18,7 +18,7 @@ use crate::http::{Authenticated, Params, Problem, QueryParams};
 /// clerks only their store's; the street and phone only to the clerks of a store that
 /// ships a parcel of it. Anyone else: 404.
 /// DynamoDB: 1 GetItem (+ 1 BatchGetItem of the parcels' stores for staff).
-#[utoipa::path(get, path = "/v1/{brand}/{group}/orders/{order}", tag = "place-order",
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/orders/{order}", tag = "place-order",
     responses((status = 200, body = Order)))]
 pub async fn read_order(
     State(st): State<AppState>,
@@ -68,7 +68,7 @@ pub async fn my_orders(
 /// Orders staff must act on: `status=needs_attention` lists paid orders no store
 /// could dispatch, oldest first, each with its reason (seen as staff see an order).
 /// DynamoDB: 1 Query (GSI2) + 1 BatchGetItem (the caller's stores among the parcels).
-#[utoipa::path(get, path = "/v1/{brand}/{group}/orders", tag = "place-order",
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/orders", tag = "place-order",
     params(("status" = String, Query, description = "needs_attention"), ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1-50, default 20")),
     responses((status = 200, body = OrderPage)))]
 pub async fn staff_orders(

@@ -25,7 +25,7 @@ pub struct DecisionInput {
 /// DynamoDB: 1 GetItem + 1 BatchGetItem (the caller's store, for store staff) +
 /// 1 BatchGetItem (refund and order) + 1 TransactWriteItems (+1 GetItem of the return
 /// store's address when approved).
-#[utoipa::path(post, path = "/v1/{brand}/{group}/refunds/{refund}/decision", tag = "validate-refund",
+#[utoipa::path(post, path = "/v1/{brand}/{store_group}/refunds/{refund}/decision", tag = "validate-refund",
     request_body = DecisionInput,
     responses((status = 200, body = RefundView), (status = 409, body = Problem, description = "refund-not-pending")))]
 pub async fn decide(

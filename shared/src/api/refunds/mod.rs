@@ -10,7 +10,6 @@ pub mod receive;
 pub mod request;
 pub mod retry;
 
-use axum::routing::{get, post};
 use axum::Router;
 use serde::Serialize;
 use std::time::Duration;
@@ -20,49 +19,22 @@ use crate::app::AppState;
 use crate::domain::refund::{Decision, GoodsStatus, Refund};
 use crate::domain::rma::{rma_html, rma_key};
 use crate::queue::messages::{delay_until, RefundMessage};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/{brand}/{group}/orders/{order}/refunds",
-            post(request::request_refund).get(read::order_refunds),
-        )
-        .route("/v1/{brand}/{group}/refunds", get(read::list_refunds))
-        .route(
-            "/v1/{brand}/{group}/refunds/{refund}",
-            get(read::read_refund),
-        )
-        .route(
-            "/v1/{brand}/{group}/refunds/{refund}/decision",
-            post(decision::decide),
-        )
-        .route(
-            "/v1/{brand}/{group}/refunds/{refund}/receive",
-            post(receive::receive),
-        )
-        .route(
-            "/v1/{brand}/{group}/refunds/{refund}/retry",
-            post(retry::retry),
-        )
-        .route("/v1/payments/refund-notify", post(notify::refund_notify))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(request::request_refund, read::order_refunds))
+        .routes(routes!(read::list_refunds))
+        .routes(routes!(read::read_refund))
+        .routes(routes!(decision::decide))
+        .routes(routes!(receive::receive))
+        .routes(routes!(retry::retry))
+        .routes(routes!(notify::refund_notify))
 }
 
 pub fn router(state: AppState) -> Router {
     super::finish(routes(), state)
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    request::request_refund,
-    read::read_refund,
-    read::list_refunds,
-    decision::decide,
-    receive::receive,
-    retry::retry,
-    read::order_refunds,
-    notify::refund_notify,
-))]
-pub struct Doc;
 
 /// Staff may act on a refund when they see every store (ops, brand admins, hq) or
 /// work at the store its goods return to. 1 BatchGetItem for a store's staff.

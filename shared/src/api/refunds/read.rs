@@ -16,7 +16,7 @@ use crate::http::{Authenticated, Params, Problem, QueryParams};
 
 /// A refund: decision and every reason, money, goods, and the return document's link.
 /// For its buyer and the tenant's staff; anyone else: 404. DynamoDB: 1 GetItem.
-#[utoipa::path(get, path = "/v1/{brand}/{group}/refunds/{refund}", tag = "validate-refund",
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/refunds/{refund}", tag = "validate-refund",
     responses((status = 200, body = RefundView)))]
 pub async fn read_refund(
     State(st): State<AppState>,
@@ -47,7 +47,7 @@ pub struct RefundPage {
 /// spent) or `unapplied_payment` (payments an order could not take, given back). Ops, brand admins and hq see every store's; a
 /// store's staff see those returning to their store.
 /// DynamoDB: 1 Query (GSI2) (+1 BatchGetItem of the caller's stores, for store staff).
-#[utoipa::path(get, path = "/v1/{brand}/{group}/refunds", tag = "validate-refund",
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/refunds", tag = "validate-refund",
     params(("status" = String, Query, description = "pending_review, awaiting_return, refund_failed or unapplied_payment"),
         ("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1-50, default 20")),
     responses((status = 200, body = RefundPage)))]
@@ -92,7 +92,7 @@ pub struct OrderRefunds {
 
 /// Every refund of an order, for its buyer and the tenant's staff; anyone else: 404.
 /// DynamoDB: 1 GetItem (the order) + 1 Query (its partition's refunds).
-#[utoipa::path(get, path = "/v1/{brand}/{group}/orders/{order}/refunds", tag = "validate-refund",
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/orders/{order}/refunds", tag = "validate-refund",
     responses((status = 200, body = OrderRefunds)))]
 pub async fn order_refunds(
     State(st): State<AppState>,

@@ -23,7 +23,7 @@ pub struct ReceiveInput {
 /// Resaleable units go back to that store's stock (and, while the campaign sells, to its
 /// sellable stock); the refund is then paid. DynamoDB: 1 GetItem + 1 BatchGetItem (the
 /// clerk's store) + 1 BatchGetItem + 1 TransactWriteItems (+ the cached campaign read).
-#[utoipa::path(post, path = "/v1/{brand}/{group}/refunds/{refund}/receive", tag = "validate-refund",
+#[utoipa::path(post, path = "/v1/{brand}/{store_group}/refunds/{refund}/receive", tag = "validate-refund",
     request_body = ReceiveInput,
     responses((status = 200, body = RefundView), (status = 409, body = Problem, description = "refund-not-awaiting-return")))]
 pub async fn receive(

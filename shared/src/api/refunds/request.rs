@@ -77,7 +77,7 @@ impl RefundInput {
 /// The same `Idempotency-Key` answers with the same refund (as it stands now).
 /// DynamoDB: 1 BatchGetItem + 1 TransactWriteItems (+1 GetItem of the return store's
 /// address when approved).
-#[utoipa::path(post, path = "/v1/{brand}/{group}/orders/{order}/refunds", tag = "validate-refund",
+#[utoipa::path(post, path = "/v1/{brand}/{store_group}/orders/{order}/refunds", tag = "validate-refund",
     request_body = RefundInput,
     params(("Idempotency-Key" = String, Header, description = "1-64 letters, digits, - or _; one per refund request")),
     responses((status = 201, body = RefundView),

@@ -14,7 +14,7 @@ use crate::http::{Params, Problem};
 /// is sent, so the provider still pays it at most once. Ops, brand admins and hq, or
 /// the staff of the store the goods returned to. DynamoDB: 1 GetItem + 1 BatchGetItem
 /// (the caller's store, for store staff) + 1 GetItem + 1 conditional PutItem.
-#[utoipa::path(post, path = "/v1/{brand}/{group}/refunds/{refund}/retry", tag = "validate-refund",
+#[utoipa::path(post, path = "/v1/{brand}/{store_group}/refunds/{refund}/retry", tag = "validate-refund",
     responses((status = 200, body = RefundView), (status = 409, body = Problem, description = "refund-not-failed")))]
 pub async fn retry(
     State(st): State<AppState>,
