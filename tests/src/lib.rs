@@ -364,11 +364,11 @@ pub async fn shard_units(w: &World, campaign: &str, sku: &str, size: &str) -> i6
 /// Units of one size a store holds of a listing (its store stock count; 0 when none).
 pub async fn store_units(w: &World, campaign: &str, sku: &str, store: &str, size: &str) -> i64 {
     let t = clearance_local::seed::tenant().unwrap_or_else(|e| panic!("{e}"));
-    let pk = clearance::domain::tenancy::keys::campaign_pk(
+    let pk = clearance::table::keys::campaign_pk(
         &t,
         &clearance::domain::ids::CampaignId::parse(campaign).unwrap_or_else(|e| panic!("{e}")),
     );
-    let sk = clearance::domain::tenancy::keys::store_stock_sk(
+    let sk = clearance::table::keys::store_stock_sk(
         &clearance::domain::ids::Sku::parse(sku).unwrap_or_else(|e| panic!("{e}")),
     );
     let item = w

@@ -10,8 +10,8 @@ use clearance::domain::refund::{
     units_amount, Decision, GoodsStatus, MoneyStatus, Refund, RefundKind,
 };
 use clearance::domain::report::{percentile, Report};
-use clearance::domain::tenancy::keys;
 use clearance::queue::{QueueConsumer, QueueName};
+use clearance::table::keys;
 use clearance::table::memory::MemoryTable;
 use clearance::table::{from_item, string_attr, Item, Table, Write, PK, SK};
 use clearance_tests::{Lcg, World, BASE};

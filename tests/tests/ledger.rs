@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use clearance::domain::ids::{OrderId, PaymentRef, RefundId};
-use clearance::domain::tenancy::keys;
+use clearance::table::keys;
 use clearance::table::{Condition, Item, Key, Page, Query, Table, TableError, Write};
 use clearance_tests::{shard_units, store_units, Resp, World, BASE, STORES};
 use serde_json::{json, Value};

@@ -34,8 +34,9 @@ use clearance::domain::refund::{
     unapplied_refund_id, Decision, GoodsStatus, MoneyStatus, Refund, RefundKind,
 };
 use clearance::domain::report::Report;
-use clearance::domain::tenancy::{keys, Tenant};
+use clearance::domain::tenancy::Tenant;
 use clearance::payments::SandboxState;
+use clearance::table::keys;
 use clearance::table::{Index, Key, Query, SortRange, Table};
 use clearance_tests::{request, World, BASE};
 use proptest::prelude::*;

@@ -210,11 +210,11 @@ async fn a_line_split_across_stores_ships_as_parcels_and_what_no_store_holds_wai
     // given the stores' own counts drifted below what the shards sold (a person moved
     // stock by hand): what no store holds can never be dispatched
     let t = clearance_local::seed::tenant().unwrap();
-    let pk = clearance::domain::tenancy::keys::campaign_pk(
+    let pk = clearance::table::keys::campaign_pk(
         &t,
         &clearance::domain::ids::CampaignId::parse("split").unwrap(),
     );
-    let sk = clearance::domain::tenancy::keys::store_stock_sk(
+    let sk = clearance::table::keys::store_stock_sk(
         &clearance::domain::ids::Sku::parse("SP-1").unwrap(),
     );
     let mut drifted = w
@@ -421,11 +421,11 @@ async fn orders_needing_attention_page_through_each_once() {
     let w = split_world(clearance_tests::memory_table()).await;
     // every store's count wiped: nothing can be dispatched
     let t = clearance_local::seed::tenant().unwrap();
-    let pk = clearance::domain::tenancy::keys::campaign_pk(
+    let pk = clearance::table::keys::campaign_pk(
         &t,
         &clearance::domain::ids::CampaignId::parse("split").unwrap(),
     );
-    let sk = clearance::domain::tenancy::keys::store_stock_sk(
+    let sk = clearance::table::keys::store_stock_sk(
         &clearance::domain::ids::Sku::parse("SP-1").unwrap(),
     );
     let mut wiped = w
@@ -804,7 +804,7 @@ async fn a_listing_or_coupon_edit_that_lands_after_go_live_is_refused() {
         // then it is refused, and the live stock and budget are what they were
         assert_eq!(res.status(), 409, "{edit}");
         let t = clearance_local::seed::tenant().unwrap();
-        let pk = clearance::domain::tenancy::keys::campaign_pk(
+        let pk = clearance::table::keys::campaign_pk(
             &t,
             &clearance::domain::ids::CampaignId::parse("race").unwrap(),
         );

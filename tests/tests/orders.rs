@@ -403,8 +403,8 @@ async fn place_and_pay(w: &World, buyer: &str, key: &str) -> String {
 async fn store_units(w: &World, sku: &str, store: &str, size: &str) -> i64 {
     let t = clearance_local::seed::tenant().unwrap();
     let key = Key::new(
-        clearance::domain::tenancy::keys::campaign_pk(&t, &CampaignId::parse("rush").unwrap()),
-        clearance::domain::tenancy::keys::store_stock_sk(&Sku::parse(sku).unwrap()),
+        clearance::table::keys::campaign_pk(&t, &CampaignId::parse("rush").unwrap()),
+        clearance::table::keys::store_stock_sk(&Sku::parse(sku).unwrap()),
     );
     let item = w.state.db.table().get(&key, true).await.unwrap().unwrap();
     use serde_dynamo::AttributeValue as A;

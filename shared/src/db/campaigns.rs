@@ -6,9 +6,10 @@ use chrono::{DateTime, Utc};
 use super::Db;
 use crate::domain::campaign::{Campaign, Stage};
 use crate::domain::ids::CampaignId;
-use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::error::Result;
+use crate::table::keys;
 use crate::table::{
     from_item, n, to_item, AttrPath, Condition, Index, Item, Key, Query, SortRange, TableError,
     GSI3PK, GSI3SK, PK, SK,

@@ -15,10 +15,11 @@ use super::Db;
 use crate::domain::campaign::{Campaign, CampaignStatus};
 use crate::domain::catalog::{Listing, MAX_SHARDS};
 use crate::domain::ids::{CampaignId, CategoryId, Size, Sku};
-use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::error::Result;
 use crate::recent::Recent;
+use crate::table::keys;
 use crate::table::{from_item, string_attr, Index, Item, Query, SortRange};
 
 /// How long a campaign read for browsing may be reused.

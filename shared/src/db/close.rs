@@ -20,8 +20,9 @@ use crate::domain::ids::{GroupBuyId, Sku};
 use crate::domain::order::Order;
 use crate::domain::refund::Refund;
 use crate::domain::report::{BoardLine, Tally};
-use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::tenancy::Tenant;
 use crate::error::Result;
+use crate::table::keys;
 use crate::table::{
     from_item, string_attr, AttrPath, Condition, Index, Item, Key, Query, SortRange, Update, Write,
     SK,

@@ -12,9 +12,10 @@ use crate::domain::campaign::Campaign;
 use crate::domain::catalog::Listing;
 use crate::domain::coupon::CouponTemplate;
 use crate::domain::ids::{CampaignId, Sku};
-use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::error::Result;
+use crate::table::keys;
 use crate::table::{
     from_item, n, s, string_attr, to_item, AttrPath, Index, Item, Key, Query, SortRange,
     TableError, Update, Write, GSI1PK, GSI1SK, PK, SK,

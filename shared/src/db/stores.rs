@@ -5,9 +5,10 @@ use super::page::Paged;
 use super::Db;
 use crate::domain::catalog::{Guide, Store};
 use crate::domain::ids::StoreId;
-use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::error::Result;
+use crate::table::keys;
 use crate::table::{
     from_item, to_item, Condition, Index, Key, Query, SortRange, TableError, Write, PK, SK,
 };

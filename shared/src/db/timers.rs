@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use super::Db;
-use crate::domain::tenancy::{keys, Due};
 use crate::error::Result;
+use crate::table::keys::{self, Due};
 use crate::table::{string_attr, Index, Query, SortRange, PK, SK};
 
 /// Timers read per query page.

@@ -156,11 +156,7 @@ pub struct StoreStock {
     pub units: Units,
 }
 
-/// Up to 32 stock items per listing: DynamoDB takes roughly 500 transactional writes a
-/// second on one item, so 32 shards carry a single hot size past 10,000 orders a second
-/// (about 310 writes a second each). An order reads only the shards a listing has (the
-/// campaign records each listing's count), not all 32.
-pub const MAX_SHARDS: u8 = 32;
+pub use super::campaign::MAX_SHARDS;
 pub const DEFAULT_GROUP_SIZE: u8 = 3;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -16,12 +16,9 @@
 //! duplicate or a racing delivery changes nothing twice.
 
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::campaign::{Campaign, Stage};
-use super::report::{Edition, Figures, OpenWork};
-use super::tenancy::keys::RECORD_SHARDS;
+use super::figures::{Edition, OpenWork};
 use super::DomainError;
 
 /// Open group buys get this long after the close to fill their seats, unless the
@@ -32,70 +29,15 @@ pub const MAX_GROUP_GRACE_MINUTES: u32 = 24 * 60;
 pub const REFRESH_HOURS: i64 = 6;
 /// A running step not followed by the next within this is re-sent by the sweeper.
 pub const STALL_MINUTES: i64 = 10;
+/// The partitions a campaign's records (orders, refunds, group buys) are spread over
+/// for counting: the table layer's key schema follows this.
+pub const RECORD_SHARDS: u8 = 16;
 /// Counting sources: 0 the listings, 1 the stores' stock counts, then one per
 /// partition of the campaign's records.
 pub const RECORD_SOURCES_FROM: u8 = 2;
 pub const COUNT_SOURCES: u8 = RECORD_SOURCES_FROM + RECORD_SHARDS;
 
-/// Where the close is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case", tag = "phase")]
-pub enum Phase {
-    /// Marking every stock shard closed, a page of the campaign's items at a time.
-    Fence,
-    /// Cancelling the unpaid orders, a page at a time.
-    Unpaid,
-    /// Waiting for the grace to end, then finishing every open group buy.
-    Groups,
-    /// Counting pass `pass`, source by source ([`COUNT_SOURCES`]); at the last, the
-    /// count is published.
-    Count {
-        pass: u32,
-        source: u8,
-    },
-    /// Settling: waiting to count again.
-    Waiting,
-    Done,
-}
-
-/// The published report: where its files are, and its headline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct ReportRef {
-    pub edition: Edition,
-    pub pass: u32,
-    pub generated_at: DateTime<Utc>,
-    /// Blob keys of the JSON, CSV and HTML files.
-    pub json: String,
-    pub csv: String,
-    pub html: String,
-    pub totals: Figures,
-    pub open: OpenWork,
-}
-
-/// The close as it runs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct CloseRun {
-    pub started_at: DateTime<Utc>,
-    /// Who closed it: a staff subject, or `schedule`.
-    pub by: String,
-    /// Open group buys are finished by then at the latest.
-    pub groups_by: DateTime<Utc>,
-    #[serde(flatten)]
-    pub phase: Phase,
-    /// Bumped by every step; a message names the step it is for.
-    pub step: u64,
-    /// Where the current phase's paging stands (an opaque page cursor).
-    #[serde(default)]
-    pub cursor: Option<String>,
-    /// The blob holding the running count of the current pass.
-    #[serde(default)]
-    pub tally: Option<String>,
-    /// When the next step is due: the timer the sweeper watches.
-    pub wake_at: DateTime<Utc>,
-    pub passes: u32,
-    #[serde(default)]
-    pub report: Option<ReportRef>,
-}
+pub use super::close_run::{CloseRun, Phase, ReportRef};
 
 /// What beginning a close did.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,8 +7,10 @@ pub mod campaign;
 pub mod catalog;
 pub mod checkout;
 pub mod close;
+pub mod close_run;
 pub mod coupon;
 mod error;
+pub mod figures;
 pub mod fulfillment;
 pub mod group_buy;
 pub mod ids;
@@ -20,6 +22,7 @@ pub mod report;
 pub mod rma;
 pub mod signing;
 pub mod tenancy;
+pub mod terms;
 pub mod text;
 
 pub use error::DomainError;

@@ -257,7 +257,7 @@ pub struct Order {
     pub group: Option<super::ids::GroupBuyId>,
     /// The campaign's return terms when it was bought: the terms its returns follow.
     #[serde(default)]
-    pub returns_policy: super::refund::ReturnPolicy,
+    pub returns_policy: super::terms::ReturnPolicy,
     /// The buyer's first paid order in this tenant (a new buyer, for whoever brought
     /// them): decided when the payment is recorded.
     #[serde(default)]

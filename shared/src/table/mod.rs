@@ -5,10 +5,12 @@
 //! [`dynamo::DynamoTable`] talks to DynamoDB through `aws-sdk-dynamodb`;
 //! [`memory::MemoryTable`] is the embedded default. The typed use cases (`crate::db`)
 //! are written once over the port, so both adapters run the very same logic and one
-//! contract suite checks them both.
+//! contract suite checks them both. [`keys`] is the key schema: every key is built
+//! there, led by the tenant.
 
 pub mod counted;
 pub mod dynamo;
+pub mod keys;
 pub mod memory;
 
 use async_trait::async_trait;

@@ -14,8 +14,9 @@ use crate::blobs::BlobError;
 use crate::domain::campaign::Campaign;
 use crate::domain::close::{self, Begun, Phase, ReportRef, Stepped, COUNT_SOURCES};
 use crate::domain::report::{self, Report, Tally};
-use crate::domain::tenancy::{Due, Tenant};
+use crate::domain::tenancy::Tenant;
 use crate::queue::messages::{delay_until, CloseMessage};
+use crate::table::keys::Due;
 
 impl From<BlobError> for WorkerError {
     fn from(e: BlobError) -> Self {

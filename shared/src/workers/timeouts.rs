@@ -7,10 +7,11 @@ use crate::db::orders::pickup_window::PickupTimer;
 use crate::db::orders::timeouts::CancelOutcome;
 use crate::domain::ids::OrderId;
 use crate::domain::order::OrderStatus;
-use crate::domain::tenancy::{Due, Tenant};
+use crate::domain::tenancy::Tenant;
 use crate::queue::messages::{
     delay_until, AttributionMessage, GroupMessage, RefundMessage, TimeoutMessage,
 };
+use crate::table::keys::Due;
 use chrono::{DateTime, Utc};
 
 /// At most this many due timers per sweep; a schedule every 5 minutes clears far more

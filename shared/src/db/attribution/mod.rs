@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::attribution::Sale;
 use crate::domain::ids::{CampaignId, GuideId, OrderId, StoreId, UserId};
-use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::tenancy::Tenant;
+use crate::table::keys;
 use crate::table::{to_item, Item, Key, TableError, GSI1PK, GSI1SK, GSI3PK, GSI3SK, PK, SK};
 
 /// Counter shards per campaign.

@@ -12,8 +12,9 @@ use crate::db::Db;
 use crate::domain::attribution::Totals;
 use crate::domain::catalog::{Guide, Listing};
 use crate::domain::ids::{CampaignId, GuideId, StoreId};
-use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::tenancy::Tenant;
 use crate::error::Result;
+use crate::table::keys;
 use crate::table::{from_item, string_attr, Index, Item, Query, SortRange, SK};
 
 fn totals_of(item: &Item) -> Totals {

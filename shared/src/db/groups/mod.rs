@@ -14,9 +14,10 @@ use super::page::Paged;
 use super::Db;
 use crate::domain::group_buy::{GroupBuy, GroupStatus, Member};
 use crate::domain::ids::{CampaignId, GroupBuyId, Sku, UserId};
-use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::error::Result;
+use crate::table::keys;
 use crate::table::{
     from_item, n, string_attr, to_item, Index, Item, Key, Query, SortRange, TableError, GSI1PK,
     GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, GSI4PK, GSI4SK, PK, SK,

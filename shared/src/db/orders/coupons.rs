@@ -9,9 +9,10 @@ use crate::db::Db;
 use crate::domain::campaign::{Campaign, CampaignStatus};
 use crate::domain::coupon::{BuyerCoupon, CouponStatus};
 use crate::domain::ids::{CouponTemplateId, UserId};
-use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::error::Result;
+use crate::table::keys;
 use crate::table::{
     from_item, string_attr, to_item, AttrPath, Condition, Index, Item, Key, Query, SortRange,
     TableError, Update, Write, GSI1PK, GSI1SK, PK, SK,

@@ -16,8 +16,9 @@ use crate::domain::fulfillment::{plan_parcels, Holdings};
 use crate::domain::group_buy::GroupBuy;
 use crate::domain::ids::{OrderId, Size, StoreId};
 use crate::domain::order::{pickup_code, Order, OrderStatus};
-use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::tenancy::Tenant;
 use crate::error::Result;
+use crate::table::keys;
 use crate::table::{from_item, Item, Key, Write};
 
 #[derive(Debug, Clone, PartialEq)]

@@ -5,8 +5,9 @@ use crate::db::page::Paged;
 use crate::db::Db;
 use crate::domain::ids::UserId;
 use crate::domain::order::Order;
-use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::tenancy::Tenant;
 use crate::error::Result;
+use crate::table::keys;
 use crate::table::{from_item, Index, Query, SortRange};
 
 impl Db {

@@ -21,9 +21,10 @@ use super::Db;
 use crate::domain::coupon::parse_coupon_id;
 use crate::domain::ids::OrderId;
 use crate::domain::order::{Order, OrderStatus};
-use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::error::Result;
+use crate::table::keys;
 use crate::table::{
     from_item, n, s, to_item, AttrPath, Condition, Item, Key, TableError, Update, Write, GSI1PK,
     GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, GSI4PK, GSI4SK, PK, SK,

@@ -16,10 +16,10 @@ use crate::domain::ids::{OrderId, PaymentRef};
 use crate::domain::money::Fen;
 use crate::domain::order::{Order, OrderStatus};
 use crate::domain::refund::Refund;
-use crate::domain::tenancy::keys;
 use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::error::Result;
+use crate::table::keys;
 use crate::table::{from_item, to_item, AttrPath, Condition, Key, TableError, Write, PK, SK};
 
 #[derive(Debug, Clone, PartialEq)]

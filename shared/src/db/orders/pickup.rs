@@ -9,9 +9,10 @@ use crate::db::Db;
 use crate::domain::catalog::Store;
 use crate::domain::ids::{OrderId, StoreId, UserId};
 use crate::domain::order::{pickup_code, Order, ParcelStatus, PickupOutcome};
-use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::error::Result;
+use crate::table::keys;
 use crate::table::{from_item, Key, TableError};
 
 /// What the counter did, with the order as saved and the stores the clerk works at.

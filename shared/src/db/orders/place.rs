@@ -25,9 +25,9 @@ use crate::domain::group_buy::{GroupBuy, GroupJoin};
 use crate::domain::ids::{IdempotencyKey, OrderId, Size, Sku};
 use crate::domain::order::Order;
 use crate::domain::pricing::PricedCart;
-use crate::domain::tenancy::keys;
 use crate::domain::DomainError;
 use crate::error::Result;
+use crate::table::keys;
 use crate::table::{
     from_item, n, s, to_item, AttrPath, Condition, Item, Key, TableError, Update, Write, PK, SK,
 };

@@ -6,8 +6,9 @@ use crate::db::page::Paged;
 use crate::db::Db;
 use crate::domain::ids::OrderId;
 use crate::domain::refund::Refund;
-use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::tenancy::Tenant;
 use crate::error::Result;
+use crate::table::keys;
 use crate::table::{from_item, Index, Query, SortRange};
 
 /// The lists there are.

@@ -20,9 +20,10 @@ pub mod unapplied;
 use super::Db;
 use crate::domain::ids::RefundId;
 use crate::domain::refund::{parse_refund_id, Refund};
-use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::error::Result;
+use crate::table::keys;
 use crate::table::{
     from_item, to_item, Item, Key, TableError, GSI2PK, GSI2SK, GSI3PK, GSI3SK, GSI4PK, GSI4SK, PK,
     SK,

@@ -25,9 +25,10 @@ use crate::domain::ids::{IdempotencyKey, OrderId, RefundId, UserId};
 use crate::domain::order::Order;
 use crate::domain::order::OrderStatus;
 use crate::domain::refund::{decide, rma_code, Decision, Refund, RefundKind, RefundRequest};
-use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::error::Result;
+use crate::table::keys;
 use crate::table::{
     from_item, n, to_item, AttrPath, Condition, Item, Key, TableError, Update, Write, PK, SK,
 };

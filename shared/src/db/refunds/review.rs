@@ -11,9 +11,10 @@ use crate::domain::ids::{RefundId, UserId};
 use crate::domain::order::Order;
 use crate::domain::refund::parse_refund_id;
 use crate::domain::refund::{release_from_order, rma_code, Decision, Refund};
-use crate::domain::tenancy::{keys, Tenant};
+use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::error::Result;
+use crate::table::keys;
 use crate::table::{from_item, Key, Write};
 
 impl Db {

@@ -15,8 +15,8 @@
 //!   with their allocated paid amount; a counted order not dispatched (cancelled before,
 //!   held for its group, needing attention) is under `-`; a return's refund is under its
 //!   return store;
-//! - **buyers** are distinct buyers of counted orders; **new buyers** are those a guide
-//!   brought first (the attribution ledger's count);
+//! - **buyers** are distinct buyers of counted orders; **new buyers** are buyers whose
+//!   first paid order in the tenant a guide brought (the attribution ledger's count);
 //! - **sell-through** of a listing, size or store is units sold (dispatched, less units
 //!   returned to stock) over the units put into the campaign, in basis points; leftover
 //!   is what the store's stock count holds now;
@@ -25,11 +25,14 @@
 //!   the group price on the paid units of groups that formed or were completed by the
 //!   store;
 //! - **automatic approval rate** is approvals by rule over decided refunds; decision time
-//!   is from request to decision (nearest-rank p50/p95).
+//!   is from request to decision (nearest-rank p50/p95); payments an order could not
+//!   take are given back but are no figure of the report (they were never the
+//!   campaign's money).
 
 mod render;
 mod tally;
 
+pub use super::figures::{Edition, Figures, OpenWork};
 pub use render::{to_csv, to_html};
 pub use tally::Tally;
 
@@ -40,27 +43,6 @@ use utoipa::ToSchema;
 
 use super::attribution::Totals;
 use super::ids::{CampaignId, OrderId};
-
-/// Whether more can still change: interim while returns, refunds or commissions are
-/// open; final once nothing is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Edition {
-    Interim,
-    Final,
-}
-
-/// Sales figures for the campaign, a store or a listing.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Figures {
-    pub orders: u64,
-    pub units: u64,
-    pub buyers: u64,
-    pub new_buyers: u64,
-    pub gross_gmv_fen: i64,
-    pub refunded_fen: i64,
-    pub net_gmv_fen: i64,
-}
 
 /// One store's line: its sales and its stock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -180,37 +162,6 @@ pub struct AttentionLine {
     pub reason: String,
     /// Still waiting for a person (else it needed one and was resolved).
     pub open: bool,
-}
-
-/// What keeps the campaign from closing for good.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct OpenWork {
-    pub unpaid_orders: u64,
-    /// Paid and not yet with the buyer: held for a group, needing attention, waiting
-    /// at a store.
-    pub undelivered_orders: u64,
-    pub refunds_pending_review: u64,
-    /// Approved refunds whose money is not yet confirmed paid.
-    pub refunds_unpaid: u64,
-    pub returns_in_transit: u64,
-    pub open_groups: u64,
-    pub commission_pending_fen: i64,
-    /// When the last return window closes.
-    pub last_window_closes_at: Option<DateTime<Utc>>,
-}
-
-impl OpenWork {
-    /// Nothing left to settle at `now`.
-    pub fn settled(&self, now: DateTime<Utc>) -> bool {
-        self.unpaid_orders == 0
-            && self.undelivered_orders == 0
-            && self.refunds_pending_review == 0
-            && self.refunds_unpaid == 0
-            && self.returns_in_transit == 0
-            && self.open_groups == 0
-            && self.commission_pending_fen == 0
-            && self.last_window_closes_at.is_none_or(|at| now >= at)
-    }
 }
 
 /// The campaign report.
