@@ -23,6 +23,12 @@ pub struct AppState {
     pub pages: Arc<crate::http::pages::Pages>,
 }
 
+impl axum::extract::FromRef<AppState> for Arc<dyn Payments> {
+    fn from_ref(st: &AppState) -> Self {
+        st.payments.clone()
+    }
+}
+
 /// Keys from configuration. `Debug` never prints them.
 pub struct Secrets {
     /// Signs guides' share links.

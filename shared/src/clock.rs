@@ -10,8 +10,11 @@ pub trait Clock: Send + Sync {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    /// Now, to the millisecond: every time the API writes has one precision, the one
+    /// JavaScript clients keep (RFC 3339 with at most three fraction digits).
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        let now = Utc::now();
+        DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
     }
 }
 

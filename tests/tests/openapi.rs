@@ -67,7 +67,11 @@ fn every_documented_route_is_served_and_every_served_route_is_documented() {
     let mut secured: Vec<String> = Vec::new();
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {
-            if op["security"].is_array() {
+            // the bearer token (the provider's webhooks carry its signature instead)
+            let bearer = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            if bearer {
                 secured.push(format!("{} {path}", method.to_uppercase()));
             }
         }

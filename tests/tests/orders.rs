@@ -706,9 +706,10 @@ async fn bad_orders_get_distinct_problems_and_write_nothing() {
         ))
         .await;
     assert_eq!(
-        r.problem(400, "invalid-parameter").as_deref(),
+        r.problem(400, "invalid-header").as_deref(),
         Some("Idempotency-Key")
     );
+    assert_eq!(r.body["title"], "A request header is not valid");
     // not signed in
     w.send(request(
         "POST",

@@ -141,7 +141,8 @@ pub struct CampaignList {
     pub campaigns: Vec<CampaignSummary>,
 }
 
-/// The tenant's live campaigns. DynamoDB: 1 Query.
+/// The tenant's live campaigns; an unknown tenant (no store, no campaign) is 404.
+/// DynamoDB: 1 Query (+1 Query when it has no campaign at all).
 #[utoipa::path(get, path = "/v1/{brand}/{store_group}/campaigns", tag = "browse-catalog", security(()),
     responses((status = 200, body = CampaignList), (status = 304, description = "unchanged (If-None-Match)"), (status = 400, body = Problem)))]
 pub async fn live_campaigns(
@@ -177,7 +178,7 @@ fn json<T: Serialize>(v: &T) -> Result<Vec<u8>, Problem> {
 pub struct ProductsPage {
     pub campaign: CampaignSummary,
     pub products: Vec<ProductView>,
-    /// Pass as `cursor` for the next page; absent on the last page.
+    /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
 

@@ -162,9 +162,22 @@ impl Db {
         }
     }
 
-    /// The tenant's campaigns that are live at `now`. 1 Query.
+    /// The tenant's campaigns that are live at `now`: 1 Query; a tenant with no
+    /// campaign at all is looked for by its stores (+1 Query), and one with neither is
+    /// not found, rather than an empty list indistinguishable from a quiet tenant.
     pub async fn live_campaigns(&self, t: &Tenant, now: DateTime<Utc>) -> Result<Vec<Campaign>> {
         let all = self.campaigns(t).await?;
+        if all.is_empty() {
+            let mut q = Query::new(
+                Index::Primary,
+                keys::tenant_pk(t),
+                SortRange::BeginsWith(keys::STORE_PREFIX.into()),
+            );
+            q.limit = Some(1);
+            if self.table.query(q).await?.items.is_empty() {
+                return Err(DomainError::NotFound { what: "tenant" }.into());
+            }
+        }
         Ok(all
             .into_iter()
             .filter(|c| c.status_at(now) == CampaignStatus::Live)

@@ -203,7 +203,7 @@ pub struct Campaign {
     /// How many stock shards each listing has (written with the listing), so an order
     /// reads only those; a listing missing here is read over every possible shard.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::BTreeMap<String, u8>)]
     pub shard_counts: std::collections::BTreeMap<super::ids::Sku, u8>,
     /// The close, once begun: where it is, and the last report it published.
     #[serde(default, skip_serializing_if = "Option::is_none")]

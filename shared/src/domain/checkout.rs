@@ -28,6 +28,7 @@ pub const MAX_LINES: usize = 5;
 pub struct CartLine {
     pub sku: Sku,
     pub size: Size,
+    #[schema(minimum = 1, maximum = 99)]
     pub quantity: u32,
 }
 

@@ -43,12 +43,46 @@ fn json_problem(err: serde_path_to_error::Error<serde_json::Error>) -> Problem {
         });
     let field = missing.unwrap_or(if path == "." { "body".to_owned() } else { path });
     // Drop serde's position suffix ("at line 1 column 20"): the field says where.
-    let detail = message
-        .split(" at line ")
-        .next()
-        .unwrap_or(&message)
-        .to_owned();
-    Problem::validation(field, detail)
+    let detail = message.split(" at line ").next().unwrap_or(&message);
+    Problem::validation(field, plain(detail))
+}
+
+/// serde's message in the words of the contract, not of Rust: "invalid type: string
+/// \"x\", expected u32" becomes "expected a whole number, got a string".
+fn plain(serde: &str) -> String {
+    let words = |s: &str| -> String {
+        let s = s.trim().trim_end_matches('.');
+        if let Some(rest) = s.strip_prefix("struct ") {
+            let _ = rest;
+            return "an object".into();
+        }
+        match s {
+            "u8" | "u16" | "u32" | "u64" | "usize" | "i8" | "i16" | "i32" | "i64" | "isize" => {
+                "a whole number".into()
+            }
+            "f32" | "f64" => "a number".into(),
+            "a sequence" => "a list".into(),
+            "a map" => "an object".into(),
+            "a boolean" => "true or false".into(),
+            "unit" | "null" => "null".into(),
+            other if other.starts_with("a string") || other.starts_with("string ") => {
+                "a string".into()
+            }
+            other if other.starts_with("integer ") => format!("the number {}", &other[8..]),
+            other if other.starts_with("floating point ") => "a number with a fraction".into(),
+            other if other.starts_with("sequence") => "a list".into(),
+            other if other.starts_with("map") => "an object".into(),
+            other => other.to_owned(),
+        }
+    };
+    for (prefix, what) in [("invalid type: ", "got"), ("invalid value: ", "got")] {
+        if let Some(rest) = serde.strip_prefix(prefix) {
+            if let Some((got, expected)) = rest.rsplit_once(", expected ") {
+                return format!("expected {}, {what} {}", words(expected), words(got));
+            }
+        }
+    }
+    serde.to_owned()
 }
 
 /// Parses JSON bytes as `T`, mapping every failure to a problem with the field.
@@ -105,6 +139,104 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             }
         })?;
         parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// The `Idempotency-Key` header a retried request repeats: 1-64 letters, digits, `-`
+/// or `_`. Missing or malformed: a 400 naming the header.
+pub struct IdempotencyKeyHeader(pub ids::IdempotencyKey);
+
+/// The header's name, as documented.
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKeyHeader {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Problem> {
+        let raw = parts
+            .headers
+            .get(IDEMPOTENCY_KEY)
+            .ok_or_else(|| Problem::invalid_header(IDEMPOTENCY_KEY, "the header is required"))?
+            .to_str()
+            .map_err(|_| Problem::invalid_header(IDEMPOTENCY_KEY, "must be ASCII"))?;
+        ids::IdempotencyKey::parse(raw)
+            .map(IdempotencyKeyHeader)
+            .map_err(|e| match e {
+                DomainError::Invalid { reason, .. } => {
+                    Problem::invalid_header(IDEMPOTENCY_KEY, reason)
+                }
+                other => Problem::invalid_header(IDEMPOTENCY_KEY, other.to_string()),
+            })
+    }
+}
+
+/// A notice the payment provider signed (HMAC-SHA256 over the raw body, in
+/// `X-Clearance-Signature`), verified and read. A bad or missing signature is a 401
+/// and nothing else happens.
+pub struct Signed<T>(pub T);
+
+/// A provider's notice: how its signature is verified.
+pub trait ProviderNotice: Sized {
+    fn verify(
+        provider: &dyn crate::payments::Payments,
+        body: &[u8],
+        signature: Option<&str>,
+    ) -> Result<Self, DomainError>;
+}
+
+impl ProviderNotice for crate::payments::PaymentNotice {
+    fn verify(
+        provider: &dyn crate::payments::Payments,
+        body: &[u8],
+        signature: Option<&str>,
+    ) -> Result<Self, DomainError> {
+        provider.verify(body, signature)
+    }
+}
+
+impl ProviderNotice for crate::payments::RefundNotice {
+    fn verify(
+        provider: &dyn crate::payments::Payments,
+        body: &[u8],
+        signature: Option<&str>,
+    ) -> Result<Self, DomainError> {
+        provider.verify_refund(body, signature)
+    }
+}
+
+impl<S, T> FromRequest<S> for Signed<T>
+where
+    S: Send + Sync,
+    T: ProviderNotice,
+    std::sync::Arc<dyn crate::payments::Payments>: axum::extract::FromRef<S>,
+{
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        let provider: std::sync::Arc<dyn crate::payments::Payments> =
+            axum::extract::FromRef::from_ref(state);
+        let signature = req
+            .headers()
+            .get(crate::payments::SIGNATURE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = Bytes::from_request(req, state).await.map_err(|_| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "unreadable-body",
+                "The body could not be read",
+            )
+        })?;
+        T::verify(provider.as_ref(), &body, signature.as_deref())
+            .map(Signed)
+            .map_err(|e| match e {
+                DomainError::Unauthenticated => Problem::new(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid-signature",
+                    "The notification's signature does not verify",
+                ),
+                other => other.into(),
+            })
     }
 }
 

@@ -79,6 +79,16 @@ impl Problem {
         .detail(detail)
     }
 
+    pub fn invalid_header(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-header",
+            "A request header is not valid",
+        )
+        .field(field)
+        .detail(detail)
+    }
+
     pub fn not_found(what: &str) -> Self {
         Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found")
             .detail(format!("{what} not found"))

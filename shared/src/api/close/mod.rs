@@ -138,10 +138,10 @@ pub async fn close_campaign(
 
 /// A campaign's report (staff of the tenant): edition (interim or final), headline
 /// figures, what is still open, and links to the JSON, CSV and HTML files; while the
-/// first count runs, where the close stands and no report yet. A campaign that was
-/// never closed has none (404). DynamoDB: 1 GetItem.
+/// first count runs, where the close stands and no report yet. A campaign not closed
+/// yet has none (409 `report-not-ready`); an unknown one is 404. DynamoDB: 1 GetItem.
 #[utoipa::path(get, path = "/v1/{brand}/{store_group}/campaigns/{campaign}/report", tag = "close-campaign",
-    responses((status = 200, body = CloseState), (status = 404, body = Problem, description = "the campaign was never closed")))]
+    responses((status = 200, body = CloseState), (status = 409, body = Problem, description = "report-not-ready: the campaign has not been closed")))]
 pub async fn read_report(
     State(st): State<AppState>,
     allowed: Allowed<Staff>,
@@ -150,7 +150,11 @@ pub async fn read_report(
     let id: CampaignId = params.id("campaign")?;
     let c = st.db.campaign(&allowed.tenant, &id, false).await?;
     if c.close.is_none() {
-        return Err(DomainError::NotFound { what: "report" }.into());
+        return Err(DomainError::conflict(
+            "report-not-ready",
+            "the campaign has not been closed: its report comes with the close",
+        )
+        .into());
     }
     Ok(Json(state_of(&st, c).await?))
 }

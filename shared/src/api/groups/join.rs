@@ -1,13 +1,13 @@
 //! Taking a seat: opening a group, or joining one, with an order.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::Response;
 
 use crate::api::orders::place::{place_order, OrderInput};
 use crate::app::AppState;
 use crate::domain::group_buy::GroupJoin;
 use crate::domain::ids::{CampaignId, GroupBuyId};
+use crate::http::extract::IdempotencyKeyHeader;
 use crate::http::{Authenticated, JsonBody, Params, Problem};
 
 /// Open a group buy of a listing with your order of one unit at the group price: your
@@ -23,7 +23,7 @@ pub async fn open_group(
     State(st): State<AppState>,
     Authenticated(caller): Authenticated,
     params: Params,
-    headers: HeaderMap,
+    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     JsonBody(input): JsonBody<OrderInput>,
 ) -> Result<Response, Problem> {
     let t = params.tenant()?;
@@ -32,7 +32,7 @@ pub async fn open_group(
         return Err(Problem::validation("campaign", "does not match the path"));
     }
     let id = GroupBuyId::generate(st.clock.now());
-    place_order(&st, &caller, t, &headers, &input, Some(GroupJoin::Open(id))).await
+    place_order(&st, &caller, t, &key, &input, Some(GroupJoin::Open(id))).await
 }
 
 /// Join a group buy with your order of one unit at its price. Your seat is taken in the
@@ -49,10 +49,10 @@ pub async fn join_group(
     State(st): State<AppState>,
     Authenticated(caller): Authenticated,
     params: Params,
-    headers: HeaderMap,
+    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     JsonBody(input): JsonBody<OrderInput>,
 ) -> Result<Response, Problem> {
     let t = params.tenant()?;
     let id: GroupBuyId = params.id("group_buy")?;
-    place_order(&st, &caller, t, &headers, &input, Some(GroupJoin::Join(id))).await
+    place_order(&st, &caller, t, &key, &input, Some(GroupJoin::Join(id))).await
 }

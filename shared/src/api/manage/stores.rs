@@ -53,7 +53,7 @@ pub async fn put_store(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StoreList {
     pub stores: Vec<Store>,
-    /// Pass as `cursor` for the next page; absent on the last page.
+    /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
 
@@ -109,7 +109,7 @@ pub async fn put_guide(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GuideList {
     pub guides: Vec<Guide>,
-    /// Pass as `cursor` for the next page; absent on the last page.
+    /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
 

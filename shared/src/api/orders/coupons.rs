@@ -35,7 +35,7 @@ pub async fn claim_coupon(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CouponPage {
     pub coupons: Vec<BuyerCoupon>,
-    /// Pass as `cursor` for the next page; absent on the last page.
+    /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
 

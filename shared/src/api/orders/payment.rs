@@ -1,8 +1,7 @@
 //! The payment provider's confirmation: verified, settled, and what follows queued.
 
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -10,9 +9,9 @@ use utoipa::ToSchema;
 use crate::app::AppState;
 use crate::db::orders::payment::Settled;
 use crate::domain::tenancy::Tenant;
-use crate::domain::DomainError;
+use crate::http::extract::Signed;
 use crate::http::Problem;
-use crate::payments::SIGNATURE_HEADER;
+use crate::payments::PaymentNotice;
 use crate::queue::messages::{AttributionMessage, OrderEvent, OrderMessage, RefundMessage};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -30,18 +29,8 @@ pub struct NotifyResult {
     responses((status = 200, body = NotifyResult), (status = 401, body = Problem, description = "invalid-signature")))]
 pub async fn payment_notify(
     State(st): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
+    Signed(notice): Signed<PaymentNotice>,
 ) -> Result<Json<NotifyResult>, Problem> {
-    let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
-    let notice = st.payments.verify(&body, signature).map_err(|e| match e {
-        DomainError::Unauthenticated => Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid-signature",
-            "The notification's signature does not verify",
-        ),
-        other => other.into(),
-    })?;
     let t = Tenant::parse_scoped(&notice.tenant).map_err(|e| Problem::from(e).field("tenant"))?;
     settle(&st, &t, &notice).await
 }

@@ -1,7 +1,7 @@
 //! Pricing a cart and placing an order.
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,7 @@ use crate::domain::order::{Delivery, DeliveryMode, Order};
 use crate::domain::pricing::PricedCart;
 use crate::domain::signing::digest;
 use crate::domain::tenancy::Tenant;
+use crate::http::extract::IdempotencyKeyHeader;
 use crate::http::{Authenticated, JsonBody, Params, Problem};
 use crate::payments::Checkout;
 use crate::queue::messages::{delay_until, GroupMessage, TimeoutMessage};
@@ -26,6 +27,7 @@ use crate::queue::messages::{delay_until, GroupMessage, TimeoutMessage};
 #[serde(deny_unknown_fields)]
 pub struct OrderInput {
     pub campaign: CampaignId,
+    #[schema(min_items = 1, max_items = 5)]
     pub lines: Vec<CartLine>,
     /// One of your coupon ids, `"none"`, or omitted for the best you hold.
     pub coupon: Option<String>,
@@ -129,11 +131,11 @@ pub async fn place(
     State(st): State<AppState>,
     Authenticated(caller): Authenticated,
     params: Params,
-    headers: HeaderMap,
+    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     JsonBody(input): JsonBody<OrderInput>,
 ) -> Result<Response, Problem> {
     let t = params.tenant()?;
-    place_order(&st, &caller, t, &headers, &input, None).await
+    place_order(&st, &caller, t, &key, &input, None).await
 }
 
 /// Places an order, or a group order (`group`): the one path every order takes, with
@@ -142,18 +144,10 @@ pub async fn place_order(
     st: &AppState,
     caller: &Caller,
     t: Tenant,
-    headers: &HeaderMap,
+    key: &IdempotencyKey,
     input: &OrderInput,
     group: Option<GroupJoin>,
 ) -> Result<Response, Problem> {
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| Problem::invalid_parameter("Idempotency-Key", "the header is required"))
-        .and_then(|v| {
-            IdempotencyKey::parse(v)
-                .map_err(|e| Problem::invalid_parameter("Idempotency-Key", e.to_string()))
-        })?;
     // The request as parsed, re-serialized: the same order however its JSON was spaced.
     // A group join is a different request from a plain order of the same cart.
     let joins = match &group {
@@ -185,7 +179,7 @@ pub async fn place_order(
     };
     match st
         .db
-        .place_order(&req, &campaign, &key, &hash, now, &render)
+        .place_order(&req, &campaign, key, &hash, now, &render)
         .await?
     {
         Placed::Created { order, body, group } => {

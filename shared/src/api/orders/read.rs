@@ -43,7 +43,7 @@ pub async fn read_order(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderPage {
     pub orders: Vec<Order>,
-    /// Pass as `cursor` for the next page; absent on the last page.
+    /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
 

@@ -1,17 +1,16 @@
 //! The provider's signed word on a refund it was asked for.
 
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::domain::tenancy::Tenant;
-use crate::domain::DomainError;
+use crate::http::extract::Signed;
 use crate::http::Problem;
-use crate::payments::{RefundOutcome, SIGNATURE_HEADER};
+use crate::payments::RefundNotice;
+use crate::payments::RefundOutcome;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RefundNoticeResult {
@@ -31,21 +30,8 @@ pub struct RefundNoticeResult {
         (status = 409, body = Problem, description = "refund-not-submitted"), (status = 422, body = Problem, description = "amount_fen")))]
 pub async fn refund_notify(
     State(st): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
+    Signed(notice): Signed<RefundNotice>,
 ) -> Result<Json<RefundNoticeResult>, Problem> {
-    let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
-    let notice = st
-        .payments
-        .verify_refund(&body, signature)
-        .map_err(|e| match e {
-            DomainError::Unauthenticated => Problem::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid-signature",
-                "The notification's signature does not verify",
-            ),
-            other => other.into(),
-        })?;
     let t = Tenant::parse_scoped(&notice.tenant).map_err(|e| Problem::from(e).field("tenant"))?;
     let succeeded = notice.status == RefundOutcome::Succeeded;
     let (refund, changed) = crate::workers::refunds::settle_by_notice(

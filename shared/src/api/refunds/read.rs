@@ -38,7 +38,7 @@ pub async fn read_refund(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RefundPage {
     pub refunds: Vec<Refund>,
-    /// Pass as `cursor` for the next page; absent on the last page.
+    /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
 

@@ -16,6 +16,7 @@ use crate::http::{JsonBody, Params, Problem};
 #[serde(deny_unknown_fields)]
 pub struct ReceiveInput {
     /// Per returned line: units fit to sell again, units damaged.
+    #[schema(max_items = 5)]
     pub units: Vec<Inspection>,
 }
 

@@ -1,7 +1,7 @@
 //! A buyer asks for a refund: decided by the rules inside the request.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -10,9 +10,10 @@ use utoipa::ToSchema;
 use super::{after_write, rma_link, RefundView};
 use crate::app::AppState;
 use crate::db::refunds::request::Requested;
-use crate::domain::ids::{IdempotencyKey, OrderId, Size, Sku};
+use crate::domain::ids::{OrderId, Size, Sku};
 use crate::domain::refund::{DeclaredCondition, RefundRequest, ReturnReason};
 use crate::domain::signing::digest;
+use crate::http::extract::IdempotencyKeyHeader;
 use crate::http::{Authenticated, JsonBody, Params, Problem};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -20,6 +21,7 @@ use crate::http::{Authenticated, JsonBody, Params, Problem};
 pub struct ReturnLineInput {
     pub sku: Sku,
     pub size: Size,
+    #[schema(minimum = 1, maximum = 99)]
     pub quantity: u32,
 }
 
@@ -29,6 +31,7 @@ pub struct RefundInput {
     /// The units to return; empty (or absent) to cancel an order not yet dispatched,
     /// or, with `parcel`, every unit of that parcel.
     #[serde(default)]
+    #[schema(max_items = 5)]
     pub lines: Vec<ReturnLineInput>,
     /// The parcel the units come from (`parcels[].id` of the order): needed when a
     /// line's units came in more than one parcel. A parcel still waiting for pickup is
@@ -39,6 +42,7 @@ pub struct RefundInput {
     pub condition: Option<DeclaredCondition>,
     /// Keys of photos already uploaded (at most 5).
     #[serde(default)]
+    #[schema(max_items = 5)]
     pub photos: Vec<String>,
 }
 
@@ -86,19 +90,11 @@ pub async fn request_refund(
     State(st): State<AppState>,
     Authenticated(caller): Authenticated,
     params: Params,
-    headers: HeaderMap,
+    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
     JsonBody(input): JsonBody<RefundInput>,
 ) -> Result<Response, Problem> {
     let t = params.tenant()?;
     let order: OrderId = params.id("order")?;
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| Problem::invalid_parameter("Idempotency-Key", "the header is required"))
-        .and_then(|v| {
-            IdempotencyKey::parse(v)
-                .map_err(|e| Problem::invalid_parameter("Idempotency-Key", e.to_string()))
-        })?;
     let req = input.parse()?;
     let hash = digest(
         format!(
