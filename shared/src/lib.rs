@@ -3,24 +3,31 @@
 //! The domain crate behind every Clearance Lambda: end-of-season stock sold through short
 //! campaigns run by regional store groups of a multi-brand footwear and apparel group.
 //!
-//! How the modules fit:
+//! How the modules fit, from the bottom up:
 //!
-//! - [`domain`]: the rules, pure and synchronous: tenancy and table keys, ids, money in
-//!   fen, campaigns and their flash-sale slots, listings and stock, who may do what.
-//! - [`store`]: the [`store::Table`] port (a DynamoDB-shaped single table) with its
-//!   DynamoDB and in-memory adapters, and the typed reads and writes of each use case,
-//!   written once over the port.
-//! - [`queue`] and [`blobs`]: the SQS and S3 ports, each with an AWS adapter and a local
-//!   one.
-//! - [`http`]: the HTTP glue every function shares: the caller from JWT claims, JSON
-//!   bodies parsed into domain types, errors as `application/problem+json`.
-//! - [`api`]: the axum routers, one per function; a function's `main.rs` only builds
-//!   clients and hands its router to `lambda_http::run`, and the local server merges them.
-//! - [`payments`]: the Payments port (signed provider webhooks, a local sandbox).
-//! - [`workers`]: the SQS consumers (fulfillment, unpaid-order timeouts), each a plain
-//!   function of a message that says whether a failure is worth retrying.
-//! - [`aws`], [`clock`], [`telemetry`]: client construction (once, outside the handler),
-//!   time as a port, and JSON logs.
+//! - [`domain`]: the rules, pure and synchronous, over plain types: the tenant, ids,
+//!   money in fen, campaigns and their flash-sale slots and terms, listings and stock,
+//!   checkout, orders and parcels, refunds, group buys, guide attribution, the close and
+//!   its report, who may do what. No module of it depends on another in a circle
+//!   (`scripts/domain_cycles.py` checks).
+//! - [`table`]: the [`table::Table`] port (a DynamoDB-shaped single table) with its
+//!   DynamoDB and in-memory adapters, and [`table::keys`], the key schema: every key,
+//!   led by the tenant, is built there.
+//! - [`queue`], [`blobs`], [`payments`]: the SQS, S3 and payment-provider ports, each
+//!   with its production adapter and a local one.
+//! - [`db`]: each use case's reads and writes over the table: one snapshot read, the
+//!   domain's decision, one conditional write or transaction (a lost race goes round
+//!   again through [`db::retry`]).
+//! - [`http`]: what every HTTP function shares: the caller from JWT claims, JSON bodies,
+//!   `Idempotency-Key` and provider signatures as extractors, errors as
+//!   `application/problem+json`, cached public pages.
+//! - [`api`]: the HTTP functions' routes (each named once, with its OpenAPI entry) and
+//!   [`api::openapi`], the document; [`workers`]: the SQS consumers and sweepers. Both sit
+//!   on [`app::AppState`], the ports built once per process.
+//! - [`registry`]: every function, HTTP or queue: the local server, the sample events
+//!   and the document are derived from it.
+//! - [`aws`], [`clock`], [`telemetry`], [`recent`]: client construction (once, outside
+//!   the handler), time as a port, JSON logs, a small per-process cache.
 
 pub mod api;
 pub mod app;

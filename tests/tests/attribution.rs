@@ -13,6 +13,9 @@ use std::sync::Arc;
 
 const BP: u32 = 300;
 
+/// (line, units, amount)
+type RefundedLine = (usize, u32, i64);
+
 struct GeneratedOrder {
     id: OrderId,
     buyer: UserId,
@@ -21,7 +24,7 @@ struct GeneratedOrder {
     /// (units, paid) per line
     lines: Vec<(u32, i64)>,
     /// refund id -> (line, units, amount)
-    refunds: Vec<(String, Vec<(usize, u32, i64)>)>,
+    refunds: Vec<(String, Vec<RefundedLine>)>,
     /// The buyer's first paid order in the tenant (payment marks it).
     new_buyer: bool,
 }

@@ -194,7 +194,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// The document as pretty JSON, made exact (see [`exact`]).
+/// The document as pretty JSON, made exact (every field a response always sends
+/// required, the server's bounds, caching, the webhooks' signature, `servers`).
 pub fn json() -> String {
     let mut doc = serde_json::to_value(document()).unwrap_or_default();
     exact(&mut doc);

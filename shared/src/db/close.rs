@@ -132,7 +132,7 @@ impl Db {
     }
 
     /// One page of the campaign's listings and, for each, its open group buys (up to
-    /// [`GROUPS_PAGE`]). The page is done when no listing had more: the caller settles
+    /// 25). The page is done when no listing had more: the caller settles
     /// the groups (they leave the open index) and asks for the same page again until
     /// then. 1 Query + 1 Query (GSI2) per listing.
     pub async fn open_groups_page(

@@ -40,6 +40,8 @@ pub const COUNT_SOURCES: u8 = RECORD_SOURCES_FROM + RECORD_SHARDS;
 pub use super::close_run::{CloseRun, Phase, ReportRef};
 
 /// What beginning a close did.
+// One per call, returned at once: boxing the large variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Begun {
     /// The campaign as it is now closing.

@@ -18,7 +18,7 @@ pub enum Phase {
     Unpaid,
     /// Waiting for the grace to end, then finishing every open group buy.
     Groups,
-    /// Counting pass `pass`, source by source ([`COUNT_SOURCES`]); at the last, the
+    /// Counting pass `pass`, source by source ([`crate::domain::close::COUNT_SOURCES`]); at the last, the
     /// count is published.
     Count {
         pass: u32,

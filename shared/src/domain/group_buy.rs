@@ -122,6 +122,7 @@ pub fn mask_name(user: &UserId) -> String {
 
 impl GroupBuy {
     /// A new group, its opener's seat taken (and not yet paid).
+    #[allow(clippy::too_many_arguments)] // the group's whole identity and terms, once
     pub fn open(
         id: GroupBuyId,
         tenant: Tenant,

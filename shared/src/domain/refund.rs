@@ -319,9 +319,9 @@ impl RefundPlan {
 /// `returns_before` is how many returns the buyer has asked for in this campaign;
 /// `rma_code` the code an approved return will carry.
 ///
-/// - Paid, not dispatched: the whole order is cancelled and refunded ([`cancel_order`]).
-/// - A parcel still waiting at its store: cancelled whole ([`cancel_parcel`]).
-/// - Units handed over: a return, decided by the rules ([`return_units`]).
+/// - Paid, not dispatched: the whole order is cancelled and refunded.
+/// - A parcel still waiting at its store: cancelled whole.
+/// - Units handed over: a return, decided by the rules.
 pub fn decide(
     order: &Order,
     req: &RefundRequest,

@@ -54,7 +54,7 @@ impl QueueName {
 pub struct Message {
     pub id: String,
     pub body: String,
-    /// Hands the message back to [`Queue::ack`].
+    /// Hands the message back to [`QueueConsumer::ack`].
     pub receipt: String,
 }
 

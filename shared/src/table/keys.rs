@@ -291,8 +291,6 @@ impl Due {
     }
 }
 
-/// Key builders for the single table. Each returns the full `PK` or `SK` string.
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,8 @@ use crate::error::Result;
 use crate::table::{n, AttrPath, Condition, TableError};
 
 /// What an expiry did.
+// One per call, returned at once: boxing the large variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expired {
     NotYet(DateTime<Utc>),

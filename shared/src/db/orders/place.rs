@@ -33,6 +33,8 @@ use crate::table::{
 };
 
 /// The outcome of place-order.
+// One per call, returned at once: boxing the large variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Placed {
     /// A new order (and, for a group order, the group as it now is).

@@ -14,6 +14,8 @@ use crate::error::Result;
 use crate::table::{AttrPath, Condition, Update};
 use crate::table::{TableError, Write};
 
+// One per call, returned at once: boxing the large variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CancelOutcome {
     Cancelled(crate::domain::order::Order),

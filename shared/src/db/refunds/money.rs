@@ -18,6 +18,8 @@ use crate::error::Result;
 use crate::table::Write;
 
 /// The outcome of one conditional write of a refund.
+// One per call, returned at once: boxing the large variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Saved {
     Saved(Refund),

@@ -146,6 +146,17 @@ fn ask(lines: &[(&str, u32)], condition: DeclaredCondition) -> RefundRequest {
 
 const PICKED: &str = "2026-11-23T04:00:00Z";
 
+/// (case, final sale, days after pickup, condition, earlier returns, decision, codes)
+type Case<'a> = (
+    &'a str,
+    bool,
+    i64,
+    DeclaredCondition,
+    u32,
+    Decision,
+    &'a [ReasonCode],
+);
+
 #[test]
 fn each_rule_decides_with_its_reason_code() {
     let worn = DeclaredCondition {
@@ -153,15 +164,7 @@ fn each_rule_decides_with_its_reason_code() {
         ..good()
     };
     // (case, final sale, days after pickup, condition, earlier returns) => (decision, codes)
-    let table: &[(
-        &str,
-        bool,
-        i64,
-        DeclaredCondition,
-        u32,
-        Decision,
-        &[ReasonCode],
-    )] = &[
+    let table: &[Case] = &[
         ("all pass", false, 2, good(), 0, Decision::Approved, &[]),
         (
             "last day of the window",
