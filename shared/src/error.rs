@@ -4,6 +4,7 @@
 use thiserror::Error;
 
 use crate::domain::DomainError;
+use crate::queue::QueueError;
 use crate::table::TableError;
 
 #[derive(Debug, Error)]
@@ -12,12 +13,31 @@ pub enum Error {
     Domain(#[from] DomainError),
     #[error(transparent)]
     Store(#[from] TableError),
+    /// A message that must follow a write could not be sent: the caller retries (the
+    /// provider resends its notice, SQS redelivers), and the retry finds the write done
+    /// and sends it again.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    /// The payment provider could not be reached, or refused outright.
+    #[error(transparent)]
+    Provider(#[from] crate::payments::PaymentError),
+    #[error(transparent)]
+    Blob(#[from] crate::blobs::BlobError),
+    /// Our own bug (a value that would not serialize): never worth a retry.
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
 impl Error {
     /// Whether trying again later may succeed (throttling, conflicts, outages).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Store(e) if e.is_retryable())
+        match self {
+            Error::Store(e) => e.is_retryable(),
+            Error::Queue(_) => true,
+            Error::Provider(e) => e.is_retryable(),
+            Error::Blob(e) => !matches!(e, crate::blobs::BlobError::InvalidKey(_)),
+            Error::Domain(_) | Error::Internal(_) => false,
+        }
     }
 }
 

@@ -33,6 +33,7 @@ pub mod api;
 pub mod app;
 pub mod aws;
 pub mod blobs;
+pub mod cases;
 pub mod clock;
 pub mod db;
 pub mod domain;

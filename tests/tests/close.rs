@@ -1130,7 +1130,6 @@ async fn orders_racing_the_fence_are_counted_or_refused(w: World) {
                     clearance::domain::ids::IdempotencyKey::parse(&format!("r{b}-{n}")).unwrap();
                 let now = st.clock.now();
                 match st
-                    .db
                     .place_order(&req, &stale, &key, "h", now, &|_| String::new())
                     .await
                 {
@@ -1147,8 +1146,14 @@ async fn orders_racing_the_fence_are_counted_or_refused(w: World) {
             }
         }));
     }
-    // when the close begins and fences the stock while they buy
-    tokio::task::yield_now().await;
+    // when the close begins and fences the stock while they buy (once the first of them
+    // has an order in, so the race is run even on a busy machine)
+    for _ in 0..5_000 {
+        if accepted.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
     w.close_now(C).await;
     let msg = close_messages(&w).await.remove(0);
     clearance::workers::close::step_close(&w.state, &msg.body)

@@ -605,7 +605,6 @@ async fn a_late_payment_for_a_cancelled_order_is_queued_for_refund() {
     w.clock.advance(chrono::Duration::minutes(16));
     let t = clearance_local::seed::tenant().unwrap();
     w.state
-        .db
         .cancel_unpaid(&t, &OrderId::parse(&id).unwrap(), w.clock_now())
         .await
         .unwrap();

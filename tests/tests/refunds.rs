@@ -859,7 +859,7 @@ async fn the_providers_signed_refund_notice_settles_a_submitted_refund_once() {
         .unwrap();
     let mut next = current.clone();
     next.submitted(clearance_tests::t0());
-    w.state.db.advance_refund(&t, &current, next).await.unwrap();
+    w.state.advance_refund(&t, &current, next).await.unwrap();
     let notice = json!({"tenant": "demo/south-china", "refund": refund, "status": "succeeded",
         "amount_fen": current.amount_fen.get()});
     let send = |sig: String| {

@@ -239,3 +239,23 @@ impl Db {
         Ok(next)
     }
 }
+
+/// A store stock item's `units.{store}.{size}`, as numbers.
+pub(crate) fn store_units(
+    item: &Item,
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>> {
+    let mut out: std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>> =
+        Default::default();
+    for (store, sizes) in crate::db::orders::map_of(item, "units")
+        .into_iter()
+        .flatten()
+    {
+        if let AttributeValue::M(sizes) = sizes {
+            let e = out.entry(store.clone()).or_default();
+            for (size, v) in sizes {
+                e.insert(size.clone(), crate::db::orders::number(Some(v)));
+            }
+        }
+    }
+    out
+}

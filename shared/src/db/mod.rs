@@ -7,7 +7,6 @@
 pub mod attribution;
 pub mod campaigns;
 pub mod catalog;
-pub mod close;
 pub mod groups;
 pub mod listings;
 pub mod orders;

@@ -4,7 +4,7 @@ use super::campaigns::KIND;
 use super::page::Paged;
 use super::Db;
 use crate::domain::catalog::{Guide, Store};
-use crate::domain::ids::StoreId;
+use crate::domain::ids::{StoreId, UserId};
 use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::error::Result;
@@ -14,6 +14,34 @@ use crate::table::{
 };
 
 impl Db {
+    /// The stores among `ids` whose clerks include `user`. 1 BatchGetItem per 100
+    /// stores (one in practice: an order has a parcel or two).
+    pub async fn stores_clerked_by(
+        &self,
+        t: &Tenant,
+        ids: &[StoreId],
+        user: &UserId,
+    ) -> Result<Vec<StoreId>> {
+        let mut wanted: Vec<Key> = ids
+            .iter()
+            .map(|s| Key::new(keys::tenant_pk(t), keys::store_sk(s)))
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut mine = Vec::new();
+        for item in self.batch_get_all(&wanted, false).await? {
+            let store: Store = from_item(item)?;
+            if store.clerks.contains(user) {
+                mine.push(store.id);
+            }
+        }
+        mine.sort();
+        Ok(mine)
+    }
+
     /// 1 GetItem.
     pub async fn guide(&self, t: &Tenant, id: &crate::domain::ids::GuideId) -> Result<Guide> {
         let item = self

@@ -9,6 +9,10 @@ use crate::error::Result;
 use crate::table::keys::{self, Due};
 use crate::table::{string_attr, Index, Query, SortRange, PK, SK};
 
+/// At most this many due timers per sweep; a schedule every 5 minutes clears far more
+/// than lost messages leave.
+pub const SWEEP_MAX: usize = 2_000;
+
 /// Timers read per query page.
 const PAGE: u32 = 100;
 

@@ -146,6 +146,38 @@ impl From<Error> for Problem {
                     "Busy, try again shortly",
                 )
             }
+            Error::Blob(b) => {
+                tracing::error!(error = %b, "the blob store");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Busy, try again shortly",
+                )
+            }
+            Error::Internal(why) => {
+                tracing::error!(error = %why, "internal");
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Internal error",
+                )
+            }
+            Error::Provider(p) => {
+                tracing::error!(error = %p, "the payment provider");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Busy, try again shortly",
+                )
+            }
+            Error::Queue(q) => {
+                tracing::error!(error = %q, "could not send what follows a write");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Busy, try again shortly",
+                )
+            }
             Error::Store(s) => {
                 // Our bug, not the caller's: log it, tell them nothing internal.
                 tracing::error!(error = %s, "store error");

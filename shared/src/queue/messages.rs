@@ -45,6 +45,16 @@ impl QueueMessage for OrderMessage {
     const QUEUE: QueueName = QueueName::Fulfillment;
 }
 
+impl OrderMessage {
+    /// Dispatch this paid order.
+    pub fn dispatch(tenant: &Tenant, order: &OrderId) -> Self {
+        OrderMessage {
+            tenant: tenant.clone(),
+            order: order.clone(),
+        }
+    }
+}
+
 /// Check an unpaid order at its payment deadline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimeoutMessage {
@@ -55,6 +65,17 @@ pub struct TimeoutMessage {
 
 impl QueueMessage for TimeoutMessage {
     const QUEUE: QueueName = QueueName::OrderTimeouts;
+}
+
+impl TimeoutMessage {
+    /// The order's timer, due `at` (its payment deadline, a parcel's pickup window).
+    pub fn at(order: &crate::domain::order::Order, at: DateTime<Utc>) -> Self {
+        TimeoutMessage {
+            tenant: order.tenant.clone(),
+            order: order.id.clone(),
+            deadline: at,
+        }
+    }
 }
 
 /// Move a refund on (consumed by the refund worker): pay it if its money is due, fire
@@ -69,6 +90,25 @@ pub struct RefundMessage {
 
 impl QueueMessage for RefundMessage {
     const QUEUE: QueueName = QueueName::Refunds;
+}
+
+impl RefundMessage {
+    /// Move this refund on now (its money is due).
+    pub fn now(refund: &crate::domain::refund::Refund) -> Self {
+        RefundMessage {
+            tenant: refund.tenant.clone(),
+            refund: refund.id.clone(),
+            due: None,
+        }
+    }
+
+    /// Its timer, due `at`.
+    pub fn at(refund: &crate::domain::refund::Refund, at: DateTime<Utc>) -> Self {
+        RefundMessage {
+            due: Some(at),
+            ..RefundMessage::now(refund)
+        }
+    }
 }
 
 /// Move a campaign's close on (consumed by the close worker): the step it is for, or
@@ -97,6 +137,17 @@ pub struct GroupMessage {
 
 impl QueueMessage for GroupMessage {
     const QUEUE: QueueName = QueueName::GroupExpiry;
+}
+
+impl GroupMessage {
+    /// The group's expiry timer.
+    pub fn expiry(group: &crate::domain::group_buy::GroupBuy) -> Self {
+        GroupMessage {
+            tenant: group.tenant.clone(),
+            group: group.id.clone(),
+            due: Some(group.expires_at),
+        }
+    }
 }
 
 /// What happened to a credited sale's money, for guide attribution: idempotent by
@@ -168,6 +219,39 @@ pub enum AttributionMessage {
 
 impl QueueMessage for AttributionMessage {
     const QUEUE: QueueName = QueueName::Attribution;
+}
+
+impl OrderEvent {
+    /// The event of a refund the provider paid, when its order's sale is credited to a
+    /// guide (a payment the order never took is no sale).
+    pub fn refunded(
+        order: &crate::domain::order::Order,
+        refund: &crate::domain::refund::Refund,
+        at: DateTime<Utc>,
+    ) -> Option<OrderEvent> {
+        if refund.kind == crate::domain::refund::RefundKind::UnappliedPayment {
+            return None;
+        }
+        let paid = OrderEvent::paid(order, at)?;
+        Some(OrderEvent {
+            id: refund.id.to_string(),
+            kind: OrderEventKind::Refunded,
+            lines: refund
+                .lines
+                .iter()
+                .map(|l| EventLine {
+                    line: l.line,
+                    sku: l.sku.clone(),
+                    size: l.size.clone(),
+                    units: l.quantity,
+                    amount_fen: l.amount_fen,
+                })
+                .collect(),
+            amount_fen: refund.amount_fen,
+            new_buyer: false,
+            ..paid
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -25,7 +25,7 @@ pub async fn attribute(st: &AppState, batch: Vec<(String, String)>) -> Vec<(Stri
     if messages.is_empty() {
         return failed;
     }
-    match st.db.apply_attribution(&messages, st.clock.now()).await {
+    match st.apply_attribution(&messages, st.clock.now()).await {
         Ok(done) => {
             tracing::info!(
                 applied = done.applied,

@@ -3,20 +3,12 @@
 
 use super::{parse, WorkerError};
 use crate::app::AppState;
-use crate::db::orders::pickup_window::PickupTimer;
-use crate::db::orders::timeouts::CancelOutcome;
-use crate::domain::ids::OrderId;
-use crate::domain::order::OrderStatus;
-use crate::domain::tenancy::Tenant;
 use crate::queue::messages::{
     delay_until, AttributionMessage, GroupMessage, RefundMessage, TimeoutMessage,
 };
 use crate::table::keys::Due;
-use chrono::{DateTime, Utc};
 
-/// At most this many due timers per sweep; a schedule every 5 minutes clears far more
-/// than lost messages leave.
-pub const SWEEP_MAX: usize = 2_000;
+pub use crate::db::timers::SWEEP_MAX;
 
 /// An order's timer: cancels an order still unpaid at its deadline, or moves a parcel
 /// waiting for pickup through its window (the reminder, then the cancellation and
@@ -25,51 +17,13 @@ pub const SWEEP_MAX: usize = 2_000;
 pub async fn expire_unpaid(st: &AppState, body: &str) -> Result<(), WorkerError> {
     let msg: TimeoutMessage = parse(body)?;
     let now = st.clock.now();
-    if let Some(deadline) = order_timer(st, &msg.tenant, &msg.order, now).await? {
+    if let Some(deadline) = st.order_timer(&msg.tenant, &msg.order, now).await? {
         let again = TimeoutMessage { deadline, ..msg };
         st.queue
             .post(&again, Some(delay_until(deadline, now)))
             .await?;
     }
     Ok(())
-}
-
-/// Does what an order's timer has due at `now`; returns when it is next due.
-pub async fn order_timer(
-    st: &AppState,
-    t: &Tenant,
-    id: &OrderId,
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, WorkerError> {
-    match st.db.cancel_unpaid(t, id, now).await? {
-        CancelOutcome::Cancelled(o) => {
-            tracing::info!(order = %o.id, "unpaid order cancelled; stock, coupons and limits returned");
-            Ok(None)
-        }
-        CancelOutcome::NotYet(deadline) => Ok(Some(deadline)),
-        CancelOutcome::NothingToDo(OrderStatus::ReadyForPickup) => {
-            // At most one step per parcel, then the next time.
-            for _ in 0..=u8::MAX {
-                match st.db.pickup_timer(t, id, now).await? {
-                    PickupTimer::Reminded(o, parcels) => {
-                        tracing::info!(order = %o.id, ?parcels, "buyer reminded to collect");
-                    }
-                    PickupTimer::Cancelled(o, refund) => {
-                        tracing::info!(order = %o.id, refund = %refund.id, "parcel not collected in time: cancelled and refunded");
-                        let msg = RefundMessage {
-                            tenant: t.clone(),
-                            refund: refund.id.clone(),
-                            due: None,
-                        };
-                        st.queue.post(&msg, None).await?;
-                    }
-                    PickupTimer::NotYet(next) => return Ok(next),
-                }
-            }
-            Ok(None)
-        }
-        CancelOutcome::NothingToDo(_) => Ok(None),
-    }
 }
 
 /// The scheduled sweep behind every delayed message: each timer due in the timer
@@ -83,7 +37,7 @@ pub async fn sweep_timers(st: &AppState) -> Result<serde_json::Value, WorkerErro
     for d in &due {
         match d {
             Due::Order(t, id) => {
-                order_timer(st, t, id, now).await?;
+                st.order_timer(t, id, now).await?;
                 orders += 1;
             }
             Due::GroupExpiry(t, id) => {

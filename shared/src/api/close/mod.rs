@@ -127,7 +127,7 @@ pub async fn close_campaign(
     let grace = input
         .grace_minutes
         .unwrap_or(crate::domain::close::GROUP_GRACE_MINUTES);
-    let after = crate::workers::close::begin(&st, t, &current, &by, grace, now).await?;
+    let after = st.begin_close(t, &current, &by, grace, now).await?;
     let code = if after.stage == Stage::Closed {
         StatusCode::OK
     } else {

@@ -1,18 +1,16 @@
 //! The payment provider's confirmation: verified, settled, and what follows queued.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::db::orders::payment::Settled;
+use crate::cases::orders::payment::Settled;
 use crate::domain::tenancy::Tenant;
 use crate::http::extract::Signed;
 use crate::http::Problem;
 use crate::payments::PaymentNotice;
-use crate::queue::messages::{AttributionMessage, OrderEvent, OrderMessage, RefundMessage};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotifyResult {
@@ -35,81 +33,28 @@ pub async fn payment_notify(
     settle(&st, &t, &notice).await
 }
 
-/// Records a confirmed payment and queues what follows: fulfillment, or the refund of
-/// a payment the order could not take (answered 200 `refund_due`, so the provider does
-/// not resend it; a replay finds the same refund).
+/// Records a confirmed payment (and what follows), answered by what became of it:
+/// `paid`, `already_paid`, or `refund_due` for a payment the order cannot take (so the
+/// provider does not resend it; a replay finds the same refund). A message that could
+/// not be sent answers 503: the provider retries, and the retry sends it.
 pub async fn settle(
     st: &AppState,
     t: &Tenant,
     notice: &crate::payments::PaymentNotice,
 ) -> Result<Json<NotifyResult>, Problem> {
-    let (order, amount, payment_ref) = (&notice.order, notice.amount_fen, &notice.payment_ref);
     let outcome = st
-        .db
-        .settle_payment(t, order, amount, payment_ref, st.clock.now())
-        .await?;
-    let paid_now = matches!(outcome, Settled::Paid(_));
-    let unavailable = |e: crate::queue::QueueError| {
-        // Answer 503 so the provider retries; the retry finds the order paid and queues again.
-        tracing::error!(order = %order, error = %e, "could not queue after payment");
-        Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "Busy, try again shortly",
+        .settle_payment(
+            t,
+            &notice.order,
+            notice.amount_fen,
+            &notice.payment_ref,
+            st.clock.now(),
         )
-    };
+        .await?;
     let status = match outcome {
-        Settled::Paid(o) | Settled::AlreadyPaid(o) => {
-            // Queued on every confirmation: fulfillment ignores an order it has
-            // dispatched. A group seat waits for its group: the payment that forms it
-            // sends every member's order.
-            let mut to_dispatch = vec![o.id.clone()];
-            if let Some(group) = &o.group {
-                let (g, members) = st.db.group(t, group, true).await?;
-                to_dispatch = if g.dispatchable() {
-                    members
-                        .iter()
-                        .filter(|m| m.paid)
-                        .map(|m| m.order.clone())
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-            }
-            // The sale, to guide attribution (when credited): sent on every notice, it
-            // is counted once by its id.
-            if let Some(event) = OrderEvent::paid(&o, st.clock.now()) {
-                st.queue
-                    .post(&AttributionMessage::Event(event), None)
-                    .await
-                    .map_err(unavailable)?;
-            }
-            for order in to_dispatch {
-                let msg = OrderMessage {
-                    tenant: t.clone(),
-                    order,
-                };
-                st.queue.post(&msg, None).await.map_err(unavailable)?;
-            }
-            if paid_now {
-                "paid"
-            } else {
-                "already_paid"
-            }
-        }
-        Settled::Unapplied { refund, fresh } => {
-            // Queued on every notice: the refund worker pays a refund id once.
-            let msg = RefundMessage {
-                tenant: t.clone(),
-                refund: refund.id.clone(),
-                due: None,
-            };
-            st.queue.post(&msg, None).await.map_err(unavailable)?;
-            if fresh {
-                tracing::warn!(order = %order, refund = %refund.id, "a payment the order cannot take: refund queued");
-            }
-            "refund_due"
-        }
+        Settled::Paid(_) => "paid",
+        Settled::AlreadyPaid(_) => "already_paid",
+        Settled::Unapplied { .. } => "refund_due",
     };
     Ok(Json(NotifyResult {
         status: status.into(),

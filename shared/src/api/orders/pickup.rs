@@ -39,7 +39,6 @@ pub async fn pickup(
     let (caller, t) = (&allowed.caller, &allowed.tenant);
     let id = params.id::<OrderId>("order")?;
     let at = st
-        .db
         .pick_up(
             t,
             &id,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::db::orders::place::Placed;
+use crate::cases::orders::place::Placed;
 use crate::domain::attribution::{verify_share, Attribution};
 use crate::domain::auth::Caller;
 use crate::domain::checkout::{CartLine, CouponChoice, OrderRequest};
@@ -21,7 +21,6 @@ use crate::domain::tenancy::Tenant;
 use crate::http::extract::IdempotencyKeyHeader;
 use crate::http::{Authenticated, JsonBody, Params, Problem};
 use crate::payments::Checkout;
-use crate::queue::messages::{delay_until, GroupMessage, TimeoutMessage};
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -99,7 +98,7 @@ pub async fn preview(
     let req = order_request(&st, &caller, t.clone(), &input, None)?;
     let now = st.clock.now();
     let campaign = st.db.visible_campaign(&t, &input.campaign, now).await?;
-    let (cart, attribution) = st.db.preview_order(&req, &campaign, now).await?;
+    let (cart, attribution) = st.preview_order(&req, &campaign, now).await?;
     Ok(Json(Preview { cart, attribution }))
 }
 
@@ -178,38 +177,11 @@ pub async fn place_order(
         .unwrap_or_default()
     };
     match st
-        .db
         .place_order(&req, &campaign, key, &hash, now, &render)
         .await?
     {
-        Placed::Created { order, body, group } => {
-            let msg = TimeoutMessage {
-                tenant: t.clone(),
-                order: order.id.clone(),
-                deadline: order.payment_deadline,
-            };
-            let wait = delay_until(order.payment_deadline, now);
-            if let Err(e) = st.queue.post(&msg, Some(wait)).await {
-                // The order is on the timer index (GSI3): the sweeper cancels it.
-                tracing::error!(order = %order.id, error = %e, "could not schedule the payment timeout");
-            }
-            if let Some(g) = group.filter(|g| g.opened_by == order.buyer) {
-                // The group's expiry timer, re-sent in hops until due; the sweeper
-                // over the timer index is behind it.
-                let msg = GroupMessage {
-                    tenant: t.clone(),
-                    group: g.id.clone(),
-                    due: Some(g.expires_at),
-                };
-                if let Err(e) = st
-                    .queue
-                    .post(&msg, Some(delay_until(g.expires_at, now)))
-                    .await
-                {
-                    tracing::error!(group = %g.id, error = %e, "could not schedule the group's expiry");
-                }
-            }
-            tracing::info!(order = %order.id, total_fen = order.total_fen.get(), lines = order.lines.len(), group = ?order.group, "order placed");
+        Placed::Created { order, body, .. } => {
+            tracing::info!(order = %order.id, total_fen = order.total_fen.get(), lines = order.lines.len(), group_buy = ?order.group, "order placed");
             Ok(json_response(201, body))
         }
         Placed::Replayed { status, body } => Ok(json_response(status, body)),

@@ -5,7 +5,7 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{after_write, ensure_return_store_staff, rma_link, RefundView};
+use super::{ensure_return_store_staff, rma_link, RefundView};
 use crate::app::AppState;
 use crate::domain::ids::RefundId;
 use crate::domain::text::validate_name;
@@ -42,7 +42,6 @@ pub async fn decide(
     let refund = st.db.refund(t, &id, true).await?;
     ensure_return_store_staff(&st, caller, t, &refund, true).await?;
     let refund = st
-        .db
         .review_refund(
             t,
             &id,
@@ -52,7 +51,6 @@ pub async fn decide(
             st.clock.now(),
         )
         .await?;
-    after_write(&st, &refund).await;
     tracing::info!(refund = %id, by = %caller.user, approve = input.approve, "refund reviewed");
     let rma_url = rma_link(&st, &refund).await;
     Ok(Json(RefundView { refund, rma_url }))

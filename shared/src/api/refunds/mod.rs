@@ -16,9 +16,8 @@ use std::time::Duration;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::domain::refund::{Decision, GoodsStatus, Refund};
+use crate::domain::refund::{Decision, Refund};
 use crate::domain::rma::{rma_html, rma_key};
-use crate::queue::messages::{delay_until, RefundMessage};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -98,32 +97,4 @@ pub async fn rma_link(st: &AppState, refund: &Refund) -> Option<String> {
         }
     }
     st.blobs.presign_get(&key, RMA_LINK).await.ok()
-}
-
-/// What follows a refund write: money due goes to the refund worker now; a timer
-/// (a review to escalate, a return not sent back, a refused refund to ask again) goes
-/// as a delayed message. A failed send is caught by the sweeper over the timer index.
-pub async fn after_write(st: &AppState, refund: &Refund) {
-    let now = st.clock.now();
-    let mut messages = Vec::new();
-    if refund.money == crate::domain::refund::MoneyStatus::Queued {
-        messages.push((None, std::time::Duration::ZERO));
-    }
-    if let Some(due) = refund.next_due().filter(|_| {
-        refund.goods == GoodsStatus::AwaitingReturn
-            || refund.decision == Decision::PendingReview
-            || refund.retry_at.is_some()
-    }) {
-        messages.push((Some(due), delay_until(due, now)));
-    }
-    for (due, delay) in messages {
-        let msg = RefundMessage {
-            tenant: refund.tenant.clone(),
-            refund: refund.id.clone(),
-            due,
-        };
-        if let Err(e) = st.queue.post(&msg, Some(delay)).await {
-            tracing::error!(refund = %refund.id, error = %e, "could not queue the refund's next step; the sweeper will");
-        }
-    }
 }

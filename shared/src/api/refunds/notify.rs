@@ -33,21 +33,15 @@ pub async fn refund_notify(
     Signed(notice): Signed<RefundNotice>,
 ) -> Result<Json<RefundNoticeResult>, Problem> {
     let t = Tenant::parse_scoped(&notice.tenant).map_err(|e| Problem::from(e).field("tenant"))?;
-    let succeeded = notice.status == RefundOutcome::Succeeded;
-    let (refund, changed) = crate::workers::refunds::settle_by_notice(
-        &st,
-        &t,
-        &notice.refund,
-        succeeded,
-        notice.amount_fen,
-        st.clock.now(),
-    )
-    .await?;
-    if changed {
-        tracing::info!(refund = %refund.id, ?refund.money, "refund settled by the provider's notice");
-        // A refusal is asked again later: its timer.
-        super::after_write(&st, &refund).await;
-    }
+    let (refund, _) = st
+        .settle_by_notice(
+            &t,
+            &notice.refund,
+            notice.status == RefundOutcome::Succeeded,
+            notice.amount_fen,
+            st.clock.now(),
+        )
+        .await?;
     let money = serde_json::to_value(refund.money)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))

@@ -5,7 +5,7 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{after_write, ensure_return_store_staff, RefundView};
+use super::{ensure_return_store_staff, RefundView};
 use crate::app::AppState;
 use crate::domain::ids::RefundId;
 use crate::domain::refund::Inspection;
@@ -44,10 +44,8 @@ pub async fn receive(
     let now = st.clock.now();
     let selling = st.db.selling(t, &refund.campaign, now).await;
     let refund = st
-        .db
         .receive_refund(t, &id, &caller.user, &input.units, selling, now)
         .await?;
-    after_write(&st, &refund).await;
     tracing::info!(refund = %id, by = %caller.user, "return received");
     Ok(Json(RefundView {
         refund,

@@ -7,9 +7,9 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{after_write, rma_link, RefundView};
+use super::{rma_link, RefundView};
 use crate::app::AppState;
-use crate::db::refunds::request::Requested;
+use crate::cases::refunds::request::Requested;
 use crate::domain::ids::{OrderId, Size, Sku};
 use crate::domain::refund::{DeclaredCondition, RefundRequest, ReturnReason};
 use crate::domain::signing::digest;
@@ -105,12 +105,10 @@ pub async fn request_refund(
     );
     let now = st.clock.now();
     let (refund, status) = match st
-        .db
         .request_refund(&t, &order, &caller.user, &req, &key, &hash, now)
         .await?
     {
         Requested::Created(refund) => {
-            after_write(&st, &refund).await;
             tracing::info!(refund = %refund.id, decision = ?refund.decision, amount_fen = refund.amount_fen.get(), "refund decided");
             (refund, StatusCode::CREATED)
         }

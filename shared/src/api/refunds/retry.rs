@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::Json;
 
-use super::{after_write, ensure_return_store_staff, RefundView};
+use super::{ensure_return_store_staff, RefundView};
 use crate::app::AppState;
 use crate::domain::ids::RefundId;
 use crate::http::auth::{Allowed, Staff};
@@ -25,8 +25,7 @@ pub async fn retry(
     let id: RefundId = params.id("refund")?;
     let refund = st.db.refund(t, &id, true).await?;
     ensure_return_store_staff(&st, caller, t, &refund, true).await?;
-    let refund = st.db.retry_refund(t, &id, st.clock.now()).await?;
-    after_write(&st, &refund).await;
+    let refund = st.retry_refund(t, &id, st.clock.now()).await?;
     tracing::info!(refund = %id, by = %caller.user, attempts = refund.attempts, "refund asked again by a person");
     Ok(Json(RefundView {
         refund,

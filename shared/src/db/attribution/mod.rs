@@ -1,4 +1,4 @@
-//! Guide attribution's persistence: [`apply`] folds a batch of order events into each
+//! Guide attribution's persistence: `cases::attribution` folds a batch of order events into each
 //! sale's state and the guides' and stores' counters in one transaction; [`reads`]
 //! serves performance, leaderboards and a guide's sales.
 //!
@@ -11,7 +11,6 @@
 //! - A new buyer is the buyer's first paid order in the tenant, marked on the order
 //!   when its payment is recorded (`db::orders::payment`); the sale carries it.
 
-pub mod apply;
 pub mod reads;
 
 use chrono::{DateTime, Utc};

@@ -100,7 +100,7 @@ impl Db {
             SortRange::BeginsWith(keys::STORE_STOCK_PREFIX.into()),
         );
         for item in self.query_all(counts).await? {
-            for (store, sizes) in crate::db::close::store_units(&item) {
+            for (store, sizes) in crate::db::listings::store_units(&item) {
                 *holds.entry(store).or_default() += sizes.values().sum::<i64>();
             }
         }

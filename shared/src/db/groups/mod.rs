@@ -1,14 +1,12 @@
-//! Group buys' persistence: the codec and the reads here; taking a seat is part of
-//! placing an order (`db::orders::place`), paying one part of settling a payment
-//! (`db::orders::payment`), releasing an unpaid one part of its timeout
-//! (`db::orders::timeouts`); [`expiry`] settles a group at its deadline.
+//! Group buys as records: the codec and the reads; taking a seat is part of placing an
+//! order (`cases::orders::place`), paying one part of settling a payment
+//! (`cases::orders::payment`), releasing an unpaid one part of its timeout
+//! (`cases::orders::timeouts`); `cases::group_expiry` settles a group at its deadline.
 //!
 //! A group lives in its own partition (`T#..#G#{id}`): the group item (`GROUP`) and one
 //! item per member (`M#{buyer}`, written on condition it does not exist: one seat per
 //! buyer). While open, the group sits on its campaign's list of open groups of its
 //! product (GSI2) and on the timer index at its expiry (GSI3).
-
-pub mod expiry;
 
 use super::page::Paged;
 use super::Db;

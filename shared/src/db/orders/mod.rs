@@ -1,18 +1,9 @@
-//! The money path's persistence, one file per use case: [`place`] (checkout in one
-//! batch read and one transaction), [`coupons`] (claims), [`payment`] (settling a
-//! payment), [`timeouts`] (cancelling unpaid orders, by message or by sweep),
-//! [`dispatch`] (handing a paid order to stores as parcels), [`pickup`] (the counter),
-//! and [`lists`] (a buyer's orders, orders needing attention). This file is the codec
-//! they share: how an order and its stock movements become items and writes.
+//! Orders as records: how an order and its stock movements become items and writes
+//! (the codec every order use case of `cases::orders` shares), the order read,
+//! [`coupons`] (claims) and [`lists`] (a buyer's orders, orders needing attention).
 
 pub mod coupons;
-pub mod dispatch;
 pub mod lists;
-pub mod payment;
-pub mod pickup;
-pub mod pickup_window;
-pub mod place;
-pub mod timeouts;
 
 use serde_dynamo::AttributeValue;
 use std::collections::{BTreeMap, HashMap};

@@ -1,21 +1,12 @@
-//! The refund ledger's persistence, one file per use case: [`request`] (a buyer's
-//! request decided and written with its order in one transaction), [`review`] (a
-//! person's decision), [`receive`] (the goods back at the store, restocked), [`money`]
-//! (the provider asked once per refund id, its result recorded), [`unapplied`]
-//! (payments an order could not take) and [`lists`]. This file is their codec.
+//! Refunds as records: the codec every refund use case of `cases::refunds` shares, the
+//! refund read and [`lists`] (the staff's work lists, an order's refunds).
 //!
 //! A refund lives in its order's partition (`REFUND#R{nn}` / `REFUND#P{hash}`), on the
 //! work list it waits in (GSI2: pending review, awaiting return, refund failed) and on
 //! the timer index (GSI3) at its next due time, so the sweeper finds every timer whose
 //! delayed message was lost.
 
-pub mod cancel;
 pub mod lists;
-pub mod money;
-pub mod receive;
-pub mod request;
-pub mod review;
-pub mod unapplied;
 
 use super::Db;
 use crate::domain::ids::RefundId;

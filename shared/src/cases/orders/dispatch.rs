@@ -6,11 +6,11 @@ use chrono::{DateTime, Utc};
 use serde_dynamo::AttributeValue;
 use std::collections::HashMap;
 
-use super::{map_of, number, order_item, random, version_is, Tally};
+use crate::app::AppState;
 use crate::db::campaigns::campaign_key;
 use crate::db::groups::group_key;
+use crate::db::orders::{map_of, number, order_item, random, version_is, Tally};
 use crate::db::retry::{lost_race, optimistic, Attempt};
-use crate::db::Db;
 use crate::domain::campaign::Campaign;
 use crate::domain::fulfillment::{plan_parcels, Holdings};
 use crate::domain::group_buy::GroupBuy;
@@ -18,6 +18,7 @@ use crate::domain::ids::{OrderId, Size, StoreId};
 use crate::domain::order::{pickup_code, Order, OrderStatus};
 use crate::domain::tenancy::Tenant;
 use crate::error::Result;
+use crate::queue::messages::{delay_until, TimeoutMessage};
 use crate::table::keys;
 use crate::table::{from_item, Item, Key, Write};
 
@@ -31,7 +32,7 @@ pub enum DispatchOutcome {
     HeldForGroup,
 }
 
-impl Db {
+impl AppState {
     /// 1 GetItem (the order) + 1 BatchGetItem (each SKU's store units, the campaign's
     /// store ranking) + 1 TransactWriteItems (or 1 PutItem when held); a no-op when the
     /// order is not paid.
@@ -42,7 +43,7 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<DispatchOutcome> {
         optimistic("dispatch", || async {
-            let current = self.order(t, id, true).await?;
+            let current = self.db.order(t, id, true).await?;
             if current.status != OrderStatus::Paid {
                 return Ok(Attempt::Done(DispatchOutcome::NothingToDo(current.status)));
             }
@@ -59,7 +60,8 @@ impl Db {
                 wanted.push(group_key(t, g));
             }
             let found: HashMap<Key, Item> = self
-                .table
+                .db
+                .table()
                 .batch_get(&wanted, true)
                 .await?
                 .into_iter()
@@ -134,9 +136,21 @@ impl Db {
                 }
             };
             let held = order.status == OrderStatus::NeedsAttention;
-            match self.table.transact(writes).await {
+            match self.db.table().transact(writes).await {
                 Ok(()) if held => Ok(Attempt::Done(DispatchOutcome::HeldForAttention(order))),
-                Ok(()) => Ok(Attempt::Done(DispatchOutcome::Dispatched(order))),
+                Ok(()) => {
+                    // A pickup parcel's window: the reminder, then its end (the
+                    // sweeper is behind this message).
+                    if let Some(due) = order.pickup_due() {
+                        self.queue
+                            .post(
+                                &TimeoutMessage::at(&order, due),
+                                Some(delay_until(due, now)),
+                            )
+                            .await?;
+                    }
+                    Ok(Attempt::Done(DispatchOutcome::Dispatched(order)))
+                }
                 // A store's units or the order moved: read again (maybe done already).
                 Err(e) if lost_race(&e) => Ok(Attempt::Again),
                 Err(e) => Err(e.into()),

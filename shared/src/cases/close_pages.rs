@@ -6,12 +6,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::listings::{is_listing, products_query};
-use super::page::Paged;
-use super::Db;
-use crate::db::orders::timeouts::CancelOutcome;
+use crate::app::AppState;
+use crate::cases::orders::timeouts::CancelOutcome;
+use crate::db::listings::store_units;
+use crate::db::listings::{is_listing, products_query};
 use crate::db::orders::FENCE;
-use crate::db::orders::{map_of, number};
+use crate::db::page::Paged;
 use crate::domain::campaign::Campaign;
 use crate::domain::catalog::Listing;
 use crate::domain::close::RECORD_SOURCES_FROM;
@@ -24,11 +24,8 @@ use crate::domain::tenancy::Tenant;
 use crate::error::Result;
 use crate::table::keys;
 use crate::table::{
-    from_item, string_attr, AttrPath, Condition, Index, Item, Key, Query, SortRange, Update, Write,
-    SK,
+    from_item, string_attr, AttrPath, Condition, Index, Key, Query, SortRange, Update, Write, SK,
 };
-use serde_dynamo::AttributeValue;
-use std::collections::BTreeMap;
 
 /// Items per page: a fence page's shards fit one transaction (at most 100 writes).
 const PAGE: u32 = 100;
@@ -37,7 +34,7 @@ const UNPAID_PAGE: u32 = 25;
 /// Open groups settled per listing and step.
 const GROUPS_PAGE: u32 = 25;
 
-impl Db {
+impl AppState {
     /// Fences one page of the campaign's stock shards: no order's transaction can take
     /// from them after this. 1 Query + at most 1 TransactWriteItems.
     pub async fn fence_page(
@@ -46,7 +43,7 @@ impl Db {
         c: &Campaign,
         cursor: Option<&str>,
     ) -> Result<Option<String>> {
-        let page = self.page(products_query(t, &c.id), PAGE, cursor).await?;
+        let page = self.db.page(products_query(t, &c.id), PAGE, cursor).await?;
         let writes: Vec<Write> = page
             .items
             .iter()
@@ -62,7 +59,7 @@ impl Db {
             })
             .collect();
         if !writes.is_empty() {
-            self.table.transact(writes).await?;
+            self.db.table().transact(writes).await?;
         }
         Ok(page.next)
     }
@@ -78,7 +75,7 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<(Option<String>, usize)> {
         let q = Query::new(Index::Gsi2, keys::unpaid_gsi2pk(t, &c.id), SortRange::All);
-        let page = self.page(q, UNPAID_PAGE, cursor).await?;
+        let page = self.db.page(q, UNPAID_PAGE, cursor).await?;
         let mut cancelled = 0;
         for item in page.items {
             let order: Order = from_item(item)?;
@@ -109,6 +106,7 @@ impl Db {
         let mut cursor: Option<String> = None;
         loop {
             let page = self
+                .db
                 .page(products_query(t, &c.id), PAGE, cursor.as_deref())
                 .await?;
             for item in page.items.iter().filter(|i| is_listing(i)) {
@@ -116,6 +114,7 @@ impl Db {
                     continue;
                 };
                 if !self
+                    .db
                     .open_groups(t, &c.id, &sku, 1, None)
                     .await?
                     .items
@@ -141,14 +140,17 @@ impl Db {
         c: &Campaign,
         cursor: Option<&str>,
     ) -> Result<(Vec<GroupBuyId>, Option<String>, bool)> {
-        let page = self.page(products_query(t, &c.id), PAGE, cursor).await?;
+        let page = self.db.page(products_query(t, &c.id), PAGE, cursor).await?;
         let mut groups = Vec::new();
         let mut more = false;
         for item in page.items.iter().filter(|i| is_listing(i)) {
             let Some(sku) = string_attr(item, "sku").and_then(|s| Sku::parse(s).ok()) else {
                 continue;
             };
-            let open: Paged<GroupBuy> = self.open_groups(t, &c.id, &sku, GROUPS_PAGE, None).await?;
+            let open: Paged<GroupBuy> = self
+                .db
+                .open_groups(t, &c.id, &sku, GROUPS_PAGE, None)
+                .await?;
             more |= open.next.is_some();
             groups.extend(open.items.into_iter().map(|g| g.id));
         }
@@ -179,7 +181,7 @@ impl Db {
                 SortRange::All,
             ),
         };
-        let page = self.page(q, PAGE, cursor).await?;
+        let page = self.db.page(q, PAGE, cursor).await?;
         for item in page.items {
             match source {
                 0 if is_listing(&item) => tally.fold_listing(&from_item::<Listing>(item)?),
@@ -206,13 +208,13 @@ impl Db {
 
     /// The campaign's guide and store boards, as the report shows them (which has no
     /// sell-through per store, so the listings are not read again).
-    /// 16 + 1 Query: [`Db::standings`].
+    /// 16 + 1 Query: [`crate::db::Db::standings`].
     pub async fn boards(
         &self,
         t: &Tenant,
         c: &Campaign,
     ) -> Result<(Vec<BoardLine>, Vec<BoardLine>)> {
-        let board = self.standings(t, &c.id).await?;
+        let board = self.db.standings(t, &c.id).await?;
         let line = |s: crate::db::attribution::reads::Standing| BoardLine {
             id: s.id,
             name: s.name,
@@ -225,18 +227,4 @@ impl Db {
             board.stores.into_iter().map(line).collect(),
         ))
     }
-}
-
-/// A store stock item's `units.{store}.{size}`, as numbers.
-pub(crate) fn store_units(item: &Item) -> BTreeMap<String, BTreeMap<String, i64>> {
-    let mut out: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
-    for (store, sizes) in map_of(item, "units").into_iter().flatten() {
-        if let AttributeValue::M(sizes) = sizes {
-            let e = out.entry(store.clone()).or_default();
-            for (size, v) in sizes {
-                e.insert(size.clone(), number(Some(v)));
-            }
-        }
-    }
-    out
 }

@@ -8,17 +8,19 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{group_item, member_item, Member};
-use crate::db::orders::timeouts::CancelOutcome;
-use crate::db::retry::lost_race;
-use crate::db::Db;
+use crate::app::AppState;
+use crate::cases::orders::timeouts::CancelOutcome;
+use crate::db::groups::{group_item, member_item};
+use crate::db::retry::{lost_race, optimistic, Attempt};
+use crate::domain::group_buy::Member;
 use crate::domain::group_buy::{GroupBuy, GroupStatus};
 use crate::domain::ids::{GroupBuyId, OrderId};
 use crate::domain::order::OrderStatus;
 use crate::domain::refund::Refund;
 use crate::domain::tenancy::Tenant;
 use crate::error::Result;
-use crate::table::{n, AttrPath, Condition, TableError};
+use crate::queue::messages::{OrderMessage, RefundMessage};
+use crate::table::{n, AttrPath, Condition};
 
 /// What an expiry did.
 // One per call, returned at once: boxing the large variant would only add an allocation.
@@ -36,48 +38,49 @@ pub enum Expired {
     },
 }
 
-impl Db {
+impl AppState {
     /// 1 Query (the group and its members) + 1 conditional PutItem (the group), then
     /// per member: 1 GetItem + at most 1 TransactWriteItems. A campaign's close brings
     /// the deadline forward to `close_by`.
-    pub async fn expire_group(
+    async fn expire_group(
         &self,
         t: &Tenant,
         id: &GroupBuyId,
         now: DateTime<Utc>,
         close_by: Option<DateTime<Utc>>,
     ) -> Result<Expired> {
-        let mut settled = None;
-        for _ in 0..crate::db::retry::ATTEMPTS {
-            let (group, members) = self.group(t, id, true).await?;
+        // The group first, on condition it is as read: a payment racing the expiry
+        // lands before (settled here) or after (finds it closed: its money goes back).
+        let settled = optimistic("this group", || async {
+            let (group, members) = self.db.group(t, id, true).await?;
             if group.status != GroupStatus::Open {
-                settled = Some((group, members));
-                break;
+                return Ok(Attempt::Done(Ok((group, members))));
             }
             let due = close_by.map_or(group.expires_at, |by| by.min(group.expires_at));
             if now < due {
-                return Ok(Expired::NotYet(due));
+                return Ok(Attempt::Done(Err(due)));
             }
             let mut next = group.clone();
             next.expires_at = due;
             next.expire(now)?;
             let version = Condition::Equals(AttrPath::top("version"), n(group.version as i64));
-            match self.table.put(group_item(&next)?, Some(version)).await {
+            match self.db.table().put(group_item(&next)?, Some(version)).await {
                 Ok(()) => {
                     tracing::info!(group = %id, status = ?next.status, paid = next.paid, "group expired");
-                    settled = Some((next, members));
-                    break;
+                    Ok(Attempt::Done(Ok((next, members))))
                 }
-                Err(TableError::ConditionFailed) => continue,
-                Err(e) => return Err(e.into()),
+                Err(e) if lost_race(&e) => Ok(Attempt::Again),
+                Err(e) => Err(e.into()),
             }
-        }
-        let Some((group, members)) = settled else {
-            return Err(TableError::Unavailable("group contended; try again".into()).into());
+        })
+        .await?;
+        let (group, members) = match settled {
+            Ok(settled) => settled,
+            Err(due) => return Ok(Expired::NotYet(due)),
         };
         let (mut cancelled, mut refunds, mut dispatch) = (0, Vec::new(), Vec::new());
         for m in &members {
-            let order = self.order(t, &m.order, true).await?;
+            let order = self.db.order(t, &m.order, true).await?;
             match (group.status, order.status) {
                 (_, OrderStatus::AwaitingPayment) => {
                     let why = "the group closed before this seat was paid";
@@ -130,5 +133,37 @@ impl Db {
             Err(crate::Error::Store(e)) if lost_race(&e) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Settles a group at `now` (or at a close's `close_by`) and sends what follows:
+    /// the refunds of a failed group's paid members, a completed group's orders to
+    /// fulfillment. A message not sent is an error: the redelivery settles nothing twice
+    /// and sends again.
+    pub async fn settle_group(
+        &self,
+        t: &Tenant,
+        id: &GroupBuyId,
+        now: DateTime<Utc>,
+        close_by: Option<DateTime<Utc>>,
+    ) -> Result<Expired> {
+        let expired = self.expire_group(t, id, now, close_by).await?;
+        if let Expired::Settled {
+            group,
+            cancelled,
+            refunds,
+            dispatch,
+        } = &expired
+        {
+            for r in refunds {
+                self.queue.post(&RefundMessage::now(r), None).await?;
+            }
+            for order in dispatch {
+                self.queue
+                    .post(&OrderMessage::dispatch(t, order), None)
+                    .await?;
+            }
+            tracing::info!(group = %group.id, status = ?group.status, cancelled, refunded = refunds.len(), "group settled");
+        }
+        Ok(expired)
     }
 }

@@ -11,13 +11,13 @@ use serde::{Deserialize, Serialize};
 use serde_dynamo::AttributeValue;
 use std::collections::HashMap;
 
-use super::refund_item;
+use crate::app::AppState;
 use crate::db::groups::{group_key, member_key};
 use crate::db::orders::{
     order_item, order_key, parcel_cancel_writes, random, release_writes, version_is,
 };
+use crate::db::refunds::refund_item;
 use crate::db::retry::{optimistic, Attempt};
-use crate::db::Db;
 use crate::domain::campaign::Stage;
 use crate::domain::catalog::Store;
 use crate::domain::group_buy::{GroupBuy, GroupStatus};
@@ -65,7 +65,7 @@ fn returns_before(item: Option<&Item>, campaign: &str) -> u32 {
     }
 }
 
-impl Db {
+impl AppState {
     /// Decides and records a buyer's refund request, idempotently by `key`. A parcel
     /// cancelled before pickup puts its units back in its store's count (and, while
     /// the campaign sells, on sale: the cached campaign read).
@@ -88,7 +88,8 @@ impl Db {
         optimistic("this order", || async {
             let wanted = vec![order_key(t, order_id), idem.clone(), counter.clone()];
             let found: HashMap<Key, Item> = self
-                .table
+                .db
+                .table()
                 .batch_get(&wanted, true)
                 .await?
                 .into_iter()
@@ -110,7 +111,7 @@ impl Db {
             }
             // Once the campaign's final report is out every return window has closed:
             // nothing more is asked of it (and its figures stay final).
-            let campaign = self.cached_campaign(t, &order.campaign, now).await?;
+            let campaign = self.db.cached_campaign(t, &order.campaign, now).await?;
             if campaign.stage == Stage::Closed {
                 return Err(DomainError::conflict(
                     "returns-closed",
@@ -122,7 +123,7 @@ impl Db {
                 // A paid seat in a group still forming is not cancelled one by one: the
                 // group forms (then it is an order like any other) or fails (and
                 // everyone is refunded in full).
-                let open = match self.table.get(&group_key(t, group), true).await? {
+                let open = match self.db.table().get(&group_key(t, group), true).await? {
                     Some(item) => from_item::<GroupBuy>(item)?.status == GroupStatus::Open,
                     None => false,
                 };
@@ -137,12 +138,13 @@ impl Db {
             let before = returns_before(found.get(&counter), order.campaign.as_str());
             let mut plan = decide(&order, req, before, rma_code(random()), now)?;
             if plan.cancels_parcel() {
-                plan.refund.back_on_sale = self.selling(t, &order.campaign, now).await;
+                plan.refund.back_on_sale = self.db.selling(t, &order.campaign, now).await;
             }
             if plan.refund.decision == Decision::Approved {
                 if let Some(store) = &plan.refund.return_store {
                     let item = self
-                        .table
+                        .db
+                        .table()
                         .get(&Key::new(keys::tenant_pk(t), keys::store_sk(store)), false)
                         .await?;
                     if let Some(item) = item {
@@ -224,10 +226,13 @@ impl Db {
                 // purchase limits, the group allowance.
                 writes.extend(release_writes(&order));
             }
-            match self.table.transact(writes).await {
-                Ok(()) => Ok(Attempt::Done(Requested::Created(plan.refund))),
+            match self.db.table().transact(writes).await {
+                Ok(()) => {
+                    self.announce_refund(&plan.refund).await;
+                    Ok(Attempt::Done(Requested::Created(plan.refund)))
+                }
                 Err(TableError::TransactionCancelled { failed }) if failed.contains(&0) => {
-                    match self.table.get(&idem, true).await? {
+                    match self.db.table().get(&idem, true).await? {
                         Some(record) => self
                             .replay(t, record, request_hash)
                             .await
@@ -246,7 +251,7 @@ impl Db {
     }
 }
 
-impl Db {
+impl AppState {
     async fn replay(&self, t: &Tenant, record: Item, request_hash: &str) -> Result<Requested> {
         let record: IdempotencyRecord = from_item(record)?;
         if record.request_hash != request_hash {
@@ -257,7 +262,7 @@ impl Db {
             .into());
         }
         Ok(Requested::Replayed(
-            self.refund(t, &record.refund, true).await?,
+            self.db.refund(t, &record.refund, true).await?,
         ))
     }
 }

@@ -2,10 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{refund_item, refund_key, version_is};
+use crate::app::AppState;
 use crate::db::orders::{order_item, order_key, random};
+use crate::db::refunds::{refund_item, refund_key, version_is};
 use crate::db::retry::{lost_race, optimistic, Attempt};
-use crate::db::Db;
 use crate::domain::catalog::Store;
 use crate::domain::ids::{RefundId, UserId};
 use crate::domain::order::Order;
@@ -17,7 +17,7 @@ use crate::error::Result;
 use crate::table::keys;
 use crate::table::{from_item, Key, Write};
 
-impl Db {
+impl AppState {
     /// A refund and its order, read together (the refund's id names its order).
     /// 1 BatchGetItem.
     pub(crate) async fn refund_and_order(
@@ -31,7 +31,8 @@ impl Db {
         let mut refund = None;
         let mut order = None;
         for item in self
-            .table
+            .db
+            .table()
             .batch_get(&[key.clone(), okey.clone()], true)
             .await?
         {
@@ -67,7 +68,7 @@ impl Db {
             if refund.decision == Decision::Approved {
                 if let Some(store) = &refund.return_store {
                     let skey = Key::new(keys::tenant_pk(t), keys::store_sk(store));
-                    if let Some(item) = self.table.get(&skey, false).await? {
+                    if let Some(item) = self.db.table().get(&skey, false).await? {
                         refund.return_address = Some(from_item::<Store>(item)?.address);
                     }
                 }
@@ -83,8 +84,11 @@ impl Db {
                 item: refund_item(&refund)?,
                 condition: Some(version_is(current.version)),
             });
-            match self.table.transact(writes).await {
-                Ok(()) => Ok(Attempt::Done(refund)),
+            match self.db.table().transact(writes).await {
+                Ok(()) => {
+                    self.announce_refund(&refund).await;
+                    Ok(Attempt::Done(refund))
+                }
                 Err(e) if lost_race(&e) => Ok(Attempt::Again),
                 Err(e) => Err(e.into()),
             }

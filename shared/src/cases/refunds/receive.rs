@@ -4,17 +4,17 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{refund_item, version_is};
+use crate::app::AppState;
 use crate::db::orders::restock_writes;
+use crate::db::refunds::{refund_item, version_is};
 use crate::db::retry::{lost_race, optimistic, Attempt};
-use crate::db::Db;
 use crate::domain::ids::{RefundId, UserId};
 use crate::domain::refund::{Inspection, Refund};
 use crate::domain::tenancy::Tenant;
 use crate::error::Result;
 use crate::table::Write;
 
-impl Db {
+impl AppState {
     /// 1 BatchGetItem (the refund and its order) + 1 TransactWriteItems (the refund,
     /// the store's units, and while `selling` the first stock shard of each SKU).
     pub async fn receive_refund(
@@ -46,8 +46,11 @@ impl Db {
                     .collect();
                 writes.extend(restock_writes(t, &refund.campaign, store, &units, selling));
             }
-            match self.table.transact(writes).await {
-                Ok(()) => Ok(Attempt::Done(refund)),
+            match self.db.table().transact(writes).await {
+                Ok(()) => {
+                    self.announce_refund(&refund).await;
+                    Ok(Attempt::Done(refund))
+                }
                 Err(e) if lost_race(&e) => Ok(Attempt::Again),
                 Err(e) => Err(e.into()),
             }

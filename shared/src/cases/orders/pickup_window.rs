@@ -6,10 +6,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{order_item, parcel_cancel_writes, random, version_is};
+use crate::app::AppState;
+use crate::db::orders::{order_item, parcel_cancel_writes, random, version_is};
 use crate::db::refunds::refund_item;
 use crate::db::retry::{lost_race, optimistic, Attempt};
-use crate::db::Db;
 use crate::domain::ids::OrderId;
 use crate::domain::order::Order;
 use crate::domain::refund::{decide, rma_code, Refund, RefundRequest};
@@ -30,7 +30,7 @@ pub enum PickupTimer {
     NotYet(Option<DateTime<Utc>>),
 }
 
-impl Db {
+impl AppState {
     /// Moves one step of an order's pickup window at `now`: a reminder, or one
     /// uncollected parcel cancelled (call again for the next). 1 GetItem + 1 PutItem
     /// (a reminder) or 1 TransactWriteItems (the refund, the order, the store's units,
@@ -42,7 +42,7 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<PickupTimer> {
         optimistic("this order", || async {
-            let current = self.order(t, id, true).await?;
+            let current = self.db.order(t, id, true).await?;
             if let Some(parcel) = current.uncollected(now) {
                 let days = current.returns_policy.pickup_days;
                 let mut plan = decide(
@@ -55,7 +55,7 @@ impl Db {
                 if let Some(d) = plan.refund.decided.as_mut() {
                     d.note = Some(format!("parcel {parcel} not collected within {days} days"));
                 }
-                plan.refund.back_on_sale = self.selling(t, &current.campaign, now).await;
+                plan.refund.back_on_sale = self.db.selling(t, &current.campaign, now).await;
                 let mut writes = vec![
                     Write::Put {
                         item: refund_item(&plan.refund)?,
@@ -67,7 +67,7 @@ impl Db {
                     },
                 ];
                 writes.extend(parcel_cancel_writes(&current, &plan.refund));
-                return match self.table.transact(writes).await {
+                return match self.db.table().transact(writes).await {
                     Ok(()) => Ok(Attempt::Done(PickupTimer::Cancelled(
                         plan.order,
                         plan.refund,
@@ -81,7 +81,7 @@ impl Db {
             if reminded.is_empty() {
                 return Ok(Attempt::Done(PickupTimer::NotYet(current.pickup_due())));
             }
-            match self.save_order(&order, current.version).await {
+            match self.db.save_order(&order, current.version).await {
                 Ok(()) => Ok(Attempt::Done(PickupTimer::Reminded(order, reminded))),
                 Err(e) if lost_race(&e) => Ok(Attempt::Again),
                 Err(e) => Err(e.into()),

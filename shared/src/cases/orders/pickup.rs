@@ -3,17 +3,15 @@
 
 use chrono::{DateTime, Utc};
 
-use super::random;
+use crate::app::AppState;
+use crate::db::orders::random;
 use crate::db::retry::{optimistic, Attempt};
-use crate::db::Db;
-use crate::domain::catalog::Store;
 use crate::domain::ids::{OrderId, StoreId, UserId};
 use crate::domain::order::{pickup_code, Order, ParcelStatus, PickupOutcome};
 use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::error::Result;
-use crate::table::keys;
-use crate::table::{from_item, Key, TableError};
+use crate::table::TableError;
 
 /// What the counter did, with the order as saved and the stores the clerk works at.
 #[derive(Debug, Clone)]
@@ -23,35 +21,7 @@ pub struct AtCounter {
     pub clerk_of: Vec<StoreId>,
 }
 
-impl Db {
-    /// The stores among `ids` whose clerks include `user`. 1 BatchGetItem per 100
-    /// stores (one in practice: an order has a parcel or two).
-    pub async fn stores_clerked_by(
-        &self,
-        t: &Tenant,
-        ids: &[StoreId],
-        user: &UserId,
-    ) -> Result<Vec<StoreId>> {
-        let mut wanted: Vec<Key> = ids
-            .iter()
-            .map(|s| Key::new(keys::tenant_pk(t), keys::store_sk(s)))
-            .collect();
-        wanted.sort();
-        wanted.dedup();
-        if wanted.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut mine = Vec::new();
-        for item in self.batch_get_all(&wanted, false).await? {
-            let store: Store = from_item(item)?;
-            if store.clerks.contains(user) {
-                mine.push(store.id);
-            }
-        }
-        mine.sort();
-        Ok(mine)
-    }
-
+impl AppState {
     /// 1 GetItem (the order) + 1 BatchGetItem (its parcels' stores) + 1 conditional
     /// PutItem, whatever the outcome: a wrong code is recorded too.
     pub async fn pick_up(
@@ -64,7 +34,7 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<AtCounter> {
         optimistic("this order", || async {
-            let current = self.order(t, id, true).await?;
+            let current = self.db.order(t, id, true).await?;
             // Who may act comes first: only a clerk of a store holding one of the order's
             // parcels learns anything about its state.
             let mut stores: Vec<StoreId> =
@@ -74,7 +44,7 @@ impl Db {
             let clerk_of = if stores.is_empty() {
                 vec![]
             } else {
-                self.stores_clerked_by(t, &stores, clerk).await?
+                self.db.stores_clerked_by(t, &stores, clerk).await?
             };
             if clerk_of.is_empty() {
                 return Err(DomainError::Forbidden(
@@ -109,7 +79,7 @@ impl Db {
             };
             let mut order = current.clone();
             let outcome = order.pick_up(parcel_id, clerk, code, pickup_code(random()), now)?;
-            match self.save_order(&order, current.version).await {
+            match self.db.save_order(&order, current.version).await {
                 Ok(()) => Ok(Attempt::Done(AtCounter {
                     order,
                     outcome,

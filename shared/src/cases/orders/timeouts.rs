@@ -4,9 +4,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{order_item, release_writes, version_is};
+use crate::app::AppState;
+use crate::cases::orders::pickup_window::PickupTimer;
 use crate::db::groups::{group_key, member_key};
-use crate::db::Db;
+use crate::db::orders::{order_item, release_writes, version_is};
 use crate::domain::ids::OrderId;
 use crate::domain::order::OrderStatus;
 use crate::domain::tenancy::Tenant;
@@ -23,7 +24,7 @@ pub enum CancelOutcome {
     NothingToDo(OrderStatus),
 }
 
-impl Db {
+impl AppState {
     /// Cancels an unpaid order whose window has passed and puts back exactly what it
     /// took: stock to its shards, the coupons, the purchase-limit units.
     /// 1 GetItem + 1 TransactWriteItems; a no-op when already paid or cancelled.
@@ -47,7 +48,7 @@ impl Db {
         why: &str,
         before_deadline: bool,
     ) -> Result<CancelOutcome> {
-        let current = self.order(t, id, true).await?;
+        let current = self.db.order(t, id, true).await?;
         if current.status != OrderStatus::AwaitingPayment {
             return Ok(CancelOutcome::NothingToDo(current.status));
         }
@@ -78,13 +79,48 @@ impl Db {
                 condition: None,
             });
         }
-        match self.table.transact(writes).await {
+        match self.db.table().transact(writes).await {
             Ok(()) => Ok(CancelOutcome::Cancelled(order)),
             // Paid or cancelled in the meantime: whoever won decides.
             Err(TableError::TransactionCancelled { failed }) if failed.contains(&0) => Ok(
-                CancelOutcome::NothingToDo(self.order(t, id, true).await?.status),
+                CancelOutcome::NothingToDo(self.db.order(t, id, true).await?.status),
             ),
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// An order's timer at `now`: cancels an order still unpaid at its deadline, or
+    /// moves a parcel waiting for pickup through its window (the reminder, then the
+    /// cancellation and refund of a parcel never collected). Returns when it is next due.
+    pub async fn order_timer(
+        &self,
+        t: &Tenant,
+        id: &OrderId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>> {
+        match self.cancel_unpaid(t, id, now).await? {
+            CancelOutcome::Cancelled(o) => {
+                tracing::info!(order = %o.id, "unpaid order cancelled; stock, coupons and limits returned");
+                Ok(None)
+            }
+            CancelOutcome::NotYet(deadline) => Ok(Some(deadline)),
+            CancelOutcome::NothingToDo(OrderStatus::ReadyForPickup) => {
+                // At most one step per parcel, then the next time.
+                for _ in 0..=u8::MAX {
+                    match self.pickup_timer(t, id, now).await? {
+                        PickupTimer::Reminded(o, parcels) => {
+                            tracing::info!(order = %o.id, ?parcels, "buyer reminded to collect");
+                        }
+                        PickupTimer::Cancelled(o, refund) => {
+                            tracing::info!(order = %o.id, refund = %refund.id, "parcel not collected in time: cancelled and refunded");
+                            self.announce_refund(&refund).await;
+                        }
+                        PickupTimer::NotYet(next) => return Ok(next),
+                    }
+                }
+                Ok(None)
+            }
+            CancelOutcome::NothingToDo(_) => Ok(None),
         }
     }
 }

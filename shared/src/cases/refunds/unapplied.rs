@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::refund_item;
-use crate::db::Db;
+use crate::app::AppState;
+use crate::db::refunds::refund_item;
 use crate::domain::ids::PaymentRef;
 use crate::domain::money::Fen;
 use crate::domain::order::Order;
@@ -13,7 +13,7 @@ use crate::domain::refund::{unapplied, Refund};
 use crate::error::Result;
 use crate::table::{Condition, TableError};
 
-impl Db {
+impl AppState {
     /// Records `payment` of `order` as owed back. Returns the refund, and whether this
     /// call recorded it (false: a replay). 1 conditional PutItem (+ 1 GetItem on a
     /// replay).
@@ -27,14 +27,16 @@ impl Db {
     ) -> Result<(Refund, bool)> {
         let refund = unapplied(order, payment, amount, why, now);
         match self
-            .table
+            .db
+            .table()
             .put(refund_item(&refund)?, Some(Condition::NotExists))
             .await
         {
             Ok(()) => Ok((refund, true)),
-            Err(TableError::ConditionFailed) => {
-                Ok((self.refund(&order.tenant, &refund.id, true).await?, false))
-            }
+            Err(TableError::ConditionFailed) => Ok((
+                self.db.refund(&order.tenant, &refund.id, true).await?,
+                false,
+            )),
             Err(e) => Err(e.into()),
         }
     }

@@ -8,10 +8,10 @@
 use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeMap;
 
-use super::{counter_key, sale_item, sale_key, Counted, SaleRecord, STAT_SHARDS};
+use crate::app::AppState;
+use crate::db::attribution::{counter_key, sale_item, sale_key, Counted, SaleRecord, STAT_SHARDS};
 use crate::db::orders::{order_key, random, version_is};
 use crate::db::retry::{lost_race, optimistic, Attempt};
-use crate::db::Db;
 use crate::domain::attribution::{Sale, SaleFact, Totals};
 use crate::domain::ids::CampaignId;
 use crate::domain::order::{Order, OrderStatus};
@@ -53,7 +53,7 @@ fn fact(kind: OrderEventKind, id: &str, e: &crate::queue::messages::OrderEvent) 
     }
 }
 
-impl Db {
+impl AppState {
     pub async fn apply_attribution(
         &self,
         batch: &[AttributionMessage],
@@ -78,7 +78,7 @@ impl Db {
                     }
                 }
             }
-            let found = self.batch_get_map(&wanted, true).await?;
+            let found = self.db.batch_get_map(&wanted, true).await?;
             // The sales as read, and as they become.
             let mut before: BTreeMap<Key, Option<SaleRecord>> = BTreeMap::new();
             let mut after: BTreeMap<Key, SaleRecord> = BTreeMap::new();
@@ -261,7 +261,7 @@ impl Db {
             if writes.is_empty() {
                 return Ok(Attempt::Done(out));
             }
-            match self.table.transact(writes).await {
+            match self.db.table().transact(writes).await {
                 Ok(()) => Ok(Attempt::Done(out)),
                 Err(e) if lost_race(&e) => Ok(Attempt::Again),
                 Err(e) => Err(e.into()),

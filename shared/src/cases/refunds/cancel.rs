@@ -3,16 +3,16 @@
 
 use chrono::{DateTime, Utc};
 
-use super::refund_item;
+use crate::app::AppState;
 use crate::db::orders::{order_item, random, release_writes, version_is};
-use crate::db::Db;
+use crate::db::refunds::refund_item;
 use crate::domain::order::Order;
 use crate::domain::refund::{decide, rma_code, Refund, RefundKind, RefundRequest, ReturnReason};
 use crate::domain::DomainError;
 use crate::error::Result;
 use crate::table::{Condition, Item, Write};
 
-impl Db {
+impl AppState {
     /// 1 TransactWriteItems: the refund (its id the order's next refund number), the
     /// order cancelled, what it held given back, and `also` (a member item, say).
     /// A lost race (the order moved) is a store error the caller may treat as done.
@@ -59,7 +59,7 @@ impl Db {
                 condition: None,
             });
         }
-        self.table.transact(writes).await?;
+        self.db.table().transact(writes).await?;
         Ok(plan.refund)
     }
 }

@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use serde_dynamo::AttributeValue;
 use std::collections::{BTreeMap, HashMap};
 
-use super::{map_of, number, order_item, random, unless_fenced, Tally, FENCE};
+use crate::app::AppState;
 use crate::db::groups::{group_item, group_key, member_item, member_key, EXPIRES_MS};
+use crate::db::orders::{map_of, number, order_item, random, unless_fenced, Tally, FENCE};
 use crate::db::retry::{optimistic, Attempt};
-use crate::db::Db;
 use crate::domain::attribution::{Attribution, Binding, Rule};
 use crate::domain::campaign::Campaign;
 use crate::domain::catalog::{Guide, Listing};
@@ -27,6 +27,7 @@ use crate::domain::order::Order;
 use crate::domain::pricing::PricedCart;
 use crate::domain::DomainError;
 use crate::error::Result;
+use crate::queue::messages::{delay_until, GroupMessage, TimeoutMessage};
 use crate::table::keys;
 use crate::table::{
     from_item, n, s, to_item, AttrPath, Condition, Item, Key, TableError, Update, Write, PK, SK,
@@ -75,7 +76,7 @@ fn idempotency_key(req: &OrderRequest, key: &IdempotencyKey) -> Key {
 /// Keys one order reads at most (coupons are the open-ended part).
 const MAX_KEYS: usize = 300;
 
-impl Db {
+impl AppState {
     /// Places an order: 1 BatchGetItem + 1 TransactWriteItems when no other buyer wins
     /// a race for the same stock; a lost race goes round again.
     pub async fn place_order(
@@ -120,16 +121,20 @@ impl Db {
                 ],
             )?;
             let (writes, at) = order_writes(record, &plan, now)?;
-            match self.table.transact(writes).await {
-                Ok(()) => Ok(Attempt::Done(Placed::Created {
-                    order: plan.order,
-                    body,
-                    group: plan.seat.map(|s| s.group),
-                })),
+            match self.db.table().transact(writes).await {
+                Ok(()) => {
+                    let group = plan.seat.map(|s| s.group);
+                    self.announce_placed(&plan.order, group.as_ref(), now).await;
+                    Ok(Attempt::Done(Placed::Created {
+                        order: plan.order,
+                        body,
+                        group,
+                    }))
+                }
                 Err(TableError::TransactionCancelled { failed }) => {
                     if failed.contains(&0) {
                         // Someone placed this very request a moment ago.
-                        if let Some(record) = self.table.get(&idem, true).await? {
+                        if let Some(record) = self.db.table().get(&idem, true).await? {
                             return replay(record, request_hash).map(Attempt::Done);
                         }
                     }
@@ -156,6 +161,31 @@ impl Db {
             }
         })
         .await
+    }
+
+    /// What follows a new order: its payment timeout (and a group's expiry, for the
+    /// group it opened) as delayed messages, re-sent in hops until due. Best effort:
+    /// both sit on the timer index, where the sweeper finds them if a send is lost.
+    async fn announce_placed(&self, order: &Order, group: Option<&GroupBuy>, now: DateTime<Utc>) {
+        let deadline = order.payment_deadline;
+        let timeout = TimeoutMessage::at(order, deadline);
+        if let Err(e) = self
+            .queue
+            .post(&timeout, Some(delay_until(deadline, now)))
+            .await
+        {
+            tracing::error!(order = %order.id, error = %e, "could not schedule the payment timeout");
+        }
+        if let Some(g) = group.filter(|g| g.opened_by == order.buyer) {
+            let expiry = GroupMessage::expiry(g);
+            if let Err(e) = self
+                .queue
+                .post(&expiry, Some(delay_until(g.expires_at, now)))
+                .await
+            {
+                tracing::error!(group = %g.id, error = %e, "could not schedule the group's expiry");
+            }
+        }
     }
 
     /// Prices a cart, and says who the sale would be credited to, without writing
@@ -228,7 +258,7 @@ impl Db {
         }
         // One BatchGetItem (100 keys) in practice; a cart of several heavily sharded
         // products takes one more per hundred keys.
-        let found = self.batch_get_map(&wanted, true).await?;
+        let found = self.db.batch_get_map(&wanted, true).await?;
         let at = |pk: &str, sk: String| found.get(&Key::new(pk, sk));
         let mut snap = CheckoutSnapshot::default();
         for sku in skus {

@@ -5,11 +5,11 @@
 
 use chrono::{DateTime, Utc};
 
-use super::place::binding_key;
-use super::{order_item, version_is};
+use crate::app::AppState;
+use crate::cases::orders::place::binding_key;
 use crate::db::groups::{group_item, group_key, member_item};
+use crate::db::orders::{order_item, version_is};
 use crate::db::retry::{lost_race, optimistic, Attempt};
-use crate::db::Db;
 use crate::domain::attribution::{binding_on_payment, Binding};
 use crate::domain::group_buy::{GroupBuy, GroupStatus, Member};
 use crate::domain::ids::{OrderId, PaymentRef};
@@ -19,6 +19,7 @@ use crate::domain::refund::Refund;
 use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::error::Result;
+use crate::queue::messages::{AttributionMessage, OrderEvent, OrderMessage, RefundMessage};
 use crate::table::keys;
 use crate::table::{from_item, to_item, AttrPath, Condition, Key, TableError, Write, PK, SK};
 
@@ -62,13 +63,13 @@ fn unappliable(order: &Order, amount: Fen, payment: &PaymentRef) -> Option<&'sta
     }
 }
 
-impl Db {
+impl AppState {
     /// Records a confirmed payment. 1 GetItem (the order) + 1 BatchGetItem (the
     /// buyer's first-paid marker; the buyer's binding when this sale binds; the group
     /// of a seat) + 1 conditional PutItem, or 1 TransactWriteItems when the payment
     /// also marks the buyer's first paid order, binds them or counts towards a group.
     /// A payment the order cannot take: 1 GetItem + 1 conditional PutItem.
-    pub async fn settle_payment(
+    async fn record_payment(
         &self,
         t: &Tenant,
         id: &OrderId,
@@ -77,7 +78,7 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<Settled> {
         optimistic("this order", || async {
-            let current = self.order(t, id, true).await?;
+            let current = self.db.order(t, id, true).await?;
             if let Some(why) = unappliable(&current, amount, payment) {
                 let (refund, fresh) = self
                     .record_unapplied(&current, payment, amount, why, now)
@@ -96,7 +97,7 @@ impl Db {
             if let Some(g) = &current.group {
                 wanted.push(group_key(t, g));
             }
-            let found = self.batch_get_map(&wanted, true).await?;
+            let found = self.db.batch_get_map(&wanted, true).await?;
 
             let mut order = current.clone();
             order.pay(amount, payment.as_str(), now)?;
@@ -175,10 +176,10 @@ impl Db {
                 condition: Some(version_is(current.version)),
             };
             let result = if writes.is_empty() {
-                self.save_order(&order, current.version).await
+                self.db.save_order(&order, current.version).await
             } else {
                 writes.insert(0, order_write);
-                self.table.transact(writes).await
+                self.db.table().transact(writes).await
             };
             match result {
                 Ok(()) => Ok(Attempt::Done(Settled::Paid(order))),
@@ -188,5 +189,57 @@ impl Db {
             }
         })
         .await
+    }
+
+    /// Records a confirmed payment and sends what follows, on every confirmation (each
+    /// consumer applies a message once): the sale to guide attribution when credited;
+    /// the order to fulfillment (a group seat waits for its group: the payment that
+    /// forms it sends every member's order); or the refund of a payment the order could
+    /// not take. A message that cannot be sent is an error the provider's retry heals
+    /// (it finds the payment recorded, and sends again).
+    pub async fn settle_payment(
+        &self,
+        t: &Tenant,
+        id: &OrderId,
+        amount: Fen,
+        payment: &PaymentRef,
+        now: DateTime<Utc>,
+    ) -> Result<Settled> {
+        let outcome = self.record_payment(t, id, amount, payment, now).await?;
+        match &outcome {
+            Settled::Paid(o) | Settled::AlreadyPaid(o) => {
+                let mut to_dispatch = vec![o.id.clone()];
+                if let Some(group) = &o.group {
+                    let (g, members) = self.db.group(t, group, true).await?;
+                    to_dispatch = if g.dispatchable() {
+                        members
+                            .iter()
+                            .filter(|m| m.paid)
+                            .map(|m| m.order.clone())
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                }
+                if let Some(event) = OrderEvent::paid(o, now) {
+                    self.queue
+                        .post(&AttributionMessage::Event(event), None)
+                        .await?;
+                }
+                for order in to_dispatch {
+                    self.queue
+                        .post(&OrderMessage::dispatch(t, &order), None)
+                        .await?;
+                }
+            }
+            Settled::Unapplied { refund, fresh } => {
+                // Sent on every notice: the refund worker pays a refund id once.
+                self.queue.post(&RefundMessage::now(refund), None).await?;
+                if *fresh {
+                    tracing::warn!(order = %id, refund = %refund.id, "a payment the order cannot take: refund queued");
+                }
+            }
+        }
+        Ok(outcome)
     }
 }

@@ -1,0 +1,16 @@
+//! The use cases that move money, stock, seats and credit: each owns, in one file, its
+//! read (one snapshot), its decision (a pure function of `domain`), its write (one
+//! conditional write or transaction, a lost race going round again through
+//! [`crate::db::retry::optimistic`]) and its announcement (the messages that follow,
+//! built in [`crate::queue::messages`]). They are methods of [`AppState`], the ports
+//! built once per process: HTTP handlers parse, call a case and render; workers decode a
+//! message and call a case.
+//!
+//! [`AppState`]: crate::app::AppState
+
+pub mod attribution;
+pub mod close;
+pub mod close_pages;
+pub mod group_expiry;
+pub mod orders;
+pub mod refunds;

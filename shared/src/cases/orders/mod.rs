@@ -1,0 +1,10 @@
+//! The order's life: placing it ([`place`]), its payment ([`payment`]), its dispatch
+//! to stores ([`dispatch`]), the counter ([`pickup`]), its timers (an unpaid order's
+//! deadline, [`timeouts`]; a parcel's pickup window, [`pickup_window`]).
+
+pub mod dispatch;
+pub mod payment;
+pub mod pickup;
+pub mod pickup_window;
+pub mod place;
+pub mod timeouts;
