@@ -21,6 +21,11 @@ use clearance::table::memory::MemoryTable;
 use clearance::table::Table;
 use clearance_local::DevTokens;
 
+pub mod build;
+pub mod oracle;
+
+pub use build::{coupon, listing};
+
 /// The moto_server the test script started. Its absence is a failure, never a skip.
 pub fn moto_endpoint() -> String {
     match std::env::var("MOTO_ENDPOINT") {

@@ -5,7 +5,7 @@
 use clearance::domain::group_buy::GroupStatus;
 use clearance::queue::{QueueConsumer, QueueName};
 use clearance::table::Table;
-use clearance_tests::{request, t0, World, BASE};
+use clearance_tests::{listing, request, t0, World, BASE};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -14,53 +14,31 @@ use tower::ServiceExt;
 /// at gz-tianhe (clerk-gz); GB-2 the same but completed by the store at 2 paid.
 async fn group_world(table: Arc<dyn Table>) -> World {
     let w = World::new(table).await;
-    let ops = w.ops();
-    let store = json!({"name": "Tianhe", "address": {"province": "Guangdong", "city": "Guangzhou", "district": "Tianhe", "line": "1 Tianhe Rd"}, "clerks": ["clerk-gz"]});
-    assert_eq!(
-        w.json(
-            "PUT",
-            &format!("{BASE}/stores/gz-tianhe"),
-            Some(&ops),
-            &store
-        )
-        .await
-        .status,
-        200
-    );
-    let campaign = json!({"id": "gb", "name": "Groups", "starts_at": "2026-11-23T04:00:00Z", "ends_at": "2026-11-26T04:00:00Z",
-        "categories": [{"id": "c", "name": "C"}], "stores": ["gz-tianhe"]});
-    assert_eq!(
-        w.json("POST", &format!("{BASE}/campaigns"), Some(&ops), &campaign)
-            .await
-            .status,
-        201
-    );
+    w.store("gz-tianhe")
+        .named("Tianhe")
+        .clerks(&["clerk-gz"])
+        .put()
+        .await;
+    let mut campaign = w
+        .campaign("gb")
+        .named("Groups")
+        .stores(&["gz-tianhe"])
+        .runs(
+            t0() + chrono::Duration::hours(1),
+            t0() + chrono::Duration::days(3),
+        );
     for (sku, completes) in [("GB-1", Value::Null), ("GB-2", json!(2))] {
-        let listing = json!({"name": "Group sandal", "category": "c", "sizes": ["38"], "list_price_fen": 19900,
-            "clearance_price_fen": 9900, "per_buyer_limit": 5,
-            "group_buy": {"price_fen": 7900, "size": 3, "hours": 24, "per_buyer": 1, "store_completes_at": completes},
-            "stock": [{"store": "gz-tianhe", "size": "38", "units": 30}], "shards": 2});
-        let r = w
-            .json(
-                "PUT",
-                &format!("{BASE}/campaigns/gb/listings/{sku}"),
-                Some(&ops),
-                &listing,
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
+        campaign = campaign.listing(
+            sku,
+            listing(9_900)
+                .named("Group sandal")
+                .list_price(19_900)
+                .shards(2)
+                .stock("gz-tianhe", "38", 30)
+                .group(json!({"price_fen": 7900, "size": 3, "hours": 24, "per_buyer": 1, "store_completes_at": completes})),
+        );
     }
-    assert_eq!(
-        w.json(
-            "POST",
-            &format!("{BASE}/campaigns/gb/publish"),
-            Some(&ops),
-            &json!({})
-        )
-        .await
-        .status,
-        200
-    );
+    campaign.live().await;
     w.clock.set(t0() + chrono::Duration::hours(2));
     w
 }

@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use clearance::domain::ids::{OrderId, PaymentRef, RefundId};
 use clearance::table::keys;
 use clearance::table::{Condition, Item, Key, Page, Query, Table, TableError, Write};
-use clearance_tests::{shard_units, store_units, Resp, World, BASE, STORES};
+use clearance_tests::build::{CampaignBuilder, ListingBuilder};
+use clearance_tests::{coupon, listing, shard_units, store_units, Resp, World, BASE};
 use serde_json::{json, Value};
 use std::future::Future;
 use std::pin::Pin;
@@ -17,7 +18,7 @@ use tower::ServiceExt;
 
 /// The demo campaign.
 const DEMO: &str = "summer-clearance";
-/// The campaign [`ledger_campaign`] opens when the demo's listings do not fit a test.
+/// The campaign [`ledger`] opens when the demo's listings do not fit a test.
 const C: &str = "ledger";
 
 // ---------------------------------------------------------------------------------
@@ -29,13 +30,10 @@ async fn a_rejected_return_never_makes_the_next_return_cost_more_than_the_line()
     // given a picked-up order of 3 units of one line, paid 28000 with a 20-off coupon
     // (not divisible by 3)
     let w = World::seeded().await;
-    ledger_campaign(
-        &w,
-        &STORES,
-        json!({}),
-        &[("LG-1", listing(10_000, 3, &[("gz-tianhe", "38", 5)]))],
-    )
-    .await;
+    ledger(&w)
+        .listing("LG-1", shoe(10_000, 3, &[("gz-tianhe", "38", 5)]))
+        .live()
+        .await;
     claim(&w, "b1", C, "c20").await;
     let order = picked_up(
         &w,
@@ -237,13 +235,10 @@ async fn each_parcel_of_a_line_split_over_two_stores_is_returned_to_its_own_stor
         ("gz-tianhe", "39", 1),
         ("sz-futian", "39", 1),
     ];
-    ledger_campaign(
-        &w,
-        &STORES,
-        json!({}),
-        &[("LG-2", listing(9_900, 2, split))],
-    )
-    .await;
+    ledger(&w)
+        .listing("LG-2", shoe(9_900, 2, split))
+        .live()
+        .await;
     let shipped = |size: &str| {
         let mut body = json!({"campaign": C, "lines": [line("LG-2", size, 2)], "coupon": "none"});
         body["delivery"] = shipping("13812345678");
@@ -504,13 +499,10 @@ async fn an_uncollected_parcel_is_reminded_then_cancelled_refunded_and_restocked
     // given a paid pickup order waiting at its store (the campaign's pickup window is
     // the default 7 days)
     let w = World::seeded().await;
-    ledger_campaign(
-        &w,
-        &STORES,
-        json!({}),
-        &[("LG-3", listing(9_900, 2, &[("gz-tianhe", "38", 4)]))],
-    )
-    .await;
+    ledger(&w)
+        .listing("LG-3", shoe(9_900, 2, &[("gz-tianhe", "38", 4)]))
+        .live()
+        .await;
     let stocked = store_units(&w, C, "LG-3", "gz-tianhe", "38").await;
     let (order, code) = pickup_order_ready(&w, "b1", C, line("LG-3", "38", 1)).await;
     let total = num(&read_order(&w, "b1", &order).await, "/total_fen");
@@ -827,13 +819,11 @@ async fn under_the_binding_rule_only_a_paid_order_binds_the_buyer() {
 async fn a_guide_of_a_store_outside_the_campaign_credits_nobody() {
     // given a campaign of gz-tianhe and sz-futian only
     let w = World::seeded().await;
-    ledger_campaign(
-        &w,
-        &["gz-tianhe", "sz-futian"],
-        json!({}),
-        &[("LG-4", listing(9_900, 2, &[("gz-tianhe", "38", 4)]))],
-    )
-    .await;
+    ledger(&w)
+        .stores(&["gz-tianhe", "sz-futian"])
+        .listing("LG-4", shoe(9_900, 2, &[("gz-tianhe", "38", 4)]))
+        .live()
+        .await;
     // when a link is asked for a guide of fs-chancheng
     let r = w
         .json(
@@ -903,16 +893,13 @@ async fn a_stores_sell_through_counts_what_it_shipped_whoever_is_credited() {
     // given a listing whose size 38 only sz-futian holds (5 units); gz-tianhe holds 4 of
     // size 39
     let w = World::seeded().await;
-    ledger_campaign(
-        &w,
-        &STORES,
-        json!({}),
-        &[(
+    ledger(&w)
+        .listing(
             "LG-5",
-            listing(9_900, 2, &[("gz-tianhe", "39", 4), ("sz-futian", "38", 5)]),
-        )],
-    )
-    .await;
+            shoe(9_900, 2, &[("gz-tianhe", "39", 4), ("sz-futian", "38", 5)]),
+        )
+        .live()
+        .await;
     // when a buyer of gz-tianhe's guide buys a 38: credited to gz-tianhe, sent by sz-futian
     let mut body = json!({"campaign": C, "lines": [line("LG-5", "38", 1)], "coupon": "none"});
     body["share_token"] = w.share_token("gz-tianhe-g1", "gz-tianhe", C).into();
@@ -1027,69 +1014,23 @@ async fn a_masked_phone_shows_at_most_its_last_four_digits() {
 // Helpers: worlds and orders
 // ---------------------------------------------------------------------------------
 
-/// Opens [`C`], a live campaign over `stores`, without flash slots (the clearance price
+/// [`C`], a campaign over the demo stores without flash slots (the clearance price
 /// all day), with a 20-off coupon `c20` and returns sent to a person only after 10 of
-/// a buyer's returns; `extra` adds or replaces campaign fields. `listings` are
-/// (sku, [`listing`]).
-async fn ledger_campaign(w: &World, stores: &[&str], extra: Value, listings: &[(&str, Value)]) {
-    let ops = w.ops();
-    let now = clearance::clock::Clock::now(w.clock.as_ref());
-    let mut campaign = json!({"id": C, "name": "Ledger", "starts_at": now + chrono::Duration::minutes(2),
-        "ends_at": now + chrono::Duration::days(14), "slots": [],
-        "categories": [{"id": "shoes", "name": "Shoes"}], "stores": stores,
-        "returns": {"window_days": 7, "review_after_returns": 10, "send_back_days": 7, "escalate_after_hours": 4}});
-    if let (Some(c), Some(more)) = (campaign.as_object_mut(), extra.as_object()) {
-        c.extend(more.clone());
-    }
-    let r = w
-        .json("POST", &format!("{BASE}/campaigns"), Some(&ops), &campaign)
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    for (sku, body) in listings {
-        let r = w
-            .json(
-                "PUT",
-                &format!("{BASE}/campaigns/{C}/listings/{sku}"),
-                Some(&ops),
-                body,
-            )
-            .await;
-        assert_eq!(r.status, 200, "{sku}: {}", r.body);
-    }
-    let coupon = json!({"name": "20 off", "off_fen": 2_000, "min_spend_fen": 0, "budget": 5_000});
-    let r = w
-        .json(
-            "PUT",
-            &format!("{BASE}/campaigns/{C}/coupons/c20"),
-            Some(&ops),
-            &coupon,
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let r = w
-        .json(
-            "POST",
-            &format!("{BASE}/campaigns/{C}/publish"),
-            Some(&ops),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    w.clock.advance(chrono::Duration::minutes(3));
+/// a buyer's returns.
+fn ledger(w: &World) -> CampaignBuilder<'_> {
+    w.campaign(C)
+        .named("Ledger")
+        .returns(json!({"window_days": 7, "review_after_returns": 10, "send_back_days": 7, "escalate_after_hours": 4}))
+        .coupon("c20", coupon(2_000))
 }
 
-/// A listing of shoes at `price_fen`, `per_buyer` units per buyer, with `stock` as
-/// (store, size, units); its sizes are the stocked ones.
-fn listing(price_fen: i64, per_buyer: u32, stock: &[(&str, &str, i64)]) -> Value {
-    let mut sizes: Vec<&str> = stock.iter().map(|(_, z, _)| *z).collect();
-    sizes.sort();
-    sizes.dedup();
-    let stock: Vec<Value> = stock
-        .iter()
-        .map(|(s, z, u)| json!({"store": s, "size": z, "units": u}))
-        .collect();
-    json!({"name": "Ledger shoe", "category": "shoes", "sizes": sizes, "list_price_fen": 2 * price_fen,
-        "clearance_price_fen": price_fen, "per_buyer_limit": per_buyer, "stock": stock})
+/// A shoe at `price_fen`, `per_buyer` units per buyer, with `stock` as (store, size,
+/// units).
+fn shoe(price_fen: i64, per_buyer: u32, stock: &[(&str, &str, i64)]) -> ListingBuilder {
+    listing(price_fen)
+        .named("Ledger shoe")
+        .per_buyer(per_buyer)
+        .stocked(stock)
 }
 
 fn line(sku: &str, size: &str, quantity: u32) -> Value {

@@ -8,7 +8,7 @@ use clearance::clock::Clock;
 use clearance::domain::auth::Role;
 use clearance::queue::{QueueConsumer, QueueName};
 use clearance::table::{Condition, Item, Key, Page, Query, Table, TableError, Write};
-use clearance_tests::{request, t0, World, BASE};
+use clearance_tests::{listing, request, t0, World, BASE};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -18,46 +18,38 @@ use std::sync::Arc;
 /// one unit each.
 async fn split_world(table: Arc<dyn Table>) -> World {
     let w = World::new(table).await;
-    let ops = w.ops();
-    for (id, city, clerk) in [
-        ("gz-tianhe", "Guangzhou", "clerk-gz"),
-        ("sz-futian", "Shenzhen", "clerk-sz"),
-    ] {
-        let store = json!({"name": city, "address": {"province": "Guangdong", "city": city, "district": "Centre", "line": "1 Main Rd"},
-            "phone": "+86 20 5555 0101", "clerks": [clerk]});
-        let r = w
-            .json("PUT", &format!("{BASE}/stores/{id}"), Some(&ops), &store)
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-    }
-    let campaign = json!({"id": "split", "name": "Split", "starts_at": "2026-11-23T04:00:00Z", "ends_at": "2026-11-26T04:00:00Z",
-        "categories": [{"id": "shoes", "name": "Shoes"}], "stores": ["gz-tianhe", "sz-futian"]});
-    let r = w
-        .json("POST", &format!("{BASE}/campaigns"), Some(&ops), &campaign)
+    w.store("gz-tianhe")
+        .named("Guangzhou")
+        .city("Guangzhou")
+        .clerks(&["clerk-gz"])
+        .put()
         .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let listing = json!({"name": "Split sandal", "category": "shoes", "sizes": ["35", "37", "38"], "list_price_fen": 29900,
-        "clearance_price_fen": 9900, "per_buyer_limit": 5,
-        "stock": [{"store": "gz-tianhe", "size": "35", "units": 1}, {"store": "gz-tianhe", "size": "38", "units": 1},
-                  {"store": "sz-futian", "size": "37", "units": 1}, {"store": "sz-futian", "size": "38", "units": 1}]});
-    let r = w
-        .json(
-            "PUT",
-            &format!("{BASE}/campaigns/split/listings/SP-1"),
-            Some(&ops),
-            &listing,
+    w.store("sz-futian")
+        .named("Shenzhen")
+        .city("Shenzhen")
+        .clerks(&["clerk-sz"])
+        .put()
+        .await;
+    w.campaign("split")
+        .named("Split")
+        .stores(&["gz-tianhe", "sz-futian"])
+        .runs(
+            t0() + chrono::Duration::hours(1),
+            t0() + chrono::Duration::days(3),
         )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let r = w
-        .json(
-            "POST",
-            &format!("{BASE}/campaigns/split/publish"),
-            Some(&ops),
-            &json!({}),
+        .listing(
+            "SP-1",
+            listing(9_900)
+                .named("Split sandal")
+                .list_price(29_900)
+                .sizes(&["35", "37", "38"])
+                .stock("gz-tianhe", "35", 1)
+                .stock("gz-tianhe", "38", 1)
+                .stock("sz-futian", "37", 1)
+                .stock("sz-futian", "38", 1),
         )
+        .live()
         .await;
-    assert_eq!(r.status, 200, "{}", r.body);
     w.clock.set(t0() + chrono::Duration::hours(2));
     w
 }

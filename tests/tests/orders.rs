@@ -5,7 +5,7 @@ use clearance::domain::ids::{CampaignId, OrderId, Sku};
 use clearance::queue::messages::QueueMessage;
 use clearance::queue::QueueConsumer;
 use clearance::table::{Key, Table};
-use clearance_tests::{request, t0, World};
+use clearance_tests::{coupon, listing, request, t0, World};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -27,60 +27,34 @@ async fn rush_world_with(
     slot_prices: Value,
 ) -> World {
     let w = World::new(table).await;
-    let ops = w.ops();
-    let store = json!({"name": "Tianhe", "address": {"province": "Guangdong", "city": "Guangzhou", "district": "Tianhe", "line": "1 Tianhe Rd"}, "clerks": ["clerk-1"]});
-    assert_eq!(
-        w.json(
-            "PUT",
-            &format!("{BASE}/stores/gz-tianhe"),
-            Some(&ops),
-            &store
-        )
-        .await
-        .status,
-        200
-    );
-    let campaign = json!({"id": "rush", "name": "Rush", "starts_at": "2026-11-23T04:00:00Z", "ends_at": "2026-11-26T04:00:00Z",
-        "slots": slots, "categories": [{"id": "flash", "name": "Flash"}], "stores": ["gz-tianhe"]});
-    let r = w
-        .json("POST", &format!("{BASE}/campaigns"), Some(&ops), &campaign)
+    w.store("gz-tianhe")
+        .named("Tianhe")
+        .clerks(&["clerk-1"])
+        .put()
         .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let listing = json!({"name": "Rush sneaker", "category": "flash", "sizes": ["38"], "list_price_fen": 29900, "clearance_price_fen": 9900,
-        "per_buyer_limit": 1, "stock": [{"store": "gz-tianhe", "size": "38", "units": units}], "shards": shards,
-        "slot_prices_fen": slot_prices});
-    let r = w
-        .json(
-            "PUT",
-            &format!("{BASE}/campaigns/rush/listings/RUSH-1"),
-            Some(&ops),
-            &listing,
+    w.campaign("rush")
+        .named("Rush")
+        .stores(&["gz-tianhe"])
+        .runs(
+            t0() + chrono::Duration::hours(1),
+            t0() + chrono::Duration::days(3),
         )
+        .slots(slots)
+        .with("categories", json!([{"id": "flash", "name": "Flash"}]))
+        .listing(
+            "RUSH-1",
+            listing(9_900)
+                .named("Rush sneaker")
+                .with("category", json!("flash"))
+                .list_price(29_900)
+                .per_buyer(1)
+                .stock("gz-tianhe", "38", i64::from(units))
+                .shards(u32::from(shards))
+                .with("slot_prices_fen", slot_prices),
+        )
+        .coupon("c20", coupon(2_000).budget(1_000))
+        .live()
         .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let coupon = json!({"name": "20 off", "off_fen": 2000, "budget": 1000});
-    assert_eq!(
-        w.json(
-            "PUT",
-            &format!("{BASE}/campaigns/rush/coupons/c20"),
-            Some(&ops),
-            &coupon
-        )
-        .await
-        .status,
-        200
-    );
-    assert_eq!(
-        w.json(
-            "POST",
-            &format!("{BASE}/campaigns/rush/publish"),
-            Some(&ops),
-            &json!({})
-        )
-        .await
-        .status,
-        200
-    );
     w.clock.set(t0() + chrono::Duration::hours(2));
     w
 }

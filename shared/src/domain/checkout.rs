@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
-use super::attribution::{attribute, Binding, LinkGuide, LinkRejection, ShareClaims};
+use super::attribution::{attribute, Attribution, Binding, LinkGuide, LinkRejection, ShareClaims};
 use super::campaign::{Campaign, CampaignStatus};
 use super::catalog::{Guide, Listing, MAX_SHARDS};
 use super::coupon::BuyerCoupon;
@@ -162,6 +162,31 @@ pub fn plan_checkout(
     id: OrderId,
     seed: u64,
 ) -> Result<CheckoutPlan, DomainError> {
+    let in_grace = selling(req, campaign, snap, now)?;
+    let mut to_price = lines_to_price(req, campaign, snap, now)?;
+    let seat = group_seat(req, campaign, snap, now, &id, &mut to_price)?;
+    let limits = purchase_limits(req, snap)?;
+    let takes = take_stock(req, snap, seed)?;
+    let cart = price_with_coupons(req, campaign, snap, to_price)?;
+    let attribution = credit(req, campaign, snap, now);
+    let order = new_order(req, campaign, snap, now, id, &cart, takes, attribution);
+    Ok(CheckoutPlan {
+        order,
+        in_grace,
+        cart,
+        limits,
+        seat,
+    })
+}
+
+/// Whether the campaign sells now or, during a close's grace for open groups, takes
+/// this join: `Ok(true)` for that grace.
+fn selling(
+    req: &OrderRequest,
+    campaign: &Campaign,
+    snap: &CheckoutSnapshot,
+    now: DateTime<Utc>,
+) -> Result<bool, DomainError> {
     validate_cart(&req.lines)?;
     // While a close gives open groups their grace, they may still be joined.
     let in_grace =
@@ -184,7 +209,16 @@ pub fn plan_checkout(
     }
     req.delivery.validate()?;
 
-    // Price every line at the slot open now.
+    Ok(in_grace)
+}
+
+/// Every line priced at the slot open now.
+fn lines_to_price(
+    req: &OrderRequest,
+    campaign: &Campaign,
+    snap: &CheckoutSnapshot,
+    now: DateTime<Utc>,
+) -> Result<Vec<LineToPrice>, DomainError> {
     let mut to_price = Vec::new();
     for (i, line) in req.lines.iter().enumerate() {
         let listing = snap.listings.get(&line.sku).ok_or_else(|| {
@@ -209,7 +243,18 @@ pub fn plan_checkout(
         });
     }
 
-    // A group order: one unit of the group's product, at the group price, a seat taken.
+    Ok(to_price)
+}
+
+/// A group order: one unit of the group's product, at the group's price, a seat taken.
+fn group_seat(
+    req: &OrderRequest,
+    campaign: &Campaign,
+    snap: &CheckoutSnapshot,
+    now: DateTime<Utc>,
+    id: &OrderId,
+    to_price: &mut [LineToPrice],
+) -> Result<Option<Seat>, DomainError> {
     let mut seat = None;
     if let Some(join) = &req.group {
         let line = match req.lines.as_slice() {
@@ -283,7 +328,14 @@ pub fn plan_checkout(
         });
     }
 
-    // Purchase limits, per SKU over the buyer's earlier orders and this one.
+    Ok(seat)
+}
+
+/// Purchase limits, per SKU over the buyer's earlier orders and this one.
+fn purchase_limits(
+    req: &OrderRequest,
+    snap: &CheckoutSnapshot,
+) -> Result<Vec<LimitChange>, DomainError> {
     let mut per_sku: BTreeMap<&Sku, u32> = BTreeMap::new();
     for l in &req.lines {
         *per_sku.entry(&l.sku).or_default() += l.quantity;
@@ -310,9 +362,17 @@ pub fn plan_checkout(
         });
     }
 
-    // Stock: a line is taken whole from one shard drawn at random among those that hold
-    // enough (so the writes of a rush spread evenly over the shards still selling, even
-    // as some sell out); failing that, from the shards in turn from a random start.
+    Ok(limits)
+}
+
+/// Stock: a line is taken whole from one shard drawn at random among those that hold
+/// enough (so the writes of a rush spread evenly over the shards still selling, even as
+/// some sell out); failing that, from the shards in turn from a random start.
+fn take_stock(
+    req: &OrderRequest,
+    snap: &CheckoutSnapshot,
+    seed: u64,
+) -> Result<Vec<Vec<ShardTake>>, DomainError> {
     let mut left = snap.shards.clone();
     let mut takes: Vec<Vec<ShardTake>> = Vec::new();
     for (i, line) in req.lines.iter().enumerate() {
@@ -372,7 +432,16 @@ pub fn plan_checkout(
         takes.push(line_takes);
     }
 
-    // Coupons the buyer holds and may use.
+    Ok(takes)
+}
+
+/// The cart priced with the coupons the buyer holds and chose (the best, by default).
+fn price_with_coupons(
+    req: &OrderRequest,
+    campaign: &Campaign,
+    snap: &CheckoutSnapshot,
+    to_price: Vec<LineToPrice>,
+) -> Result<PricedCart, DomainError> {
     let held: Vec<HeldCoupon> = snap
         .coupons
         .iter()
@@ -409,9 +478,16 @@ pub fn plan_checkout(
             })
             .collect::<Result<_, _>>()?,
     };
-    let cart = price(to_price, &chosen, campaign.coupon_rules)?;
+    price(to_price, &chosen, campaign.coupon_rules)
+}
 
-    // Who the sale is credited to, fixed now; a bad link credits nobody and says why.
+/// Who the sale is credited to, fixed now; a bad link credits nobody and says why.
+fn credit(
+    req: &OrderRequest,
+    campaign: &Campaign,
+    snap: &CheckoutSnapshot,
+    now: DateTime<Utc>,
+) -> Attribution {
     let link_guide = match (&req.link, &snap.guide) {
         (Some(Ok(claims)), Some(g)) if g.id == claims.guide => Some(LinkGuide {
             store: g.store.clone(),
@@ -419,7 +495,7 @@ pub fn plan_checkout(
         }),
         _ => None,
     };
-    let attribution = attribute(
+    attribute(
         &campaign.attribution,
         req.link.clone(),
         link_guide.as_ref(),
@@ -427,8 +503,22 @@ pub fn plan_checkout(
         &campaign.stores,
         snap.binding.as_ref(),
         now,
-    );
-    let order = Order {
+    )
+}
+
+/// The order as placed: its lines with the shards they took, awaiting payment.
+#[allow(clippy::too_many_arguments)]
+fn new_order(
+    req: &OrderRequest,
+    campaign: &Campaign,
+    snap: &CheckoutSnapshot,
+    now: DateTime<Utc>,
+    id: OrderId,
+    cart: &PricedCart,
+    takes: Vec<Vec<ShardTake>>,
+    attribution: Attribution,
+) -> Order {
+    Order {
         id: id.clone(),
         tenant: req.tenant.clone(),
         campaign: campaign.id.clone(),
@@ -471,14 +561,7 @@ pub fn plan_checkout(
         first_in_tenant: false,
         created_at: now,
         version: 1,
-    };
-    Ok(CheckoutPlan {
-        order,
-        in_grace,
-        cart,
-        limits,
-        seat,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -109,123 +109,21 @@ impl AppState {
             if &order.buyer != buyer {
                 return Err(DomainError::NotFound { what: "order" }.into());
             }
-            // Once the campaign's final report is out every return window has closed:
-            // nothing more is asked of it (and its figures stay final).
-            let campaign = self.db.cached_campaign(t, &order.campaign, now).await?;
-            if campaign.stage == Stage::Closed {
-                return Err(DomainError::conflict(
-                    "returns-closed",
-                    "the campaign is closed and its returns with it",
-                )
-                .into());
-            }
-            if let (Some(group), OrderStatus::Paid) = (&order.group, order.status) {
-                // A paid seat in a group still forming is not cancelled one by one: the
-                // group forms (then it is an order like any other) or fails (and
-                // everyone is refunded in full).
-                let open = match self.db.table().get(&group_key(t, group), true).await? {
-                    Some(item) => from_item::<GroupBuy>(item)?.status == GroupStatus::Open,
-                    None => false,
-                };
-                if open {
-                    return Err(DomainError::conflict(
-                        "group-pending",
-                        "this seat's group is still forming: if it fails, you are refunded in full",
-                    )
-                    .into());
-                }
-            }
+            self.refundable(t, &order, now).await?;
             let before = returns_before(found.get(&counter), order.campaign.as_str());
             let mut plan = decide(&order, req, before, rma_code(random()), now)?;
             if plan.cancels_parcel() {
                 plan.refund.back_on_sale = self.db.selling(t, &order.campaign, now).await;
             }
-            if plan.refund.decision == Decision::Approved {
-                if let Some(store) = &plan.refund.return_store {
-                    let item = self
-                        .db
-                        .table()
-                        .get(&Key::new(keys::tenant_pk(t), keys::store_sk(store)), false)
-                        .await?;
-                    if let Some(item) = item {
-                        plan.refund.return_address = Some(from_item::<Store>(item)?.address);
-                    }
-                }
-            }
-            let record = to_item(
-                &IdempotencyRecord {
-                    request_hash: request_hash.to_owned(),
-                    refund: plan.refund.id.clone(),
-                    expires_at: (now + chrono::Duration::hours(24)).timestamp(),
-                },
-                &[
-                    (PK, idem.pk.clone()),
-                    (SK, idem.sk.clone()),
-                    ("kind", "idempotency".into()),
-                ],
+            self.address_return(t, &mut plan.refund).await?;
+            let writes = refund_writes(
+                t,
+                &order,
+                &plan,
+                (&idem, request_hash),
+                (&counter, found.contains_key(&counter), before),
+                now,
             )?;
-            let mut writes = vec![
-                Write::Put {
-                    item: record,
-                    condition: Some(Condition::NotExists),
-                },
-                Write::Put {
-                    item: refund_item(&plan.refund)?,
-                    condition: Some(Condition::NotExists),
-                },
-                Write::Put {
-                    item: order_item(&plan.order)?,
-                    condition: Some(version_is(order.version)),
-                },
-            ];
-            let counts = plan.refund.kind == RefundKind::Return
-                && plan.refund.decision != Decision::Rejected;
-            if counts {
-                let path = AttrPath::nested(&["campaigns", order.campaign.as_str()]);
-                // From exactly the count read, so two returns cannot both see it low.
-                let read = if before > 0 {
-                    Condition::Equals(path.clone(), n(i64::from(before)))
-                } else {
-                    Condition::Exists
-                };
-                writes.push(match found.get(&counter) {
-                    Some(_) => Write::Update {
-                        key: counter.clone(),
-                        update: Update {
-                            add: vec![(path, 1)],
-                            ..Update::default()
-                        },
-                        condition: Some(read),
-                    },
-                    None => Write::Put {
-                        item: to_item(
-                            &serde_json::json!({"campaigns": {order.campaign.as_str(): 1}}),
-                            &[(PK, counter.pk.clone()), (SK, counter.sk.clone())],
-                        )?,
-                        condition: Some(Condition::NotExists),
-                    },
-                });
-            }
-            if let Some(group) = &order.group {
-                // The group stays as it is (formed), and shows the member refunded.
-                if plan.refund.decision != Decision::Rejected {
-                    writes.push(Write::Update {
-                        key: member_key(t, group, &order.buyer),
-                        update: Update {
-                            set: vec![(AttrPath::top("refunded"), AttributeValue::Bool(true))],
-                            ..Update::default()
-                        },
-                        condition: Some(Condition::Exists),
-                    });
-                }
-            }
-            if plan.cancels_parcel() {
-                writes.extend(parcel_cancel_writes(&order, &plan.refund));
-            } else if plan.refund.kind == RefundKind::Cancellation {
-                // Everything the order took comes back: stock to its shards, coupons,
-                // purchase limits, the group allowance.
-                writes.extend(release_writes(&order));
-            }
             match self.db.table().transact(writes).await {
                 Ok(()) => {
                     self.announce_refund(&plan.refund).await;
@@ -252,6 +150,58 @@ impl AppState {
 }
 
 impl AppState {
+    /// Refused while the campaign's returns are closed or the order's group still forms.
+    async fn refundable(&self, t: &Tenant, order: &Order, now: DateTime<Utc>) -> Result<()> {
+        // Once the campaign's final report is out every return window has closed:
+        // nothing more is asked of it (and its figures stay final).
+        let campaign = self.db.cached_campaign(t, &order.campaign, now).await?;
+        if campaign.stage == Stage::Closed {
+            return Err(DomainError::conflict(
+                "returns-closed",
+                "the campaign is closed and its returns with it",
+            )
+            .into());
+        }
+        if let (Some(group), OrderStatus::Paid) = (&order.group, order.status) {
+            // A paid seat in a group still forming is not cancelled one by one: the
+            // group forms (then it is an order like any other) or fails (and
+            // everyone is refunded in full).
+            let open = match self.db.table().get(&group_key(t, group), true).await? {
+                Some(item) => from_item::<GroupBuy>(item)?.status == GroupStatus::Open,
+                None => false,
+            };
+            if open {
+                return Err(DomainError::conflict(
+                    "group-pending",
+                    "this seat's group is still forming: if it fails, you are refunded in full",
+                )
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// An approved return is sent to its store's address.
+    async fn address_return(&self, t: &Tenant, refund: &mut Refund) -> Result<()> {
+        if refund.decision != Decision::Approved {
+            return Ok(());
+        }
+        let Some(store) = &refund.return_store else {
+            return Ok(());
+        };
+        let item = self
+            .db
+            .table()
+            .get(&Key::new(keys::tenant_pk(t), keys::store_sk(store)), false)
+            .await?;
+        if let Some(item) = item {
+            refund.return_address = Some(from_item::<Store>(item)?.address);
+        }
+        Ok(())
+    }
+}
+
+impl AppState {
     async fn replay(&self, t: &Tenant, record: Item, request_hash: &str) -> Result<Requested> {
         let record: IdempotencyRecord = from_item(record)?;
         if record.request_hash != request_hash {
@@ -265,4 +215,93 @@ impl AppState {
             self.db.refund(t, &record.refund, true).await?,
         ))
     }
+}
+
+/// The one transaction of a request: the idempotency record, the refund, the order
+/// on condition of its version, the buyer's return count (from exactly the count
+/// read), the group member's mark, and what a cancellation gives back.
+fn refund_writes(
+    t: &Tenant,
+    order: &Order,
+    plan: &crate::domain::refund::RefundPlan,
+    (idem, request_hash): (&Key, &str),
+    (counter, counter_exists, before): (&Key, bool, u32),
+    now: DateTime<Utc>,
+) -> Result<Vec<Write>> {
+    let record = to_item(
+        &IdempotencyRecord {
+            request_hash: request_hash.to_owned(),
+            refund: plan.refund.id.clone(),
+            expires_at: (now + chrono::Duration::hours(24)).timestamp(),
+        },
+        &[
+            (PK, idem.pk.clone()),
+            (SK, idem.sk.clone()),
+            ("kind", "idempotency".into()),
+        ],
+    )?;
+    let mut writes = vec![
+        Write::Put {
+            item: record,
+            condition: Some(Condition::NotExists),
+        },
+        Write::Put {
+            item: refund_item(&plan.refund)?,
+            condition: Some(Condition::NotExists),
+        },
+        Write::Put {
+            item: order_item(&plan.order)?,
+            condition: Some(version_is(order.version)),
+        },
+    ];
+    let counts =
+        plan.refund.kind == RefundKind::Return && plan.refund.decision != Decision::Rejected;
+    if counts {
+        let path = AttrPath::nested(&["campaigns", order.campaign.as_str()]);
+        // From exactly the count read, so two returns cannot both see it low.
+        let read = if before > 0 {
+            Condition::Equals(path.clone(), n(i64::from(before)))
+        } else {
+            Condition::Exists
+        };
+        writes.push(if counter_exists {
+            Write::Update {
+                key: counter.clone(),
+                update: Update {
+                    add: vec![(path, 1)],
+                    ..Update::default()
+                },
+                condition: Some(read),
+            }
+        } else {
+            Write::Put {
+                item: to_item(
+                    &serde_json::json!({"campaigns": {order.campaign.as_str(): 1}}),
+                    &[(PK, counter.pk.clone()), (SK, counter.sk.clone())],
+                )?,
+                condition: Some(Condition::NotExists),
+            }
+        });
+    }
+    if let Some(group) = &order.group {
+        // The group stays as it is (formed), and shows the member refunded.
+        if plan.refund.decision != Decision::Rejected {
+            writes.push(Write::Update {
+                key: member_key(t, group, &order.buyer),
+                update: Update {
+                    set: vec![(AttrPath::top("refunded"), AttributeValue::Bool(true))],
+                    ..Update::default()
+                },
+                condition: Some(Condition::Exists),
+            });
+        }
+    }
+    if plan.cancels_parcel() {
+        writes.extend(parcel_cancel_writes(&order, &plan.refund));
+    } else if plan.refund.kind == RefundKind::Cancellation {
+        // Everything the order took comes back: stock to its shards, coupons,
+        // purchase limits, the group allowance.
+        writes.extend(release_writes(&order));
+    }
+    Ok(writes)
 }

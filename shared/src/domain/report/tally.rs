@@ -359,20 +359,38 @@ impl Tally {
             .iter()
             .map(|b| (b.id.clone(), b.totals.new_buyers.max(0) as u64))
             .collect();
-        let figures = |s: &Sales, new_buyers: u64| Figures {
-            orders: s.orders,
-            units: s.units,
-            buyers: s.buyers.len() as u64,
-            new_buyers,
-            gross_gmv_fen: s.gross_fen,
-            refunded_fen: s.refunded_fen,
-            net_gmv_fen: s.gross_fen - s.refunded_fen,
-        };
+        let stock = self.stock();
+        let mut open = self.open.clone();
+        open.commission_pending_fen = guides.iter().map(|g| g.totals.commission_pending_fen).sum();
+        Report {
+            tenant: tenant.to_string(),
+            brand: tenant.brand.to_string(),
+            campaign: campaign.id.clone(),
+            name: campaign.name.clone(),
+            starts_at: campaign.starts_at,
+            ends_at: campaign.ends_at,
+            closed_at: campaign.close.as_ref().map(|r| r.started_at),
+            edition: crate::domain::close::edition(&open, campaign.stage, now),
+            generated_at: now,
+            orders_placed: self.orders_placed,
+            orders_unpaid_cancelled: self.orders_unpaid_cancelled,
+            totals: sales_figures(&self.total, new_by_store.values().sum()),
+            stock: stock.all.figures(),
+            stores: self.store_lines(&stock.by_store, &new_by_store),
+            listings: stock.listings,
+            coupons: self.coupon_lines(campaign),
+            groups: self.group_figures(),
+            refunds: self.refund_figures(),
+            guides,
+            store_board,
+            attention: self.attention_lines(),
+            open,
+        }
+    }
 
-        // Stock, by store and overall.
-        let mut store_cells: BTreeMap<String, Cell> = BTreeMap::new();
-        let mut all = Cell::default();
-        let mut listings = Vec::new();
+    /// Stock per listing, size and store, and summed per store and overall.
+    fn stock(&self) -> Stock {
+        let mut out = Stock::default();
         for (sku, l) in &self.listings {
             let mut total = Cell::default();
             let mut sizes = Vec::new();
@@ -381,7 +399,7 @@ impl Tally {
                 let mut by_size = Cell::default();
                 for (store, c) in stores {
                     by_size = by_size.plus(*c);
-                    let e = store_cells.entry(store.clone()).or_default();
+                    let e = out.by_store.entry(store.clone()).or_default();
                     *e = e.plus(*c);
                     cells.push(StoreStockLine {
                         store: store.clone(),
@@ -395,8 +413,8 @@ impl Tally {
                     stock: by_size.figures(),
                 });
             }
-            all = all.plus(total);
-            listings.push(ListingLine {
+            out.all = out.all.plus(total);
+            out.listings.push(ListingLine {
                 sku: sku.clone(),
                 name: l.name.clone(),
                 units: l.units,
@@ -406,6 +424,15 @@ impl Tally {
                 cells,
             });
         }
+        out
+    }
+
+    /// Every store that sold or held stock, by net GMV (highest first).
+    fn store_lines(
+        &self,
+        store_cells: &BTreeMap<String, Cell>,
+        new_by_store: &Keyed<u64>,
+    ) -> Vec<StoreFigures> {
         let mut names: BTreeSet<&String> = self.stores.keys().collect();
         names.extend(store_cells.keys());
         let mut stores: Vec<StoreFigures> = names
@@ -415,7 +442,7 @@ impl Tally {
                 let stock = store_cells.get(id).copied().unwrap_or_default().figures();
                 StoreFigures {
                     store: id.clone(),
-                    figures: figures(&sales, new_by_store.get(id).copied().unwrap_or(0)),
+                    figures: sales_figures(&sales, new_by_store.get(id).copied().unwrap_or(0)),
                     stock_units: stock.stock_units,
                     sold_units: stock.sold_units,
                     leftover_units: stock.leftover_units,
@@ -429,9 +456,12 @@ impl Tally {
                 .cmp(&a.figures.net_gmv_fen)
                 .then_with(|| a.store.cmp(&b.store))
         });
+        stores
+    }
 
-        let coupons = self
-            .coupons
+    /// Redemptions and cost per coupon template, named as the campaign names it.
+    fn coupon_lines(&self, campaign: &Campaign) -> Vec<CouponLine> {
+        self.coupons
             .iter()
             .map(|(tpl, (n, cost))| CouponLine {
                 template: tpl.clone(),
@@ -443,8 +473,11 @@ impl Tally {
                 redemptions: *n,
                 cost_fen: *cost,
             })
-            .collect();
+            .collect()
+    }
 
+    /// Groups by outcome, with what the formed and store-completed ones cost.
+    fn group_figures(&self) -> GroupFigures {
         let mut groups = GroupFigures::default();
         for (id, status) in &self.groups {
             groups.opened += 1;
@@ -462,10 +495,14 @@ impl Tally {
                 GroupStatus::Failed => groups.failed += 1,
             }
         }
+        groups
+    }
 
+    /// Refund decisions: who decided, how fast, what was paid back and why.
+    fn refund_figures(&self) -> RefundFigures {
         let f = &self.refunds;
         let decided = f.approved_by_rule + f.approved_by_person + f.rejected;
-        let refunds = RefundFigures {
+        RefundFigures {
             requested: f.requested,
             approved_by_rule: f.approved_by_rule,
             approved_by_person: f.approved_by_person,
@@ -484,12 +521,12 @@ impl Tally {
                     amount_fen: *amount,
                 })
                 .collect(),
-        };
+        }
+    }
 
-        let mut open = self.open.clone();
-        open.commission_pending_fen = guides.iter().map(|g| g.totals.commission_pending_fen).sum();
-        let attention = self
-            .attention
+    /// The orders that needed a person, and whether they still do.
+    fn attention_lines(&self) -> Vec<AttentionLine> {
+        self.attention
             .iter()
             .filter_map(|(id, (reason, open))| {
                 Some(AttentionLine {
@@ -498,31 +535,27 @@ impl Tally {
                     open: *open,
                 })
             })
-            .collect();
+            .collect()
+    }
+}
 
-        Report {
-            tenant: tenant.to_string(),
-            brand: tenant.brand.to_string(),
-            campaign: campaign.id.clone(),
-            name: campaign.name.clone(),
-            starts_at: campaign.starts_at,
-            ends_at: campaign.ends_at,
-            closed_at: campaign.close.as_ref().map(|r| r.started_at),
-            edition: crate::domain::close::edition(&open, campaign.stage, now),
-            generated_at: now,
-            orders_placed: self.orders_placed,
-            orders_unpaid_cancelled: self.orders_unpaid_cancelled,
-            totals: figures(&self.total, new_by_store.values().sum()),
-            stock: all.figures(),
-            stores,
-            listings,
-            coupons,
-            groups,
-            refunds,
-            guides,
-            store_board,
-            attention,
-            open,
-        }
+/// The stock part of a report, arranged from the cells.
+#[derive(Default)]
+struct Stock {
+    listings: Vec<ListingLine>,
+    by_store: BTreeMap<String, Cell>,
+    all: Cell,
+}
+
+/// A store's (or the campaign's) headline figures.
+fn sales_figures(s: &Sales, new_buyers: u64) -> Figures {
+    Figures {
+        orders: s.orders,
+        units: s.units,
+        buyers: s.buyers.len() as u64,
+        new_buyers,
+        gross_gmv_fen: s.gross_fen,
+        refunded_fen: s.refunded_fen,
+        net_gmv_fen: s.gross_fen - s.refunded_fen,
     }
 }

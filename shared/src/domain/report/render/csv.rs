@@ -98,6 +98,20 @@ pub fn to_csv(r: &Report) -> String {
     let mut c = Csv(String::with_capacity(16 * 1024));
     c.line(["section", "key", "subkey", "metric", "value"]);
 
+    totals(&mut c, r);
+    stores(&mut c, r);
+    listings(&mut c, r);
+    coupons(&mut c, r);
+    groups(&mut c, r);
+    refunds(&mut c, r);
+    boards(&mut c, r);
+    attention(&mut c, r);
+    open(&mut c, r);
+    c.0
+}
+
+/// The campaign's headline figures, and whether they can still move.
+fn totals(c: &mut Csv, r: &Report) {
     let id = r.campaign.as_str();
     // A spreadsheet has no banner: say in the data whether these figures can still move.
     c.row(
@@ -117,7 +131,10 @@ pub fn to_csv(r: &Report) -> String {
     );
     c.rows("totals", id, "", &figure_values(&r.totals));
     c.rows("totals", id, "", &stock_values(&r.stock));
+}
 
+/// Each store's sales and stock.
+fn stores(c: &mut Csv, r: &Report) {
     for s in &r.stores {
         c.rows("store", &s.store, "", &figure_values(&s.figures));
         c.rows(
@@ -132,7 +149,10 @@ pub fn to_csv(r: &Report) -> String {
             }),
         );
     }
+}
 
+/// Each listing, then by size, then by store and size.
+fn listings(c: &mut Csv, r: &Report) {
     for l in &r.listings {
         c.row("listing", &l.sku, "", "units", l.units.into());
         c.row(
@@ -160,7 +180,10 @@ pub fn to_csv(r: &Report) -> String {
             );
         }
     }
+}
 
+/// Each coupon template's redemptions and cost.
+fn coupons(c: &mut Csv, r: &Report) {
     for cp in &r.coupons {
         c.row(
             "coupon",
@@ -171,7 +194,10 @@ pub fn to_csv(r: &Report) -> String {
         );
         c.row("coupon", &cp.template, "", "cost_fen", cp.cost_fen.into());
     }
+}
 
+/// Group buys by outcome.
+fn groups(c: &mut Csv, r: &Report) {
     let g = &r.groups;
     c.rows(
         "groups",
@@ -190,7 +216,10 @@ pub fn to_csv(r: &Report) -> String {
             ),
         ],
     );
+}
 
+/// Refunds by reason, decisions and what was paid back.
+fn refunds(c: &mut Csv, r: &Report) {
     let f = &r.refunds;
     for line in &f.by_reason {
         c.row(
@@ -236,7 +265,10 @@ pub fn to_csv(r: &Report) -> String {
         f.decision_p95_seconds.map(i128::from),
     );
     c.row("refunds", "", "", "paid_back_fen", f.paid_back_fen.into());
+}
 
+/// The guides' and stores' boards.
+fn boards(c: &mut Csv, r: &Report) {
     for b in &r.guides {
         // The guide's store as subkey, so a sheet can pivot guides by store.
         c.rows(
@@ -249,7 +281,10 @@ pub fn to_csv(r: &Report) -> String {
     for b in &r.store_board {
         c.rows("store_board", &b.id, "", &board_values(b));
     }
+}
 
+/// The orders that needed a person.
+fn attention(c: &mut Csv, r: &Report) {
     for a in &r.attention {
         // The reason as metric, 1 while a person still has to act, 0 once resolved.
         c.row(
@@ -260,7 +295,10 @@ pub fn to_csv(r: &Report) -> String {
             i128::from(a.open),
         );
     }
+}
 
+/// What is still open.
+fn open(c: &mut Csv, r: &Report) {
     let o = &r.open;
     c.rows(
         "open",
@@ -283,5 +321,4 @@ pub fn to_csv(r: &Report) -> String {
         "last_window_closes_at_unix_s",
         o.last_window_closes_at.map(|t| t.timestamp().into()),
     );
-    c.0
 }
