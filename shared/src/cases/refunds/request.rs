@@ -297,11 +297,11 @@ fn refund_writes(
         }
     }
     if plan.cancels_parcel() {
-        writes.extend(parcel_cancel_writes(&order, &plan.refund));
+        writes.extend(parcel_cancel_writes(order, &plan.refund));
     } else if plan.refund.kind == RefundKind::Cancellation {
         // Everything the order took comes back: stock to its shards, coupons,
         // purchase limits, the group allowance.
-        writes.extend(release_writes(&order));
+        writes.extend(release_writes(order));
     }
     Ok(writes)
 }
