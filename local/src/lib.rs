@@ -393,10 +393,16 @@ pub async fn sweep_once(state: &AppState) {
     }
 }
 
-/// One pass over the queues the registry's functions consume; whether any message was
-/// handled.
+/// One pass over the queues the registry's functions consume (after relaying the
+/// outbox's new events); whether anything was handled.
 pub async fn drain_once(state: &AppState, consumer: &dyn QueueConsumer) -> bool {
     let mut busy = false;
+    // No table stream here: relay the outbox's new events to their queues first, as
+    // the stream's pipes would.
+    match state.relay_new_events(state.clock.now()).await {
+        Ok(n) => busy |= n > 0,
+        Err(e) => tracing::warn!(error = %e, "relaying order events failed"),
+    }
     for f in registry::FUNCTIONS {
         let Some((queue, handle)) = f.consumes else {
             continue;

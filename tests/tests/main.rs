@@ -16,5 +16,6 @@ mod manage;
 mod openapi;
 mod order_path;
 mod orders;
+mod outbox;
 mod refunds;
 mod registry;

@@ -30,6 +30,8 @@ pub struct Applied {
     pub applied: usize,
     /// Events seen before (or for a sale not yet known, kept for later).
     pub duplicates: usize,
+    /// Events of sales no guide is credited with (nothing to do).
+    pub uncredited: usize,
     /// Sales whose commission was confirmed.
     pub confirmed: usize,
     /// Items in the one transaction (its write cost).
@@ -84,15 +86,15 @@ fn wanted_keys(batch: &[AttributionMessage]) -> Vec<Key> {
     wanted
 }
 
-/// The sale a first event of an order starts.
-fn new_sale(e: &OrderEvent) -> SaleRecord {
-    SaleRecord {
+/// The sale a first event of an order starts, if a guide is credited with it.
+fn new_sale(e: &OrderEvent) -> Option<SaleRecord> {
+    Some(SaleRecord {
         tenant: e.tenant.clone(),
         campaign: e.campaign.clone(),
         order: e.order.clone(),
         buyer: e.buyer.clone(),
-        guide: e.guide.clone(),
-        store: e.store.clone(),
+        guide: e.guide.clone()?,
+        store: e.store.clone()?,
         commission_bp: e.commission_bp,
         window_days: e.window_days,
         sale: Sale {
@@ -102,19 +104,23 @@ fn new_sale(e: &OrderEvent) -> SaleRecord {
         paid_at: None,
         confirm_check_at: None,
         version: 0,
-    }
+    })
 }
 
 impl Folded {
-    /// An order event applied to its sale (once per event id).
+    /// An order event applied to its sale (once per event id); a sale no guide is
+    /// credited with is none of attribution's business.
     fn event(&mut self, found: &Items, e: &OrderEvent) -> Result<()> {
         let key = sale_key(&e.tenant, &e.order);
         if !self.after.contains_key(&key) {
             let read: Option<SaleRecord> =
                 found.get(&key).map(|i| from_item(i.clone())).transpose()?;
-            self.before.insert(key.clone(), read.clone());
-            self.after
-                .insert(key.clone(), read.unwrap_or_else(|| new_sale(e)));
+            let Some(sale) = read.clone().or_else(|| new_sale(e)) else {
+                self.out.uncredited += 1;
+                return Ok(());
+            };
+            self.before.insert(key.clone(), read);
+            self.after.insert(key.clone(), sale);
         }
         let Some(rec) = self.after.get_mut(&key) else {
             return Ok(());

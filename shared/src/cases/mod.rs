@@ -13,4 +13,5 @@ pub mod close;
 pub mod close_pages;
 pub mod group_expiry;
 pub mod orders;
+pub mod publish;
 pub mod refunds;

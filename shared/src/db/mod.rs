@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod groups;
 pub mod listings;
 pub mod orders;
+pub mod outbox;
 pub mod page;
 pub mod refunds;
 pub mod retry;

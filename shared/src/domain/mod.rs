@@ -14,6 +14,7 @@ pub mod figures;
 pub mod fulfillment;
 pub mod group_buy;
 pub mod ids;
+pub mod member;
 pub mod money;
 pub mod order;
 pub mod pricing;

@@ -150,8 +150,10 @@ impl GroupMessage {
     }
 }
 
-/// What happened to a credited sale's money, for guide attribution: idempotent by
-/// `id`, and carrying everything attribution needs, so events may arrive in any order.
+/// What happened to an order's money, published once through the outbox
+/// ([`crate::db::outbox`]) to every consumer (guide attribution, members): idempotent
+/// by `id`, and carrying everything its consumers need, so events may arrive in any
+/// order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderEvent {
     /// `{order}-paid`, or the refund id for a refund.
@@ -160,8 +162,13 @@ pub struct OrderEvent {
     pub order: OrderId,
     pub campaign: CampaignId,
     pub buyer: UserId,
-    pub guide: GuideId,
-    pub store: StoreId,
+    /// The guide credited with the sale, if any (attribution skips a sale no one is
+    /// credited with).
+    #[serde(default)]
+    pub guide: Option<GuideId>,
+    #[serde(default)]
+    pub store: Option<StoreId>,
+    #[serde(default)]
     pub commission_bp: u32,
     /// Days the order's returns stay open after it is received.
     pub window_days: u32,
@@ -175,18 +182,18 @@ pub struct OrderEvent {
 }
 
 impl OrderEvent {
-    /// The event of an order's payment, when the sale is credited to a guide.
-    pub fn paid(order: &crate::domain::order::Order, at: DateTime<Utc>) -> Option<OrderEvent> {
-        let a = order.attribution.as_ref()?;
-        Some(OrderEvent {
+    /// The event of an order's payment.
+    pub fn paid(order: &crate::domain::order::Order, at: DateTime<Utc>) -> OrderEvent {
+        let a = order.attribution.as_ref();
+        OrderEvent {
             id: format!("{}-paid", order.id),
             tenant: order.tenant.clone(),
             order: order.id.clone(),
             campaign: order.campaign.clone(),
             buyer: order.buyer.clone(),
-            guide: a.guide.clone()?,
-            store: a.store.clone()?,
-            commission_bp: a.commission_bp,
+            guide: a.and_then(|a| a.guide.clone()),
+            store: a.and_then(|a| a.store.clone()),
+            commission_bp: a.map_or(0, |a| a.commission_bp),
             window_days: order.returns_policy.window_days,
             kind: OrderEventKind::Paid,
             lines: order
@@ -204,9 +211,21 @@ impl OrderEvent {
             amount_fen: order.total_fen,
             new_buyer: order.first_in_tenant,
             at,
-        })
+        }
     }
 }
+
+/// The one publication of order events: what the outbox carries to every consumer's
+/// queue. Each consumer's own message type reads it as its `event` variant (same
+/// tag), so adding a consumer touches no producer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Published {
+    Event(OrderEvent),
+}
+
+/// The queues subscribed to the order events (one pipe each in the template).
+pub const ORDER_EVENT_QUEUES: [QueueName; 2] = [QueueName::Attribution, QueueName::Members];
 
 /// What the attribution worker consumes: an order event, or a check whether a sale's
 /// return window has closed (sent by the sweeper over the timer index).
@@ -222,8 +241,8 @@ impl QueueMessage for AttributionMessage {
 }
 
 impl OrderEvent {
-    /// The event of a refund the provider paid, when its order's sale is credited to a
-    /// guide (a payment the order never took is no sale).
+    /// The event of a refund the provider paid (a payment the order never took is no
+    /// sale: none).
     pub fn refunded(
         order: &crate::domain::order::Order,
         refund: &crate::domain::refund::Refund,
@@ -232,7 +251,7 @@ impl OrderEvent {
         if refund.kind == crate::domain::refund::RefundKind::UnappliedPayment {
             return None;
         }
-        let paid = OrderEvent::paid(order, at)?;
+        let paid = OrderEvent::paid(order, at);
         Some(OrderEvent {
             id: refund.id.to_string(),
             kind: OrderEventKind::Refunded,
@@ -270,6 +289,20 @@ pub struct EventLine {
     pub size: Size,
     pub units: u32,
     pub amount_fen: Fen,
+}
+
+/// What the member worker consumes: an order event, or a check whether an order's
+/// points may be released (its return window closed; sent by the sweeper over the
+/// timer index).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum MemberMessage {
+    Event(OrderEvent),
+    Release { tenant: Tenant, order: OrderId },
+}
+
+impl QueueMessage for MemberMessage {
+    const QUEUE: QueueName = QueueName::Members;
 }
 
 /// The SQS delay that brings a message back at `at` (or as close as SQS allows: a

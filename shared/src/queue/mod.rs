@@ -18,16 +18,18 @@ pub enum QueueName {
     GroupExpiry,
     Attribution,
     CloseCampaign,
+    Members,
 }
 
 impl QueueName {
-    pub const ALL: [QueueName; 6] = [
+    pub const ALL: [QueueName; 7] = [
         QueueName::Fulfillment,
         QueueName::Refunds,
         QueueName::OrderTimeouts,
         QueueName::GroupExpiry,
         QueueName::Attribution,
         QueueName::CloseCampaign,
+        QueueName::Members,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +40,7 @@ impl QueueName {
             QueueName::GroupExpiry => "group-expiry",
             QueueName::Attribution => "attribution",
             QueueName::CloseCampaign => "close-campaign",
+            QueueName::Members => "members",
         }
     }
 

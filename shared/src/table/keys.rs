@@ -94,6 +94,14 @@ pub const ORDER_SK: &str = "ORDER";
 
 pub const REFUND_PREFIX: &str = "REFUND#";
 
+/// An order's published events (its outbox): `EVENT#{event id}`, in the order's
+/// partition, written in the same write as the change they announce.
+pub const EVENT_PREFIX: &str = "EVENT#";
+
+pub fn event_sk(id: &str) -> String {
+    format!("{EVENT_PREFIX}{id}")
+}
+
 /// A refund lives in its order's partition: `REFUND#R{nn}` or `REFUND#P{hash}`,
 /// the suffix of its id (`domain::refund::parse_refund_id`).
 pub fn refund_sk(suffix: &str) -> String {
@@ -252,6 +260,9 @@ pub enum Due {
     SaleConfirmation(Tenant, OrderId),
     /// A campaign at its end (to close it), or its close's next step.
     Campaign(Tenant, CampaignId),
+    /// An order event in the outbox not yet relayed to every consumer by the sweeper
+    /// (the table's stream relays it at once; this is the net behind it).
+    Event(Tenant, OrderId, String),
 }
 
 impl Due {
@@ -281,6 +292,11 @@ impl Due {
             ("O", ORDER_SK) => Some(Due::Order(t, OrderId::parse(id).ok()?)),
             ("O", SALE_SK) => Some(Due::SaleConfirmation(t, OrderId::parse(id).ok()?)),
             ("G", GROUP_SK) => Some(Due::GroupExpiry(t, GroupBuyId::parse(id).ok()?)),
+            ("O", sk) if sk.starts_with(EVENT_PREFIX) => Some(Due::Event(
+                t,
+                OrderId::parse(id).ok()?,
+                sk[EVENT_PREFIX.len()..].to_owned(),
+            )),
             ("O", sk) => {
                 let suffix = sk.strip_prefix(REFUND_PREFIX)?;
                 let refund = RefundId::parse(&format!("{id}-{suffix}")).ok()?;

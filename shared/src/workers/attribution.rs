@@ -30,6 +30,7 @@ pub async fn attribute(st: &AppState, batch: Vec<(String, String)>) -> Vec<(Stri
             tracing::info!(
                 applied = done.applied,
                 duplicates = done.duplicates,
+                uncredited = done.uncredited,
                 confirmed = done.confirmed,
                 writes = done.writes,
                 "attribution batch"

@@ -29,11 +29,13 @@ pub async fn expire_unpaid(st: &AppState, body: &str) -> Result<(), WorkerError>
 /// The scheduled sweep behind every delayed message: each timer due in the timer
 /// index, in every tenant, is acted on however its message was lost: an order's timer
 /// (an unpaid order past its deadline, a parcel's pickup window) runs here, a refund's step is handed to the refund worker,
-/// an expired group to the group-expiry worker.
+/// an expired group to the group-expiry worker, an order event the table's stream
+/// did not relay to its subscribers.
 pub async fn sweep_timers(st: &AppState) -> Result<serde_json::Value, WorkerError> {
     let now = st.clock.now();
     let due = st.db.due_timers(now, SWEEP_MAX).await?;
     let (mut orders, mut refunds, mut groups, mut confirmations) = (0, 0, 0, 0);
+    let mut events = 0;
     for d in &due {
         match d {
             Due::Order(t, id) => {
@@ -59,6 +61,11 @@ pub async fn sweep_timers(st: &AppState) -> Result<serde_json::Value, WorkerErro
             }
             // The close worker's own sweep takes these.
             Due::Campaign(..) => {}
+            Due::Event(t, order, id) => {
+                if st.relay_event(t, order, id).await? {
+                    events += 1;
+                }
+            }
             Due::Refund(t, id) => {
                 let msg = RefundMessage {
                     tenant: t.clone(),
@@ -70,6 +77,9 @@ pub async fn sweep_timers(st: &AppState) -> Result<serde_json::Value, WorkerErro
             }
         }
     }
+    if events > 0 {
+        tracing::warn!(events, "sweeper relayed order events the stream did not");
+    }
     if orders > 0 {
         tracing::warn!(
             orders,
@@ -77,6 +87,6 @@ pub async fn sweep_timers(st: &AppState) -> Result<serde_json::Value, WorkerErro
         );
     }
     Ok(
-        serde_json::json!({"due": due.len(), "orders": orders, "refunds": refunds, "groups": groups, "confirmations": confirmations}),
+        serde_json::json!({"due": due.len(), "orders": orders, "refunds": refunds, "groups": groups, "confirmations": confirmations, "events": events}),
     )
 }

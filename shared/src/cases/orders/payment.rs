@@ -9,6 +9,7 @@ use crate::app::AppState;
 use crate::cases::orders::place::binding_key;
 use crate::db::groups::{group_item, group_key, member_item};
 use crate::db::orders::{order_item, version_is};
+use crate::db::outbox::event_write;
 use crate::db::retry::{lost_race, optimistic, Attempt};
 use crate::domain::attribution::{binding_on_payment, Binding};
 use crate::domain::group_buy::{GroupBuy, GroupStatus, Member};
@@ -19,7 +20,7 @@ use crate::domain::refund::Refund;
 use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::error::Result;
-use crate::queue::messages::{AttributionMessage, OrderEvent, OrderMessage, RefundMessage};
+use crate::queue::messages::{OrderEvent, OrderMessage, RefundMessage};
 use crate::table::keys;
 use crate::table::{from_item, to_item, AttrPath, Condition, Key, TableError, Write, PK, SK};
 
@@ -66,8 +67,9 @@ fn unappliable(order: &Order, amount: Fen, payment: &PaymentRef) -> Option<&'sta
 impl AppState {
     /// Records a confirmed payment. 1 GetItem (the order) + 1 BatchGetItem (the
     /// buyer's first-paid marker; the buyer's binding when this sale binds; the group
-    /// of a seat) + 1 conditional PutItem, or 1 TransactWriteItems when the payment
-    /// also marks the buyer's first paid order, binds them or counts towards a group.
+    /// of a seat) + 1 TransactWriteItems: the order on condition of its version, its
+    /// payment event (the outbox), and the buyer's first paid order marked, their
+    /// binding, the group's count, when they apply.
     /// A payment the order cannot take: 1 GetItem + 1 conditional PutItem.
     async fn record_payment(
         &self,
@@ -175,13 +177,10 @@ impl AppState {
                 item: order_item(&order)?,
                 condition: Some(version_is(current.version)),
             };
-            let result = if writes.is_empty() {
-                self.db.save_order(&order, current.version).await
-            } else {
-                writes.insert(0, order_write);
-                self.db.table().transact(writes).await
-            };
-            match result {
+            writes.insert(0, order_write);
+            // The payment's event, published with the payment itself (the outbox).
+            writes.push(event_write(&OrderEvent::paid(&order, now))?);
+            match self.db.table().transact(writes).await {
                 Ok(()) => Ok(Attempt::Done(Settled::Paid(order))),
                 // The order, the group, the marker or the binding moved: read again.
                 Err(e) if lost_race(&e) => Ok(Attempt::Again),
@@ -192,8 +191,7 @@ impl AppState {
     }
 
     /// Records a confirmed payment and sends what follows, on every confirmation (each
-    /// consumer applies a message once): the sale to guide attribution when credited;
-    /// the order to fulfillment (a group seat waits for its group: the payment that
+    /// consumer applies a message once): the order to fulfillment (a group seat waits for its group: the payment that
     /// forms it sends every member's order); or the refund of a payment the order could
     /// not take. A message that cannot be sent is an error the provider's retry heals
     /// (it finds the payment recorded, and sends again).
@@ -220,11 +218,6 @@ impl AppState {
                     } else {
                         Vec::new()
                     };
-                }
-                if let Some(event) = OrderEvent::paid(o, now) {
-                    self.queue
-                        .post(&AttributionMessage::Event(event), None)
-                        .await?;
                 }
                 for order in to_dispatch {
                     self.queue

@@ -8,9 +8,9 @@
 //!   and our write asks again under the same id, and the provider pays it once), then
 //!   recorded as submitted; a submitted refund's result is read from the provider.
 //! - A refund the provider paid is announced (`refunded`, with its units and amounts)
-//!   to attribution *before* it is recorded as paid, so a crash in between repeats the
-//!   announcement (harmless: it is idempotent by refund id) rather than losing it. The
-//!   provider's notice settles a refund through the same step ([`AppState::settle_by_notice`]).
+//!   in the same transaction that records it as paid (the outbox,
+//!   [`crate::db::outbox`]): announced exactly when it is recorded. The provider's
+//!   notice settles a refund through the same step ([`AppState::settle_by_notice`]).
 //! - A refund the provider refuses is asked again after a backoff (5 minutes, 30, 3
 //!   hours: [`crate::domain::refund::retry_backoff`]); after
 //!   [`AUTO_ATTEMPTS`] it waits on the staff list for a person's retry.
@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 
 use crate::app::AppState;
 use crate::db::orders::order_item;
+use crate::db::outbox::event_write;
 use crate::db::refunds::{refund_item, version_is};
 use crate::db::retry::{lost_race, optimistic, Attempt};
 use crate::domain::ids::RefundId;
@@ -29,7 +30,7 @@ use crate::domain::refund::{release_from_order, MoneyStatus, Refund, AUTO_ATTEMP
 use crate::domain::tenancy::Tenant;
 use crate::error::Result;
 use crate::payments::{PaymentError, RefundState};
-use crate::queue::messages::{delay_until, AttributionMessage, OrderEvent, RefundMessage};
+use crate::queue::messages::{delay_until, OrderEvent, RefundMessage};
 use crate::table::Write;
 
 /// The outcome of one conditional write of a refund.
@@ -52,23 +53,30 @@ impl AppState {
         current: &Refund,
         next: Refund,
     ) -> Result<Saved> {
-        let result = if next.released() && !current.released() {
+        let releases = next.released() && !current.released();
+        let pays = next.money == MoneyStatus::Succeeded && current.money != MoneyStatus::Succeeded;
+        let result = if releases || pays {
             let (_, order) = self.refund_and_order(t, &current.id).await?;
-            let mut o = order.clone();
-            release_from_order(&mut o, &next);
-            self.db
-                .table()
-                .transact(vec![
-                    Write::Put {
-                        item: refund_item(&next)?,
-                        condition: Some(version_is(current.version)),
-                    },
-                    Write::Put {
-                        item: order_item(&o)?,
-                        condition: Some(version_is(order.version)),
-                    },
-                ])
-                .await
+            let mut writes = vec![Write::Put {
+                item: refund_item(&next)?,
+                condition: Some(version_is(current.version)),
+            }];
+            if releases {
+                let mut o = order.clone();
+                release_from_order(&mut o, &next);
+                writes.push(Write::Put {
+                    item: order_item(&o)?,
+                    condition: Some(version_is(order.version)),
+                });
+            }
+            // The refund's event, published with the refund recorded as paid.
+            if let Some(event) = pays
+                .then(|| OrderEvent::refunded(&order, &next, self.clock.now()))
+                .flatten()
+            {
+                writes.push(event_write(&event)?);
+            }
+            self.db.table().transact(writes).await
         } else {
             self.db.save_refund(&next, current.version).await
         };
@@ -139,7 +147,6 @@ impl AppState {
                 }
                 MoneyStatus::Submitted => match self.payments.refund_state(&current.id).await? {
                     RefundState::Succeeded => {
-                        self.announce_refunded(&current, now).await?;
                         next.succeeded(now);
                         if let Saved::Saved(_) = self.advance_refund(t, &current, next).await? {
                             tracing::info!(refund = %id, amount_fen = current.amount_fen.get(), "refunded");
@@ -188,9 +195,6 @@ impl AppState {
             if !next.on_notice(succeeded, amount, now)? {
                 return Ok(Attempt::Done((current, false)));
             }
-            if next.money == MoneyStatus::Succeeded {
-                self.announce_refunded(&current, now).await?;
-            }
             Ok(match self.advance_refund(t, &current, next).await? {
                 Saved::Saved(r) => Attempt::Done((r, true)),
                 Saved::Stale => Attempt::Again,
@@ -203,18 +207,6 @@ impl AppState {
             self.announce_refund(&settled.0).await;
         }
         Ok(settled)
-    }
-
-    /// Tells attribution what was refunded of a sale credited to a guide. 1 GetItem
-    /// (the order's attribution).
-    async fn announce_refunded(&self, r: &Refund, now: DateTime<Utc>) -> Result<()> {
-        let order = self.db.order(&r.tenant, &r.order, false).await?;
-        if let Some(event) = OrderEvent::refunded(&order, r, now) {
-            self.queue
-                .post(&AttributionMessage::Event(event), None)
-                .await?;
-        }
-        Ok(())
     }
 }
 
