@@ -181,6 +181,14 @@ WORKERS = [
         "commission_bp": 300, "window_days": 7, "kind": "paid",
         "lines": [{"line": 0, "sku": "PM-2006", "size": "38", "units": 1, "amount_fen": 56900}],
         "amount_fen": 56900, "at": "2026-11-23T03:00:00Z"}),
+    # The same sale's event, as the members queue receives it (the one publication).
+    ("member-worker", "86-earn-points", {
+        "type": "event", "id": ORDER + "-paid", "tenant": "demo/south-china", "order": ORDER,
+        "campaign": "summer-clearance", "buyer": "buyer-1", "guide": "gz-tianhe-g1", "store": "gz-tianhe",
+        "commission_bp": 300, "window_days": 7, "kind": "paid",
+        "lines": [{"line": 0, "sku": "PM-2006", "size": "38", "units": 1, "amount_fen": 56900}],
+        "amount_fen": 56900, "at": "2026-11-23T03:00:00Z"}),
+    ("member-worker", "87-release-points", {"type": "release", "member": "buyer-1", "brand": "demo"}),
     # The first step of the close the 91 event began: fence a page of stock shards.
     ("close-worker", "92-close-step", {"tenant": "demo/south-china", "campaign": "summer-clearance", "step": 1}),
 ]

@@ -1,11 +1,12 @@
-//! Every function of the product, in one list: its name (the crate under `functions/`
+//! Every function of the product, in one list: its name (its binary in
+//! `functions/src/bin/`
 //! and the resource in `infra/template.yaml`), its HTTP routes and their OpenAPI paths,
 //! or the queue it consumes and the handler it runs on each message, and whether a
 //! schedule makes it sweep.
 //!
 //! The local server, the sample-events test and the OpenAPI document are derived from
 //! this list, and a test checks it against `functions/` and the template, so adding a
-//! function is: its crate, its entry here, its resources in the template, its events.
+//! function is: its binary, its entry here, its resources in the template, its events.
 //! (A function's own `main.rs` names only its own router or handler, not this list, so
 //! its binary links nothing of the others.)
 
@@ -73,6 +74,10 @@ fn handle_refund(st: AppState, body: String) -> Boxed<Result<(), WorkerError>> {
     Box::pin(async move { workers::handle_refund(&st, &body).await })
 }
 
+fn apply_member(st: AppState, body: String) -> Boxed<Result<(), WorkerError>> {
+    Box::pin(async move { workers::members::apply_member(&st, &body).await })
+}
+
 fn step_close(st: AppState, body: String) -> Boxed<Result<(), WorkerError>> {
     Box::pin(async move { workers::close::step_close(&st, &body).await })
 }
@@ -123,6 +128,12 @@ pub static FUNCTIONS: &[Function] = &[
         name: "refund-worker",
         routes: None,
         consumes: Some((QueueName::Refunds, Consumer::Each(handle_refund))),
+        sweeps: None,
+    },
+    Function {
+        name: "member-worker",
+        routes: None,
+        consumes: Some((QueueName::Members, Consumer::Each(apply_member))),
         sweeps: None,
     },
     Function {

@@ -4,7 +4,7 @@
 //! it. Producers name no consumer.
 
 use clearance::db::outbox::RELAY_AFTER;
-use clearance::queue::messages::{MemberMessage, OrderEventKind, ORDER_EVENT_QUEUES};
+use clearance::queue::messages::{MemberMessage, ORDER_EVENT_QUEUES};
 use clearance::queue::{QueueConsumer, QueueName};
 use clearance::table::{keys, Query, SortRange};
 use clearance_tests::World;
@@ -62,22 +62,31 @@ async fn a_payment_publishes_its_event_once_to_every_subscriber_with_the_payment
     let id = paid_order(&w, "b1").await;
     // then its event sits in its outbox, written with the payment
     assert_eq!(outbox(&w, &id).await, vec![format!("EVENT#{id}-paid")]);
-    // when the stream's stand-in relays it (and the payment notice comes again)
+    // when the stream's stand-in relays it and the members worker takes it (and the
+    // payment notice comes again)
     w.drain().await;
     w.pay(&id).await;
     w.drain().await;
-    // then the members queue got it exactly once, and the outbox is empty
-    let got = member_events(&w).await;
-    assert_eq!(got.len(), 1, "{got:?}");
-    let MemberMessage::Event(e) = &got[0] else {
-        panic!("{got:?}")
-    };
+    // then the buyer earned the order's points once, pending, and the outbox is empty
+    let member = clearance::domain::ids::UserId::parse("b1").unwrap();
+    let brand = clearance::domain::ids::BrandId::parse("demo").unwrap();
+    let (account, _, terms) = w.state.db.account(&member, &brand).await.unwrap();
+    let total = w
+        .get(
+            &format!("/v1/demo/south-china/orders/{id}"),
+            Some(&w.buyer("b1")),
+        )
+        .await
+        .body["total_fen"]
+        .as_i64()
+        .unwrap();
     assert_eq!(
-        (e.id.clone(), e.kind),
-        (format!("{id}-paid"), OrderEventKind::Paid)
+        (account.pending, account.available),
+        (terms.points_for(total), 0)
     );
-    assert_eq!(e.guide, None, "nobody credited");
     assert!(outbox(&w, &id).await.is_empty());
+    // and nothing is left for any subscriber
+    assert!(member_events(&w).await.is_empty());
     assert_eq!(
         ORDER_EVENT_QUEUES.len(),
         2,

@@ -12,6 +12,7 @@ pub mod attribution;
 pub mod close;
 pub mod close_pages;
 pub mod group_expiry;
+pub mod members;
 pub mod orders;
 pub mod publish;
 pub mod refunds;

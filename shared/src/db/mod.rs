@@ -9,6 +9,7 @@ pub mod campaigns;
 pub mod catalog;
 pub mod groups;
 pub mod listings;
+pub mod members;
 pub mod orders;
 pub mod outbox;
 pub mod page;

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use super::ids::OrderId;
+use super::tenancy::Tenant;
 use super::DomainError;
 
 /// Growth counts what was paid over this many days.
@@ -131,6 +132,12 @@ pub struct OrderPoints {
     pub released: bool,
     /// The points this order stands at (`rate x net`), as entered in the ledger.
     pub points: i64,
+    /// The order's tenant (its store group), to read it when its window is checked.
+    #[serde(default)]
+    pub tenant: Option<Tenant>,
+    /// When to look whether its return window has closed (unreleased orders only).
+    #[serde(default)]
+    pub check_at: Option<DateTime<Utc>>,
 }
 
 impl OrderPoints {
@@ -194,8 +201,16 @@ pub struct Account {
 /// What an order event does to an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OrderFact {
-    Paid { amount_fen: i64 },
-    Refunded { refund: String, amount_fen: i64 },
+    /// Paid, in `tenant`, with returns open `window_days` after it is received.
+    Paid {
+        amount_fen: i64,
+        tenant: Tenant,
+        window_days: u32,
+    },
+    Refunded {
+        refund: String,
+        amount_fen: i64,
+    },
 }
 
 impl Account {
@@ -251,10 +266,19 @@ impl Account {
     ) -> Option<PointsEntry> {
         let o = self.orders.entry(order.to_string()).or_default();
         let (reason, fresh) = match fact {
-            OrderFact::Paid { amount_fen } => {
+            OrderFact::Paid {
+                amount_fen,
+                tenant,
+                window_days,
+            } => {
                 let fresh = o.paid_fen.is_none();
-                o.paid_fen = Some(*amount_fen);
-                o.paid_at = Some(at);
+                if fresh {
+                    o.paid_fen = Some(*amount_fen);
+                    o.paid_at = Some(at);
+                    o.tenant = Some(tenant.clone());
+                    // Not before the window could have closed, had it been received now.
+                    o.check_at = Some(at + Duration::days(i64::from(*window_days)));
+                }
                 (EntryReason::Earned, fresh)
             }
             OrderFact::Refunded { refund, amount_fen } => (
@@ -308,6 +332,7 @@ impl Account {
             return None;
         }
         o.released = true;
+        o.check_at = None;
         let points = o.points;
         self.pending -= points;
         self.available += points;
@@ -320,6 +345,31 @@ impl Account {
             note: None,
             at,
         })
+    }
+
+    /// The earliest look due at an unreleased order's window.
+    pub fn next_check(&self) -> Option<DateTime<Utc>> {
+        self.orders
+            .values()
+            .filter(|o| !o.released)
+            .filter_map(|o| o.check_at)
+            .min()
+    }
+
+    /// Orders whose window look is due by `now`: (order id, tenant).
+    pub fn due_checks(&self, now: DateTime<Utc>) -> Vec<(OrderId, Tenant)> {
+        self.orders
+            .iter()
+            .filter(|(_, o)| !o.released && o.check_at.is_some_and(|at| at <= now))
+            .filter_map(|(id, o)| Some((OrderId::parse(id).ok()?, o.tenant.clone()?)))
+            .collect()
+    }
+
+    /// Looks at `order` again at `at` (its window not closed yet).
+    pub fn check_again(&mut self, order: &OrderId, at: DateTime<Utc>) {
+        if let Some(o) = self.orders.get_mut(order.as_str()) {
+            o.check_at = Some(at);
+        }
     }
 
     /// Spends `points` of the available balance, once by `key`.
@@ -395,6 +445,14 @@ mod tests {
         DateTime::<Utc>::from_timestamp(1_795_000_000, 0).unwrap_or_default() + Duration::days(day)
     }
 
+    fn paid(amount_fen: i64) -> OrderFact {
+        OrderFact::Paid {
+            amount_fen,
+            tenant: Tenant::parse("demo", "south-china").unwrap_or_else(|e| panic!("{e}")),
+            window_days: 7,
+        }
+    }
+
     fn oid(n: u8) -> OrderId {
         OrderId::parse(&format!("01JD{:022}", n)).unwrap_or_else(|e| panic!("{e}"))
     }
@@ -405,13 +463,7 @@ mod tests {
         let terms = MemberTerms::default();
         let mut a = Account::default();
         let o = oid(1);
-        let e = a.apply(
-            &terms,
-            "o1-paid",
-            &o,
-            &OrderFact::Paid { amount_fen: 50_050 },
-            t(0),
-        );
+        let e = a.apply(&terms, "o1-paid", &o, &paid(50_050), t(0));
         assert_eq!(e.map(|e| (e.pending, e.available)), Some((500, 0)));
         // when its window closes the points become available
         let e = a.release(&o, t(9));
@@ -437,15 +489,7 @@ mod tests {
     fn a_level_rises_at_once_and_drops_only_after_the_grace() {
         let terms = MemberTerms::default();
         let mut a = Account::default();
-        a.apply(
-            &terms,
-            "p",
-            &oid(1),
-            &OrderFact::Paid {
-                amount_fen: 300_000,
-            },
-            t(0),
-        );
+        a.apply(&terms, "p", &oid(1), &paid(300_000), t(0));
         assert_eq!(a.level_at(&terms, t(0)), 2);
         a.apply(
             &terms,
@@ -463,15 +507,7 @@ mod tests {
         assert_eq!(a.level_at(&terms, t(31)), 0);
         // and an order a year old no longer counts
         let mut b = Account::default();
-        b.apply(
-            &terms,
-            "p",
-            &oid(2),
-            &OrderFact::Paid {
-                amount_fen: 100_000,
-            },
-            t(0),
-        );
+        b.apply(&terms, "p", &oid(2), &paid(100_000), t(0));
         assert_eq!(b.growth(t(364)), 100_000);
         assert_eq!(b.growth(t(366)), 0);
     }
@@ -503,16 +539,16 @@ mod tests {
             let terms = MemberTerms::default();
             let mut a = Account::default();
             let mut entries: Vec<PointsEntry> = Vec::new();
-            let mut paid: BTreeMap<u8, i64> = BTreeMap::new();
+            let mut paid_fen: BTreeMap<u8, i64> = BTreeMap::new();
             let mut refunds: BTreeMap<(u8, u8), i64> = BTreeMap::new();
             for (i, s) in steps.iter().enumerate() {
                 let times = if dup.get(i).copied().unwrap_or(false) { 2 } else { 1 };
                 for _ in 0..times {
                     match s {
                         Step::Pay(o, f) => {
-                            let amount = *paid.entry(*o).or_insert(*f);
+                            let amount = *paid_fen.entry(*o).or_insert(*f);
                             entries.extend(a.apply(&terms, &format!("{o}-paid"), &oid(*o),
-                                &OrderFact::Paid { amount_fen: amount }, t(i as i64)));
+                                &paid(amount), t(i as i64)));
                         }
                         Step::Refund(o, r, f) => {
                             let amount = *refunds.entry((*o, *r)).or_insert(*f);

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::{Queue, QueueError, QueueName, MAX_DELAY};
 use crate::domain::ids::{
-    CampaignId, GroupBuyId, GuideId, OrderId, RefundId, Size, Sku, StoreId, UserId,
+    BrandId, CampaignId, GroupBuyId, GuideId, OrderId, RefundId, Size, Sku, StoreId, UserId,
 };
 use crate::domain::money::Fen;
 use crate::domain::tenancy::Tenant;
@@ -291,14 +291,14 @@ pub struct EventLine {
     pub amount_fen: Fen,
 }
 
-/// What the member worker consumes: an order event, or a check whether an order's
-/// points may be released (its return window closed; sent by the sweeper over the
-/// timer index).
+/// What the member worker consumes: an order event, or a look at a member's orders in
+/// a brand whose return windows may have closed (their points released; sent by the
+/// sweeper over the timer index).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum MemberMessage {
     Event(OrderEvent),
-    Release { tenant: Tenant, order: OrderId },
+    Release { member: UserId, brand: BrandId },
 }
 
 impl QueueMessage for MemberMessage {

@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::ids::{
-    CampaignId, CategoryId, CouponTemplateId, GroupBuyId, GuideId, IdempotencyKey, OrderId,
-    RefundId, Sku, StoreId, UserId,
+    BrandId, CampaignId, CategoryId, CouponTemplateId, GroupBuyId, GuideId, IdempotencyKey,
+    OrderId, RefundId, Sku, StoreId, UserId,
 };
 use crate::domain::tenancy::Tenant;
 
@@ -176,6 +176,45 @@ pub fn idempotency_sk(key: &IdempotencyKey) -> String {
     format!("IDEM#{key}")
 }
 
+/// A member's own partition, across brands and store groups: their profile, an
+/// account per brand (points and level), and its ledger entries.
+pub fn member_pk(user: &UserId) -> String {
+    format!("U#{user}")
+}
+
+pub const PROFILE_SK: &str = "PROFILE";
+
+pub const ACCOUNT_PREFIX: &str = "B#";
+
+/// A member's points and level in one brand.
+pub fn account_sk(brand: &BrandId) -> String {
+    format!("{ACCOUNT_PREFIX}{brand}")
+}
+
+/// A ledger entry of a member's points in a brand, by the business key it is written
+/// once by.
+pub fn points_entry_sk(brand: &BrandId, key: &str) -> String {
+    format!("{}{key}", points_entries_prefix(brand))
+}
+
+pub fn points_entries_prefix(brand: &BrandId) -> String {
+    format!("PE#{brand}#")
+}
+
+/// Who holds a phone: one item per phone, by its keyed hash (never the number).
+pub fn phone_pk(hash: &str) -> String {
+    format!("PHONE#{hash}")
+}
+
+pub const PHONE_SK: &str = "PHONE";
+
+/// A brand's own settings (its member terms).
+pub fn brand_pk(brand: &BrandId) -> String {
+    format!("BRAND#{brand}")
+}
+
+pub const MEMBER_TERMS_SK: &str = "MEMBER_TERMS";
+
 /// GSI1: a buyer's orders across tenants, newest first by ULID.
 pub fn buyer_orders_gsi1pk(user: &UserId) -> String {
     format!("U#{user}#ORDERS")
@@ -260,6 +299,9 @@ pub enum Due {
     SaleConfirmation(Tenant, OrderId),
     /// A campaign at its end (to close it), or its close's next step.
     Campaign(Tenant, CampaignId),
+    /// A member's account in a brand with an order whose return window is to be
+    /// looked at (its points released).
+    Points(UserId, BrandId),
     /// An order event in the outbox not yet relayed to every consumer by the sweeper
     /// (the table's stream relays it at once; this is the net behind it).
     Event(Tenant, OrderId, String),
@@ -267,6 +309,13 @@ pub enum Due {
 
 impl Due {
     pub fn parse(pk: &str, sk: &str) -> Option<Due> {
+        if let (Some(user), Some(brand)) = (pk.strip_prefix("U#"), sk.strip_prefix(ACCOUNT_PREFIX))
+        {
+            return Some(Due::Points(
+                UserId::parse(user).ok()?,
+                BrandId::parse(brand).ok()?,
+            ));
+        }
         let mut parts = pk.split('#');
         // A campaign item sits in its tenant's partition: `T#{brand}#{group}`.
         if let (Some("T"), Some(brand), Some(group), None) =

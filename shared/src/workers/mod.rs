@@ -8,6 +8,7 @@ pub mod attribution;
 pub mod close;
 pub mod fulfillment;
 pub mod groups;
+pub mod members;
 pub mod refunds;
 pub mod timeouts;
 

@@ -4,7 +4,7 @@
 use super::{parse, WorkerError};
 use crate::app::AppState;
 use crate::queue::messages::{
-    delay_until, AttributionMessage, GroupMessage, RefundMessage, TimeoutMessage,
+    delay_until, AttributionMessage, GroupMessage, MemberMessage, RefundMessage, TimeoutMessage,
 };
 use crate::table::keys::Due;
 
@@ -29,7 +29,8 @@ pub async fn expire_unpaid(st: &AppState, body: &str) -> Result<(), WorkerError>
 /// The scheduled sweep behind every delayed message: each timer due in the timer
 /// index, in every tenant, is acted on however its message was lost: an order's timer
 /// (an unpaid order past its deadline, a parcel's pickup window) runs here, a refund's step is handed to the refund worker,
-/// an expired group to the group-expiry worker, an order event the table's stream
+/// an expired group to the group-expiry worker, a member's window looks to the member
+/// worker, an order event the table's stream
 /// did not relay to its subscribers.
 pub async fn sweep_timers(st: &AppState) -> Result<serde_json::Value, WorkerError> {
     let now = st.clock.now();
@@ -61,6 +62,14 @@ pub async fn sweep_timers(st: &AppState) -> Result<serde_json::Value, WorkerErro
             }
             // The close worker's own sweep takes these.
             Due::Campaign(..) => {}
+            Due::Points(member, brand) => {
+                let msg = MemberMessage::Release {
+                    member: member.clone(),
+                    brand: brand.clone(),
+                };
+                st.queue.post(&msg, None).await?;
+                confirmations += 1;
+            }
             Due::Event(t, order, id) => {
                 if st.relay_event(t, order, id).await? {
                     events += 1;

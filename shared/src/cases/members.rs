@@ -1,0 +1,113 @@
+//! Members' points, moved by order events and by time: each order event is applied to
+//! its buyer's account in its brand (read the account, decide with
+//! [`crate::domain::member`], write the account on condition of its version with the
+//! entry it made, in one transaction); an account with an order whose return window
+//! may have closed is looked at when its timer is due, and that order's points become
+//! available.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::app::AppState;
+use crate::db::members::{account_write, entry_write};
+use crate::db::orders::order_key;
+use crate::db::retry::{lost_race, optimistic, Attempt};
+use crate::domain::ids::{BrandId, UserId};
+use crate::domain::member::{OrderFact, PointsEntry};
+use crate::domain::order::{Order, OrderStatus};
+use crate::error::Result;
+use crate::queue::messages::{OrderEvent, OrderEventKind};
+use crate::table::from_item;
+
+/// How long before an order not yet received is looked at again.
+const RECHECK_HOURS: i64 = 24;
+
+impl AppState {
+    /// Applies an order event to its buyer's points, once by the event's id: 1
+    /// BatchGetItem (the account, the brand's terms) + 1 TransactWriteItems (the
+    /// account, the entry), or nothing for a duplicate. Returns the entry written.
+    pub async fn apply_member_event(&self, e: &OrderEvent) -> Result<Option<PointsEntry>> {
+        let brand = &e.tenant.brand;
+        optimistic("this member's points", || async {
+            let (mut account, version, terms) = self.db.account(&e.buyer, brand).await?;
+            let fact = match e.kind {
+                OrderEventKind::Paid => OrderFact::Paid {
+                    amount_fen: e.amount_fen.get(),
+                    tenant: e.tenant.clone(),
+                    window_days: e.window_days,
+                },
+                OrderEventKind::Refunded | OrderEventKind::Cancelled => OrderFact::Refunded {
+                    refund: e.id.clone(),
+                    amount_fen: e.amount_fen.get(),
+                },
+            };
+            let before = account.clone();
+            let entry = account.apply(&terms, &e.id, &e.order, &fact, e.at);
+            if account == before {
+                return Ok(Attempt::Done(None));
+            }
+            account.version = version.map_or(1, |v| v + 1);
+            let mut writes = vec![account_write(&e.buyer, brand, &account, version)?];
+            if let Some(entry) = &entry {
+                writes.push(entry_write(&e.buyer, brand, entry)?);
+            }
+            match self.db.table().transact(writes).await {
+                Ok(()) => Ok(Attempt::Done(entry)),
+                Err(err) if lost_race(&err) => Ok(Attempt::Again),
+                Err(err) => Err(err.into()),
+            }
+        })
+        .await
+    }
+
+    /// Looks at a member's orders in a brand whose window look is due: each whose
+    /// return window has closed (or that was cancelled) has its points released; the
+    /// others are looked at again when their window closes (or, not yet received, in a
+    /// day). 1 BatchGetItem (the account, the terms) + 1 BatchGetItem (the orders) + 1
+    /// TransactWriteItems. Returns the entries written.
+    pub async fn release_points(
+        &self,
+        member: &UserId,
+        brand: &BrandId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<PointsEntry>> {
+        optimistic("this member's points", || async {
+            let (mut account, version, _) = self.db.account(member, brand).await?;
+            let due = account.due_checks(now);
+            if due.is_empty() {
+                return Ok(Attempt::Done(Vec::new()));
+            }
+            let keys: Vec<_> = due.iter().map(|(o, t)| order_key(t, o)).collect();
+            let found = self.db.batch_get_map(&keys, true).await?;
+            let mut entries = Vec::new();
+            for (id, t) in &due {
+                let order: Option<Order> = found
+                    .get(&order_key(t, id))
+                    .map(|i| from_item(i.clone()))
+                    .transpose()?;
+                let closes = match &order {
+                    Some(o) if o.status == OrderStatus::Cancelled => Some(now),
+                    Some(o) => o
+                        .received_at()
+                        .map(|at| at + Duration::days(i64::from(o.returns_policy.window_days))),
+                    None => Some(now),
+                };
+                match closes {
+                    Some(at) if at <= now => entries.extend(account.release(id, now)),
+                    Some(at) => account.check_again(id, at),
+                    None => account.check_again(id, now + Duration::hours(RECHECK_HOURS)),
+                }
+            }
+            account.version = version.map_or(1, |v| v + 1);
+            let mut writes = vec![account_write(member, brand, &account, version)?];
+            for e in &entries {
+                writes.push(entry_write(member, brand, e)?);
+            }
+            match self.db.table().transact(writes).await {
+                Ok(()) => Ok(Attempt::Done(entries.clone())),
+                Err(err) if lost_race(&err) => Ok(Attempt::Again),
+                Err(err) => Err(err.into()),
+            }
+        })
+        .await
+    }
+}

@@ -1,0 +1,155 @@
+//! Members' items: a profile per buyer, an account per brand (points and level, in the
+//! timer index while an order's window is to be looked at), its ledger entries, the
+//! phone index (by keyed hash) and each brand's member terms.
+
+use serde::{Deserialize, Serialize};
+
+use super::page::Paged;
+use super::Db;
+use crate::domain::ids::{BrandId, UserId};
+use crate::domain::member::{Account, MemberTerms, PointsEntry};
+use crate::error::Result;
+use crate::table::keys;
+use crate::table::{
+    from_item, n, to_item, AttrPath, Condition, Item, Key, Write, GSI3PK, GSI3SK, PK, SK,
+};
+
+pub fn account_key(member: &UserId, brand: &BrandId) -> Key {
+    Key::new(keys::member_pk(member), keys::account_sk(brand))
+}
+
+pub fn terms_key(brand: &BrandId) -> Key {
+    Key::new(keys::brand_pk(brand), keys::MEMBER_TERMS_SK)
+}
+
+pub fn profile_key(member: &UserId) -> Key {
+    Key::new(keys::member_pk(member), keys::PROFILE_SK)
+}
+
+/// An account as stored: whose, in which brand, and its state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRecord {
+    pub member: Option<UserId>,
+    pub brand: Option<BrandId>,
+    #[serde(flatten)]
+    pub account: Account,
+}
+
+/// The account's item: in the timer index at its next window look.
+pub fn account_item(member: &UserId, brand: &BrandId, a: &Account) -> Result<Item> {
+    let key = account_key(member, brand);
+    let mut k = vec![(PK, key.pk.clone()), (SK, key.sk.clone())];
+    if let Some(due) = a.next_check() {
+        k.push((GSI3PK, keys::due_gsi3pk(&key.pk)));
+        k.push((GSI3SK, keys::due_gsi3sk(due, &key.pk)));
+    }
+    let record = AccountRecord {
+        member: Some(member.clone()),
+        brand: Some(brand.clone()),
+        account: a.clone(),
+    };
+    Ok(to_item(&record, &k)?)
+}
+
+/// The account written over the one read (`read_version`), or first.
+pub fn account_write(
+    member: &UserId,
+    brand: &BrandId,
+    a: &Account,
+    read_version: Option<u64>,
+) -> Result<Write> {
+    Ok(Write::Put {
+        item: account_item(member, brand, a)?,
+        condition: Some(match read_version {
+            Some(v) => Condition::Equals(AttrPath::top("version"), n(v as i64)),
+            None => Condition::NotExists,
+        }),
+    })
+}
+
+/// A ledger entry, written once by its key.
+pub fn entry_write(member: &UserId, brand: &BrandId, e: &PointsEntry) -> Result<Write> {
+    let key = Key::new(
+        keys::member_pk(member),
+        keys::points_entry_sk(brand, &e.key),
+    );
+    Ok(Write::Put {
+        item: to_item(
+            e,
+            &[
+                (PK, key.pk.clone()),
+                (SK, key.sk.clone()),
+                ("kind", "points-entry".into()),
+            ],
+        )?,
+        condition: Some(Condition::NotExists),
+    })
+}
+
+impl Db {
+    /// A member's account in a brand (a fresh one if none) and its version, with the
+    /// brand's terms (the defaults if it set none). 1 BatchGetItem.
+    pub async fn account(
+        &self,
+        member: &UserId,
+        brand: &BrandId,
+    ) -> Result<(Account, Option<u64>, MemberTerms)> {
+        let akey = account_key(member, brand);
+        let tkey = terms_key(brand);
+        let found = self
+            .batch_get_map(&[akey.clone(), tkey.clone()], true)
+            .await?;
+        let (account, version) = match found.get(&akey) {
+            Some(i) => {
+                let r: AccountRecord = from_item(i.clone())?;
+                let v = r.account.version;
+                (r.account, Some(v))
+            }
+            None => (Account::default(), None),
+        };
+        let terms = match found.get(&tkey) {
+            Some(i) => from_item(i.clone())?,
+            None => MemberTerms::default(),
+        };
+        Ok((account, version, terms))
+    }
+
+    /// A brand's member terms. 1 GetItem.
+    pub async fn member_terms(&self, brand: &BrandId) -> Result<MemberTerms> {
+        Ok(match self.table.get(&terms_key(brand), false).await? {
+            Some(i) => from_item(i)?,
+            None => MemberTerms::default(),
+        })
+    }
+
+    /// Sets a brand's member terms. 1 PutItem.
+    pub async fn put_member_terms(&self, brand: &BrandId, terms: &MemberTerms) -> Result<()> {
+        let key = terms_key(brand);
+        self.table
+            .put(
+                to_item(terms, &[(PK, key.pk.clone()), (SK, key.sk.clone())])?,
+                None,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// A page of a member's ledger in a brand, by order then event. 1 Query.
+    pub async fn points_entries(
+        &self,
+        member: &UserId,
+        brand: &BrandId,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Paged<PointsEntry>> {
+        let q = crate::table::Query::new(
+            crate::table::Index::Primary,
+            keys::member_pk(member),
+            crate::table::SortRange::BeginsWith(keys::points_entries_prefix(brand)),
+        );
+        Ok(self
+            .page(q, limit, cursor)
+            .await?
+            .try_map(from_item::<PointsEntry>)?)
+    }
+}
