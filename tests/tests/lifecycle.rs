@@ -988,6 +988,100 @@ impl Model {
         self.check_seats(step, &orders).await;
         if self.drained {
             self.check_credit(step, &orders, &refunds).await;
+            self.check_points(step, &orders, &refunds).await;
+        }
+    }
+
+    /// Members' points: each paid order's points are the brand's rate x (paid -
+    /// refunded), the balances are the sum of the ledger's entries, points are
+    /// available only once the order's return window has closed (or it was cancelled),
+    /// and once the campaign is closed nothing is left pending.
+    async fn check_points(
+        &self,
+        step: usize,
+        orders: &[Order],
+        refunds: &BTreeMap<String, Vec<Refund>>,
+    ) {
+        let now = self.w.clock.now();
+        let brand = &self.t.brand;
+        let buyers: BTreeSet<&UserId> = orders.iter().map(|o| &o.buyer).collect();
+        for buyer in buyers {
+            let at = |what: &str| format!("step {step}, member {buyer}: {what}");
+            let (account, _, terms) = self
+                .w
+                .state
+                .db
+                .account(buyer, brand)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let mut expected_total = 0;
+            for o in orders.iter().filter(|o| &o.buyer == buyer) {
+                let refunded: i64 = refunds[o.id.as_str()]
+                    .iter()
+                    .filter(|r| {
+                        r.kind != RefundKind::UnappliedPayment && r.money == MoneyStatus::Succeeded
+                    })
+                    .map(|r| r.amount_fen.get())
+                    .sum();
+                let expected = if o.payment_ref.is_some() {
+                    terms.points_for(o.total_fen.get() - refunded)
+                } else {
+                    0
+                };
+                expected_total += expected;
+                let held = account.orders.get(o.id.as_str());
+                assert_eq!(
+                    held.map_or(0, |h| h.points),
+                    expected,
+                    "{}",
+                    at(&format!(
+                        "order {}'s points (paid {}, refunded {refunded})",
+                        o.id, o.total_fen
+                    ))
+                );
+                if held.is_some_and(|h| h.released) {
+                    let closed = o.status == OrderStatus::Cancelled
+                        || o.received_at().is_some_and(|r| {
+                            r + Duration::days(i64::from(o.returns_policy.window_days)) <= now
+                        });
+                    assert!(
+                        closed,
+                        "{}",
+                        at(&format!("order {} released before its window closed", o.id))
+                    );
+                }
+            }
+            assert_eq!(
+                account.pending + account.available,
+                expected_total,
+                "{}",
+                at("balances")
+            );
+            let entries = self
+                .w
+                .state
+                .db
+                .points_entries(buyer, brand, 1_000, None)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .items;
+            assert_eq!(
+                (
+                    entries.iter().map(|e| e.pending).sum::<i64>(),
+                    entries.iter().map(|e| e.available).sum::<i64>()
+                ),
+                (account.pending, account.available),
+                "{}",
+                at("the ledger's entries sum to the balances")
+            );
+            if step == usize::MAX {
+                assert_eq!(
+                    account.pending,
+                    0,
+                    "{}",
+                    at("points still pending after the close")
+                );
+            }
         }
     }
 
