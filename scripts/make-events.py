@@ -154,6 +154,13 @@ CLOSE = [
     ("91-close-campaign", "POST", "/v1/{brand}/{store_group}/campaigns/{campaign}/close", f"{S}/close", {"grace_minutes": 0}, OPS),
     ("94-read-report", "GET", "/v1/{brand}/{store_group}/campaigns/{campaign}/report", f"{S}/report", None, OPS),
 ]
+# The identity provider verified this buyer's phone (an SMS code at sign-in).
+MEMBER = {**BUYER, "phone_number": "+8613812345678", "phone_number_verified": "true"}
+MEMBERS = [
+    ("88-bind-phone", "POST", "/v1/me/phone", "/v1/me/phone", None, MEMBER, ""),
+    ("89-me", "GET", "/v1/me", "/v1/me", None, MEMBER, ""),
+    ("90-my-points", "GET", "/v1/me/points", "/v1/me/points", None, MEMBER, "brand=demo"),
+]
 REFUND = ORDER + "-R01"
 REFUND_NOTICE = json.dumps({"tenant": "demo/south-china", "refund": REFUND, "status": "succeeded", "amount_fen": 56900})
 REFUNDS = [
@@ -219,6 +226,10 @@ for name, method, route, path, body, claims, query in ATTRIBUTION:
     out = ROOT / "attribute-guide-sale" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(event(method, route, path, body, claims, query), indent=2) + "\n")
+for name, method, route, path, body, claims, query in MEMBERS:
+    out = ROOT / "member-center" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(event(method, route, path, body, claims, query), indent=2) + "\n")
 for name, method, route, path, body, claims in CLOSE:
     out = ROOT / "close-campaign" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -232,4 +243,4 @@ SCHEDULES = [("order-timeout-worker", "52-sweep-unpaid", "clearance-sweep-unpaid
 for function, name, rule in SCHEDULES:
     out = ROOT / function / f"{name}.json"
     out.write_text(json.dumps(scheduled(rule), indent=2) + "\n")
-print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(REFUNDS) + len(GROUPS) + len(ATTRIBUTION) + len(CLOSE) + len(WORKERS) + len(SCHEDULES)} events under {ROOT}")
+print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(REFUNDS) + len(GROUPS) + len(ATTRIBUTION) + len(MEMBERS) + len(CLOSE) + len(WORKERS) + len(SCHEDULES)} events under {ROOT}")

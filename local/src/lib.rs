@@ -43,6 +43,9 @@ struct DevClaims {
     sub: String,
     role: String,
     tenants: Vec<String>,
+    /// A phone the development identity provider "verified".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    phone_number: Option<String>,
     exp: i64,
 }
 
@@ -55,6 +58,18 @@ impl DevTokens {
 
     /// Mints a token for `sub` with `role` over `tenants` (`brand/group`, `brand/*`, `*`).
     pub fn mint(&self, sub: &str, role: Role, tenants: &[&str]) -> Result<String, Problem> {
+        self.mint_with_phone(sub, role, tenants, None)
+    }
+
+    /// [`DevTokens::mint`], with a verified phone (`phone_number`,
+    /// `phone_number_verified: true`), as the identity provider would after an SMS code.
+    pub fn mint_with_phone(
+        &self,
+        sub: &str,
+        role: Role,
+        tenants: &[&str],
+        phone: Option<&str>,
+    ) -> Result<String, Problem> {
         UserId::parse(sub).map_err(|e| Problem::from(e).field("sub"))?;
         for (i, t) in tenants.iter().enumerate() {
             Scope::parse(t)
@@ -68,6 +83,7 @@ impl DevTokens {
             sub: sub.to_owned(),
             role,
             tenants: tenants.iter().map(|s| (*s).to_owned()).collect(),
+            phone_number: phone.map(str::to_owned),
             exp: (Utc::now() + Duration::hours(12)).timestamp(),
         };
         encode(
@@ -99,7 +115,7 @@ impl DevTokens {
             )
         })?;
         let c = data.claims;
-        let claims = HashMap::from([
+        let mut claims = HashMap::from([
             ("sub".to_owned(), c.sub),
             ("role".to_owned(), c.role),
             (
@@ -107,6 +123,10 @@ impl DevTokens {
                 serde_json::to_string(&c.tenants).unwrap_or_default(),
             ),
         ]);
+        if let Some(phone) = c.phone_number {
+            claims.insert("phone_number".to_owned(), phone);
+            claims.insert("phone_number_verified".to_owned(), "true".to_owned());
+        }
         Ok(caller_from_claims(&claims)?)
     }
 }
@@ -137,6 +157,9 @@ struct TokenRequest {
     sub: String,
     #[serde(default)]
     tenants: Vec<String>,
+    /// A phone to put in the token as verified (members binding their phone).
+    #[serde(default)]
+    phone: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -150,7 +173,11 @@ async fn dev_token(
     JsonBody(req): JsonBody<TokenRequest>,
 ) -> Result<Json<TokenResponse>, Problem> {
     let tenants: Vec<&str> = req.tenants.iter().map(String::as_str).collect();
-    let token = tokens.mint(&req.sub, req.role, &tenants)?;
+    if let Some(p) = &req.phone {
+        clearance::domain::catalog::Phone::try_from(p.clone())
+            .map_err(|e| Problem::validation("phone", e))?;
+    }
+    let token = tokens.mint_with_phone(&req.sub, req.role, &tenants, req.phone.as_deref())?;
     Ok(Json(TokenResponse {
         token,
         token_type: "Bearer",
@@ -193,6 +220,11 @@ pub fn local_state(
             share_base: std::env::var("SHARE_LINK_BASE")
                 .unwrap_or_else(|_| "https://m.clearance.example".into()),
         }),
+        membership: Arc::new(clearance::membership::Sandbox::default()),
+        phones: Arc::new(clearance::phones::PhoneVault::new(&env(
+            "MEMBER_PHONE_KEY",
+            clearance::phones::DEV_KEY,
+        ))),
         pages: Default::default(),
     };
     (state, sandbox)

@@ -1,5 +1,6 @@
 //! What every handler and worker shares, built once per process: the persistence
-//! facade, the clock, the queue, the blob store, the payment provider and the secrets.
+//! facade, the clock, the queue, the blob store, the payment provider, the membership
+//! (CRM), the phone vault and the secrets.
 //! It sits below both `api` and `workers`, so neither depends on the other.
 
 use std::sync::Arc;
@@ -19,6 +20,10 @@ pub struct AppState {
     pub blobs: Arc<dyn Blobs>,
     pub payments: Arc<dyn Payments>,
     pub secrets: Arc<Secrets>,
+    /// The group's membership (CRM), for binding phones.
+    pub membership: Arc<dyn crate::membership::Membership>,
+    /// Seals members' phones and finds them by keyed hash.
+    pub phones: Arc<crate::phones::PhoneVault>,
     /// Rendered public catalog pages (`http::pages`).
     pub pages: Arc<crate::http::pages::Pages>,
 }

@@ -23,6 +23,9 @@ pub enum Error {
     Provider(#[from] crate::payments::PaymentError),
     #[error(transparent)]
     Blob(#[from] crate::blobs::BlobError),
+    /// The group's membership (CRM) could not be reached, or refused.
+    #[error(transparent)]
+    Membership(#[from] crate::membership::MembershipError),
     /// Our own bug (a value that would not serialize): never worth a retry.
     #[error("internal: {0}")]
     Internal(String),
@@ -35,6 +38,7 @@ impl Error {
             Error::Store(e) => e.is_retryable(),
             Error::Queue(_) => true,
             Error::Provider(e) => e.is_retryable(),
+            Error::Membership(e) => matches!(e, crate::membership::MembershipError::Unavailable(_)),
             Error::Blob(e) => !matches!(e, crate::blobs::BlobError::InvalidKey(_)),
             Error::Domain(_) | Error::Internal(_) => false,
         }

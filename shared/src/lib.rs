@@ -7,17 +7,21 @@
 //!
 //! - [`domain`]: the rules, pure and synchronous, over plain types: the tenant, ids,
 //!   money in fen, campaigns and their flash-sale slots and terms, listings and stock,
-//!   checkout, orders and parcels, refunds, group buys, guide attribution, the close and
-//!   its report, who may do what. No module of it depends on another in a circle
+//!   checkout, orders and parcels, refunds, group buys, guide attribution, members'
+//!   points and levels, the close and its report, who may do what. No module of it depends on another in a circle
 //!   (`scripts/domain_cycles.py` checks).
 //! - [`table`]: the [`table::Table`] port (a DynamoDB-shaped single table) with its
 //!   DynamoDB and in-memory adapters, and [`table::keys`], the key schema: every key,
 //!   led by the tenant, is built there.
-//! - [`queue`], [`blobs`], [`payments`]: the SQS, S3 and payment-provider ports, each
-//!   with its production adapter and a local one.
+//! - [`queue`], [`blobs`], [`payments`], [`membership`]: the SQS, S3, payment-provider
+//!   and CRM ports, each with its production adapter and a local one; [`phones`] seals
+//!   members' phones and finds them by keyed hash.
 //! - [`db`]: each use case's reads and writes over the table: one snapshot read, the
 //!   domain's decision, one conditional write or transaction (a lost race goes round
-//!   again through [`db::retry`]).
+//!   again through [`db::retry`]); [`db::outbox`] holds order events published with
+//!   the change they announce.
+//! - [`cases`]: the use cases that move money, stock, seats, credit and points, each
+//!   read -> decide -> write -> announce in one file.
 //! - [`http`]: what every HTTP function shares: the caller from JWT claims, JSON bodies,
 //!   `Idempotency-Key` and provider signatures as extractors, errors as
 //!   `application/problem+json`, cached public pages.
@@ -39,7 +43,9 @@ pub mod db;
 pub mod domain;
 mod error;
 pub mod http;
+pub mod membership;
 pub mod payments;
+pub mod phones;
 pub mod queue;
 pub mod recent;
 pub mod registry;

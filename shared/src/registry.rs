@@ -100,6 +100,7 @@ pub static FUNCTIONS: &[Function] = &[
     http("validate-refund", crate::api::refunds::routes),
     http("attribute-guide-sale", crate::api::attribution::routes),
     http("close-campaign", crate::api::close::routes),
+    http("member-center", crate::api::members::routes),
     Function {
         name: "fulfillment-worker",
         routes: None,

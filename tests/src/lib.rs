@@ -85,6 +85,8 @@ pub struct World {
     /// The payment provider the handlers use: it keeps the refunds it paid.
     pub sandbox: Arc<clearance::payments::Sandbox>,
     pub blobs: Arc<DirBlobs>,
+    /// The group's membership (CRM) the handlers use.
+    pub crm: Arc<clearance::membership::Sandbox>,
 }
 
 /// The demo tenant's API root.
@@ -118,12 +120,14 @@ impl World {
         let dir = std::env::temp_dir().join(unique("clearance-blobs"));
         let blobs = Arc::new(DirBlobs::new(dir).served_at("/dev/blobs", "test-blob-links"));
         let queue = Arc::new(MemoryQueue::new());
-        let (state, sandbox) = clearance_local::local_state(
+        let (mut state, sandbox) = clearance_local::local_state(
             Db::new(Arc::new(counted)),
             clock.clone(),
             queue.clone(),
             blobs.clone(),
         );
+        let crm = Arc::new(clearance::membership::Sandbox::default());
+        state.membership = crm.clone();
         let tokens = DevTokens::new("test-secret");
         let app = clearance_local::app(state.clone(), tokens.clone(), sandbox.clone())
             .merge(clearance_local::blob_links(blobs.clone()));
@@ -136,6 +140,7 @@ impl World {
             tokens,
             sandbox,
             blobs,
+            crm,
         }
     }
 
@@ -197,6 +202,13 @@ impl World {
     }
 
     /// A buyer's token.
+    /// A buyer's token whose identity provider verified `phone`.
+    pub fn buyer_with_phone(&self, sub: &str, phone: &str) -> String {
+        self.tokens
+            .mint_with_phone(sub, Role::Consumer, &[], Some(phone))
+            .unwrap_or_else(|p| panic!("mint failed: {p:?}"))
+    }
+
     pub fn buyer(&self, sub: &str) -> String {
         self.tokens
             .mint(sub, Role::Consumer, &[])

@@ -13,6 +13,7 @@ mod groups;
 mod ledger;
 mod lifecycle;
 mod manage;
+mod members;
 mod openapi;
 mod order_path;
 mod orders;

@@ -7,6 +7,7 @@ pub mod browse;
 pub mod close;
 pub mod groups;
 pub mod manage;
+pub mod members;
 pub mod openapi;
 pub mod orders;
 pub mod refunds;

@@ -148,7 +148,30 @@ pub fn app_state(sdk: &SdkConfig) -> Result<AppState, String> {
             share_base: std::env::var("SHARE_LINK_BASE")
                 .unwrap_or_else(|_| "https://m.clearance.example".into()),
         }),
+        membership: Arc::new(crate::membership::Unconfigured),
+        phones: Arc::new(crate::phones::PhoneVault::new(&secret("MEMBER_PHONE_KEY"))),
         pages: Default::default(),
+    })
+}
+
+/// The group's CRM (`CRM_API_URL`, requests signed with `CRM_API_SECRET`) and a phone
+/// key that must be set (`MEMBER_PHONE_KEY`, the stack's secret): for member-center,
+/// the one function that binds phones. Builds no connection until the first binding.
+pub fn with_membership(state: AppState) -> Result<AppState, String> {
+    let key = env("MEMBER_PHONE_KEY")?;
+    if key.len() < 32 {
+        return Err("MEMBER_PHONE_KEY is shorter than 32 characters".into());
+    }
+    let api = crate::membership::http::HttpMembership::new(
+        env("CRM_API_URL")?,
+        std::env::var("CRM_API_SECRET")
+            .unwrap_or_default()
+            .into_bytes(),
+    );
+    Ok(AppState {
+        membership: Arc::new(api),
+        phones: Arc::new(crate::phones::PhoneVault::new(key.as_bytes())),
+        ..state
     })
 }
 

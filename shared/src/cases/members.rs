@@ -11,8 +11,9 @@ use crate::app::AppState;
 use crate::db::members::{account_write, entry_write};
 use crate::db::orders::order_key;
 use crate::db::retry::{lost_race, optimistic, Attempt};
+use crate::domain::catalog::Phone;
 use crate::domain::ids::{BrandId, UserId};
-use crate::domain::member::{OrderFact, PointsEntry};
+use crate::domain::member::{decide_binding, Binding, OrderFact, PointsEntry, Profile};
 use crate::domain::order::{Order, OrderStatus};
 use crate::error::Result;
 use crate::queue::messages::{OrderEvent, OrderEventKind};
@@ -106,6 +107,45 @@ impl AppState {
                 Ok(()) => Ok(Attempt::Done(entries.clone())),
                 Err(err) if lost_race(&err) => Ok(Attempt::Again),
                 Err(err) => Err(err.into()),
+            }
+        })
+        .await
+    }
+}
+
+impl AppState {
+    /// Binds the caller's verified phone to their member profile, and links them to
+    /// the group's membership (enrolled there if new): 1 BatchGetItem (the profile, the
+    /// phone's holder), the CRM call, 1 TransactWriteItems (the phone index on
+    /// condition no one holds it, the profile on condition of its version). Binding
+    /// the same phone again changes nothing; a phone another account holds is refused.
+    pub async fn bind_member_phone(
+        &self,
+        member: &UserId,
+        phone: &Phone,
+        now: DateTime<Utc>,
+    ) -> Result<Profile> {
+        let hash = self.phones.lookup_hash(phone);
+        optimistic("this member", || async {
+            let (profile, version, holder) = self.db.profile(member, Some(&hash)).await?;
+            let holder = holder.as_ref().map(UserId::as_str);
+            if decide_binding(&profile, &hash, holder, member.as_str())? == Binding::Already {
+                return Ok(Attempt::Done(profile));
+            }
+            let crm = self.membership.enrol(phone).await?;
+            let next = Profile {
+                phone_sealed: Some(self.phones.seal(phone)),
+                phone_hash: Some(hash.clone()),
+                bound_at: Some(now),
+                crm_member_id: Some(crm.member_id),
+                crm_levels: crm.levels,
+                version: version.map_or(1, |v| v + 1),
+            };
+            match self.db.bind_phone(member, &next, version, &hash).await {
+                Ok(()) => Ok(Attempt::Done(next)),
+                // Someone bound it, or the profile moved: read again (and refuse).
+                Err(e) if lost_race(&e) => Ok(Attempt::Again),
+                Err(e) => Err(e.into()),
             }
         })
         .await

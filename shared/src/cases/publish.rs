@@ -10,7 +10,22 @@ use crate::db::outbox::RELAY_AFTER;
 use crate::domain::ids::OrderId;
 use crate::domain::tenancy::Tenant;
 use crate::error::Result;
-use crate::queue::messages::ORDER_EVENT_QUEUES;
+use crate::queue::messages::{OrderEvent, Published, ORDER_EVENT_QUEUES};
+use crate::table::Write;
+
+/// The outbox write publishing `event`, for the transaction of the change it
+/// announces.
+pub fn publish(event: &OrderEvent) -> Result<Write> {
+    let body = serde_json::to_string(&Published::Event(event.clone()))
+        .map_err(|e| crate::Error::Internal(e.to_string()))?;
+    Ok(crate::db::outbox::event_write(
+        &event.tenant,
+        &event.order,
+        &event.id,
+        event.at,
+        &body,
+    )?)
+}
 
 /// At most this many events per relay.
 const RELAY_MAX: usize = 2_000;

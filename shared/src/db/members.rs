@@ -153,3 +153,76 @@ impl Db {
             .try_map(from_item::<PointsEntry>)?)
     }
 }
+
+/// Who holds a phone (by its keyed hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneHolder {
+    pub member: UserId,
+}
+
+pub fn phone_key(hash: &str) -> Key {
+    Key::new(keys::phone_pk(hash), keys::PHONE_SK)
+}
+
+impl Db {
+    /// A member's profile (a fresh one if none) and who holds `phone_hash`, if asked.
+    /// 1 BatchGetItem.
+    pub async fn profile(
+        &self,
+        member: &UserId,
+        phone_hash: Option<&str>,
+    ) -> Result<(crate::domain::member::Profile, Option<u64>, Option<UserId>)> {
+        let pkey = profile_key(member);
+        let mut wanted = vec![pkey.clone()];
+        if let Some(h) = phone_hash {
+            wanted.push(phone_key(h));
+        }
+        let found = self.batch_get_map(&wanted, true).await?;
+        let (profile, version) = match found.get(&pkey) {
+            Some(i) => {
+                let p: crate::domain::member::Profile = from_item(i.clone())?;
+                let v = p.version;
+                (p, Some(v))
+            }
+            None => (Default::default(), None),
+        };
+        let holder = match phone_hash.and_then(|h| found.get(&phone_key(h))) {
+            Some(i) => Some(from_item::<PhoneHolder>(i.clone())?.member),
+            None => None,
+        };
+        Ok((profile, version, holder))
+    }
+
+    /// Binds a phone: the phone index on condition no one holds it, the profile on
+    /// condition of its version. 1 TransactWriteItems.
+    pub async fn bind_phone(
+        &self,
+        member: &UserId,
+        profile: &crate::domain::member::Profile,
+        read_version: Option<u64>,
+        hash: &str,
+    ) -> std::result::Result<(), crate::table::TableError> {
+        let pkey = profile_key(member);
+        let hkey = phone_key(hash);
+        self.table
+            .transact(vec![
+                Write::Put {
+                    item: to_item(
+                        &PhoneHolder {
+                            member: member.clone(),
+                        },
+                        &[(PK, hkey.pk.clone()), (SK, hkey.sk.clone())],
+                    )?,
+                    condition: Some(Condition::NotExists),
+                },
+                Write::Put {
+                    item: to_item(profile, &[(PK, pkey.pk.clone()), (SK, pkey.sk.clone())])?,
+                    condition: Some(match read_version {
+                        Some(v) => Condition::Equals(AttrPath::top("version"), n(v as i64)),
+                        None => Condition::NotExists,
+                    }),
+                },
+            ])
+            .await
+    }
+}

@@ -15,7 +15,6 @@ use super::Db;
 use crate::domain::ids::OrderId;
 use crate::domain::tenancy::Tenant;
 use crate::error::Result;
-use crate::queue::messages::{OrderEvent, Published};
 use crate::table::keys;
 use crate::table::{n, s, string_attr, Item, Key, TableError, Write, GSI3PK, GSI3SK, PK, SK};
 
@@ -32,24 +31,29 @@ pub fn event_key(t: &Tenant, order: &OrderId, id: &str) -> Key {
     Key::new(keys::order_pk(t, order), keys::event_sk(id))
 }
 
-/// The outbox write of `event`: its body as every consumer reads it.
-pub fn event_write(event: &OrderEvent) -> std::result::Result<Write, TableError> {
-    let key = event_key(&event.tenant, &event.order, &event.id);
-    let body = serde_json::to_string(&Published::Event(event.clone()))
-        .map_err(|e| TableError::Invalid(e.to_string()))?;
+/// The outbox write of event `id` of `order`, happened `at`, with `body` as every
+/// consumer reads it (`queue::messages::Published`).
+pub fn event_write(
+    t: &Tenant,
+    order: &OrderId,
+    id: &str,
+    at: DateTime<Utc>,
+    body: &str,
+) -> std::result::Result<Write, TableError> {
+    let key = event_key(t, order, id);
     let item: Item = std::collections::HashMap::from([
         (PK.to_owned(), s(&key.pk)),
         (SK.to_owned(), s(&key.sk)),
         ("kind".to_owned(), s(EVENT_KIND)),
-        ("body".to_owned(), s(&body)),
+        ("body".to_owned(), s(body)),
         (GSI3PK.to_owned(), s(keys::due_gsi3pk(&key.pk))),
         (
             GSI3SK.to_owned(),
-            s(keys::due_gsi3sk(event.at + RELAY_AFTER, &key.pk)),
+            s(keys::due_gsi3sk(at + RELAY_AFTER, &key.pk)),
         ),
         (
             "expires_at".to_owned(),
-            n((event.at + Duration::days(KEEP_DAYS)).timestamp()),
+            n((at + Duration::days(KEEP_DAYS)).timestamp()),
         ),
     ])
     .into();

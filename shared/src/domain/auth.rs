@@ -78,6 +78,9 @@ pub struct Caller {
     pub user: UserId,
     pub role: Role,
     pub scopes: Vec<Scope>,
+    /// The phone the identity provider verified for them, if it says so
+    /// (`phone_number` with `phone_number_verified`). Its `Debug` is redacted.
+    pub verified_phone: Option<super::catalog::Phone>,
 }
 
 /// What a caller wants to do, as the checks see it.
@@ -134,6 +137,7 @@ mod tests {
             user: UserId::parse("u-1").unwrap(),
             role,
             scopes: scopes.iter().map(|s| Scope::parse(s).unwrap()).collect(),
+            verified_phone: None,
         }
     }
 

@@ -325,7 +325,8 @@ impl Account {
         })
     }
 
-    /// An order's return window has closed: its points become available (once).
+    /// An order's return window has closed: its points become available (once; an
+    /// entry only when there are points to move).
     pub fn release(&mut self, order: &OrderId, at: DateTime<Utc>) -> Option<PointsEntry> {
         let o = self.orders.get_mut(order.as_str())?;
         if o.released || o.paid_fen.is_none() {
@@ -334,6 +335,9 @@ impl Account {
         o.released = true;
         o.check_at = None;
         let points = o.points;
+        if points == 0 {
+            return None; // nothing to move (refunded in full): no entry
+        }
         self.pending -= points;
         self.available += points;
         Some(PointsEntry {
@@ -433,6 +437,58 @@ impl Account {
             note: Some(note.trim().to_owned()),
             at,
         }))
+    }
+}
+
+/// A member's profile: one per buyer (`sub`), across brands and store groups.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// The phone, sealed ([`crate::phones`]); never stored in clear.
+    #[serde(default)]
+    pub phone_sealed: Option<String>,
+    /// Its keyed look-up hash (the phone index's key).
+    #[serde(default)]
+    pub phone_hash: Option<String>,
+    pub bound_at: Option<DateTime<Utc>>,
+    /// The group's member id (its CRM's).
+    #[serde(default)]
+    pub crm_member_id: Option<String>,
+    /// Levels the CRM already gave them, by brand: a floor for the level here.
+    #[serde(default)]
+    pub crm_levels: BTreeMap<String, u8>,
+    pub version: u64,
+}
+
+/// What binding a phone decides, given the profile and who holds the phone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Binding {
+    /// Bound already, to this phone: nothing to write.
+    Already,
+    /// Bind it.
+    Bind,
+}
+
+/// One phone binds one member, and a member keeps the phone they bound: a second
+/// account binding the same phone is refused, never merged.
+pub fn decide_binding(
+    profile: &Profile,
+    hash: &str,
+    holder: Option<&str>,
+    me: &str,
+) -> Result<Binding, DomainError> {
+    if holder.is_some_and(|h| h != me) {
+        return Err(DomainError::conflict(
+            "phone-bound-elsewhere",
+            "this phone is bound to another account; sign in with that account, or ask support to move it",
+        ));
+    }
+    match profile.phone_hash.as_deref() {
+        Some(h) if h == hash => Ok(Binding::Already),
+        Some(_) => Err(DomainError::conflict(
+            "member-has-phone",
+            "this account is bound to another phone",
+        )),
+        None => Ok(Binding::Bind),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The caller, from the API Gateway HTTP API JWT authorizer's claims.
 //!
 //! Claims used: `sub`; `role` (or `custom:role`); `tenants` (or `custom:tenants`), the
-//! tenants a staff token may touch, as `brand/group`, `brand/*` or `*`. API Gateway
+//! tenants a staff token may touch, as `brand/group`, `brand/*` or `*`;
+//! `phone_number` when `phone_number_verified` is `true`. API Gateway
 //! renders array claims as `[a b]`; a JSON array or a space/comma separated string is
 //! accepted too. Locally the server verifies its own development token and inserts
 //! the same [`Caller`] into the request's extensions.
@@ -60,7 +61,22 @@ pub fn caller_from_claims(claims: &HashMap<String, String>) -> Result<Caller, Do
             Scope::parse(s).map_err(|_| DomainError::Forbidden("malformed tenants claim".into()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Caller { user, role, scopes })
+    // Only a phone the identity provider says it verified binds a member.
+    let verified_phone = match (
+        claim(claims, "phone_number"),
+        claim(claims, "phone_number_verified"),
+    ) {
+        (Some(number), Some("true")) => {
+            crate::domain::catalog::Phone::try_from(number.to_owned()).ok()
+        }
+        _ => None,
+    };
+    Ok(Caller {
+        user,
+        role,
+        scopes,
+        verified_phone,
+    })
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Authenticated {

@@ -170,6 +170,14 @@ impl From<Error> for Problem {
                     "Busy, try again shortly",
                 )
             }
+            Error::Membership(m) => {
+                tracing::error!(error = %m, "the membership (CRM)");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Busy, try again shortly",
+                )
+            }
             Error::Queue(q) => {
                 tracing::error!(error = %q, "could not send what follows a write");
                 Problem::new(

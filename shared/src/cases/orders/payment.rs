@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 
 use crate::app::AppState;
 use crate::cases::orders::place::binding_key;
+use crate::cases::publish::publish;
 use crate::db::groups::{group_item, group_key, member_item};
 use crate::db::orders::{order_item, version_is};
-use crate::db::outbox::event_write;
 use crate::db::retry::{lost_race, optimistic, Attempt};
 use crate::domain::attribution::{binding_on_payment, Binding};
 use crate::domain::group_buy::{GroupBuy, GroupStatus, Member};
@@ -179,7 +179,7 @@ impl AppState {
             };
             writes.insert(0, order_write);
             // The payment's event, published with the payment itself (the outbox).
-            writes.push(event_write(&OrderEvent::paid(&order, now))?);
+            writes.push(publish(&OrderEvent::paid(&order, now))?);
             match self.db.table().transact(writes).await {
                 Ok(()) => Ok(Attempt::Done(Settled::Paid(order))),
                 // The order, the group, the marker or the binding moved: read again.

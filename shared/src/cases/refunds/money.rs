@@ -20,8 +20,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::app::AppState;
+use crate::cases::publish::publish;
 use crate::db::orders::order_item;
-use crate::db::outbox::event_write;
 use crate::db::refunds::{refund_item, version_is};
 use crate::db::retry::{lost_race, optimistic, Attempt};
 use crate::domain::ids::RefundId;
@@ -74,7 +74,7 @@ impl AppState {
                 .then(|| OrderEvent::refunded(&order, &next, self.clock.now()))
                 .flatten()
             {
-                writes.push(event_write(&event)?);
+                writes.push(publish(&event)?);
             }
             self.db.table().transact(writes).await
         } else {

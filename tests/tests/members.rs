@@ -1,0 +1,252 @@
+//! `member-center` and the member worker: one member per person bound by a verified
+//! phone, never stored or shown in clear, and points that follow the orders: pending,
+//! available once the return window closes, taken back by a refund, a debt when short.
+
+use clearance::domain::ids::{BrandId, UserId};
+use clearance::table::memory::MemoryTable;
+use clearance_tests::{World, BASE};
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use tracing::instrument::WithSubscriber;
+
+const PHONE: &str = "13812345678";
+
+/// Every log line written while `f` runs, as JSON text.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut v) = self.0.lock() {
+            v.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().map(|v| v.clone()).unwrap_or_default()).into_owned()
+    }
+}
+
+async fn bind(w: &World, token: &str) -> clearance_tests::Resp {
+    w.json("POST", "/v1/me/phone", Some(token), &Value::Null)
+        .await
+}
+
+#[tokio::test]
+async fn a_verified_phone_binds_one_member_and_a_second_account_is_refused() {
+    // given a buyer whose identity provider verified their phone
+    let w = World::seeded().await;
+    let b1 = w.buyer_with_phone("b1", PHONE);
+    // when they bind it
+    let r = bind(&w, &b1).await;
+    // then they are a member of the group's membership, the phone shown masked
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["phone"], "*******5678");
+    let id = r.body["member_id"].as_str().unwrap_or_default().to_owned();
+    assert!(id.starts_with("CRM-"), "{}", r.body);
+    // binding again changes nothing
+    let again = bind(&w, &b1).await;
+    assert_eq!(
+        (again.status.as_u16(), again.body["member_id"].as_str()),
+        (200, Some(id.as_str()))
+    );
+    assert_eq!(w.crm.enrolled(), 1);
+    // a second account with the same phone, written another way, is refused
+    let b2 = w.buyer_with_phone("b2", "+86 138-1234-5678");
+    bind(&w, &b2).await.problem(409, "phone-bound-elsewhere");
+    assert_eq!(w.get("/v1/me", Some(&b2)).await.body["phone"], Value::Null);
+    // a token with no verified phone binds nothing
+    bind(&w, &w.buyer("b3")).await.problem(403, "forbidden");
+    // and b1's account cannot take another phone
+    let other = w.buyer_with_phone("b1", "13900000000");
+    bind(&w, &other).await.problem(409, "member-has-phone");
+}
+
+#[tokio::test]
+async fn two_accounts_binding_one_phone_at_once_leave_one_holder() {
+    let w = World::seeded().await;
+    let (a, b) = (
+        w.buyer_with_phone("ra", PHONE),
+        w.buyer_with_phone("rb", PHONE),
+    );
+    let (ra, rb) = tokio::join!(bind(&w, &a), bind(&w, &b));
+    let mut statuses = [ra.status.as_u16(), rb.status.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{} / {}", ra.body, rb.body);
+}
+
+#[tokio::test]
+async fn a_phone_is_never_in_the_table_a_log_line_or_a_response_in_clear() {
+    // given a memory table we can read whole, and every log line captured
+    let table = Arc::new(MemoryTable::new());
+    let w = World::new(table.clone()).await;
+    clearance_local::seed::seed_demo(&w.state.db, clearance_tests::t0())
+        .await
+        .unwrap();
+    let logs = Captured::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .finish();
+    let token = w.buyer_with_phone("b1", PHONE);
+    let bodies = async {
+        // when the member binds, reads their profile and points, and orders
+        let mut bodies = vec![bind(&w, &token).await.text];
+        bodies.push(w.get("/v1/me", Some(&token)).await.text);
+        bodies.push(w.get("/v1/me/points?brand=demo", Some(&token)).await.text);
+        let order = json!({"campaign": "summer-clearance", "lines": [{"sku": "SD-1002", "size": "38", "quantity": 1}]});
+        let placed = w.post_keyed(&format!("{BASE}/orders"), &token, "k1", &order).await;
+        bodies.push(placed.text.clone());
+        w.drain().await;
+        bodies
+    }
+    .with_subscriber(subscriber)
+    .await;
+    // then the number is nowhere: not in an item, a response or a log line
+    let items = format!("{:?}", table.snapshot());
+    for (what, text) in [
+        ("the table", items),
+        ("the logs", logs.text()),
+        ("a response", bodies.join("\n")),
+    ] {
+        assert!(
+            !text.contains("12345678"),
+            "{what} holds the phone in clear"
+        );
+    }
+    assert!(!logs.text().is_empty(), "the logs were captured");
+}
+
+/// Places, pays and picks up an order of `sku` for the bound member; its id and total.
+async fn picked_up(w: &World, token: &str, key: &str, sku: &str) -> (String, i64) {
+    let order = json!({"campaign": "summer-clearance", "lines": [{"sku": sku, "size": "38", "quantity": 1}], "coupon": "none"});
+    let placed = w
+        .post_keyed(&format!("{BASE}/orders"), token, key, &order)
+        .await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    let id = placed.body["order"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let total = placed.body["order"]["total_fen"]
+        .as_i64()
+        .unwrap_or_default();
+    assert_eq!(w.pay(&id).await.body["status"], "paid");
+    w.drain().await;
+    let parcel = w
+        .get(&format!("{BASE}/orders/{id}"), Some(token))
+        .await
+        .body["parcels"][0]
+        .clone();
+    let store = parcel["store"].as_str().unwrap_or_default();
+    let r = w
+        .json(
+            "POST",
+            &format!("{BASE}/orders/{id}/pickup"),
+            Some(&w.clerk(&format!("clerk-{store}"))),
+            &json!({"code": parcel["pickup_code"]}),
+        )
+        .await;
+    assert_eq!(r.body["status"], "picked_up", "{}", r.body);
+    (id, total)
+}
+
+fn reasons(p: &Value) -> Vec<String> {
+    p["entries"]
+        .as_array()
+        .map(|e| {
+            e.iter()
+                .filter_map(|x| x["reason"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn points_are_pending_until_the_window_closes_then_available_and_a_return_takes_them_back() {
+    // given a bound member with two picked-up orders
+    let w = World::seeded().await;
+    let token = w.buyer_with_phone("b1", PHONE);
+    assert_eq!(bind(&w, &token).await.status, 200);
+    let (kept, kept_total) = picked_up(&w, &token, "k1", "SD-1003").await;
+    let (returned, returned_total) = picked_up(&w, &token, "k2", "SD-1002").await;
+    let points = || async { w.get("/v1/me/points?brand=demo", Some(&token)).await.body };
+    // then both orders' points are pending (one point per yuan)
+    let p = points().await;
+    assert_eq!(
+        p["pending"].as_i64(),
+        Some(kept_total / 100 + returned_total / 100),
+        "{p}"
+    );
+    assert_eq!(
+        (p["available"].as_i64(), p["level"].as_u64()),
+        (Some(0), Some(0))
+    );
+    // when one is returned within its window and the refund is paid
+    let mut req = clearance_tests::request(
+        "POST",
+        &format!("{BASE}/orders/{returned}/refunds"),
+        Some(&token),
+        Some(json!({"lines": [{"sku": "SD-1002", "size": "38", "quantity": 1}], "reason": "wrong_size",
+            "condition": {"unworn": true, "tags_on": true, "original_box": true}}).to_string()),
+    );
+    req.headers_mut()
+        .insert("idempotency-key", "r1".parse().unwrap());
+    let r = w.send(req).await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["decision"].as_str()),
+        (201, Some("approved")),
+        "{}",
+        r.body
+    );
+    let refund = r.body["id"].as_str().unwrap_or_default().to_owned();
+    let clerk = w.clerk(&format!(
+        "clerk-{}",
+        r.body["return_store"].as_str().unwrap_or_default()
+    ));
+    let got = w
+        .json(
+            "POST",
+            &format!("{BASE}/refunds/{refund}/receive"),
+            Some(&clerk),
+            &json!({"units": [{"line": 0, "resaleable": 1, "damaged": 0}]}),
+        )
+        .await;
+    assert_eq!(got.status, 200, "{}", got.body);
+    w.drain().await;
+    // then the returned order's points are taken back, the other's still pending
+    let p = points().await;
+    assert_eq!(
+        (p["pending"].as_i64(), p["available"].as_i64()),
+        (Some(kept_total / 100), Some(0)),
+        "{p}"
+    );
+    assert!(reasons(&p).contains(&"refunded".to_owned()), "{p}");
+    // when the windows close (7 days from pickup) and the sweeper runs
+    w.clock.advance(chrono::Duration::days(8));
+    clearance::workers::sweep_timers(&w.state).await.unwrap();
+    w.drain().await;
+    // then the kept order's points are available, each entry with its reason
+    let p = points().await;
+    assert_eq!(
+        (p["pending"].as_i64(), p["available"].as_i64()),
+        (Some(0), Some(kept_total / 100)),
+        "{p}"
+    );
+    let mut got = reasons(&p);
+    got.sort();
+    assert_eq!(got, ["earned", "earned", "refunded", "released"], "{p}");
+    let member = UserId::parse("b1").unwrap();
+    let brand = BrandId::parse("demo").unwrap();
+    let (account, _, _) = w.state.db.account(&member, &brand).await.unwrap();
+    assert_eq!(account.orders[kept.as_str()].points, kept_total / 100);
+    assert_eq!(account.orders[returned.as_str()].points, 0);
+}
