@@ -142,6 +142,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
         returns: Default::default(),
         attribution: Default::default(),
         shard_counts: Default::default(),
+        early_access: None,
         close: None,
         version: 1,
         created_at: now,

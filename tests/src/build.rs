@@ -201,9 +201,8 @@ impl CampaignBuilder<'_> {
         }
     }
 
-    /// Creates and publishes the campaign, then moves the clock a minute past its
-    /// start if it starts later.
-    pub async fn live(self) {
+    /// Creates and publishes the campaign, leaving the clock where it is.
+    pub async fn published(&self) {
         self.draft().await;
         let r = self
             .w
@@ -215,6 +214,12 @@ impl CampaignBuilder<'_> {
             )
             .await;
         assert_eq!(r.status, 200, "publishing {}: {}", self.id, r.body);
+    }
+
+    /// Creates and publishes the campaign, then moves the clock a minute past its
+    /// start if it starts later.
+    pub async fn live(self) {
+        self.published().await;
         let starts = self
             .body
             .get("starts_at")

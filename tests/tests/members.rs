@@ -125,20 +125,16 @@ async fn a_phone_is_never_in_the_table_a_log_line_or_a_response_in_clear() {
     assert!(!logs.text().is_empty(), "the logs were captured");
 }
 
-/// Places, pays and picks up an order of `sku` for the bound member; its id and total.
-async fn picked_up(w: &World, token: &str, key: &str, sku: &str) -> (String, i64) {
-    let order = json!({"campaign": "summer-clearance", "lines": [{"sku": sku, "size": "38", "quantity": 1}], "coupon": "none"});
+/// Places, pays and picks up the order `body` for `token`'s buyer; its id.
+async fn picked_up_order(w: &World, token: &str, key: &str, body: &Value) -> String {
     let placed = w
-        .post_keyed(&format!("{BASE}/orders"), token, key, &order)
+        .post_keyed(&format!("{BASE}/orders"), token, key, body)
         .await;
     assert_eq!(placed.status, 201, "{}", placed.body);
     let id = placed.body["order"]["id"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let total = placed.body["order"]["total_fen"]
-        .as_i64()
-        .unwrap_or_default();
     assert_eq!(w.pay(&id).await.body["status"], "paid");
     w.drain().await;
     let parcel = w
@@ -156,6 +152,20 @@ async fn picked_up(w: &World, token: &str, key: &str, sku: &str) -> (String, i64
         )
         .await;
     assert_eq!(r.body["status"], "picked_up", "{}", r.body);
+    id
+}
+
+/// Places, pays and picks up one unit of `sku` (size 38) of the demo campaign; its id
+/// and total.
+async fn picked_up(w: &World, token: &str, key: &str, sku: &str) -> (String, i64) {
+    let order = json!({"campaign": "summer-clearance", "lines": [{"sku": sku, "size": "38", "quantity": 1}], "coupon": "none"});
+    let id = picked_up_order(w, token, key, &order).await;
+    let total = w
+        .get(&format!("{BASE}/orders/{id}"), Some(token))
+        .await
+        .body["total_fen"]
+        .as_i64()
+        .unwrap_or_default();
     (id, total)
 }
 
@@ -249,4 +259,125 @@ async fn points_are_pending_until_the_window_closes_then_available_and_a_return_
     let (account, _, _) = w.state.db.account(&member, &brand).await.unwrap();
     assert_eq!(account.orders[kept.as_str()].points, kept_total / 100);
     assert_eq!(account.orders[returned.as_str()].points, 0);
+}
+
+#[tokio::test]
+async fn early_access_serves_the_level_it_names_before_the_start_and_no_one_else() {
+    // given a campaign starting in three hours that opens an hour early to level 3
+    let w = World::seeded().await;
+    let now = clearance::clock::Clock::now(w.clock.as_ref());
+    let early = w
+        .campaign("early")
+        .runs(
+            now + chrono::Duration::hours(3),
+            now + chrono::Duration::days(3),
+        )
+        .with("early_access", json!({"min_level": 3, "minutes": 60}))
+        .listing(
+            "EA-1",
+            clearance_tests::listing(9_900).stock("gz-tianhe", "38", 5),
+        );
+    early.published().await;
+    // and a level-3 member and a level-1 member (levels the group's CRM holds)
+    let brand = BrandId::parse("demo").unwrap();
+    let phone = |s: &str| clearance::domain::catalog::Phone::try_from(s.to_owned()).unwrap();
+    w.crm.set_level(&brand, &phone("13900000003"), 3);
+    w.crm.set_level(&brand, &phone("13900000001"), 1);
+    let gold = w.buyer_with_phone("gold", "13900000003");
+    let silver = w.buyer_with_phone("silver", "13900000001");
+    assert_eq!(bind(&w, &gold).await.status, 200);
+    assert_eq!(bind(&w, &silver).await.status, 200);
+    let order =
+        json!({"campaign": "early", "lines": [{"sku": "EA-1", "size": "38", "quantity": 1}]});
+    // when the level-3 member orders before the early window: refused
+    w.post_keyed(&format!("{BASE}/orders"), &gold, "g0", &order)
+        .await
+        .problem(409, "campaign-not-live");
+    // and in it (30 minutes before the start): the level-1 member is refused, as is a
+    // buyer who is no member
+    w.clock.advance(chrono::Duration::minutes(150));
+    w.post_keyed(&format!("{BASE}/orders"), &silver, "s1", &order)
+        .await
+        .problem(409, "campaign-not-live");
+    w.post_keyed(&format!("{BASE}/orders"), &w.buyer("nobody"), "n1", &order)
+        .await
+        .problem(409, "campaign-not-live");
+    let before = w.counts.snapshot();
+    let served = w
+        .post_keyed(&format!("{BASE}/orders"), &gold, "g1", &order)
+        .await;
+    let calls = w.counts.since(before);
+    // then the level-3 member is served, in one read and one transaction (the
+    // campaign read is cached)
+    assert_eq!(served.status, 201, "{}", served.body);
+    assert_eq!((calls.batch_get, calls.transact, calls.total()), (1, 1, 2));
+    // browse says when it opens early, and to whom
+    let list = w.get(&format!("{BASE}/campaigns"), None).await.body;
+    let c = list["campaigns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "early")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(c["early_access"]["min_level"], 3, "{list}");
+    assert!(c["early_access"]["opens_at"].is_string());
+}
+
+/// Returns one unit of `order` (line SKU `sku`), as `token`'s buyer; the decision.
+async fn return_one(w: &World, token: &str, order: &str, sku: &str, key: &str) -> String {
+    let mut req = clearance_tests::request(
+        "POST",
+        &format!("{BASE}/orders/{order}/refunds"),
+        Some(token),
+        Some(
+            json!({"lines": [{"sku": sku, "size": "38", "quantity": 1}], "reason": "wrong_size",
+                "condition": {"unworn": true, "tags_on": true, "original_box": true}})
+            .to_string(),
+        ),
+    );
+    req.headers_mut()
+        .insert("idempotency-key", key.parse().unwrap());
+    let r = w.send(req).await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+    r.body["decision"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn a_fast_lane_members_fourth_return_is_approved_by_rule_where_anyone_elses_waits_for_a_person(
+) {
+    // given a campaign sending the 4th return of a buyer to a person, and two buyers
+    // with four units each picked up: a gold member (fast lane) and a plain buyer
+    let w = World::seeded().await;
+    w.campaign("lanes")
+        .returns(json!({"window_days": 7, "review_after_returns": 3, "send_back_days": 7, "escalate_after_hours": 4}))
+        .listing("FL-1", clearance_tests::listing(9_900).per_buyer(4).stock("gz-tianhe", "38", 10))
+        .live()
+        .await;
+    let brand = BrandId::parse("demo").unwrap();
+    let gold_phone = clearance::domain::catalog::Phone::try_from("13900000002".to_owned()).unwrap();
+    w.crm.set_level(&brand, &gold_phone, 2);
+    let gold = w.buyer_with_phone("gold", "13900000002");
+    assert_eq!(bind(&w, &gold).await.status, 200);
+    let plain = w.buyer("plain");
+    let mut orders = Vec::new();
+    for (token, key) in [(&gold, "og"), (&plain, "op")] {
+        let body = json!({"campaign": "lanes", "lines": [{"sku": "FL-1", "size": "38", "quantity": 4}], "coupon": "none"});
+        orders.push((token.clone(), picked_up_order(&w, token, key, &body).await));
+    }
+    // when each returns their units one request at a time
+    let mut decisions = Vec::new();
+    for (token, id) in &orders {
+        let mut each = Vec::new();
+        for k in 0..4 {
+            each.push(return_one(&w, token, id, "FL-1", &format!("{id}-r{k}")).await);
+        }
+        decisions.push(each);
+    }
+    // then the member's fourth is approved by rule, the other buyer's waits for a person
+    assert_eq!(decisions[0], ["approved"; 4]);
+    assert_eq!(
+        decisions[1],
+        ["approved", "approved", "approved", "pending_review"]
+    );
 }

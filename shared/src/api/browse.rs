@@ -54,6 +54,15 @@ pub struct CampaignSummary {
     pub open_slot: Option<OpenSlot>,
     pub next_slot: Option<NextSlot>,
     pub categories: Vec<Category>,
+    /// Members of `min_level` and above may buy from `opens_at`, before `starts_at`
+    /// (their own points page shows their level).
+    pub early_access: Option<EarlyWindow>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EarlyWindow {
+    pub min_level: u8,
+    pub opens_at: DateTime<Utc>,
 }
 
 impl CampaignSummary {
@@ -76,6 +85,10 @@ impl CampaignSummary {
                 .next_slot_start(now)
                 .map(|(id, starts_at)| NextSlot { id, starts_at }),
             categories: c.categories.clone(),
+            early_access: c.early_access.as_ref().map(|e| EarlyWindow {
+                min_level: e.min_level,
+                opens_at: c.earliest_open(),
+            }),
         }
     }
 }

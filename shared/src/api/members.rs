@@ -29,7 +29,7 @@ pub fn router(state: AppState) -> axum::Router {
 
 /// A member as they see themselves.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct MemberView {
+pub struct MemberProfile {
     pub member: String,
     /// The bound phone, masked (at most its last four digits); null until bound.
     pub phone: Option<String>,
@@ -38,13 +38,13 @@ pub struct MemberView {
     pub member_id: Option<String>,
 }
 
-fn view(st: &AppState, member: &UserId, p: &Profile) -> MemberView {
+fn view(st: &AppState, member: &UserId, p: &Profile) -> MemberProfile {
     let phone = p
         .phone_sealed
         .as_deref()
         .and_then(|s| st.phones.open(s).ok())
         .map(|phone| String::from(phone.masked()));
-    MemberView {
+    MemberProfile {
         member: member.to_string(),
         phone,
         bound_at: p.bound_at,
@@ -54,11 +54,11 @@ fn view(st: &AppState, member: &UserId, p: &Profile) -> MemberView {
 
 /// The caller's member profile. DynamoDB: 1 BatchGetItem.
 #[utoipa::path(get, path = "/v1/me", tag = "member-center",
-    responses((status = 200, body = MemberView)))]
+    responses((status = 200, body = MemberProfile)))]
 pub async fn me(
     State(st): State<AppState>,
     Authenticated(caller): Authenticated,
-) -> Result<Json<MemberView>, Problem> {
+) -> Result<Json<MemberProfile>, Problem> {
     let (profile, _, _) = st.db.profile(&caller.user, None).await?;
     Ok(Json(view(&st, &caller.user, &profile)))
 }
@@ -69,13 +69,13 @@ pub async fn me(
 /// holds: 409 `phone-bound-elsewhere`, nothing merged. DynamoDB: 1 BatchGetItem + 1
 /// TransactWriteItems (and the CRM call).
 #[utoipa::path(post, path = "/v1/me/phone", tag = "member-center",
-    responses((status = 200, body = MemberView),
+    responses((status = 200, body = MemberProfile),
         (status = 409, body = Problem, description = "phone-bound-elsewhere, member-has-phone"),
         (status = 403, body = Problem, description = "the token carries no verified phone")))]
 pub async fn bind_phone(
     State(st): State<AppState>,
     Authenticated(caller): Authenticated,
-) -> Result<Json<MemberView>, Problem> {
+) -> Result<Json<MemberProfile>, Problem> {
     let Some(phone) = caller.verified_phone.as_ref() else {
         return Err(DomainError::Forbidden(
             "the token carries no verified phone: sign in with a phone number".into(),

@@ -162,7 +162,7 @@ impl Db {
         }
     }
 
-    /// The tenant's campaigns that are live at `now`: 1 Query; a tenant with no
+    /// The tenant's campaigns that are live at `now` (or in their early window): 1 Query; a tenant with no
     /// campaign at all is looked for by its stores (+1 Query), and one with neither is
     /// not found, rather than an empty list indistinguishable from a quiet tenant.
     pub async fn live_campaigns(&self, t: &Tenant, now: DateTime<Utc>) -> Result<Vec<Campaign>> {
@@ -178,9 +178,14 @@ impl Db {
                 return Err(DomainError::NotFound { what: "tenant" }.into());
             }
         }
+        // A campaign whose early window is open is listed too (scheduled, with its
+        // early access), so the members it opens to can find it.
         Ok(all
             .into_iter()
-            .filter(|c| c.status_at(now) == CampaignStatus::Live)
+            .filter(|c| {
+                c.status_at(now) == CampaignStatus::Live
+                    || (c.early_window_ahead(now) && now >= c.earliest_open())
+            })
             .collect())
     }
 

@@ -205,6 +205,9 @@ pub struct Campaign {
     #[serde(default)]
     #[schema(value_type = std::collections::BTreeMap<String, u8>)]
     pub shard_counts: std::collections::BTreeMap<super::ids::Sku, u8>,
+    /// Members of a level may buy a set time before `starts_at`.
+    #[serde(default)]
+    pub early_access: Option<EarlyAccess>,
     /// The close, once begun: where it is, and the last report it published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close: Option<super::close_run::CloseRun>,
@@ -233,6 +236,32 @@ impl Campaign {
         }
     }
 
+    /// When the first buyer may buy: `starts_at`, or earlier for early access.
+    pub fn earliest_open(&self) -> DateTime<Utc> {
+        match &self.early_access {
+            Some(e) => self.starts_at - Duration::minutes(i64::from(e.minutes)),
+            None => self.starts_at,
+        }
+    }
+
+    /// Whether a member of `level` may buy at `now` though the campaign has not started:
+    /// it is published, gives early access to that level, and its early window is open.
+    pub fn opens_early_for(&self, level: u8, now: DateTime<Utc>) -> bool {
+        self.stage == Stage::Published
+            && now < self.starts_at
+            && now >= self.earliest_open()
+            && self
+                .early_access
+                .as_ref()
+                .is_some_and(|e| level >= e.min_level)
+    }
+
+    /// Whether an order now may depend on the buyer's level (the early window, or
+    /// before it).
+    pub fn early_window_ahead(&self, now: DateTime<Utc>) -> bool {
+        self.stage == Stage::Published && self.early_access.is_some() && now < self.starts_at
+    }
+
     /// The last instant (milliseconds since the epoch) at which its listings, slots and
     /// coupons may still change: forever for a draft, until [`EDIT_FREEZE_SECONDS`]
     /// before the start once published, never after. Stored on the campaign item, so
@@ -240,7 +269,10 @@ impl Campaign {
     pub fn editable_until(&self) -> i64 {
         match self.stage {
             Stage::Draft => i64::MAX,
-            Stage::Published => self.starts_at.timestamp_millis() - EDIT_FREEZE_SECONDS * 1000,
+            // Edits stop before the first buyer may buy (early access included).
+            Stage::Published => {
+                self.earliest_open().timestamp_millis() - EDIT_FREEZE_SECONDS * 1000
+            }
             Stage::Closing | Stage::Settling | Stage::Closed => i64::MIN,
         }
     }
@@ -368,6 +400,34 @@ pub fn status_name(s: CampaignStatus) -> &'static str {
     }
 }
 
+/// Members of `min_level` and above may buy `minutes` before the campaign starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EarlyAccess {
+    /// 1-9: the member level (per brand) that opens early.
+    pub min_level: u8,
+    /// 1-1440 minutes before `starts_at`.
+    pub minutes: u32,
+}
+
+impl EarlyAccess {
+    pub fn validate(&self) -> Result<(), DomainError> {
+        if !(1..=9).contains(&self.min_level) {
+            return Err(DomainError::invalid(
+                "early_access.min_level",
+                "must be 1 to 9",
+            ));
+        }
+        if !(1..=1440).contains(&self.minutes) {
+            return Err(DomainError::invalid(
+                "early_access.minutes",
+                "must be 1 to 1440",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Checks a campaign's window.
 pub fn validate_window(
     starts_at: DateTime<Utc>,
@@ -418,6 +478,7 @@ pub(crate) mod tests {
             returns: Default::default(),
             attribution: Default::default(),
             shard_counts: Default::default(),
+            early_access: None,
             close: None,
             version: 1,
             created_at: now,

@@ -384,6 +384,7 @@ mod tests {
             returns: Default::default(),
             attribution: Default::default(),
             shard_counts: Default::default(),
+            early_access: None,
             close: None,
             version: 1,
             created_at: now,

@@ -80,6 +80,9 @@ pub struct CheckoutSnapshot {
     pub groups_taken: Option<u32>,
     /// A stock shard read is fenced by the campaign's close.
     pub closed: bool,
+    /// The buyer's member level in the brand, read only while an early window is
+    /// ahead (0 otherwise).
+    pub member_level: u8,
 }
 
 /// A purchase-limit marker as it must be written: from exactly `before` (absent: no
@@ -194,7 +197,8 @@ fn selling(
     if (campaign.is_closed() || snap.closed) && !in_grace {
         return Err(closed());
     }
-    if campaign.status_at(now) != CampaignStatus::Live && !in_grace {
+    let early = campaign.opens_early_for(snap.member_level, now);
+    if campaign.status_at(now) != CampaignStatus::Live && !in_grace && !early {
         return Err(DomainError::conflict(
             "campaign-not-live",
             "the campaign is not selling now",
@@ -601,6 +605,7 @@ mod tests {
             returns: Default::default(),
             attribution: Default::default(),
             shard_counts: Default::default(),
+            early_access: None,
             close: None,
             version: 1,
             created_at: now(),

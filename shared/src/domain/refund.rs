@@ -206,6 +206,10 @@ pub struct Refund {
     pub back_on_sale: bool,
     /// Waited for a person too long: listed first.
     pub escalated: bool,
+    /// Asked by a member in the after-sales fast lane: the returns-count rule skipped,
+    /// listed first for review.
+    #[serde(default)]
+    pub fast_lane: bool,
     /// The campaign's return terms when it was asked (its timers follow them).
     #[serde(default)]
     pub policy: ReturnPolicy,
@@ -316,6 +320,16 @@ impl RefundPlan {
 }
 
 /// Decides a buyer's refund request under the return terms the order was bought with.
+/// The earlier returns the returns-count rule sees: none for a member whose level
+/// gives the after-sales fast lane.
+pub fn counted_returns(returns_before: u32, fast_lane: bool) -> u32 {
+    if fast_lane {
+        0
+    } else {
+        returns_before
+    }
+}
+
 /// `returns_before` is how many returns the buyer has asked for in this campaign;
 /// `rma_code` the code an approved return will carry.
 ///
@@ -416,6 +430,7 @@ fn open_request(
         received: None,
         back_on_sale: false,
         escalated: false,
+        fast_lane: false,
         policy: order.returns_policy,
         created_at: now,
         updated_at: now,
@@ -1110,6 +1125,7 @@ pub fn unapplied(
         received: None,
         back_on_sale: false,
         escalated: false,
+        fast_lane: false,
         policy: ReturnPolicy::default(),
         created_at: now,
         updated_at: now,

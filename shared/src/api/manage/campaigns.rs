@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::app::AppState;
 use crate::domain::attribution::AttributionPolicy;
 use crate::domain::campaign::{
-    validate_slots, validate_window, Campaign, CampaignStatus, Category, Slot, Stage,
+    validate_slots, validate_window, Campaign, CampaignStatus, Category, EarlyAccess, Slot, Stage,
     DEFAULT_PAYMENT_WINDOW_MINUTES, DEFAULT_TIME_ZONE,
 };
 use crate::domain::ids::{CampaignId, StoreId};
@@ -68,6 +68,8 @@ pub struct CampaignInput {
     pub returns: Option<ReturnPolicy>,
     /// How sales are credited to guides (last touch or binding) and their commission.
     pub attribution: Option<AttributionPolicy>,
+    /// Members of a level may buy a set time before `starts_at`.
+    pub early_access: Option<EarlyAccess>,
 }
 
 impl CampaignInput {
@@ -75,6 +77,9 @@ impl CampaignInput {
         validate_name("name", &self.name, 80)?;
         validate_window(self.starts_at, self.ends_at)?;
         validate_slots(&self.slots)?;
+        if let Some(e) = &self.early_access {
+            e.validate()?;
+        }
         if self.categories.len() > 50 {
             return Err(DomainError::invalid("categories", "at most 50 categories"));
         }
@@ -184,6 +189,7 @@ pub async fn create_campaign(
         returns: input.returns.unwrap_or_default(),
         attribution: input.attribution.unwrap_or_default(),
         shard_counts: Default::default(),
+        early_access: input.early_access,
         close: None,
         version: 1,
         created_at: now,
@@ -244,6 +250,7 @@ pub async fn update_campaign(
         coupon_rules: input.coupon_rules.unwrap_or(current.coupon_rules),
         returns: input.returns.unwrap_or(current.returns),
         attribution: input.attribution.unwrap_or(current.attribution),
+        early_access: input.early_access.or(current.early_access.clone()),
         version: current.version + 1,
         updated_at: now,
         ..current.clone()

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::app::AppState;
 use crate::db::groups::{group_item, group_key, member_item, member_key, EXPIRES_MS};
+use crate::db::members::{account_key, profile_key, terms_key, AccountRecord};
 use crate::db::orders::{map_of, number, order_item, random, unless_fenced, Tally, FENCE};
 use crate::db::retry::{optimistic, Attempt};
 use crate::domain::attribution::{Attribution, Binding, Rule};
@@ -23,6 +24,7 @@ use crate::domain::checkout::{
 use crate::domain::coupon::{parse_coupon_id, BuyerCoupon, CouponStatus};
 use crate::domain::group_buy::{GroupBuy, GroupJoin};
 use crate::domain::ids::{IdempotencyKey, OrderId, Size, Sku};
+use crate::domain::member::{MemberTerms, Profile};
 use crate::domain::order::Order;
 use crate::domain::pricing::PricedCart;
 use crate::domain::DomainError;
@@ -91,7 +93,8 @@ impl AppState {
         validate_cart(&req.lines)?;
         let idem = idempotency_key(req, key);
         optimistic("this stock", || async {
-            let (snapshot, record) = self.read_for_order(req, campaign, Some(&idem)).await?;
+            let (snapshot, record, level_read) =
+                self.read_for_order(req, campaign, Some(&idem), now).await?;
             if let Some(record) = record {
                 return replay(record, request_hash).map(Attempt::Done);
             }
@@ -120,7 +123,9 @@ impl AppState {
                     ("kind", "idempotency".into()),
                 ],
             )?;
-            let (writes, at) = order_writes(record, &plan, now)?;
+            // Sold before the start: only on the level read, so it must still hold.
+            let level_check = (now < campaign.starts_at).then_some(level_read).flatten();
+            let (writes, at) = order_writes(record, &plan, level_check, now)?;
             match self.db.table().transact(writes).await {
                 Ok(()) => {
                     let group = plan.seat.map(|s| s.group);
@@ -197,20 +202,23 @@ impl AppState {
         now: DateTime<Utc>,
     ) -> Result<(PricedCart, Option<Attribution>)> {
         validate_cart(&req.lines)?;
-        let (snapshot, _) = self.read_for_order(req, campaign, None).await?;
+        let (snapshot, _, _) = self.read_for_order(req, campaign, None, now).await?;
         let id = OrderId::generate(now);
         let plan = plan_checkout(req, campaign, &snapshot, now, id, random())?;
         Ok((plan.cart, plan.order.attribution))
     }
 
     /// The one read of an order: listings and all their shards, the buyer's limit
-    /// markers and coupons, the guide, and the idempotency record.
+    /// markers and coupons, the guide, the idempotency record, and while an early
+    /// window is ahead the buyer's member account, profile and brand terms (their
+    /// level); with the check that keeps that level as read until the write.
     async fn read_for_order(
         &self,
         req: &OrderRequest,
         campaign: &Campaign,
         idem: Option<&Key>,
-    ) -> Result<(CheckoutSnapshot, Option<Item>)> {
+        now: DateTime<Utc>,
+    ) -> Result<(CheckoutSnapshot, Option<Item>, Option<Write>)> {
         let t = &req.tenant;
         let cpk = keys::campaign_pk(t, &campaign.id);
         let mut wanted: Vec<Key> = idem.into_iter().cloned().collect();
@@ -255,6 +263,16 @@ impl AppState {
                 wanted.push(group_key(t, id));
                 wanted.push(member_key(t, id, &req.buyer));
             }
+        }
+        let member = campaign.early_window_ahead(now).then(|| {
+            (
+                account_key(&req.buyer, &t.brand),
+                profile_key(&req.buyer),
+                terms_key(&t.brand),
+            )
+        });
+        if let Some((a, p, terms)) = &member {
+            wanted.extend([a.clone(), p.clone(), terms.clone()]);
         }
         // One BatchGetItem (100 keys) in practice; a cart of several heavily sharded
         // products takes one more per hundred keys.
@@ -309,8 +327,35 @@ impl AppState {
                 snap.group_member = found.contains_key(&member_key(t, id, &req.buyer));
             }
         }
+        let mut level_check = None;
+        if let Some((akey, pkey, tkey)) = &member {
+            let account: Option<AccountRecord> =
+                found.get(akey).map(|i| from_item(i.clone())).transpose()?;
+            let profile: Option<Profile> =
+                found.get(pkey).map(|i| from_item(i.clone())).transpose()?;
+            let terms: MemberTerms = match found.get(tkey) {
+                Some(i) => from_item(i.clone())?,
+                None => MemberTerms::default(),
+            };
+            let earned = account
+                .as_ref()
+                .map_or(0, |a| a.account.level_at(&terms, now));
+            let floor = profile
+                .and_then(|p| p.crm_levels.get(t.brand.as_str()).copied())
+                .unwrap_or(0);
+            snap.member_level = earned.max(floor);
+            level_check = Some(Write::Check {
+                key: akey.clone(),
+                condition: match &account {
+                    Some(a) => {
+                        Condition::Equals(AttrPath::top("version"), n(a.account.version as i64))
+                    }
+                    None => Condition::NotExists,
+                },
+            });
+        }
         let record = idem.and_then(|k| found.get(k)).cloned();
-        Ok((snap, record))
+        Ok((snap, record, level_check))
     }
 }
 
@@ -340,6 +385,7 @@ struct WriteIndex {
 fn order_writes(
     record: Item,
     plan: &CheckoutPlan,
+    level_check: Option<Write>,
     now: DateTime<Utc>,
 ) -> Result<(Vec<Write>, WriteIndex), TableError> {
     let o = &plan.order;
@@ -437,6 +483,8 @@ fn order_writes(
             }),
         });
     }
+    // An early sale: the member's account still as read (their level).
+    writes.extend(level_check);
     let coupons_from = writes.len();
     for id in &o.coupons {
         let Some((tpl, n_th)) = parse_coupon_id(id) else {

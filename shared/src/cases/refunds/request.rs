@@ -1,5 +1,6 @@
 //! A buyer's refund request, decided inside the request: one BatchGetItem (the order,
-//! the idempotency record, the buyer's return count), the cached campaign read (a
+//! the idempotency record, the buyer's return count, their member account, profile
+//! and brand terms: the after-sales fast lane), the cached campaign read (a
 //! closed campaign takes no more requests), the rules
 //! ([`crate::domain::refund::decide`]), at most one GetItem (the return store's
 //! address, for an approved return) and one TransactWriteItems (the refund, the order's
@@ -13,6 +14,7 @@ use std::collections::HashMap;
 
 use crate::app::AppState;
 use crate::db::groups::{group_key, member_key};
+use crate::db::members::{account_key, profile_key, terms_key, AccountRecord};
 use crate::db::orders::{
     order_item, order_key, parcel_cancel_writes, random, release_writes, version_is,
 };
@@ -22,9 +24,12 @@ use crate::domain::campaign::Stage;
 use crate::domain::catalog::Store;
 use crate::domain::group_buy::{GroupBuy, GroupStatus};
 use crate::domain::ids::{IdempotencyKey, OrderId, RefundId, UserId};
+use crate::domain::member::{MemberTerms, Profile};
 use crate::domain::order::Order;
 use crate::domain::order::OrderStatus;
-use crate::domain::refund::{decide, rma_code, Decision, Refund, RefundKind, RefundRequest};
+use crate::domain::refund::{
+    counted_returns, decide, rma_code, Decision, Refund, RefundKind, RefundRequest,
+};
 use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::error::Result;
@@ -65,6 +70,39 @@ fn returns_before(item: Option<&Item>, campaign: &str) -> u32 {
     }
 }
 
+/// Whether the buyer's member level in the brand gives the after-sales fast lane
+/// (their account, profile and the brand's terms, as read with the order).
+fn fast_lane(
+    found: &HashMap<Key, Item>,
+    account: &Key,
+    profile: &Key,
+    terms: &Key,
+    t: &Tenant,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let terms: MemberTerms = match found.get(terms) {
+        Some(i) => from_item(i.clone())?,
+        None => MemberTerms::default(),
+    };
+    let earned = match found.get(account) {
+        Some(i) => from_item::<AccountRecord>(i.clone())?
+            .account
+            .level_at(&terms, now),
+        None => 0,
+    };
+    let floor = match found.get(profile) {
+        Some(i) => from_item::<Profile>(i.clone())?
+            .crm_levels
+            .get(t.brand.as_str())
+            .copied()
+            .unwrap_or(0),
+        None => 0,
+    };
+    Ok(terms
+        .terms_of(earned.max(floor))
+        .is_some_and(|l| l.fast_lane))
+}
+
 impl AppState {
     /// Decides and records a buyer's refund request, idempotently by `key`. A parcel
     /// cancelled before pickup puts its units back in its store's count (and, while
@@ -85,8 +123,20 @@ impl AppState {
             format!("{}#REFUND", keys::idempotency_sk(key)),
         );
         let counter = returns_key(t, buyer);
+        let (account, profile, terms) = (
+            account_key(buyer, &t.brand),
+            profile_key(buyer),
+            terms_key(&t.brand),
+        );
         optimistic("this order", || async {
-            let wanted = vec![order_key(t, order_id), idem.clone(), counter.clone()];
+            let wanted = vec![
+                order_key(t, order_id),
+                idem.clone(),
+                counter.clone(),
+                account.clone(),
+                profile.clone(),
+                terms.clone(),
+            ];
             let found: HashMap<Key, Item> = self
                 .db
                 .table()
@@ -111,7 +161,15 @@ impl AppState {
             }
             self.refundable(t, &order, now).await?;
             let before = returns_before(found.get(&counter), order.campaign.as_str());
-            let mut plan = decide(&order, req, before, rma_code(random()), now)?;
+            let fast_lane = fast_lane(&found, &account, &profile, &terms, t, now)?;
+            let mut plan = decide(
+                &order,
+                req,
+                counted_returns(before, fast_lane),
+                rma_code(random()),
+                now,
+            )?;
+            plan.refund.fast_lane = fast_lane;
             if plan.cancels_parcel() {
                 plan.refund.back_on_sale = self.db.selling(t, &order.campaign, now).await;
             }

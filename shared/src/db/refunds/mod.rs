@@ -40,7 +40,14 @@ pub(crate) fn refund_item(r: &Refund) -> Result<Item, TableError> {
     ];
     if let Some(queue) = r.work_queue() {
         k.push((GSI2PK, keys::refunds_gsi2pk(&r.tenant, queue)));
-        let first = if r.escalated { "0" } else { "1" };
+        // Escalated first, then the fast lane's, then by age.
+        let first = if r.escalated {
+            "0"
+        } else if r.fast_lane {
+            "1"
+        } else {
+            "2"
+        };
         k.push((
             GSI2SK,
             format!("{first}#{}#{}", keys::instant(r.created_at), r.id),
