@@ -284,6 +284,8 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
             min_spend_fen: fen(min)?,
             per_buyer: 1,
             budget: 5_000,
+            points_price: 0,
+            min_level: 0,
             updated_at: now,
         };
         tpl.validate()?;

@@ -356,4 +356,16 @@ impl CouponBuilder {
         set(&mut self.0, "name", json!(name));
         self
     }
+
+    /// A member coupon, bought with `points` of the brand's points.
+    pub fn points(mut self, points: u32) -> Self {
+        set(&mut self.0, "points_price", json!(points));
+        self
+    }
+
+    /// Only members of `level` and above may claim it.
+    pub fn min_level(mut self, level: u8) -> Self {
+        set(&mut self.0, "min_level", json!(level));
+        self
+    }
 }

@@ -381,3 +381,55 @@ async fn a_fast_lane_members_fourth_return_is_approved_by_rule_where_anyone_else
         ["approved", "approved", "approved", "pending_review"]
     );
 }
+
+#[tokio::test]
+async fn points_buy_member_coupons_in_one_transaction_and_never_below_the_balance() {
+    // given a campaign with a member coupon at 300 points and one for level 2 and up,
+    // and a member whose 500.00-yuan order's window has closed (500 points available)
+    let w = World::seeded().await;
+    w.campaign("points")
+        .listing(
+            "PT-1",
+            clearance_tests::listing(50_000).stock("gz-tianhe", "38", 5),
+        )
+        .coupon(
+            "m10",
+            clearance_tests::coupon(1_000).points(300).per_buyer(2),
+        )
+        .coupon("vip", clearance_tests::coupon(500).min_level(2))
+        .live()
+        .await;
+    let token = w.buyer_with_phone("b1", PHONE);
+    assert_eq!(bind(&w, &token).await.status, 200);
+    let body = json!({"campaign": "points", "lines": [{"sku": "PT-1", "size": "38", "quantity": 1}], "coupon": "none"});
+    picked_up_order(&w, &token, "k1", &body).await;
+    w.clock.advance(chrono::Duration::days(8));
+    clearance::workers::sweep_timers(&w.state).await.unwrap();
+    w.drain().await;
+    let points = || async { w.get("/v1/me/points?brand=demo", Some(&token)).await.body };
+    assert_eq!(points().await["available"], 500);
+    let claim = |t: &str| format!("{BASE}/campaigns/points/coupons/{t}/claim");
+    // when they buy the member coupon
+    let before = w.counts.snapshot();
+    let r = w
+        .json("POST", &claim("m10"), Some(&token), &Value::Null)
+        .await;
+    let calls = w.counts.since(before);
+    // then it is theirs and the points are spent, in one read and one transaction
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!((calls.batch_get, calls.transact), (1, 1));
+    let p = points().await;
+    assert_eq!(p["available"], 200, "{p}");
+    assert!(reasons(&p).contains(&"redeemed".to_owned()), "{p}");
+    // a second one costs more than is left: refused, nothing spent or granted
+    w.json("POST", &claim("m10"), Some(&token), &Value::Null)
+        .await
+        .problem(409, "points-short");
+    assert_eq!(points().await["available"], 200);
+    let mine = w.get("/v1/me/coupons", Some(&token)).await.body;
+    assert_eq!(mine["coupons"].as_array().map(Vec::len), Some(1), "{mine}");
+    // and a level-0 member cannot claim the level-2 coupon
+    w.json("POST", &claim("vip"), Some(&token), &Value::Null)
+        .await
+        .problem(409, "member-level-too-low");
+}

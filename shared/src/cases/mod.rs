@@ -11,6 +11,7 @@
 pub mod attribution;
 pub mod close;
 pub mod close_pages;
+pub mod coupons;
 pub mod group_expiry;
 pub mod members;
 pub mod orders;

@@ -23,6 +23,12 @@ pub struct CouponTemplate {
     pub per_buyer: u32,
     /// How many may be claimed in all.
     pub budget: u32,
+    /// A member coupon's price in the brand's points (0: free).
+    #[serde(default)]
+    pub points_price: u32,
+    /// The member level it asks (0: anyone).
+    #[serde(default)]
+    pub min_level: u8,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -37,6 +43,15 @@ impl CouponTemplate {
                 "off_fen",
                 "must be less than min_spend_fen",
             ));
+        }
+        if self.points_price > 1_000_000 {
+            return Err(DomainError::invalid(
+                "points_price",
+                "at most 1,000,000 points",
+            ));
+        }
+        if self.min_level > 9 {
+            return Err(DomainError::invalid("min_level", "must be 0 to 9"));
         }
         if !(1..=100).contains(&self.per_buyer) {
             return Err(DomainError::invalid(
@@ -100,6 +115,8 @@ mod tests {
             min_spend_fen: Fen::new(50_000).unwrap(),
             per_buyer: 1,
             budget: 1000,
+            points_price: 0,
+            min_level: 0,
             updated_at: Utc::now(),
         };
         assert!(t.validate().is_ok());

@@ -127,6 +127,12 @@ pub struct CouponInput {
     /// Default 1.
     pub per_buyer: Option<u32>,
     pub budget: u32,
+    /// A member coupon's price in the brand's points (default 0: free).
+    #[serde(default)]
+    pub points_price: u32,
+    /// The member level it asks (default 0: anyone).
+    #[serde(default)]
+    pub min_level: u8,
 }
 
 /// Create or replace a coupon template (until a minute before the campaign goes live;
@@ -151,6 +157,8 @@ pub async fn put_coupon(
         min_spend_fen: input.min_spend_fen,
         per_buyer: input.per_buyer.unwrap_or(1),
         budget: input.budget,
+        points_price: input.points_price,
+        min_level: input.min_level,
         updated_at: now,
     };
     tpl.validate()?;

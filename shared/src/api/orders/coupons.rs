@@ -11,10 +11,12 @@ use crate::domain::coupon::BuyerCoupon;
 use crate::domain::ids::{CampaignId, CouponTemplateId};
 use crate::http::{Authenticated, Params, Problem, QueryParams};
 
-/// Claim a coupon of a live campaign (within the per-buyer allowance and the budget).
-/// DynamoDB: 1 BatchGetItem + 1 TransactWriteItems (+ the cached campaign read).
+/// Claim a coupon of a live campaign (within the per-buyer allowance and the budget);
+/// a member coupon also asks its level and spends its points price, in the same
+/// transaction. DynamoDB: 1 BatchGetItem + 1 TransactWriteItems (+ the cached campaign
+/// read).
 #[utoipa::path(post, path = "/v1/{brand}/{store_group}/campaigns/{campaign}/coupons/{template}/claim", tag = "place-order",
-    responses((status = 201, body = BuyerCoupon), (status = 409, body = Problem, description = "campaign-not-live, coupon-limit-reached, coupon-budget-exhausted")))]
+    responses((status = 201, body = BuyerCoupon), (status = 409, body = Problem, description = "campaign-not-live, coupon-limit-reached, coupon-budget-exhausted, member-level-too-low, points-short")))]
 pub async fn claim_coupon(
     State(st): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -26,7 +28,6 @@ pub async fn claim_coupon(
     let now = st.clock.now();
     let campaign = st.db.visible_campaign(&t, &id, now).await?;
     let coupon = st
-        .db
         .claim_coupon(&t, &campaign, &template, &caller.user, now)
         .await?;
     Ok((StatusCode::CREATED, Json(coupon)))

@@ -1,24 +1,23 @@
-//! Claiming coupons (within the buyer's allowance and the template's budget) and a
-//! buyer's coupons across tenants.
-
-use chrono::{DateTime, Utc};
+//! Buyers' coupons as items, and a buyer's coupons across tenants (claiming one is a
+//! use case, in `cases::coupons`).
 
 use crate::db::page::Paged;
-use crate::db::retry::{lost_race, optimistic, Attempt};
 use crate::db::Db;
-use crate::domain::campaign::{Campaign, CampaignStatus};
-use crate::domain::coupon::{BuyerCoupon, CouponStatus};
-use crate::domain::ids::{CouponTemplateId, UserId};
+use crate::domain::coupon::BuyerCoupon;
+use crate::domain::ids::UserId;
 use crate::domain::tenancy::Tenant;
-use crate::domain::DomainError;
 use crate::error::Result;
 use crate::table::keys;
 use crate::table::{
-    from_item, string_attr, to_item, AttrPath, Condition, Index, Item, Key, Query, SortRange,
-    TableError, Update, Write, GSI1PK, GSI1SK, PK, SK,
+    from_item, to_item, Index, Item, Query, SortRange, TableError, GSI1PK, GSI1SK, PK, SK,
 };
 
-fn coupon_item(t: &Tenant, c: &BuyerCoupon, user: &UserId, n_th: u32) -> Result<Item, TableError> {
+pub(crate) fn coupon_item(
+    t: &Tenant,
+    c: &BuyerCoupon,
+    user: &UserId,
+    n_th: u32,
+) -> Result<Item, TableError> {
     to_item(
         c,
         &[
@@ -40,90 +39,6 @@ fn coupon_item(t: &Tenant, c: &BuyerCoupon, user: &UserId, n_th: u32) -> Result<
 }
 
 impl Db {
-    /// Claims a coupon from a live campaign's template: 1 BatchGetItem + 1
-    /// TransactWriteItems (the budget counter and the buyer's coupon).
-    pub async fn claim_coupon(
-        &self,
-        t: &Tenant,
-        campaign: &Campaign,
-        template: &CouponTemplateId,
-        user: &UserId,
-        now: DateTime<Utc>,
-    ) -> Result<BuyerCoupon> {
-        if campaign.status_at(now) != CampaignStatus::Live {
-            return Err(DomainError::conflict(
-                "campaign-not-live",
-                "coupons are claimed while the campaign is live",
-            )
-            .into());
-        }
-        let tpl =
-            campaign
-                .coupons
-                .iter()
-                .find(|c| &c.id == template)
-                .ok_or(DomainError::NotFound {
-                    what: "coupon template",
-                })?;
-        let cpk = keys::campaign_pk(t, &campaign.id);
-        optimistic("this coupon", || async {
-            let wanted: Vec<Key> = (1..=tpl.per_buyer)
-                .map(|i| Key::new(cpk.clone(), keys::buyer_coupon_sk(&tpl.id, user, i)))
-                .collect();
-            let held = self.table.batch_get(&wanted, true).await?;
-            let taken: Vec<&str> = held.iter().filter_map(|i| string_attr(i, SK)).collect();
-            let Some(n_th) = (1..=tpl.per_buyer)
-                .find(|i| !taken.contains(&keys::buyer_coupon_sk(&tpl.id, user, *i).as_str()))
-            else {
-                return Err(DomainError::conflict(
-                    "coupon-limit-reached",
-                    "you already hold as many of these as allowed",
-                )
-                .into());
-            };
-            let coupon = BuyerCoupon {
-                id: format!("{}.{}", tpl.id, n_th),
-                tenant: t.clone(),
-                campaign: campaign.id.clone(),
-                template: tpl.id.clone(),
-                name: tpl.name.clone(),
-                off_fen: tpl.off_fen,
-                min_spend_fen: tpl.min_spend_fen,
-                status: CouponStatus::Available,
-                order: None,
-                claimed_at: now,
-            };
-            let budget = AttrPath::top("remaining");
-            let writes = vec![
-                Write::Update {
-                    key: Key::new(cpk.clone(), keys::coupon_template_sk(&tpl.id)),
-                    update: Update {
-                        add: vec![(budget.clone(), -1)],
-                        ..Update::default()
-                    },
-                    condition: Some(Condition::AtLeast(budget, 1)),
-                },
-                Write::Put {
-                    item: coupon_item(t, &coupon, user, n_th)?,
-                    condition: Some(Condition::NotExists),
-                },
-            ];
-            match self.table.transact(writes).await {
-                Ok(()) => Ok(Attempt::Done(coupon)),
-                Err(TableError::TransactionCancelled { failed }) if failed.contains(&0) => {
-                    Err(DomainError::conflict(
-                        "coupon-budget-exhausted",
-                        "all of these coupons have been claimed",
-                    )
-                    .into())
-                }
-                Err(e) if lost_race(&e) => Ok(Attempt::Again),
-                Err(e) => Err(e.into()),
-            }
-        })
-        .await
-    }
-
     /// A buyer's coupons across tenants, newest first, a page at a time: 1 Query (GSI1).
     pub async fn my_coupons(
         &self,
