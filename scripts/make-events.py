@@ -160,6 +160,10 @@ MEMBERS = [
     ("88-bind-phone", "POST", "/v1/me/phone", "/v1/me/phone", None, MEMBER, ""),
     ("89-me", "GET", "/v1/me", "/v1/me", None, MEMBER, ""),
     ("90-my-points", "GET", "/v1/me/points", "/v1/me/points", None, MEMBER, "brand=demo"),
+    ("90a-follow", "PUT", "/v1/me/follows", "/v1/me/follows",
+     {"follows": [{"brand": "demo", "store_group": "south-china"}, {"brand": "demo"}]}, MEMBER, ""),
+    ("90b-home", "GET", "/v1/me/home", "/v1/me/home", None, MEMBER, ""),
+    ("90c-member-for-staff", "GET", "/v1/{brand}/{store_group}/members/{member}", f"{BASE}/members/buyer-1", None, OPS, ""),
 ]
 REFUND = ORDER + "-R01"
 REFUND_NOTICE = json.dumps({"tenant": "demo/south-china", "refund": REFUND, "status": "succeeded", "amount_fen": 56900})
@@ -230,6 +234,10 @@ for name, method, route, path, body, claims, query in MEMBERS:
     out = ROOT / "member-center" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(event(method, route, path, body, claims, query), indent=2) + "\n")
+ADJUST = {"points": 50, "reason": "sorry for the late parcel"}
+out = ROOT / "member-center" / "90d-adjust-points.json"
+out.write_text(json.dumps(event("POST", "/v1/{brand}/{store_group}/members/{member}/points", f"{BASE}/members/buyer-1/points",
+                                ADJUST, OPS, "", {"idempotency-key": "goodwill-1"}), indent=2) + "\n")
 for name, method, route, path, body, claims in CLOSE:
     out = ROOT / "close-campaign" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -243,4 +251,4 @@ SCHEDULES = [("order-timeout-worker", "52-sweep-unpaid", "clearance-sweep-unpaid
 for function, name, rule in SCHEDULES:
     out = ROOT / function / f"{name}.json"
     out.write_text(json.dumps(scheduled(rule), indent=2) + "\n")
-print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(REFUNDS) + len(GROUPS) + len(ATTRIBUTION) + len(MEMBERS) + len(CLOSE) + len(WORKERS) + len(SCHEDULES)} events under {ROOT}")
+print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(REFUNDS) + len(GROUPS) + len(ATTRIBUTION) + len(MEMBERS) + 1 + len(CLOSE) + len(WORKERS) + len(SCHEDULES)} events under {ROOT}")

@@ -212,7 +212,9 @@ fn allowed(method: &str, path: &str) -> Vec<Who> {
         | ("GET", "/v1/me/coupons")
         | ("GET", "/v1/me/group-buys")
         | ("GET", "/v1/me")
-        | ("GET", "/v1/me/points") => signed_in,
+        | ("GET", "/v1/me/points")
+        | ("PUT", "/v1/me/follows")
+        | ("GET", "/v1/me/home") => signed_in,
         // binding a phone takes one the identity provider verified: none of these
         // tokens carries one (members.rs binds with one)
         ("POST", "/v1/me/phone") => vec![],
@@ -249,7 +251,9 @@ fn allowed(method: &str, path: &str) -> Vec<Who> {
         | ("POST", "/campaigns/{campaign}/publish")
         | ("POST", "/campaigns/{campaign}/close")
         | ("PUT", "/stores/{store}")
-        | ("PUT", "/guides/{guide}") => manage,
+        | ("PUT", "/guides/{guide}")
+        | ("GET", "/members/{member}")
+        | ("POST", "/members/{member}/points") => manage,
         // the tenant's staff
         ("GET", _) => staff,
         other => panic!("no policy stated for {other:?}"),
@@ -267,11 +271,13 @@ fn fill(path: &str, o: &Objects) -> String {
         .replace("{store}", &o.store)
         .replace("{order}", &o.order)
         .replace("{refund}", &o.refund)
+        .replace("{member}", "buyer-1")
         + match path {
             p if p.ends_with("/performance") => "?campaign=summer-clearance",
             p if p.ends_with("/campaigns/{campaign}/group-buys") => "?sku=SD-1003",
             p if p.ends_with("/{store_group}/orders") => "?status=needs_attention",
             p if p.ends_with("/{store_group}/refunds") => "?status=pending_review",
+            "/v1/me/points" => "?brand=demo",
             _ => "",
         }
 }

@@ -433,3 +433,111 @@ async fn points_buy_member_coupons_in_one_transaction_and_never_below_the_balanc
         .await
         .problem(409, "member-level-too-low");
 }
+
+#[tokio::test]
+async fn a_member_follows_a_brand_and_finds_its_campaigns_their_orders_and_points_at_home() {
+    // given a bound member who follows the whole demo brand and bought once
+    let w = World::seeded().await;
+    let token = w.buyer_with_phone("b1", PHONE);
+    assert_eq!(bind(&w, &token).await.status, 200);
+    let r = w
+        .json(
+            "PUT",
+            "/v1/me/follows",
+            Some(&token),
+            &json!({"follows": [{"brand": "demo"}, {"brand": "demo"}]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["follows"].as_array().map(Vec::len),
+        Some(1),
+        "duplicates kept once"
+    );
+    let (order, total) = picked_up(&w, &token, "k1", "SD-1003").await;
+    // when they open their home, with no guide's link
+    let before = w.counts.snapshot();
+    let home = w.get("/v1/me/home", Some(&token)).await;
+    let calls = w.counts.since(before);
+    // then the brand's live campaign, their order and their pending points are there
+    assert_eq!(home.status, 200, "{}", home.body);
+    let h = &home.body;
+    let campaigns: Vec<&str> = h["campaigns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["campaign"]["id"].as_str())
+        .collect();
+    assert_eq!(campaigns, ["summer-clearance"], "{h}");
+    assert_eq!(h["campaigns"][0]["store_group"], "south-china");
+    assert_eq!(h["orders"][0]["id"], order.as_str());
+    assert_eq!(h["brands"][0]["brand"], "demo");
+    assert_eq!(h["brands"][0]["pending"], total / 100);
+    // in the stated bound: 2 BatchGetItem + 3 Query + the brand's groups + a Query per
+    // tenant (+1 BatchGetItem for seats)
+    assert!(calls.total() <= 8, "{calls:?}");
+    // and bad follows name the field
+    let field = w
+        .json(
+            "PUT",
+            "/v1/me/follows",
+            Some(&token),
+            &json!({"follows": [{"brand": "Not A Brand!"}]}),
+        )
+        .await
+        .problem(422, "validation-error");
+    assert_eq!(field.as_deref(), Some("follows[0].brand"));
+}
+
+#[tokio::test]
+async fn operators_adjust_a_members_points_with_a_reason_once_per_key_and_see_them_masked() {
+    let w = World::seeded().await;
+    let token = w.buyer_with_phone("b1", PHONE);
+    assert_eq!(bind(&w, &token).await.status, 200);
+    let adjust = |key: &str| {
+        let mut req = clearance_tests::request(
+            "POST",
+            &format!("{BASE}/members/b1/points"),
+            Some(&w.ops()),
+            Some(json!({"points": 50, "reason": "sorry for the late parcel"}).to_string()),
+        );
+        req.headers_mut()
+            .insert("idempotency-key", key.parse().unwrap());
+        w.send(req)
+    };
+    // when ops adjust twice under one key
+    let first = adjust("goodwill-1").await;
+    let again = adjust("goodwill-1").await;
+    // then one entry, with the reason and who, answered the same
+    assert_eq!(
+        (first.status.as_u16(), again.status.as_u16()),
+        (201, 200),
+        "{}",
+        first.body
+    );
+    assert_eq!(first.body, again.body);
+    assert!(first.body["note"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("late parcel"));
+    let seen = w.get(&format!("{BASE}/members/b1"), Some(&w.ops())).await;
+    assert_eq!(seen.status, 200, "{}", seen.body);
+    assert_eq!(
+        (seen.body["available"].as_i64(), seen.body["phone"].as_str()),
+        (Some(50), Some("*******5678"))
+    );
+    assert_eq!(seen.body["entries"].as_array().map(Vec::len), Some(1));
+    // the member sees it too, with its reason
+    let mine = w.get("/v1/me/points?brand=demo", Some(&token)).await.body;
+    assert_eq!(reasons(&mine), ["adjusted"]);
+    // a buyer may not adjust anyone's points
+    let mut req = clearance_tests::request(
+        "POST",
+        &format!("{BASE}/members/b1/points"),
+        Some(&token),
+        Some(json!({"points": 5000, "reason": "me"}).to_string()),
+    );
+    req.headers_mut()
+        .insert("idempotency-key", "self".parse().unwrap());
+    w.send(req).await.problem(403, "forbidden");
+}

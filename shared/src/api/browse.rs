@@ -66,7 +66,7 @@ pub struct EarlyWindow {
 }
 
 impl CampaignSummary {
-    fn of(c: &Campaign, now: DateTime<Utc>) -> Self {
+    pub(crate) fn of(c: &Campaign, now: DateTime<Utc>) -> Self {
         CampaignSummary {
             id: c.id.clone(),
             name: c.name.clone(),

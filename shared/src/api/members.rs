@@ -1,26 +1,40 @@
 //! `member-center`: a buyer's home across brands and store groups. Their member
 //! profile (the phone shown masked), binding the phone their identity provider
-//! verified, and their points and level in a brand with the ledger behind them.
+//! verified, their points and level in a brand with the ledger behind them, what they
+//! follow and their home; and for a brand's operators, a member's standing and
+//! adjustments of their points with a reason.
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::api::browse::CampaignSummary;
 use crate::app::AppState;
-use crate::domain::ids::{BrandId, UserId};
-use crate::domain::member::{PointsEntry, Profile};
+use crate::domain::campaign::CampaignStatus;
+use crate::domain::coupon::{BuyerCoupon, CouponStatus};
+use crate::domain::group_buy::{GroupStatus, GroupView};
+use crate::domain::ids::{BrandId, StoreGroupId, UserId};
+use crate::domain::member::{Follow, PointsEntry, Profile, MAX_FOLLOWS};
+use crate::domain::order::Order;
 use crate::domain::DomainError;
-use crate::http::{Authenticated, Problem, QueryParams};
+use crate::http::auth::{Allowed, Manage};
+use crate::http::extract::IdempotencyKeyHeader;
+use crate::http::{Authenticated, JsonBody, Params, Problem, QueryParams};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(me))
         .routes(routes!(bind_phone))
         .routes(routes!(my_points))
+        .routes(routes!(set_follows))
+        .routes(routes!(home))
+        .routes(routes!(member_for_staff))
+        .routes(routes!(adjust_points))
 }
 
 pub fn router(state: AppState) -> axum::Router {
@@ -161,5 +175,318 @@ pub async fn my_points(
         fast_lane: held.is_some_and(|l| l.fast_lane),
         entries: page.items,
         next_cursor: page.next,
+    }))
+}
+
+/// A member as staff of a brand see them: the phone masked, their level and points in
+/// the brand, and a page of its ledger.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberForStaff {
+    pub member: String,
+    /// Masked (at most its last four digits); null until bound.
+    pub phone: Option<String>,
+    pub member_id: Option<String>,
+    pub level: u8,
+    pub pending: i64,
+    pub available: i64,
+    pub growth_fen: i64,
+    pub entries: Vec<PointsEntry>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A member's level, points and ledger in the path's brand, for its operators.
+/// DynamoDB: 2 BatchGetItem (profile; account and terms) + 1 Query.
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/members/{member}", tag = "member-center",
+    params(("cursor" = Option<String>, Query), ("limit" = Option<u32>, Query, description = "1-50, default 20")),
+    responses((status = 200, body = MemberForStaff)))]
+pub async fn member_for_staff(
+    State(st): State<AppState>,
+    allowed: Allowed<Manage>,
+    params: Params,
+    query: QueryParams,
+) -> Result<Json<MemberForStaff>, Problem> {
+    query.only(&["cursor", "limit"])?;
+    let (limit, cursor) = query.page()?;
+    let member: UserId = params.id("member")?;
+    let brand = &allowed.tenant.brand;
+    let now = st.clock.now();
+    let (profile, _, _) = st.db.profile(&member, None).await?;
+    let (account, _, terms) = st.db.account(&member, brand).await?;
+    let page = st.db.points_entries(&member, brand, limit, cursor).await?;
+    let floor = profile.crm_levels.get(brand.as_str()).copied().unwrap_or(0);
+    let shown = view(&st, &member, &profile);
+    Ok(Json(MemberForStaff {
+        member: member.to_string(),
+        phone: shown.phone,
+        member_id: shown.member_id,
+        level: account.level_at(&terms, now).max(floor),
+        pending: account.pending,
+        available: account.available,
+        growth_fen: account.growth(now),
+        entries: page.items,
+        next_cursor: page.next,
+    }))
+}
+
+/// Staff's adjustment of a member's available points in the path's brand.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Adjustment {
+    /// Points to add (negative to take away), 1 to 100,000 either way.
+    pub points: i64,
+    /// Why, in words the member could be shown (recorded on the entry with who did it).
+    pub reason: String,
+}
+
+/// Adjusts a member's available points with a reason, once per `Idempotency-Key`
+/// (the entry records who did it). DynamoDB: 1 BatchGetItem + 1 TransactWriteItems.
+#[utoipa::path(post, path = "/v1/{brand}/{store_group}/members/{member}/points", tag = "member-center",
+    request_body = Adjustment,
+    params(("Idempotency-Key" = String, Header, description = "1-64 letters, digits, - or _; one per adjustment")),
+    responses((status = 201, body = PointsEntry), (status = 200, body = PointsEntry, description = "replayed: the entry written the first time")))]
+pub async fn adjust_points(
+    State(st): State<AppState>,
+    allowed: Allowed<Manage>,
+    params: Params,
+    IdempotencyKeyHeader(key): IdempotencyKeyHeader,
+    JsonBody(input): JsonBody<Adjustment>,
+) -> Result<(StatusCode, Json<PointsEntry>), Problem> {
+    let member: UserId = params.id("member")?;
+    if input.points == 0 || input.points.abs() > 100_000 {
+        return Err(Problem::validation(
+            "points",
+            "between 1 and 100,000 points, either way",
+        ));
+    }
+    let reason = crate::domain::text::validate_name("reason", &input.reason, 200)
+        .map(|_| input.reason.trim().to_owned())?;
+    let (entry, fresh) = st
+        .adjust_points(
+            &member,
+            &allowed.tenant.brand,
+            &format!("adjust-{key}"),
+            input.points,
+            &reason,
+            &allowed.caller.user,
+            st.clock.now(),
+        )
+        .await?;
+    let status = if fresh {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(entry)))
+}
+
+/// A tenant (brand and store group) or a whole brand (no `store_group`) a member follows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FollowView {
+    pub brand: String,
+    pub store_group: Option<String>,
+}
+
+/// The follows, as sent and as kept (at most 20).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Follows {
+    pub follows: Vec<FollowView>,
+}
+
+fn parse_follows(input: &Follows) -> Result<Vec<Follow>, Problem> {
+    if input.follows.len() > MAX_FOLLOWS {
+        return Err(Problem::validation(
+            "follows",
+            format!("at most {MAX_FOLLOWS} follows"),
+        ));
+    }
+    let mut out: Vec<Follow> = Vec::new();
+    for (i, f) in input.follows.iter().enumerate() {
+        let brand = BrandId::parse(&f.brand)
+            .map_err(|e| Problem::validation(format!("follows[{i}].brand"), e.to_string()))?;
+        let group = f
+            .store_group
+            .as_deref()
+            .map(StoreGroupId::parse)
+            .transpose()
+            .map_err(|e| Problem::validation(format!("follows[{i}].store_group"), e.to_string()))?;
+        let follow = Follow { brand, group };
+        if !out.contains(&follow) {
+            out.push(follow);
+        }
+    }
+    Ok(out)
+}
+
+fn follows_view(follows: &[Follow]) -> Follows {
+    Follows {
+        follows: follows
+            .iter()
+            .map(|f| FollowView {
+                brand: f.brand.to_string(),
+                store_group: f.group.as_ref().map(ToString::to_string),
+            })
+            .collect(),
+    }
+}
+
+/// Sets what the caller follows: tenants (a brand's store group) or whole brands.
+/// DynamoDB: 1 BatchGetItem + 1 conditional PutItem.
+#[utoipa::path(put, path = "/v1/me/follows", tag = "member-center",
+    request_body = Follows,
+    responses((status = 200, body = Follows)))]
+pub async fn set_follows(
+    State(st): State<AppState>,
+    Authenticated(caller): Authenticated,
+    JsonBody(input): JsonBody<Follows>,
+) -> Result<Json<Follows>, Problem> {
+    let follows = parse_follows(&input)?;
+    let kept = st.set_follows(&caller.user, follows).await?;
+    Ok(Json(follows_view(&kept)))
+}
+
+/// A campaign on a member's home.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HomeCampaign {
+    pub brand: String,
+    pub store_group: String,
+    pub campaign: CampaignSummary,
+    /// When this member may buy, if before `starts_at` (their level's early access).
+    pub opens_for_you_at: Option<DateTime<Utc>>,
+}
+
+/// A member's points and level in one brand.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BrandStanding {
+    pub brand: String,
+    pub pending: i64,
+    pub available: i64,
+    pub level: u8,
+    pub level_name: Option<String>,
+    pub growth_fen: i64,
+    pub next_level: Option<NextLevel>,
+}
+
+/// What a member comes back to once a campaign is over.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Home {
+    pub follows: Vec<FollowView>,
+    /// Live and upcoming campaigns of what they follow, soonest first.
+    pub campaigns: Vec<HomeCampaign>,
+    /// Their five latest orders, in any tenant.
+    pub orders: Vec<Order>,
+    /// Their open group buys among their latest ten seats.
+    pub group_buys: Vec<GroupView>,
+    /// Their available coupons among the latest ten.
+    pub coupons: Vec<BuyerCoupon>,
+    /// Points and level in each brand they follow or bought from lately.
+    pub brands: Vec<BrandStanding>,
+}
+
+/// The caller's home: what they follow and its campaigns (early access shown for their
+/// level), their recent orders, open group buys, coupons, and points and level per
+/// brand. No guide's link needed. DynamoDB: 2 BatchGetItem (profile; accounts and
+/// terms) + 3 Query (orders, coupons, seats) + 1 BatchGetItem (their groups) + 1 Query
+/// per followed tenant and per followed whole brand (its store groups) and per store
+/// group of it, at most 20 tenants in all.
+#[utoipa::path(get, path = "/v1/me/home", tag = "member-center",
+    responses((status = 200, body = Home)))]
+pub async fn home(
+    State(st): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<Home>, Problem> {
+    let now = st.clock.now();
+    let me = &caller.user;
+    let (profile, _, _) = st.db.profile(me, None).await?;
+    let orders = st.db.my_orders(me, 5, None).await?.items;
+    let coupons: Vec<BuyerCoupon> = st
+        .db
+        .my_coupons(me, 10, None)
+        .await?
+        .items
+        .into_iter()
+        .filter(|c| c.status == CouponStatus::Available)
+        .collect();
+    let group_buys: Vec<GroupView> = st
+        .db
+        .my_groups(me, 10, None)
+        .await?
+        .items
+        .into_iter()
+        .filter(|(_, g)| g.status == GroupStatus::Open)
+        .map(|(_, g)| g.view(&[]))
+        .collect();
+    // Brands: those followed, then those of recent orders.
+    let mut brands: Vec<BrandId> = Vec::new();
+    for b in profile
+        .follows
+        .iter()
+        .map(|f| f.brand.clone())
+        .chain(orders.iter().map(|o| o.tenant.brand.clone()))
+    {
+        if !brands.contains(&b) && brands.len() < MAX_FOLLOWS {
+            brands.push(b);
+        }
+    }
+    let accounts = st.db.accounts(me, &brands).await?;
+    let mut levels = std::collections::BTreeMap::new();
+    let standings: Vec<BrandStanding> = accounts
+        .into_iter()
+        .map(|(brand, account, terms)| {
+            let floor = profile.crm_levels.get(brand.as_str()).copied().unwrap_or(0);
+            let level = account.level_at(&terms, now).max(floor);
+            levels.insert(brand.clone(), level);
+            let growth = account.growth(now);
+            BrandStanding {
+                brand: brand.to_string(),
+                pending: account.pending,
+                available: account.available,
+                level,
+                level_name: terms.terms_of(level).map(|l| l.name.clone()),
+                growth_fen: growth,
+                next_level: terms.terms_of(level + 1).map(|l| NextLevel {
+                    level: l.level,
+                    name: l.name.clone(),
+                    growth_fen: l.growth_fen,
+                    to_go_fen: (l.growth_fen - growth).max(0),
+                }),
+            }
+        })
+        .collect();
+    let mut campaigns = Vec::new();
+    for t in st
+        .db
+        .followed_tenants(&profile.follows, MAX_FOLLOWS)
+        .await?
+    {
+        let level = levels.get(&t.brand).copied().unwrap_or(0);
+        for c in st.db.campaigns(&t).await? {
+            let status = c.status_at(now);
+            if !matches!(status, CampaignStatus::Live | CampaignStatus::Scheduled) {
+                continue;
+            }
+            let early = c
+                .early_access
+                .as_ref()
+                .filter(|e| status == CampaignStatus::Scheduled && level >= e.min_level)
+                .map(|_| c.earliest_open());
+            campaigns.push(HomeCampaign {
+                brand: t.brand.to_string(),
+                store_group: t.group.to_string(),
+                campaign: CampaignSummary::of(&c, now),
+                opens_for_you_at: early,
+            });
+        }
+    }
+    campaigns.sort_by_key(|h| h.opens_for_you_at.unwrap_or(h.campaign.starts_at));
+    Ok(Json(Home {
+        follows: follows_view(&profile.follows).follows,
+        campaigns,
+        orders,
+        group_buys,
+        coupons,
+        brands: standings,
     }))
 }

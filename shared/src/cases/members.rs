@@ -13,7 +13,7 @@ use crate::db::orders::order_key;
 use crate::db::retry::{lost_race, optimistic, Attempt};
 use crate::domain::catalog::Phone;
 use crate::domain::ids::{BrandId, UserId};
-use crate::domain::member::{decide_binding, Binding, OrderFact, PointsEntry, Profile};
+use crate::domain::member::{decide_binding, Binding, Follow, OrderFact, PointsEntry, Profile};
 use crate::domain::order::{Order, OrderStatus};
 use crate::error::Result;
 use crate::queue::messages::{OrderEvent, OrderEventKind};
@@ -139,11 +139,71 @@ impl AppState {
                 bound_at: Some(now),
                 crm_member_id: Some(crm.member_id),
                 crm_levels: crm.levels,
+                follows: profile.follows.clone(),
                 version: version.map_or(1, |v| v + 1),
             };
             match self.db.bind_phone(member, &next, version, &hash).await {
                 Ok(()) => Ok(Attempt::Done(next)),
                 // Someone bound it, or the profile moved: read again (and refuse).
+                Err(e) if lost_race(&e) => Ok(Attempt::Again),
+                Err(e) => Err(e.into()),
+            }
+        })
+        .await
+    }
+}
+
+impl AppState {
+    /// Staff's adjustment of a member's available points, once by `key`: 1
+    /// BatchGetItem + 1 TransactWriteItems (the account on condition of its version,
+    /// the entry on condition it is new). A replay answers the entry written first.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn adjust_points(
+        &self,
+        member: &UserId,
+        brand: &BrandId,
+        key: &str,
+        points: i64,
+        reason: &str,
+        by: &UserId,
+        now: DateTime<Utc>,
+    ) -> Result<(PointsEntry, bool)> {
+        optimistic("this member's points", || async {
+            if let Some(done) = self.db.points_entry(member, brand, key).await? {
+                return Ok(Attempt::Done((done, false)));
+            }
+            let (mut account, version, _) = self.db.account(member, brand).await?;
+            let note = format!("{reason} (by {by})");
+            let Some(entry) = account.adjust(key, points, &note, now)? else {
+                return Ok(Attempt::Again); // applied by a racing request: read its entry
+            };
+            account.version = version.map_or(1, |v| v + 1);
+            let writes = vec![
+                account_write(member, brand, &account, version)?,
+                entry_write(member, brand, &entry)?,
+            ];
+            match self.db.table().transact(writes).await {
+                Ok(()) => {
+                    tracing::info!(%member, %brand, points, %by, "points adjusted by staff");
+                    Ok(Attempt::Done((entry, true)))
+                }
+                Err(err) if lost_race(&err) => Ok(Attempt::Again),
+                Err(err) => Err(err.into()),
+            }
+        })
+        .await
+    }
+}
+
+impl AppState {
+    /// Replaces what a member follows: 1 BatchGetItem + 1 conditional PutItem.
+    pub async fn set_follows(&self, member: &UserId, follows: Vec<Follow>) -> Result<Vec<Follow>> {
+        optimistic("this member", || async {
+            let (mut profile, version, _) = self.db.profile(member, None).await?;
+            profile.follows = follows.clone();
+            profile.version = version.map_or(1, |v| v + 1);
+            match self.db.put_profile(member, &profile, version).await {
+                Ok(()) => Ok(Attempt::Done(profile.follows)),
                 Err(e) if lost_race(&e) => Ok(Attempt::Again),
                 Err(e) => Err(e.into()),
             }

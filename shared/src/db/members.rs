@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::page::Paged;
 use super::Db;
-use crate::domain::ids::{BrandId, UserId};
+use crate::domain::ids::{BrandId, StoreGroupId, UserId};
 use crate::domain::member::{Account, MemberTerms, PointsEntry};
+use crate::domain::tenancy::Tenant;
 use crate::error::Result;
 use crate::table::keys;
 use crate::table::{
@@ -223,6 +224,121 @@ impl Db {
                     }),
                 },
             ])
+            .await
+    }
+}
+
+impl Db {
+    /// One ledger entry by its key, if written. 1 GetItem.
+    pub async fn points_entry(
+        &self,
+        member: &UserId,
+        brand: &BrandId,
+        key: &str,
+    ) -> Result<Option<PointsEntry>> {
+        let k = Key::new(keys::member_pk(member), keys::points_entry_sk(brand, key));
+        Ok(match self.table.get(&k, true).await? {
+            Some(i) => Some(from_item(i)?),
+            None => None,
+        })
+    }
+}
+
+impl Db {
+    /// A member's accounts in `brands`, with each brand's terms (fresh accounts and
+    /// default terms where none). 1 BatchGetItem.
+    pub async fn accounts(
+        &self,
+        member: &UserId,
+        brands: &[BrandId],
+    ) -> Result<Vec<(BrandId, Account, MemberTerms)>> {
+        let mut wanted = Vec::new();
+        for b in brands {
+            wanted.push(account_key(member, b));
+            wanted.push(terms_key(b));
+        }
+        let found = if wanted.is_empty() {
+            Default::default()
+        } else {
+            self.batch_get_map(&wanted, true).await?
+        };
+        let mut out = Vec::new();
+        for b in brands {
+            let account = match found.get(&account_key(member, b)) {
+                Some(i) => from_item::<AccountRecord>(i.clone())?.account,
+                None => Account::default(),
+            };
+            let terms = match found.get(&terms_key(b)) {
+                Some(i) => from_item(i.clone())?,
+                None => MemberTerms::default(),
+            };
+            out.push((b.clone(), account, terms));
+        }
+        Ok(out)
+    }
+
+    /// The tenants `follows` name, a whole brand expanded to its store groups: at most
+    /// `max`. 1 Query per whole brand.
+    pub async fn followed_tenants(
+        &self,
+        follows: &[crate::domain::member::Follow],
+        max: usize,
+    ) -> Result<Vec<Tenant>> {
+        let mut out: Vec<Tenant> = Vec::new();
+        for f in follows {
+            let groups = match &f.group {
+                Some(g) => vec![g.clone()],
+                None => self.brand_groups(&f.brand).await?,
+            };
+            for g in groups {
+                let t = Tenant {
+                    brand: f.brand.clone(),
+                    group: g,
+                };
+                if !out.contains(&t) && out.len() < max {
+                    out.push(t);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A brand's store groups (registered as their stores are put). 1 Query.
+    pub async fn brand_groups(&self, brand: &BrandId) -> Result<Vec<StoreGroupId>> {
+        let items = self
+            .table
+            .query(crate::table::Query::new(
+                crate::table::Index::Primary,
+                keys::brand_pk(brand),
+                crate::table::SortRange::BeginsWith(keys::BRAND_GROUP_PREFIX.into()),
+            ))
+            .await?
+            .items;
+        Ok(items
+            .iter()
+            .filter_map(|i| crate::table::string_attr(i, SK))
+            .filter_map(|sk| sk.strip_prefix(keys::BRAND_GROUP_PREFIX))
+            .filter_map(|g| StoreGroupId::parse(g).ok())
+            .collect())
+    }
+
+    /// Sets a member's follows: the profile on condition of its version.
+    /// 1 BatchGetItem + 1 PutItem.
+    pub async fn put_profile(
+        &self,
+        member: &UserId,
+        profile: &crate::domain::member::Profile,
+        read_version: Option<u64>,
+    ) -> std::result::Result<(), crate::table::TableError> {
+        let key = profile_key(member);
+        self.table
+            .put(
+                to_item(profile, &[(PK, key.pk.clone()), (SK, key.sk.clone())])?,
+                Some(match read_version {
+                    Some(v) => Condition::Equals(AttrPath::top("version"), n(v as i64)),
+                    None => Condition::NotExists,
+                }),
+            )
             .await
     }
 }

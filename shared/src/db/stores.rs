@@ -53,7 +53,8 @@ impl Db {
         )?)
     }
 
-    /// 1 PutItem.
+    /// The store, and its store group registered with its brand (for members who follow
+    /// the whole brand). 1 TransactWriteItems.
     pub async fn put_store(&self, t: &Tenant, shop: &Store) -> Result<()> {
         let item = to_item(
             shop,
@@ -63,7 +64,26 @@ impl Db {
                 (KIND, "store".into()),
             ],
         )?;
-        Ok(self.table.put(item, None).await?)
+        let group = to_item(
+            &serde_json::json!({"brand": t.brand.as_str(), "group": t.group.as_str()}),
+            &[
+                (PK, keys::brand_pk(&t.brand)),
+                (SK, keys::brand_group_sk(&t.group)),
+            ],
+        )?;
+        Ok(self
+            .table
+            .transact(vec![
+                crate::table::Write::Put {
+                    item,
+                    condition: None,
+                },
+                crate::table::Write::Put {
+                    item: group,
+                    condition: None,
+                },
+            ])
+            .await?)
     }
 
     /// 1 GetItem.

@@ -18,7 +18,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use super::ids::OrderId;
+use super::ids::{BrandId, OrderId, StoreGroupId};
 use super::tenancy::Tenant;
 use super::DomainError;
 
@@ -440,6 +440,18 @@ impl Account {
     }
 }
 
+/// At most this many follows per member.
+pub const MAX_FOLLOWS: usize = 20;
+
+/// A tenant (a brand's store group) or, without a group, a whole brand a member
+/// follows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Follow {
+    pub brand: BrandId,
+    #[serde(default)]
+    pub group: Option<StoreGroupId>,
+}
+
 /// A member's profile: one per buyer (`sub`), across brands and store groups.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
@@ -456,6 +468,9 @@ pub struct Profile {
     /// Levels the CRM already gave them, by brand: a floor for the level here.
     #[serde(default)]
     pub crm_levels: BTreeMap<String, u8>,
+    /// What they follow, for their home.
+    #[serde(default)]
+    pub follows: Vec<Follow>,
     pub version: u64,
 }
 

@@ -264,7 +264,8 @@ path_id!(
     ids::CategoryId,
     ids::OrderId,
     ids::RefundId,
-    ids::GroupBuyId
+    ids::GroupBuyId,
+    ids::UserId
 );
 
 /// The route's path parameters, percent-decoded, parsed on demand into ids.

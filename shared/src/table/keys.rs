@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::ids::{
     BrandId, CampaignId, CategoryId, CouponTemplateId, GroupBuyId, GuideId, IdempotencyKey,
-    OrderId, RefundId, Sku, StoreId, UserId,
+    OrderId, RefundId, Sku, StoreGroupId, StoreId, UserId,
 };
 use crate::domain::tenancy::Tenant;
 
@@ -214,6 +214,14 @@ pub fn brand_pk(brand: &BrandId) -> String {
 }
 
 pub const MEMBER_TERMS_SK: &str = "MEMBER_TERMS";
+
+/// A brand's store groups, one item each in the brand's partition (written with their
+/// stores), so a member following a whole brand finds its tenants.
+pub const BRAND_GROUP_PREFIX: &str = "GROUP#";
+
+pub fn brand_group_sk(group: &StoreGroupId) -> String {
+    format!("{BRAND_GROUP_PREFIX}{group}")
+}
 
 /// GSI1: a buyer's orders across tenants, newest first by ULID.
 pub fn buyer_orders_gsi1pk(user: &UserId) -> String {
