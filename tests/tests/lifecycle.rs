@@ -36,6 +36,7 @@ use clearance::domain::refund::{
 use clearance::domain::report::Report;
 use clearance::domain::tenancy::Tenant;
 use clearance::payments::SandboxState;
+use clearance::queue::{Queue, QueueConsumer};
 use clearance::table::keys;
 use clearance::table::{Index, Key, Query, SortRange, Table};
 use clearance_tests::{coupon, listing, request, World, BASE};
@@ -176,6 +177,9 @@ enum Op {
         minutes: u32,
     },
     Drain,
+    /// The order events now published reach their consumers twice and in reverse
+    /// order (SQS delivers at least once, in no promised order).
+    Redeliver,
     Close {
         grace: u16,
     },
@@ -224,6 +228,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => prop_oneof![Just(10u32), Just(20), Just(90), Just(6 * 60), Just(26 * 60), Just(3 * 24 * 60)]
             .prop_map(|minutes| Op::Advance { minutes }),
         6 => Just(Op::Drain),
+        2 => Just(Op::Redeliver),
         // A close now and then: most sequences sell first and close at their end.
         1 => (prop_oneof![Just(0u16), Just(30), Just(120)], 0u8..4)
             .prop_map(|(grace, now)| if now == 0 { Op::Close { grace } } else { Op::Drain }),
@@ -477,6 +482,46 @@ impl Model {
     async fn drain(&mut self) {
         self.w.drain().await;
         self.drained = true;
+    }
+
+    /// Relays the outbox, then puts every order event waiting for attribution and
+    /// members back twice, last first.
+    async fn redeliver(&mut self) {
+        let now = self.w.clock.now();
+        self.w
+            .state
+            .relay_new_events(now)
+            .await
+            .unwrap_or_else(|e| panic!("relaying: {e}"));
+        for q in clearance::queue::messages::ORDER_EVENT_QUEUES {
+            let mut bodies = Vec::new();
+            loop {
+                let got = self
+                    .w
+                    .queue
+                    .receive(q, 10)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                if got.is_empty() {
+                    break;
+                }
+                for m in got {
+                    bodies.push(m.body.clone());
+                    self.w
+                        .queue
+                        .ack(q, &m.receipt)
+                        .await
+                        .unwrap_or_else(|e| panic!("{e}"));
+                }
+            }
+            for body in bodies.iter().rev().chain(bodies.iter()) {
+                self.w
+                    .queue
+                    .send(q, body, None)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
     }
 
     async fn apply(&mut self, op: &Op) {
@@ -834,6 +879,7 @@ impl Model {
                 self.sweep().await;
             }
             Op::Drain => self.drain().await,
+            Op::Redeliver => self.redeliver().await,
             Op::Close { grace } => {
                 let mut open = false;
                 for g in &self.groups {
@@ -1056,6 +1102,29 @@ impl Model {
                 expected_total,
                 "{}",
                 at("balances")
+            );
+            // growth (net paid in the brand over the year) = a recount of the orders,
+            // and the level never below what that growth reaches
+            let growth: i64 = orders
+                .iter()
+                .filter(|o| &o.buyer == buyer && o.payment_ref.is_some())
+                .map(|o| {
+                    let refunded: i64 = refunds[o.id.as_str()]
+                        .iter()
+                        .filter(|r| {
+                            r.kind != RefundKind::UnappliedPayment
+                                && r.money == MoneyStatus::Succeeded
+                        })
+                        .map(|r| r.amount_fen.get())
+                        .sum();
+                    (o.total_fen.get() - refunded).max(0)
+                })
+                .sum();
+            assert_eq!(account.growth(now), growth, "{}", at("growth"));
+            assert!(
+                account.level_at(&terms, now) >= terms.level_for(growth),
+                "{}",
+                at("level below what growth reaches")
             );
             let entries = self
                 .w

@@ -541,3 +541,64 @@ async fn operators_adjust_a_members_points_with_a_reason_once_per_key_and_see_th
         .insert("idempotency-key", "self".parse().unwrap());
     w.send(req).await.problem(403, "forbidden");
 }
+
+#[tokio::test]
+async fn a_guide_is_credited_once_with_each_member_their_link_first_brought_to_the_brand() {
+    // given a bound member and a buyer who is no member, both arriving by a guide's link
+    let w = World::seeded().await;
+    let member = w.buyer_with_phone("m1", PHONE);
+    assert_eq!(bind(&w, &member).await.status, 200);
+    let plain = w.buyer("p1");
+    let link = w.share_token("gz-tianhe-g1", "gz-tianhe", "summer-clearance");
+    let order = |sku: &str| {
+        json!({"campaign": "summer-clearance", "lines": [{"sku": sku, "size": "38", "quantity": 1}],
+            "coupon": "none", "share_token": link})
+    };
+    // when each buys twice through the link
+    for (token, who) in [(&member, "m"), (&plain, "p")] {
+        for (n, sku) in ["SD-1002", "SD-1003"].iter().enumerate() {
+            let placed = w
+                .post_keyed(
+                    &format!("{BASE}/orders"),
+                    token,
+                    &format!("{who}{n}"),
+                    &order(sku),
+                )
+                .await;
+            assert_eq!(placed.status, 201, "{}", placed.body);
+            let id = placed.body["order"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            assert_eq!(w.pay(&id).await.body["status"], "paid");
+            w.drain().await;
+        }
+    }
+    // then the guide's board counts one new member: the bound one, once
+    let board = w
+        .get(
+            &format!("{BASE}/guides/gz-tianhe-g1/performance?campaign=summer-clearance"),
+            Some(&w.ops()),
+        )
+        .await;
+    assert_eq!(board.status, 200, "{}", board.body);
+    assert_eq!(board.body["new_members"], 1, "{}", board.body);
+    assert_eq!(board.body["new_buyers"], 2, "{}", board.body);
+}
+
+#[tokio::test]
+async fn an_adjustment_of_any_size_is_answered_never_a_panic() {
+    let w = World::seeded().await;
+    for points in [i64::MIN, i64::MAX, 0, 100_001] {
+        let mut req = clearance_tests::request(
+            "POST",
+            &format!("{BASE}/members/b1/points"),
+            Some(&w.ops()),
+            Some(json!({"points": points, "reason": "x"}).to_string()),
+        );
+        req.headers_mut()
+            .insert("idempotency-key", "k".parse().unwrap());
+        let field = w.send(req).await.problem(422, "validation-error");
+        assert_eq!(field.as_deref(), Some("points"));
+    }
+}

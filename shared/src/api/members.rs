@@ -234,6 +234,7 @@ pub async fn member_for_staff(
 #[serde(deny_unknown_fields)]
 pub struct Adjustment {
     /// Points to add (negative to take away), 1 to 100,000 either way.
+    #[schema(minimum = -100000, maximum = 100000)]
     pub points: i64,
     /// Why, in words the member could be shown (recorded on the entry with who did it).
     pub reason: String,
@@ -253,7 +254,8 @@ pub async fn adjust_points(
     JsonBody(input): JsonBody<Adjustment>,
 ) -> Result<(StatusCode, Json<PointsEntry>), Problem> {
     let member: UserId = params.id("member")?;
-    if input.points == 0 || input.points.abs() > 100_000 {
+    // unsigned_abs: i64::MIN has no absolute value of its own.
+    if input.points == 0 || input.points.unsigned_abs() > 100_000 {
         return Err(Problem::validation(
             "points",
             "between 1 and 100,000 points, either way",

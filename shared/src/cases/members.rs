@@ -19,17 +19,61 @@ use crate::error::Result;
 use crate::queue::messages::{OrderEvent, OrderEventKind};
 use crate::table::from_item;
 
+/// One new member on the guide's and the store's board for the campaign (a random
+/// counter shard, like attribution's).
+fn new_member_counted(
+    t: &crate::domain::tenancy::Tenant,
+    campaign: &crate::domain::ids::CampaignId,
+    guide: &crate::domain::ids::GuideId,
+    store: &crate::domain::ids::StoreId,
+) -> Vec<crate::table::Write> {
+    use crate::db::attribution::{counter_key, Counted, STAT_SHARDS};
+    use crate::table::{AttrPath, Update, Write};
+    let shard = (crate::db::orders::random() % u64::from(STAT_SHARDS)) as u8;
+    [
+        (Counted::Guide(guide.clone()), "guide", guide.to_string()),
+        (Counted::Store(store.clone()), "store", store.to_string()),
+    ]
+    .into_iter()
+    .map(|(who, kind, id)| Write::Update {
+        key: counter_key(t, campaign, shard, &who),
+        update: Update {
+            set: vec![
+                (AttrPath::top("kind"), crate::table::s(kind)),
+                (AttrPath::top("id"), crate::table::s(id)),
+            ],
+            add: vec![(AttrPath::top("new_members"), 1)],
+            ..Update::default()
+        },
+        condition: None,
+    })
+    .collect()
+}
+
 /// How long before an order not yet received is looked at again.
 const RECHECK_HOURS: i64 = 24;
 
 impl AppState {
     /// Applies an order event to its buyer's points, once by the event's id: 1
     /// BatchGetItem (the account, the brand's terms) + 1 TransactWriteItems (the
-    /// account, the entry), or nothing for a duplicate. Returns the entry written.
+    /// account, the entry), or nothing for a duplicate. The first sale credited to a
+    /// guide of a bound member in the brand also counts them on that guide's board
+    /// (+1 GetItem: the profile; +1 counter update in the transaction). Returns the
+    /// entry written.
     pub async fn apply_member_event(&self, e: &OrderEvent) -> Result<Option<PointsEntry>> {
         let brand = &e.tenant.brand;
         optimistic("this member's points", || async {
             let (mut account, version, terms) = self.db.account(&e.buyer, brand).await?;
+            let recruits = match (&e.guide, e.kind) {
+                (Some(_), OrderEventKind::Paid) if account.recruited_by.is_none() => self
+                    .db
+                    .profile(&e.buyer, None)
+                    .await?
+                    .0
+                    .phone_hash
+                    .is_some(),
+                _ => false,
+            };
             let fact = match e.kind {
                 OrderEventKind::Paid => OrderFact::Paid {
                     amount_fen: e.amount_fen.get(),
@@ -44,12 +88,18 @@ impl AppState {
             let before = account.clone();
             let entry = account.apply(&terms, &e.id, &e.order, &fact, e.at);
             if account == before {
-                return Ok(Attempt::Done(None));
+                return Ok(Attempt::Done(None)); // a duplicate: nothing, not even a recruit
+            }
+            if recruits {
+                account.recruited_by = e.guide.as_ref().map(ToString::to_string);
             }
             account.version = version.map_or(1, |v| v + 1);
             let mut writes = vec![account_write(&e.buyer, brand, &account, version)?];
             if let Some(entry) = &entry {
                 writes.push(entry_write(&e.buyer, brand, entry)?);
+            }
+            if let (true, Some(guide), Some(store)) = (recruits, &e.guide, &e.store) {
+                writes.extend(new_member_counted(&e.tenant, &e.campaign, guide, store));
             }
             match self.db.table().transact(writes).await {
                 Ok(()) => Ok(Attempt::Done(entry)),

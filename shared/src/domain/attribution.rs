@@ -343,6 +343,10 @@ pub struct Totals {
     /// Clawbacks of confirmed commission (refunds after the window closed).
     pub commission_reversed_fen: i64,
     pub new_buyers: i64,
+    /// Members whose first sale credited in the brand was theirs (once per member per
+    /// brand): counted by the member worker.
+    #[serde(default)]
+    pub new_members: i64,
 }
 
 impl Totals {
@@ -360,6 +364,7 @@ impl Totals {
             commission_confirmed_fen: self.commission_confirmed_fen - o.commission_confirmed_fen,
             commission_reversed_fen: self.commission_reversed_fen - o.commission_reversed_fen,
             new_buyers: self.new_buyers - o.new_buyers,
+            new_members: self.new_members - o.new_members,
         }
     }
 
@@ -373,6 +378,7 @@ impl Totals {
             commission_confirmed_fen: self.commission_confirmed_fen + o.commission_confirmed_fen,
             commission_reversed_fen: self.commission_reversed_fen + o.commission_reversed_fen,
             new_buyers: self.new_buyers + o.new_buyers,
+            new_members: self.new_members + o.new_members,
         }
     }
 

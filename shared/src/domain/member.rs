@@ -192,6 +192,10 @@ pub struct Account {
     /// The level held, and since when growth has been below its threshold.
     pub level: u8,
     pub below_since: Option<DateTime<Utc>>,
+    /// The guide whose credited sale first brought this member to the brand (counted
+    /// once on that guide's board).
+    #[serde(default)]
+    pub recruited_by: Option<String>,
     /// Entry keys already applied that change no order (redemptions, adjustments).
     #[serde(default)]
     pub applied: Vec<String>,

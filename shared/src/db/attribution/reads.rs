@@ -28,6 +28,7 @@ fn totals_of(item: &Item) -> Totals {
         commission_confirmed_fen: num("commission_confirmed_fen"),
         commission_reversed_fen: num("commission_reversed_fen"),
         new_buyers: num("new_buyers"),
+        new_members: num("new_members"),
     }
 }
 

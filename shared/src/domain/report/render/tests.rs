@@ -91,6 +91,7 @@ fn board(id: &str, name: Option<&str>, store: Option<&str>, net: i64) -> BoardLi
             commission_confirmed_fen: 0,
             commission_reversed_fen: 0,
             new_buyers: 1,
+            new_members: 1,
         },
     }
 }
