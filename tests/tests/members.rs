@@ -602,3 +602,42 @@ async fn an_adjustment_of_any_size_is_answered_never_a_panic() {
         assert_eq!(field.as_deref(), Some("points"));
     }
 }
+
+#[tokio::test]
+async fn a_brand_sets_its_own_rate_and_levels_and_only_over_the_whole_brand() {
+    let w = World::seeded().await;
+    let terms = json!({"points_per_yuan": 2, "downgrade_grace_days": 30, "levels": [
+        {"level": 1, "name": "silver", "growth_fen": 50000, "fast_lane": false},
+        {"level": 2, "name": "gold", "growth_fen": 200000, "fast_lane": true}]});
+    // ops of one store group may not; hq over every tenant may
+    let ops = w
+        .json(
+            "PUT",
+            &format!("{BASE}/member-terms"),
+            Some(&w.ops()),
+            &terms,
+        )
+        .await;
+    ops.problem(403, "forbidden");
+    let hq = w.token(clearance::domain::auth::Role::Hq, &["*"]);
+    let r = w
+        .json("PUT", &format!("{BASE}/member-terms"), Some(&hq), &terms)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // levels out of order are refused, naming the field
+    let bad = json!({"points_per_yuan": 2, "downgrade_grace_days": 30, "levels": [
+        {"level": 2, "name": "gold", "growth_fen": 1}]});
+    let field = w
+        .json("PUT", &format!("{BASE}/member-terms"), Some(&hq), &bad)
+        .await
+        .problem(422, "validation-error");
+    assert_eq!(field.as_deref(), Some("levels"));
+    // then a member's next order earns at the brand's rate, and 500 yuan is silver
+    let token = w.buyer_with_phone("b1", PHONE);
+    assert_eq!(bind(&w, &token).await.status, 200);
+    let (_, total) = picked_up(&w, &token, "k1", "SD-1003").await;
+    let p = w.get("/v1/me/points?brand=demo", Some(&token)).await.body;
+    assert_eq!(p["pending"].as_i64(), Some(2 * (total / 100)), "{p}");
+    let seen = w.get(&format!("{BASE}/member-terms"), Some(&w.ops())).await;
+    assert_eq!(seen.body["points_per_yuan"], 2);
+}

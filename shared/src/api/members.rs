@@ -19,10 +19,10 @@ use crate::domain::campaign::CampaignStatus;
 use crate::domain::coupon::{BuyerCoupon, CouponStatus};
 use crate::domain::group_buy::{GroupStatus, GroupView};
 use crate::domain::ids::{BrandId, StoreGroupId, UserId};
-use crate::domain::member::{Follow, PointsEntry, Profile, MAX_FOLLOWS};
+use crate::domain::member::{Follow, MemberTerms, PointsEntry, Profile, MAX_FOLLOWS};
 use crate::domain::order::Order;
 use crate::domain::DomainError;
-use crate::http::auth::{Allowed, Manage};
+use crate::http::auth::{Allowed, Brand, Manage, Staff};
 use crate::http::extract::IdempotencyKeyHeader;
 use crate::http::{Authenticated, JsonBody, Params, Problem, QueryParams};
 
@@ -35,6 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(home))
         .routes(routes!(member_for_staff))
         .routes(routes!(adjust_points))
+        .routes(routes!(member_terms, put_member_terms))
 }
 
 pub fn router(state: AppState) -> axum::Router {
@@ -491,4 +492,34 @@ pub async fn home(
         coupons,
         brands: standings,
     }))
+}
+
+/// The brand's member terms: points per yuan, levels with their growth thresholds and
+/// benefits, the downgrade grace (the defaults until the brand sets its own).
+/// DynamoDB: 1 GetItem.
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/member-terms", tag = "member-center",
+    responses((status = 200, body = MemberTerms)))]
+pub async fn member_terms(
+    State(st): State<AppState>,
+    allowed: Allowed<Staff>,
+) -> Result<Json<MemberTerms>, Problem> {
+    Ok(Json(st.db.member_terms(&allowed.tenant.brand).await?))
+}
+
+/// Sets the brand's member terms (brand admins and hq over the whole brand). They apply
+/// to points earned from then on and to levels as they are next read.
+/// DynamoDB: 1 PutItem.
+#[utoipa::path(put, path = "/v1/{brand}/{store_group}/member-terms", tag = "member-center",
+    request_body = MemberTerms,
+    responses((status = 200, body = MemberTerms)))]
+pub async fn put_member_terms(
+    State(st): State<AppState>,
+    allowed: Allowed<Brand>,
+    JsonBody(terms): JsonBody<MemberTerms>,
+) -> Result<Json<MemberTerms>, Problem> {
+    terms.validate()?;
+    st.db
+        .put_member_terms(&allowed.tenant.brand, &terms)
+        .await?;
+    Ok(Json(terms))
 }

@@ -91,6 +91,9 @@ pub enum Action {
     /// Staff work in a tenant: reading its configuration (stores, guides, draft
     /// campaigns) and orders, the counter.
     ReadTenantConfig,
+    /// A brand's own settings (its member terms): brand admins and hq whose token
+    /// covers the whole brand, not one of its store groups.
+    ManageBrand,
 }
 
 impl Caller {
@@ -110,6 +113,7 @@ impl Caller {
         let role_ok = match action {
             Action::ManageCampaign => matches!(self.role, Role::Ops | Role::BrandAdmin | Role::Hq),
             Action::ReadTenantConfig => self.role.is_staff(),
+            Action::ManageBrand => matches!(self.role, Role::BrandAdmin | Role::Hq),
         };
         if !role_ok {
             return Err(DomainError::Forbidden(
@@ -118,6 +122,19 @@ impl Caller {
         }
         // The role says what, the token's tenants say where: hq reaches every tenant
         // only with `tenants: ["*"]`, like anyone else.
+        if action == Action::ManageBrand {
+            let whole_brand = self.scopes.iter().any(|s| {
+                matches!(s, Scope::All) || matches!(s, Scope::Brand(b) if b == &tenant.brand)
+            });
+            return if whole_brand {
+                Ok(())
+            } else {
+                Err(DomainError::Forbidden(format!(
+                    "token does not cover the whole brand {}",
+                    tenant.brand
+                )))
+            };
+        }
         if self.is_scoped_to(tenant) {
             Ok(())
         } else {

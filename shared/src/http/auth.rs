@@ -110,6 +110,12 @@ impl Policy for Manage {
     const ACTION: Action = Action::ManageCampaign;
 }
 
+/// Brand admins and hq over the whole brand: the brand's own settings.
+pub struct Brand;
+impl Policy for Brand {
+    const ACTION: Action = Action::ManageBrand;
+}
+
 /// Any staff role of the tenant.
 pub struct Staff;
 impl Policy for Staff {
