@@ -156,24 +156,16 @@ pub async fn my_points(
         .points_entries(&caller.user, &brand, limit, cursor)
         .await?;
     let floor = profile.crm_levels.get(brand.as_str()).copied().unwrap_or(0);
-    let level = account.level_at(&terms, now).max(floor);
-    let growth = account.growth(now);
-    let held = terms.terms_of(level);
-    let next_level = terms.terms_of(level + 1).map(|l| NextLevel {
-        level: l.level,
-        name: l.name.clone(),
-        growth_fen: l.growth_fen,
-        to_go_fen: (l.growth_fen - growth).max(0),
-    });
+    let s = standing(&brand, &account, &terms, floor, now);
     Ok(Json(PointsView {
-        brand: brand.to_string(),
-        pending: account.pending,
-        available: account.available,
-        level,
-        level_name: held.map(|l| l.name.clone()),
-        growth_fen: growth,
-        next_level,
-        fast_lane: held.is_some_and(|l| l.fast_lane),
+        brand: s.brand,
+        pending: s.pending,
+        available: s.available,
+        level: s.level,
+        level_name: s.level_name,
+        growth_fen: s.growth_fen,
+        next_level: s.next_level,
+        fast_lane: s.fast_lane,
         entries: page.items,
         next_cursor: page.next,
     }))
@@ -370,6 +362,37 @@ pub struct BrandStanding {
     pub level_name: Option<String>,
     pub growth_fen: i64,
     pub next_level: Option<NextLevel>,
+    /// Their returns skip the returns-count rule and are reviewed first.
+    pub fast_lane: bool,
+}
+
+/// A member's standing in `brand`: the level their growth holds (or the CRM's floor),
+/// the next one and what it still needs.
+fn standing(
+    brand: &BrandId,
+    account: &crate::domain::member::Account,
+    terms: &MemberTerms,
+    floor: u8,
+    now: DateTime<Utc>,
+) -> BrandStanding {
+    let level = account.level_at(terms, now).max(floor);
+    let growth = account.growth(now);
+    let held = terms.terms_of(level);
+    BrandStanding {
+        brand: brand.to_string(),
+        pending: account.pending,
+        available: account.available,
+        level,
+        level_name: held.map(|l| l.name.clone()),
+        growth_fen: growth,
+        next_level: terms.terms_of(level + 1).map(|l| NextLevel {
+            level: l.level,
+            name: l.name.clone(),
+            growth_fen: l.growth_fen,
+            to_go_fen: (l.growth_fen - growth).max(0),
+        }),
+        fast_lane: held.is_some_and(|l| l.fast_lane),
+    }
 }
 
 /// What a member comes back to once a campaign is over.
@@ -439,23 +462,9 @@ pub async fn home(
         .into_iter()
         .map(|(brand, account, terms)| {
             let floor = profile.crm_levels.get(brand.as_str()).copied().unwrap_or(0);
-            let level = account.level_at(&terms, now).max(floor);
-            levels.insert(brand.clone(), level);
-            let growth = account.growth(now);
-            BrandStanding {
-                brand: brand.to_string(),
-                pending: account.pending,
-                available: account.available,
-                level,
-                level_name: terms.terms_of(level).map(|l| l.name.clone()),
-                growth_fen: growth,
-                next_level: terms.terms_of(level + 1).map(|l| NextLevel {
-                    level: l.level,
-                    name: l.name.clone(),
-                    growth_fen: l.growth_fen,
-                    to_go_fen: (l.growth_fen - growth).max(0),
-                }),
-            }
+            let s = standing(&brand, &account, &terms, floor, now);
+            levels.insert(brand, s.level);
+            s
         })
         .collect();
     let mut campaigns = Vec::new();

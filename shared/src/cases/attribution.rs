@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use std::collections::BTreeMap;
 
 use crate::app::AppState;
-use crate::db::attribution::{counter_key, sale_item, sale_key, Counted, SaleRecord, STAT_SHARDS};
+use crate::db::attribution::{counter_add, sale_item, sale_key, Counted, SaleRecord, STAT_SHARDS};
 use crate::db::orders::{order_key, random, version_is};
 use crate::db::retry::{lost_race, optimistic, Attempt};
 use crate::domain::attribution::{Sale, SaleFact, Totals};
@@ -18,7 +18,7 @@ use crate::domain::order::{Order, OrderStatus};
 use crate::domain::tenancy::Tenant;
 use crate::error::Result;
 use crate::queue::messages::{AttributionMessage, OrderEvent, OrderEventKind};
-use crate::table::{from_item, s, AttrPath, Condition, Item, Key, Update, Write};
+use crate::table::{from_item, Condition, Item, Key, Write};
 
 /// The items a batch read, by key.
 type Items = std::collections::HashMap<Key, Item>;
@@ -244,43 +244,28 @@ fn counter_writes(
     deltas: &BTreeMap<(String, CampaignId, Counted), (Tenant, Totals)>,
 ) -> Vec<Write> {
     let shard = (random() % u64::from(STAT_SHARDS)) as u8;
-    let mut writes = Vec::new();
-    for ((_, campaign, who), (t, d)) in deltas {
-        if d.is_zero() {
-            continue;
-        }
-        let (kind, id) = match who {
-            Counted::Guide(g) => ("guide", g.to_string()),
-            Counted::Store(st) => ("store", st.to_string()),
-        };
-        let fields = [
-            ("orders", d.orders),
-            ("units", d.units),
-            ("gmv_fen", d.gmv_fen),
-            ("refunded_fen", d.refunded_fen),
-            ("commission_pending_fen", d.commission_pending_fen),
-            ("commission_confirmed_fen", d.commission_confirmed_fen),
-            ("commission_reversed_fen", d.commission_reversed_fen),
-            ("new_buyers", d.new_buyers),
-        ];
-        writes.push(Write::Update {
-            key: counter_key(t, campaign, shard, who),
-            update: Update {
-                set: vec![
-                    (AttrPath::top("kind"), s(kind)),
-                    (AttrPath::top("id"), s(id)),
+    deltas
+        .iter()
+        .filter(|(_, (_, d))| !d.is_zero())
+        .map(|((_, campaign, who), (t, d))| {
+            counter_add(
+                t,
+                campaign,
+                shard,
+                who,
+                &[
+                    ("orders", d.orders),
+                    ("units", d.units),
+                    ("gmv_fen", d.gmv_fen),
+                    ("refunded_fen", d.refunded_fen),
+                    ("commission_pending_fen", d.commission_pending_fen),
+                    ("commission_confirmed_fen", d.commission_confirmed_fen),
+                    ("commission_reversed_fen", d.commission_reversed_fen),
+                    ("new_buyers", d.new_buyers),
                 ],
-                add: fields
-                    .iter()
-                    .filter(|(_, v)| *v != 0)
-                    .map(|(f, v)| (AttrPath::top(f), *v))
-                    .collect(),
-                ..Update::default()
-            },
-            condition: None,
-        });
-    }
-    writes
+            )
+        })
+        .collect()
 }
 
 impl AppState {

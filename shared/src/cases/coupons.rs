@@ -7,61 +7,17 @@
 use chrono::{DateTime, Utc};
 
 use crate::app::AppState;
-use crate::db::members::{
-    account_key, account_write, entry_write, profile_key, terms_key, AccountRecord,
-};
+use crate::db::members::{account_write, entry_write, level_keys, MemberAsRead};
 use crate::db::orders::coupons::coupon_item;
 use crate::db::retry::{lost_race, optimistic, Attempt};
 use crate::domain::campaign::{Campaign, CampaignStatus};
 use crate::domain::coupon::{BuyerCoupon, CouponStatus, CouponTemplate};
 use crate::domain::ids::{CouponTemplateId, UserId};
-use crate::domain::member::{Account, MemberTerms, Profile};
 use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::error::Result;
 use crate::table::keys;
-use crate::table::{from_item, AttrPath, Condition, Item, Key, TableError, Update, Write};
-
-/// The member's account, its version, and their level in the brand, as read.
-struct MemberRead {
-    account: Account,
-    version: Option<u64>,
-    level: u8,
-}
-
-fn member_read(
-    found: &std::collections::HashMap<Key, Item>,
-    user: &UserId,
-    t: &Tenant,
-    now: DateTime<Utc>,
-) -> Result<MemberRead> {
-    let terms: MemberTerms = match found.get(&terms_key(&t.brand)) {
-        Some(i) => from_item(i.clone())?,
-        None => MemberTerms::default(),
-    };
-    let (account, version) = match found.get(&account_key(user, &t.brand)) {
-        Some(i) => {
-            let r: AccountRecord = from_item(i.clone())?;
-            let v = r.account.version;
-            (r.account, Some(v))
-        }
-        None => (Account::default(), None),
-    };
-    let floor = match found.get(&profile_key(user)) {
-        Some(i) => from_item::<Profile>(i.clone())?
-            .crm_levels
-            .get(t.brand.as_str())
-            .copied()
-            .unwrap_or(0),
-        None => 0,
-    };
-    let level = account.level_at(&terms, now).max(floor);
-    Ok(MemberRead {
-        account,
-        version,
-        level,
-    })
-}
+use crate::table::{AttrPath, Condition, Key, TableError, Update, Write};
 
 impl AppState {
     /// Claims a coupon: 1 BatchGetItem (the buyer's coupons of the template; for a
@@ -97,11 +53,7 @@ impl AppState {
                 .map(|i| Key::new(cpk.clone(), keys::buyer_coupon_sk(&tpl.id, user, i)))
                 .collect();
             if member_coupon {
-                wanted.extend([
-                    account_key(user, &t.brand),
-                    profile_key(user),
-                    terms_key(&t.brand),
-                ]);
+                wanted.extend(level_keys(user, &t.brand));
             }
             let found = self.db.batch_get_map(&wanted, true).await?;
             let Some(n_th) = (1..=tpl.per_buyer).find(|i| {
@@ -144,7 +96,7 @@ impl AppState {
                 },
             ];
             if member_coupon {
-                let mut m = member_read(&found, user, t, now)?;
+                let mut m = MemberAsRead::of(&found, user, &t.brand, now)?;
                 if m.level < tpl.min_level {
                     return Err(DomainError::conflict(
                         "member-level-too-low",
@@ -169,16 +121,7 @@ impl AppState {
                     writes.push(entry_write(user, &t.brand, &entry)?);
                 } else {
                     // Free for the level (no points asked): the level as read must hold.
-                    writes.push(Write::Check {
-                        key: account_key(user, &t.brand),
-                        condition: match m.version {
-                            Some(v) => Condition::Equals(
-                                AttrPath::top("version"),
-                                crate::table::n(v as i64),
-                            ),
-                            None => Condition::NotExists,
-                        },
-                    });
+                    writes.push(m.unchanged(user, &t.brand));
                 }
             }
             match self.db.table().transact(writes).await {

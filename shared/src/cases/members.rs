@@ -27,27 +27,12 @@ fn new_member_counted(
     guide: &crate::domain::ids::GuideId,
     store: &crate::domain::ids::StoreId,
 ) -> Vec<crate::table::Write> {
-    use crate::db::attribution::{counter_key, Counted, STAT_SHARDS};
-    use crate::table::{AttrPath, Update, Write};
+    use crate::db::attribution::{counter_add, Counted, STAT_SHARDS};
     let shard = (crate::db::orders::random() % u64::from(STAT_SHARDS)) as u8;
-    [
-        (Counted::Guide(guide.clone()), "guide", guide.to_string()),
-        (Counted::Store(store.clone()), "store", store.to_string()),
-    ]
-    .into_iter()
-    .map(|(who, kind, id)| Write::Update {
-        key: counter_key(t, campaign, shard, &who),
-        update: Update {
-            set: vec![
-                (AttrPath::top("kind"), crate::table::s(kind)),
-                (AttrPath::top("id"), crate::table::s(id)),
-            ],
-            add: vec![(AttrPath::top("new_members"), 1)],
-            ..Update::default()
-        },
-        condition: None,
-    })
-    .collect()
+    [Counted::Guide(guide.clone()), Counted::Store(store.clone())]
+        .iter()
+        .map(|who| counter_add(t, campaign, shard, who, &[("new_members", 1)]))
+        .collect()
 }
 
 /// How long before an order not yet received is looked at again.

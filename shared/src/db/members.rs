@@ -87,6 +87,28 @@ pub fn entry_write(member: &UserId, brand: &BrandId, e: &PointsEntry) -> Result<
     })
 }
 
+/// An account (fresh if none) with its version, and the brand's terms (the defaults if
+/// it set none), from items read by their keys.
+fn account_and_terms(
+    found: &std::collections::HashMap<Key, Item>,
+    akey: &Key,
+    tkey: &Key,
+) -> Result<(Account, Option<u64>, MemberTerms)> {
+    let (account, version) = match found.get(akey) {
+        Some(i) => {
+            let r: AccountRecord = from_item(i.clone())?;
+            let v = r.account.version;
+            (r.account, Some(v))
+        }
+        None => (Account::default(), None),
+    };
+    let terms = match found.get(tkey) {
+        Some(i) => from_item(i.clone())?,
+        None => MemberTerms::default(),
+    };
+    Ok((account, version, terms))
+}
+
 impl Db {
     /// A member's account in a brand (a fresh one if none) and its version, with the
     /// brand's terms (the defaults if it set none). 1 BatchGetItem.
@@ -100,19 +122,7 @@ impl Db {
         let found = self
             .batch_get_map(&[akey.clone(), tkey.clone()], true)
             .await?;
-        let (account, version) = match found.get(&akey) {
-            Some(i) => {
-                let r: AccountRecord = from_item(i.clone())?;
-                let v = r.account.version;
-                (r.account, Some(v))
-            }
-            None => (Account::default(), None),
-        };
-        let terms = match found.get(&tkey) {
-            Some(i) => from_item(i.clone())?,
-            None => MemberTerms::default(),
-        };
-        Ok((account, version, terms))
+        account_and_terms(&found, &akey, &tkey)
     }
 
     /// A brand's member terms. 1 GetItem.
@@ -264,14 +274,8 @@ impl Db {
         };
         let mut out = Vec::new();
         for b in brands {
-            let account = match found.get(&account_key(member, b)) {
-                Some(i) => from_item::<AccountRecord>(i.clone())?.account,
-                None => Account::default(),
-            };
-            let terms = match found.get(&terms_key(b)) {
-                Some(i) => from_item(i.clone())?,
-                None => MemberTerms::default(),
-            };
+            let (account, _, terms) =
+                account_and_terms(&found, &account_key(member, b), &terms_key(b))?;
             out.push((b.clone(), account, terms));
         }
         Ok(out)
@@ -340,5 +344,63 @@ impl Db {
                 }),
             )
             .await
+    }
+}
+
+/// The keys a use case reads to know a member's level in a brand: their account,
+/// their profile (the CRM's floor) and the brand's terms.
+pub fn level_keys(member: &UserId, brand: &BrandId) -> [Key; 3] {
+    [
+        account_key(member, brand),
+        profile_key(member),
+        terms_key(brand),
+    ]
+}
+
+/// A member in a brand as read among other items (by [`level_keys`]).
+pub struct MemberAsRead {
+    pub account: Account,
+    /// The account's version, none if it does not exist yet.
+    pub version: Option<u64>,
+    pub terms: MemberTerms,
+    /// Their level at the time asked: the one their growth holds, or the CRM's floor.
+    pub level: u8,
+}
+
+impl MemberAsRead {
+    pub fn of(
+        found: &std::collections::HashMap<Key, Item>,
+        member: &UserId,
+        brand: &BrandId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Self> {
+        let [akey, pkey, tkey] = level_keys(member, brand);
+        let (account, version, terms) = account_and_terms(found, &akey, &tkey)?;
+        let floor = match found.get(&pkey) {
+            Some(i) => from_item::<crate::domain::member::Profile>(i.clone())?
+                .crm_levels
+                .get(brand.as_str())
+                .copied()
+                .unwrap_or(0),
+            None => 0,
+        };
+        let level = account.level_at(&terms, now).max(floor);
+        Ok(MemberAsRead {
+            account,
+            version,
+            terms,
+            level,
+        })
+    }
+
+    /// A transaction's check that the account is still as read (its level holds).
+    pub fn unchanged(&self, member: &UserId, brand: &BrandId) -> Write {
+        Write::Check {
+            key: account_key(member, brand),
+            condition: match self.version {
+                Some(v) => Condition::Equals(AttrPath::top("version"), n(v as i64)),
+                None => Condition::NotExists,
+            },
+        }
     }
 }

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::app::AppState;
 use crate::db::groups::{group_item, group_key, member_item, member_key, EXPIRES_MS};
-use crate::db::members::{account_key, profile_key, terms_key, AccountRecord};
+use crate::db::members::{level_keys, MemberAsRead};
 use crate::db::orders::{map_of, number, order_item, random, unless_fenced, Tally, FENCE};
 use crate::db::retry::{optimistic, Attempt};
 use crate::domain::attribution::{Attribution, Binding, Rule};
@@ -24,7 +24,6 @@ use crate::domain::checkout::{
 use crate::domain::coupon::{parse_coupon_id, BuyerCoupon, CouponStatus};
 use crate::domain::group_buy::{GroupBuy, GroupJoin};
 use crate::domain::ids::{IdempotencyKey, OrderId, Size, Sku};
-use crate::domain::member::{MemberTerms, Profile};
 use crate::domain::order::Order;
 use crate::domain::pricing::PricedCart;
 use crate::domain::DomainError;
@@ -264,15 +263,9 @@ impl AppState {
                 wanted.push(member_key(t, id, &req.buyer));
             }
         }
-        let member = campaign.early_window_ahead(now).then(|| {
-            (
-                account_key(&req.buyer, &t.brand),
-                profile_key(&req.buyer),
-                terms_key(&t.brand),
-            )
-        });
-        if let Some((a, p, terms)) = &member {
-            wanted.extend([a.clone(), p.clone(), terms.clone()]);
+        let early = campaign.early_window_ahead(now);
+        if early {
+            wanted.extend(level_keys(&req.buyer, &t.brand));
         }
         // One BatchGetItem (100 keys) in practice; a cart of several heavily sharded
         // products takes one more per hundred keys.
@@ -328,31 +321,10 @@ impl AppState {
             }
         }
         let mut level_check = None;
-        if let Some((akey, pkey, tkey)) = &member {
-            let account: Option<AccountRecord> =
-                found.get(akey).map(|i| from_item(i.clone())).transpose()?;
-            let profile: Option<Profile> =
-                found.get(pkey).map(|i| from_item(i.clone())).transpose()?;
-            let terms: MemberTerms = match found.get(tkey) {
-                Some(i) => from_item(i.clone())?,
-                None => MemberTerms::default(),
-            };
-            let earned = account
-                .as_ref()
-                .map_or(0, |a| a.account.level_at(&terms, now));
-            let floor = profile
-                .and_then(|p| p.crm_levels.get(t.brand.as_str()).copied())
-                .unwrap_or(0);
-            snap.member_level = earned.max(floor);
-            level_check = Some(Write::Check {
-                key: akey.clone(),
-                condition: match &account {
-                    Some(a) => {
-                        Condition::Equals(AttrPath::top("version"), n(a.account.version as i64))
-                    }
-                    None => Condition::NotExists,
-                },
-            });
+        if early {
+            let m = MemberAsRead::of(&found, &req.buyer, &t.brand, now)?;
+            snap.member_level = m.level;
+            level_check = Some(m.unchanged(&req.buyer, &t.brand));
         }
         let record = idem.and_then(|k| found.get(k)).cloned();
         Ok((snap, record, level_check))

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use crate::app::AppState;
 use crate::db::groups::{group_key, member_key};
-use crate::db::members::{account_key, profile_key, terms_key, AccountRecord};
+use crate::db::members::{level_keys, MemberAsRead};
 use crate::db::orders::{
     order_item, order_key, parcel_cancel_writes, random, release_writes, version_is,
 };
@@ -24,7 +24,6 @@ use crate::domain::campaign::Stage;
 use crate::domain::catalog::Store;
 use crate::domain::group_buy::{GroupBuy, GroupStatus};
 use crate::domain::ids::{IdempotencyKey, OrderId, RefundId, UserId};
-use crate::domain::member::{MemberTerms, Profile};
 use crate::domain::order::Order;
 use crate::domain::order::OrderStatus;
 use crate::domain::refund::{
@@ -70,39 +69,6 @@ fn returns_before(item: Option<&Item>, campaign: &str) -> u32 {
     }
 }
 
-/// Whether the buyer's member level in the brand gives the after-sales fast lane
-/// (their account, profile and the brand's terms, as read with the order).
-fn fast_lane(
-    found: &HashMap<Key, Item>,
-    account: &Key,
-    profile: &Key,
-    terms: &Key,
-    t: &Tenant,
-    now: DateTime<Utc>,
-) -> Result<bool> {
-    let terms: MemberTerms = match found.get(terms) {
-        Some(i) => from_item(i.clone())?,
-        None => MemberTerms::default(),
-    };
-    let earned = match found.get(account) {
-        Some(i) => from_item::<AccountRecord>(i.clone())?
-            .account
-            .level_at(&terms, now),
-        None => 0,
-    };
-    let floor = match found.get(profile) {
-        Some(i) => from_item::<Profile>(i.clone())?
-            .crm_levels
-            .get(t.brand.as_str())
-            .copied()
-            .unwrap_or(0),
-        None => 0,
-    };
-    Ok(terms
-        .terms_of(earned.max(floor))
-        .is_some_and(|l| l.fast_lane))
-}
-
 impl AppState {
     /// Decides and records a buyer's refund request, idempotently by `key`. A parcel
     /// cancelled before pickup puts its units back in its store's count (and, while
@@ -123,20 +89,9 @@ impl AppState {
             format!("{}#REFUND", keys::idempotency_sk(key)),
         );
         let counter = returns_key(t, buyer);
-        let (account, profile, terms) = (
-            account_key(buyer, &t.brand),
-            profile_key(buyer),
-            terms_key(&t.brand),
-        );
         optimistic("this order", || async {
-            let wanted = vec![
-                order_key(t, order_id),
-                idem.clone(),
-                counter.clone(),
-                account.clone(),
-                profile.clone(),
-                terms.clone(),
-            ];
+            let mut wanted = vec![order_key(t, order_id), idem.clone(), counter.clone()];
+            wanted.extend(level_keys(buyer, &t.brand));
             let found: HashMap<Key, Item> = self
                 .db
                 .table()
@@ -161,7 +116,8 @@ impl AppState {
             }
             self.refundable(t, &order, now).await?;
             let before = returns_before(found.get(&counter), order.campaign.as_str());
-            let fast_lane = fast_lane(&found, &account, &profile, &terms, t, now)?;
+            let m = MemberAsRead::of(&found, buyer, &t.brand, now)?;
+            let fast_lane = m.terms.terms_of(m.level).is_some_and(|l| l.fast_lane);
             let mut plan = decide(
                 &order,
                 req,

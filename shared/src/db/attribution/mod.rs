@@ -81,3 +81,33 @@ impl Counted {
 pub(crate) fn counter_key(t: &Tenant, c: &CampaignId, shard: u8, who: &Counted) -> Key {
     Key::new(keys::stats_pk(t, c, shard), who.sk())
 }
+
+/// Adds `fields` (the non-zero ones) to a guide's or store's counter shard.
+pub(crate) fn counter_add(
+    t: &Tenant,
+    c: &CampaignId,
+    shard: u8,
+    who: &Counted,
+    fields: &[(&str, i64)],
+) -> crate::table::Write {
+    let (kind, id) = match who {
+        Counted::Guide(g) => ("guide", g.to_string()),
+        Counted::Store(st) => ("store", st.to_string()),
+    };
+    crate::table::Write::Update {
+        key: counter_key(t, c, shard, who),
+        update: crate::table::Update {
+            set: vec![
+                (crate::table::AttrPath::top("kind"), crate::table::s(kind)),
+                (crate::table::AttrPath::top("id"), crate::table::s(id)),
+            ],
+            add: fields
+                .iter()
+                .filter(|(_, v)| *v != 0)
+                .map(|(f, v)| (crate::table::AttrPath::top(f), *v))
+                .collect(),
+            ..Default::default()
+        },
+        condition: None,
+    }
+}
