@@ -435,6 +435,13 @@ pub async fn drain_once(state: &AppState, consumer: &dyn QueueConsumer) -> bool 
         Ok(n) => busy |= n > 0,
         Err(e) => tracing::warn!(error = %e, "relaying order events failed"),
     }
+    consume_once(state, consumer).await || busy
+}
+
+/// One pass over the queues the registry's functions consume, relaying nothing (as
+/// when the table's stream is down); whether any message was handled.
+pub async fn consume_once(state: &AppState, consumer: &dyn QueueConsumer) -> bool {
+    let mut busy = false;
     for f in registry::FUNCTIONS {
         let Some((queue, handle)) = f.consumes else {
             continue;

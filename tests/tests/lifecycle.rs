@@ -177,6 +177,11 @@ enum Op {
         minutes: u32,
     },
     Drain,
+    /// The table's stream stops relaying for a while: events wait in the outbox for
+    /// the sweeper.
+    StreamDown {
+        minutes: u32,
+    },
     /// The order events now published reach their consumers twice and in reverse
     /// order (SQS delivers at least once, in no promised order).
     Redeliver,
@@ -229,6 +234,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|minutes| Op::Advance { minutes }),
         6 => Just(Op::Drain),
         2 => Just(Op::Redeliver),
+        1 => prop_oneof![Just(20u32), Just(90)].prop_map(|minutes| Op::StreamDown { minutes }),
         // A close now and then: most sequences sell first and close at their end.
         1 => (prop_oneof![Just(0u16), Just(30), Just(120)], 0u8..4)
             .prop_map(|(grace, now)| if now == 0 { Op::Close { grace } } else { Op::Drain }),
@@ -273,6 +279,9 @@ struct Model {
     closed: bool,
     /// Whether the queues are known to be empty (credit is checked then).
     drained: bool,
+    /// The table's stream is down until then: new order events stay in the outbox
+    /// until the sweeper relays them (15 minutes after they were written).
+    stream_down_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// How often each kind of call succeeded or was refused, over the run: printed, so a
@@ -372,6 +381,7 @@ impl Model {
             keys: 0,
             closed: false,
             drained: true,
+            stream_down_until: None,
         }
     }
 
@@ -480,19 +490,31 @@ impl Model {
     }
 
     async fn drain(&mut self) {
-        self.w.drain().await;
-        self.drained = true;
+        let now = self.w.clock.now();
+        if self.stream_down_until.is_some_and(|until| now >= until) {
+            self.stream_down_until = None;
+        }
+        if self.stream_down_until.is_some() {
+            // Only what the sweeper relayed reaches the consumers: not drained.
+            while clearance_local::consume_once(&self.w.state, self.w.queue.as_ref()).await {}
+            self.drained = false;
+        } else {
+            self.w.drain().await;
+            self.drained = true;
+        }
     }
 
     /// Relays the outbox, then puts every order event waiting for attribution and
     /// members back twice, last first.
     async fn redeliver(&mut self) {
         let now = self.w.clock.now();
-        self.w
-            .state
-            .relay_new_events(now)
-            .await
-            .unwrap_or_else(|e| panic!("relaying: {e}"));
+        if self.stream_down_until.is_none() {
+            self.w
+                .state
+                .relay_new_events(now)
+                .await
+                .unwrap_or_else(|e| panic!("relaying: {e}"));
+        }
         for q in clearance::queue::messages::ORDER_EVENT_QUEUES {
             let mut bodies = Vec::new();
             loop {
@@ -880,6 +902,10 @@ impl Model {
             }
             Op::Drain => self.drain().await,
             Op::Redeliver => self.redeliver().await,
+            Op::StreamDown { minutes } => {
+                self.stream_down_until =
+                    Some(self.w.clock.now() + Duration::minutes(i64::from(*minutes)));
+            }
             Op::Close { grace } => {
                 let mut open = false;
                 for g in &self.groups {
