@@ -249,6 +249,16 @@ fn dispatched(o: &Order) -> bool {
     )
 }
 
+/// What the provider paid back of an order's own money (refunds of payments it never
+/// took are not its).
+fn paid_back(refunds: &[Refund]) -> i64 {
+    refunds
+        .iter()
+        .filter(|r| r.kind != RefundKind::UnappliedPayment && r.money == MoneyStatus::Succeeded)
+        .map(|r| r.amount_fen.get())
+        .sum()
+}
+
 fn pick<T>(items: &[T], i: u8) -> Option<&T> {
     if items.is_empty() {
         None
@@ -1088,13 +1098,7 @@ impl Model {
                 .unwrap_or_else(|e| panic!("{e}"));
             let mut expected_total = 0;
             for o in orders.iter().filter(|o| &o.buyer == buyer) {
-                let refunded: i64 = refunds[o.id.as_str()]
-                    .iter()
-                    .filter(|r| {
-                        r.kind != RefundKind::UnappliedPayment && r.money == MoneyStatus::Succeeded
-                    })
-                    .map(|r| r.amount_fen.get())
-                    .sum();
+                let refunded = paid_back(&refunds[o.id.as_str()]);
                 let expected = if o.payment_ref.is_some() {
                     terms.points_for(o.total_fen.get() - refunded)
                 } else {
@@ -1135,14 +1139,7 @@ impl Model {
                 .iter()
                 .filter(|o| &o.buyer == buyer && o.payment_ref.is_some())
                 .map(|o| {
-                    let refunded: i64 = refunds[o.id.as_str()]
-                        .iter()
-                        .filter(|r| {
-                            r.kind != RefundKind::UnappliedPayment
-                                && r.money == MoneyStatus::Succeeded
-                        })
-                        .map(|r| r.amount_fen.get())
-                        .sum();
+                    let refunded = paid_back(&refunds[o.id.as_str()]);
                     (o.total_fen.get() - refunded).max(0)
                 })
                 .sum();

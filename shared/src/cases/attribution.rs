@@ -14,7 +14,7 @@ use crate::db::orders::{order_key, random, version_is};
 use crate::db::retry::{lost_race, optimistic, Attempt};
 use crate::domain::attribution::{Sale, SaleFact, Totals};
 use crate::domain::ids::{CampaignId, OrderId};
-use crate::domain::order::{Order, OrderStatus};
+use crate::domain::order::Order;
 use crate::domain::tenancy::Tenant;
 use crate::error::Result;
 use crate::queue::messages::{AttributionMessage, OrderEvent, OrderEventKind};
@@ -170,13 +170,8 @@ impl Folded {
             .get(&order_key(tenant, order))
             .map(|i| from_item(i.clone()))
             .transpose()?;
-        let closes = match &order {
-            Some(o) if o.status == OrderStatus::Cancelled => Some(now),
-            Some(o) => o
-                .received_at()
-                .map(|at| at + Duration::days(i64::from(rec.window_days))),
-            None => Some(now),
-        };
+        // An order gone is a window closed.
+        let closes = order.map_or(Some(now), |o| o.returns_close_at(rec.window_days, now));
         match closes {
             Some(at) if now >= at => {
                 rec.sale.apply("confirmed", &SaleFact::Confirmed { at });

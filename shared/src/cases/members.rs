@@ -14,7 +14,7 @@ use crate::db::retry::{lost_race, optimistic, Attempt};
 use crate::domain::catalog::Phone;
 use crate::domain::ids::{BrandId, UserId};
 use crate::domain::member::{decide_binding, Binding, Follow, OrderFact, PointsEntry, Profile};
-use crate::domain::order::{Order, OrderStatus};
+use crate::domain::order::Order;
 use crate::error::Result;
 use crate::queue::messages::{OrderEvent, OrderEventKind};
 use crate::table::from_item;
@@ -120,13 +120,10 @@ impl AppState {
                     .get(&order_key(t, id))
                     .map(|i| from_item(i.clone()))
                     .transpose()?;
-                let closes = match &order {
-                    Some(o) if o.status == OrderStatus::Cancelled => Some(now),
-                    Some(o) => o
-                        .received_at()
-                        .map(|at| at + Duration::days(i64::from(o.returns_policy.window_days))),
-                    None => Some(now),
-                };
+                // An order gone is a window closed.
+                let closes = order.map_or(Some(now), |o| {
+                    o.returns_close_at(o.returns_policy.window_days, now)
+                });
                 match closes {
                     Some(at) if at <= now => entries.extend(account.release(id, now)),
                     Some(at) => account.check_again(id, at),

@@ -561,6 +561,17 @@ impl Order {
             .map(|p| p.id)
     }
 
+    /// When the order's returns close, `window_days` after it was received; now for a
+    /// cancelled order; none while not yet received. What waits on a window
+    /// (commission, points) asks this.
+    pub fn returns_close_at(&self, window_days: u32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if self.status == OrderStatus::Cancelled {
+            return Some(now);
+        }
+        self.received_at()
+            .map(|at| at + chrono::Duration::days(i64::from(window_days)))
+    }
+
     /// When the buyer had everything: the last parcel handed over (pickup), or the
     /// dispatch (shipping, no delivery confirmation). None while not yet received.
     pub fn received_at(&self) -> Option<DateTime<Utc>> {

@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 use serde_dynamo::AttributeValue;
-use std::collections::HashMap;
 
 use crate::app::AppState;
 use crate::db::campaigns::campaign_key;
@@ -20,7 +19,7 @@ use crate::domain::tenancy::Tenant;
 use crate::error::Result;
 use crate::queue::messages::{delay_until, TimeoutMessage};
 use crate::table::keys;
-use crate::table::{from_item, Item, Key, Write};
+use crate::table::{from_item, Key, Write};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum DispatchOutcome {
@@ -59,14 +58,7 @@ impl AppState {
             if let Some(g) = &current.group {
                 wanted.push(group_key(t, g));
             }
-            let found: HashMap<Key, Item> = self
-                .db
-                .table()
-                .batch_get(&wanted, true)
-                .await?
-                .into_iter()
-                .filter_map(|i| Key::of(&i).map(|k| (k, i)))
-                .collect();
+            let found = self.db.batch_get_map(&wanted, true).await?;
             if let Some(g) = &current.group {
                 // A group seat waits, paid, until its group forms.
                 let formed = match found.get(&group_key(t, g)) {

@@ -10,7 +10,6 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_dynamo::AttributeValue;
-use std::collections::HashMap;
 
 use crate::app::AppState;
 use crate::db::groups::{group_key, member_key};
@@ -92,14 +91,7 @@ impl AppState {
         optimistic("this order", || async {
             let mut wanted = vec![order_key(t, order_id), idem.clone(), counter.clone()];
             wanted.extend(level_keys(buyer, &t.brand));
-            let found: HashMap<Key, Item> = self
-                .db
-                .table()
-                .batch_get(&wanted, true)
-                .await?
-                .into_iter()
-                .filter_map(|i| Key::of(&i).map(|k| (k, i)))
-                .collect();
+            let found = self.db.batch_get_map(&wanted, true).await?;
             if let Some(record) = found.get(&idem) {
                 return self
                     .replay(t, record.clone(), request_hash)
