@@ -364,6 +364,49 @@ async fn dev_expire_group(
     Ok(Json(serde_json::json!({"group": g.id, "status": g.status})))
 }
 
+/// Closes a member's open return windows now, as if their days had passed (the member
+/// worker does this when each window closes): `POST
+/// /dev/members/{member}/release?brand=demo`. The points of every order whose window
+/// would be closed by then become available, through the worker's own case.
+async fn dev_release_points(
+    State(st): State<AppState>,
+    Path(member): Path<String>,
+    query: QueryParams,
+) -> Result<Json<serde_json::Value>, Problem> {
+    query.only(&["brand"])?;
+    let member = clearance::domain::ids::UserId::parse(&member)
+        .map_err(|e| Problem::invalid_parameter("member", e.to_string()))?;
+    let brand = clearance::domain::ids::BrandId::parse(query.get("brand").unwrap_or("demo"))
+        .map_err(|e| Problem::invalid_parameter("brand", e.to_string()))?;
+    // The first look at an order may only learn when its window closes (it reschedules
+    // itself then): look again at each new time, a few times at most.
+    let mut released = 0;
+    let mut looked_at = None;
+    for _ in 0..4 {
+        let (account, _, _) = st.db.account(&member, &brand).await?;
+        let last = account
+            .orders
+            .values()
+            .filter(|o| !o.released)
+            .filter_map(|o| o.check_at)
+            .max();
+        let Some(at) = last.filter(|at| Some(*at) != looked_at) else {
+            break;
+        };
+        looked_at = Some(at);
+        let entries = st
+            .release_points(&member, &brand, at.max(st.clock.now()))
+            .await?;
+        released += entries.iter().map(|e| e.available).sum::<i64>();
+    }
+    let (account, _, _) = st.db.account(&member, &brand).await?;
+    Ok(Json(serde_json::json!({
+        "released": released,
+        "pending": account.pending,
+        "available": account.available,
+    })))
+}
+
 /// Every function's routes (from the registry) over one state, plus `/dev/token`,
 /// `/dev/orders/{order}/pay`, the sandbox provider's refund API and `/openapi.json`.
 pub fn app(state: AppState, tokens: DevTokens, sandbox: Arc<Sandbox>) -> Router {
@@ -378,6 +421,9 @@ pub fn app(state: AppState, tokens: DevTokens, sandbox: Arc<Sandbox>) -> Router 
     let expire = Router::new()
         .route("/dev/group-buys/{group_buy}/expire", post(dev_expire_group))
         .with_state(state.clone());
+    let release = Router::new()
+        .route("/dev/members/{member}/release", post(dev_release_points))
+        .with_state(state.clone());
     let pay = Router::new()
         .route("/dev/orders/{order}/pay", post(dev_pay))
         .with_state((state, sandbox));
@@ -386,6 +432,7 @@ pub fn app(state: AppState, tokens: DevTokens, sandbox: Arc<Sandbox>) -> Router 
         .merge(dev)
         .merge(pay)
         .merge(expire)
+        .merge(release)
         .merge(provider)
         .merge(functions)
         .layer(middleware::from_fn_with_state(tokens, authenticate))

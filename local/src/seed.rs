@@ -272,11 +272,13 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
     campaign = db.campaign(&t, &campaign.id, true).await?;
 
     let coupons = [
-        ("no-threshold-20", "20 off, no minimum", 2_000, 0),
-        ("over-500-50", "50 off over 500", 5_000, 50_000),
-        ("over-888-100", "100 off over 888", 10_000, 88_800),
+        ("no-threshold-20", "20 off, no minimum", 2_000, 0, 0),
+        ("over-500-50", "50 off over 500", 5_000, 50_000, 0),
+        ("over-888-100", "100 off over 888", 10_000, 88_800, 0),
+        // a member coupon: bought with 300 of the brand's points
+        ("points-30", "30 off for 300 points", 3_000, 0, 300),
     ];
-    for (id, name, off, min) in coupons {
+    for (id, name, off, min, points_price) in coupons {
         let tpl = CouponTemplate {
             id: CouponTemplateId::parse(id)?,
             name: name.into(),
@@ -284,7 +286,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
             min_spend_fen: fen(min)?,
             per_buyer: 1,
             budget: 5_000,
-            points_price: 0,
+            points_price,
             min_level: 0,
             updated_at: now,
         };

@@ -24,7 +24,8 @@
 //!   read -> decide -> write -> announce in one file.
 //! - [`http`]: what every HTTP function shares: the caller from JWT claims, JSON bodies,
 //!   `Idempotency-Key` and provider signatures as extractors, errors as
-//!   `application/problem+json`, cached public pages.
+//!   `application/problem+json`, cached public pages, and the Lambda adapter that
+//!   serves a router (`http::lambda::run`).
 //! - [`api`]: the HTTP functions' routes (each named once, with its OpenAPI entry) and
 //!   [`api::openapi`], the document; [`workers`]: the SQS consumers and sweepers. Both sit
 //!   on [`app::AppState`], the ports built once per process.

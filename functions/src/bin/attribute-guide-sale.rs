@@ -5,9 +5,9 @@
 // One request at a time per instance: a single-threaded runtime starts faster and
 // links no work-stealing scheduler.
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), lambda_http::Error> {
+async fn main() -> Result<(), lambda_runtime::Error> {
     clearance::telemetry::init();
     let sdk = clearance::aws::sdk_config_from_env();
     let state = clearance::aws::app_state(&sdk)?;
-    lambda_http::run(clearance::api::attribution::router(state)).await
+    clearance::http::lambda::run(clearance::api::attribution::router(state)).await
 }

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod extract;
+pub mod lambda;
 pub mod pages;
 pub mod problem;
 
