@@ -13,6 +13,7 @@ use clearance::domain::ids::{
     CampaignId, CategoryId, CouponTemplateId, GuideId, Size, Sku, SlotId, StoreId, UserId,
 };
 use clearance::domain::money::{Fen, Units};
+use clearance::domain::search::Attributes;
 use clearance::domain::tenancy::Tenant;
 use clearance::{Error, Result};
 
@@ -154,37 +155,160 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
         Err(e) => return Err(e),
     }
 
-    let products = [
-        ("SD-1001", "Strappy flat sandal", "sandals", 39_900, 19_900),
-        ("SD-1002", "Cork footbed slide", "sandals", 45_900, 22_900),
+    // Names as sellers write them, with what search matches besides: tags, colour,
+    // material, heel height (mm).
+    type Seeded<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        i64,
+        i64,
+        &'a [&'a str],
+        &'a str,
+        &'a str,
+        u16,
+    );
+    let products: [Seeded; 12] = [
+        (
+            "SD-1001",
+            "一字带平底凉鞋",
+            "sandals",
+            39_900,
+            19_900,
+            &["休闲", "度假"],
+            "黑色",
+            "牛皮",
+            10,
+        ),
+        (
+            "SD-1002",
+            "软木底一字拖",
+            "sandals",
+            45_900,
+            22_900,
+            &["拖鞋", "休闲"],
+            "棕色",
+            "软木",
+            25,
+        ),
         (
             "SD-1003",
-            "Braided leather sandal",
+            "真皮编织凉鞋",
             "sandals",
             59_900,
             29_900,
+            &["真皮", "度假"],
+            "棕色",
+            "牛皮",
+            15,
         ),
         (
             "SD-1004",
-            "Platform sport sandal",
+            "厚底运动凉鞋",
             "sandals",
             52_900,
             25_900,
+            &["运动", "厚底"],
+            "黑色",
+            "织物",
+            40,
         ),
-        ("SD-1005", "Block heel sandal", "sandals", 69_900, 34_900),
-        ("SD-1006", "Toe-ring flip flop", "sandals", 19_900, 9_900),
-        ("PM-2001", "Classic pointed pump", "pumps", 89_900, 44_900),
-        ("PM-2002", "Patent kitten heel", "pumps", 79_900, 39_900),
-        ("PM-2003", "Slingback pump", "pumps", 99_900, 49_900),
-        ("PM-2004", "Suede block pump", "pumps", 85_900, 42_900),
-        ("PM-2005", "Mary Jane pump", "pumps", 75_900, 37_900),
-        ("PM-2006", "Satin evening pump", "pumps", 129_900, 64_900),
+        (
+            "SD-1005",
+            "粗跟通勤凉鞋",
+            "sandals",
+            69_900,
+            34_900,
+            &["通勤", "粗跟"],
+            "米色",
+            "羊皮",
+            55,
+        ),
+        (
+            "SD-1006",
+            "夹趾人字拖",
+            "sandals",
+            19_900,
+            9_900,
+            &["拖鞋", "度假"],
+            "白色",
+            "橡胶",
+            10,
+        ),
+        (
+            "PM-2001",
+            "经典尖头单鞋",
+            "pumps",
+            89_900,
+            44_900,
+            &["通勤", "尖头"],
+            "黑色",
+            "牛皮",
+            50,
+        ),
+        (
+            "PM-2002",
+            "漆皮猫跟单鞋",
+            "pumps",
+            79_900,
+            39_900,
+            &["通勤", "猫跟"],
+            "红色",
+            "漆皮",
+            35,
+        ),
+        (
+            "PM-2003",
+            "后空尖头单鞋",
+            "pumps",
+            99_900,
+            49_900,
+            &["通勤", "尖头"],
+            "裸色",
+            "羊皮",
+            60,
+        ),
+        (
+            "PM-2004",
+            "绒面粗跟单鞋",
+            "pumps",
+            85_900,
+            42_900,
+            &["通勤", "粗跟"],
+            "灰色",
+            "绒面",
+            50,
+        ),
+        (
+            "PM-2005",
+            "玛丽珍小皮鞋",
+            "pumps",
+            75_900,
+            37_900,
+            &["休闲", "小皮鞋"],
+            "黑色",
+            "牛皮",
+            30,
+        ),
+        (
+            "PM-2006",
+            "缎面晚宴高跟鞋",
+            "pumps",
+            129_900,
+            64_900,
+            &["宴会", "约会"],
+            "银色",
+            "缎面",
+            90,
+        ),
     ];
     let sizes: Vec<Size> = ["35", "36", "37", "38", "39", "40"]
         .iter()
         .map(|s| Size::parse(s))
         .collect::<Result<_, _>>()?;
-    for (i, (sku, name, cat, list, clearance)) in products.iter().enumerate() {
+    for (i, (sku, name, cat, list, clearance, tags, colour, material, heel)) in
+        products.iter().enumerate()
+    {
         let mut stock = Vec::new();
         for (si, store) in store_ids.iter().enumerate() {
             for (zi, size) in sizes.iter().enumerate() {
@@ -223,6 +347,12 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
             final_sale: i % 5 == 4,
             stock,
             shards: 1,
+            attributes: Attributes {
+                tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+                colour: Some((*colour).into()),
+                material: Some((*material).into()),
+                heel_mm: Some(*heel),
+            },
             updated_at: now,
         };
         listing.validate(&campaign)?;
@@ -253,7 +383,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
     }
     let flash = Listing {
         sku: Sku::parse(FLASH_SKU)?,
-        name: "Flash: canvas sneaker".into(),
+        name: "限时秒杀 帆布小白鞋".into(),
         category: CategoryId::parse("sandals")?,
         sizes: flash_sizes,
         list_price_fen: fen(39_900)?,
@@ -264,6 +394,12 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
         final_sale: true,
         stock: flash_stock,
         shards: 4,
+        attributes: Attributes {
+            tags: vec!["小白鞋".into(), "休闲".into()],
+            colour: Some("白色".into()),
+            material: Some("帆布".into()),
+            heel_mm: Some(25),
+        },
         updated_at: now,
     };
     flash.validate(&campaign)?;

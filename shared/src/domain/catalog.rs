@@ -178,6 +178,9 @@ pub struct Listing {
     pub stock: Vec<StoreStock>,
     /// How many items the sellable stock is split over (hot SKUs use several).
     pub shards: u8,
+    /// Tags, colour, material, heel: what search matches besides the name.
+    #[serde(default)]
+    pub attributes: crate::domain::search::Attributes,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -185,6 +188,7 @@ impl Listing {
     /// Checks the listing against itself and the campaign it belongs to.
     pub fn validate(&self, campaign: &Campaign) -> Result<(), DomainError> {
         validate_name("name", &self.name, 120)?;
+        self.attributes.validate()?;
         if !campaign.categories.iter().any(|c| c.id == self.category) {
             return Err(DomainError::invalid(
                 "category",
@@ -429,6 +433,7 @@ mod tests {
                 },
             ],
             shards: 4,
+            attributes: Default::default(),
             updated_at: now,
         }
     }

@@ -244,6 +244,7 @@ fn lines_to_price(
             quantity: line.quantity,
             unit_price,
             slot,
+            category: Some(listing.category.clone()),
         });
     }
 
@@ -631,6 +632,7 @@ mod tests {
                 units: Units::new(10).unwrap(),
             }],
             shards,
+            attributes: Default::default(),
             updated_at: now(),
         }
     }

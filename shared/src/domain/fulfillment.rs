@@ -201,6 +201,7 @@ mod tests {
                         subtotal_fen: Fen::ZERO,
                         discount_fen: Fen::ZERO,
                         paid_fen: Fen::ZERO,
+                        category: None,
                     },
                     shards: vec![],
                     final_sale: false,

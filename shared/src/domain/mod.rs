@@ -21,6 +21,7 @@ pub mod pricing;
 pub mod refund;
 pub mod report;
 pub mod rma;
+pub mod search;
 pub mod signing;
 pub mod tenancy;
 pub mod terms;

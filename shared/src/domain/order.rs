@@ -670,6 +670,7 @@ mod tests {
                 subtotal_fen: Fen::new(100 * i64::from(qty)).unwrap(),
                 discount_fen: Fen::ZERO,
                 paid_fen: Fen::new(100 * i64::from(qty)).unwrap(),
+                category: None,
             },
             shards: vec![ShardTake {
                 shard: 0,

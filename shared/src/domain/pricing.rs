@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::ids::{CouponTemplateId, Size, Sku, SlotId};
+use super::ids::{CategoryId, CouponTemplateId, Size, Sku, SlotId};
 use super::money::Fen;
 use super::DomainError;
 
@@ -144,6 +144,9 @@ pub struct PricedLine {
     pub subtotal_fen: Fen,
     pub discount_fen: Fen,
     pub paid_fen: Fen,
+    /// The listing's category when it was bought (what size advice groups by).
+    #[serde(default)]
+    pub category: Option<CategoryId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -164,6 +167,7 @@ pub struct LineToPrice {
     pub quantity: u32,
     pub unit_price: Fen,
     pub slot: Option<SlotId>,
+    pub category: Option<CategoryId>,
 }
 
 /// Prices lines with the given coupons (already chosen and checked).
@@ -206,6 +210,7 @@ pub fn price(
             quantity: l.quantity,
             unit_price_fen: l.unit_price,
             slot: l.slot,
+            category: l.category,
             subtotal_fen: sub,
             discount_fen: share,
             paid_fen: sub.saturating_sub(share),
@@ -323,6 +328,7 @@ mod tests {
             quantity: q,
             unit_price: fen(p),
             slot: None,
+            category: None,
         };
         let tiers = demo_tiers();
         let cart = price(
@@ -374,7 +380,7 @@ mod tests {
                 .map(|(i, (off, min))| coupon(&format!("c{i}"), *off, *min)).collect();
             let lines: Vec<LineToPrice> = prices.iter().enumerate().map(|(i, (p, q))| LineToPrice {
                 sku: Sku::parse(&format!("S{i}")).unwrap(), size: Size::parse("38").unwrap(),
-                quantity: *q, unit_price: fen(*p), slot: None }).collect();
+                quantity: *q, unit_price: fen(*p), slot: None, category: None }).collect();
             let subtotal = fen(prices.iter().map(|(p, q)| p * i64::from(*q)).sum());
             let (idx, _) = best_coupons(subtotal, &held, rules);
             let chosen: Vec<&HeldCoupon> = idx.iter().map(|&i| &held[i]).collect();

@@ -109,6 +109,9 @@ pub struct Finding {
 pub enum ReturnReason {
     ChangedMind,
     WrongSize,
+    /// Fit reasons a buyer may give more precisely: size advice reads them.
+    TooSmall,
+    TooLarge,
     NotAsDescribed,
     Defective,
     Other,

@@ -52,6 +52,9 @@ pub struct ListingInput {
     pub stock: Vec<StoreStock>,
     /// How many items the stock is split over (1-32); default 1.
     pub shards: Option<u8>,
+    /// Tags, colour, material and heel height: what search matches besides the name.
+    #[serde(default)]
+    pub attributes: crate::domain::search::Attributes,
 }
 
 /// Create or replace a listing and its stock (until a minute before the campaign goes
@@ -91,6 +94,7 @@ pub async fn put_listing(
         final_sale: input.final_sale,
         stock: input.stock,
         shards: input.shards.unwrap_or(1),
+        attributes: input.attributes,
         updated_at: now,
     };
     listing.validate(&campaign)?;

@@ -32,6 +32,7 @@ fn order(
             quantity: *q,
             unit_price: fen(*p),
             slot: None,
+            category: None,
         })
         .collect();
     let subtotal: i64 = lines.iter().map(|(_, p, q, _)| p * i64::from(*q)).sum();
