@@ -13,7 +13,7 @@ use clearance::domain::ids::{
     CampaignId, CategoryId, CouponTemplateId, GuideId, Size, Sku, SlotId, StoreId, UserId,
 };
 use clearance::domain::money::{Fen, Units};
-use clearance::domain::search::Attributes;
+use clearance::domain::search::{Attributes, SearchTerms, Synonym};
 use clearance::domain::tenancy::Tenant;
 use clearance::{Error, Result};
 
@@ -430,5 +430,36 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
         campaign = db.put_coupon_template(&t, &campaign, &tpl, now).await?;
     }
     db.publish(&t, &campaign.id, now).await?;
+    db.put_search_terms(&t, &search_terms()?).await?;
     Ok(())
+}
+
+/// The demo's search words: what its buyers type for its two categories.
+pub fn search_terms() -> Result<SearchTerms> {
+    let word = |word: &str, categories: &[&str], tags: &[&str]| -> Result<Synonym> {
+        Ok(Synonym {
+            word: word.into(),
+            categories: categories
+                .iter()
+                .map(|c| CategoryId::parse(c))
+                .collect::<Result<_, _>>()?,
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        })
+    };
+    let terms = SearchTerms {
+        synonyms: vec![
+            word("单鞋", &["pumps"], &[])?,
+            word("高跟鞋", &["pumps"], &[])?,
+            word("浅口鞋", &["pumps"], &[])?,
+            word("凉鞋", &["sandals"], &[])?,
+            word("凉拖", &["sandals"], &["拖鞋"])?,
+            word("拖鞋", &["sandals"], &["拖鞋"])?,
+            word("上班", &[], &["通勤"])?,
+            word("办公室", &[], &["通勤"])?,
+            word("海边", &[], &["度假"])?,
+            word("晚宴", &[], &["宴会"])?,
+        ],
+    };
+    terms.validate()?;
+    Ok(terms)
 }

@@ -263,6 +263,32 @@ impl World {
         assert_eq!(r.status, 202, "{}", r.body);
     }
 
+    /// A buyer's order as they see it (200 asserted).
+    pub async fn read_order(&self, buyer: &str, id: &str) -> Value {
+        let r = self
+            .get(&format!("{BASE}/orders/{id}"), Some(&self.buyer(buyer)))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body
+    }
+
+    /// The clerk of each parcel's store hands it over with its pickup code.
+    pub async fn pick_up(&self, buyer: &str, id: &str) {
+        let o = self.read_order(buyer, id).await;
+        for p in o["parcels"].as_array().into_iter().flatten() {
+            let store = p["store"].as_str().unwrap_or_default();
+            let r = self
+                .json(
+                    "POST",
+                    &format!("{BASE}/orders/{id}/pickup"),
+                    Some(&self.clerk(&format!("clerk-{store}"))),
+                    &serde_json::json!({"code": p["pickup_code"], "parcel": p["id"]}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+        }
+    }
+
     /// Runs the in-process consumers until the queues are empty.
     pub async fn drain(&self) {
         while clearance_local::drain_once(&self.state, self.queue.as_ref()).await {}

@@ -54,30 +54,6 @@ async fn open_campaign(w: &World, units: i64) {
     campaign.live().await;
 }
 
-async fn read_order(w: &World, buyer: &str, id: &str) -> Value {
-    let r = w
-        .get(&format!("{BASE}/orders/{id}"), Some(&w.buyer(buyer)))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.body
-}
-
-async fn pick_up(w: &World, buyer: &str, id: &str) {
-    let o = read_order(w, buyer, id).await;
-    for p in o["parcels"].as_array().into_iter().flatten() {
-        let store = p["store"].as_str().unwrap_or_default();
-        let r = w
-            .json(
-                "POST",
-                &format!("{BASE}/orders/{id}/pickup"),
-                Some(&w.clerk(&format!("clerk-{store}"))),
-                &json!({"code": p["pickup_code"], "parcel": p["id"]}),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-    }
-}
-
 async fn ask_refund(
     w: &World,
     buyer: &str,
@@ -188,7 +164,7 @@ async fn generate(w: &World, seed: u64, orders: usize) -> Made {
     let mut picked = Vec::new();
     for (buyer, id) in &paid {
         if r.below(10) < 8 {
-            pick_up(w, buyer, id).await;
+            w.pick_up(buyer, id).await;
             picked.push((buyer.clone(), id.clone()));
         }
     }
@@ -203,7 +179,7 @@ async fn generate(w: &World, seed: u64, orders: usize) -> Made {
         if r.below(100) >= 18 {
             continue;
         }
-        let o = read_order(w, buyer, id).await;
+        let o = w.read_order(buyer, id).await;
         let line = &o["lines"][0];
         let worn = r.below(5) == 0;
         let body = json!({"lines": [{"sku": line["sku"], "size": line["size"], "quantity": 1}],
@@ -566,7 +542,7 @@ async fn closing_stops_selling_at_once_settles_what_is_open_and_publishes_a_fina
     let picked = place_paid(&w, "b1", "CT-3", Some(link)).await;
     let waiting = place_paid(&w, "b2", "CT-4", None).await;
     w.drain().await;
-    pick_up(&w, "b1", &picked).await;
+    w.pick_up("b1", &picked).await;
     let unpaid_body =
         json!({"campaign": C, "lines": [{"sku": "CT-5", "size": "38", "quantity": 1}]});
     let unpaid = w.place("b3", "k-unpaid", &unpaid_body).await.body["order"]["id"]
@@ -647,7 +623,7 @@ async fn closing_stops_selling_at_once_settles_what_is_open_and_publishes_a_fina
 
     // when the close worker runs: the stock is fenced and the unpaid order cancelled
     w.drain().await;
-    assert_eq!(read_order(&w, "b3", &unpaid).await["status"], "cancelled");
+    assert_eq!(w.read_order("b3", &unpaid).await["status"], "cancelled");
     // the group waits out its grace, then fails and its paid seat is refunded
     let g = w.get(&format!("{BASE}/group-buys/{group}"), None).await;
     assert_eq!(g.body["status"], "open", "{}", g.body);
@@ -658,10 +634,7 @@ async fn closing_stops_selling_at_once_settles_what_is_open_and_publishes_a_fina
     w.drain().await;
     let g = w.get(&format!("{BASE}/group-buys/{group}"), None).await;
     assert_eq!(g.body["status"], "failed", "{}", g.body);
-    assert_eq!(
-        read_order(&w, "b4", &seat_order).await["status"],
-        "cancelled"
-    );
+    assert_eq!(w.read_order("b4", &seat_order).await["status"], "cancelled");
 
     // then the report is interim while an order waits at the store and returns may come
     let (state, interim) = report(&w).await;
@@ -704,7 +677,7 @@ async fn closing_stops_selling_at_once_settles_what_is_open_and_publishes_a_fina
         .problem(403, "forbidden");
 
     // when the last order is picked up, refunds are paid, and every window has closed
-    pick_up(&w, "b2", &waiting).await;
+    w.pick_up("b2", &waiting).await;
     w.drain().await;
     w.clock.advance(Duration::days(8));
     clearance::workers::sweep_timers(&w.state).await.unwrap();
@@ -728,7 +701,7 @@ async fn closing_stops_selling_at_once_settles_what_is_open_and_publishes_a_fina
     assert_eq!(
         last.refunds.paid_back_fen,
         interim.groups.formed_cost_fen
-            + read_order(&w, "b4", &seat_order).await["total_fen"]
+            + w.read_order("b4", &seat_order).await["total_fen"]
                 .as_i64()
                 .unwrap()
     );
@@ -893,7 +866,7 @@ async fn the_report_page_renders_in_a_headless_browser_with_its_charts_figures()
         .await;
         w.drain().await;
         if i % 2 == 0 {
-            pick_up(&w, &format!("v{i}"), &id).await;
+            w.pick_up(&format!("v{i}"), &id).await;
         }
     }
     w.close_now(C).await;

@@ -20,3 +20,4 @@ mod orders;
 mod outbox;
 mod refunds;
 mod registry;
+mod search;

@@ -21,10 +21,14 @@ use crate::http::{Params, Problem, QueryParams};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn routes() -> OpenApiRouter<AppState> {
+    use super::search::*;
     OpenApiRouter::new()
         .routes(routes!(live_campaigns))
         .routes(routes!(products))
         .routes(routes!(product))
+        .routes(routes!(search))
+        .routes(routes!(my_search))
+        .routes(routes!(size_advice))
 }
 
 pub fn router(state: AppState) -> Router {
@@ -117,10 +121,12 @@ pub struct ProductView {
     pub final_sale: bool,
     pub sold_out: bool,
     pub sizes: Vec<SizeStock>,
+    /// Tags, colour, material, heel height.
+    pub attributes: crate::domain::search::Attributes,
 }
 
 impl ProductView {
-    fn of(p: Product, campaign: &Campaign, now: DateTime<Utc>) -> Self {
+    pub(crate) fn of(p: Product, campaign: &Campaign, now: DateTime<Utc>) -> Self {
         let (price_fen, slot) = p.listing.price_at(campaign, now);
         let sizes: Vec<SizeStock> = p
             .listing
@@ -145,6 +151,7 @@ impl ProductView {
             per_buyer_limit: l.per_buyer_limit,
             final_sale: l.final_sale,
             sizes,
+            attributes: l.attributes,
         }
     }
 }
@@ -176,7 +183,7 @@ pub async fn live_campaigns(
         .await
 }
 
-fn json<T: Serialize>(v: &T) -> Result<Vec<u8>, Problem> {
+pub(crate) fn json<T: Serialize>(v: &T) -> Result<Vec<u8>, Problem> {
     serde_json::to_vec(v).map_err(|e| {
         tracing::error!(error = %e, "page not serializable");
         Problem::new(

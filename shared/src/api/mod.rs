@@ -11,6 +11,7 @@ pub mod members;
 pub mod openapi;
 pub mod orders;
 pub mod refunds;
+pub mod search;
 
 use crate::http::extract::MAX_BODY_BYTES;
 use crate::http::Problem;

@@ -34,6 +34,9 @@ fn tally_key(t: &Tenant, c: &Campaign, pass: u32, step: u64) -> String {
     )
 }
 
+/// The report lists this many of the searches that found nothing.
+pub const MISSED_SEARCHES_LISTED: usize = 20;
+
 impl AppState {
     /// Moves a campaign's close one step, the step `msg` names (a stale message does
     /// nothing), then sends the next step's message.
@@ -154,7 +157,9 @@ impl AppState {
         now: DateTime<Utc>,
     ) -> Result<ReportRef> {
         let (guides, stores) = self.boards(t, c).await?;
-        let report: Report = tally.finish(t, c, guides, stores, now);
+        let mut report: Report = tally.finish(t, c, guides, stores, now);
+        report.missed_searches = self.db.missed_searches(t, &c.id).await?;
+        report.missed_searches.truncate(MISSED_SEARCHES_LISTED);
         let json = serde_json::to_vec_pretty(&report)
             .map_err(|e| Error::Internal(format!("report not serializable: {e}")))?;
         let keys = (

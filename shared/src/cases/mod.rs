@@ -17,3 +17,4 @@ pub mod members;
 pub mod orders;
 pub mod publish;
 pub mod refunds;
+pub mod search;

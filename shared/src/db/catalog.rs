@@ -79,7 +79,7 @@ fn add_shard_units(units: &mut BTreeMap<Size, u32>, item: &Item) {
 }
 
 /// Turns a run of listing and shard items into products, in order.
-fn assemble(items: Vec<Item>) -> Result<Vec<Product>> {
+pub(crate) fn assemble(items: Vec<Item>) -> Result<Vec<Product>> {
     let mut products: Vec<Product> = Vec::new();
     for item in items {
         match string_attr(&item, "kind") {

@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod page;
 pub mod refunds;
 pub mod retry;
+pub mod search;
 pub mod stores;
 pub mod timers;
 
@@ -31,6 +32,7 @@ const BATCH_KEYS: usize = 100;
 pub struct Db {
     table: Arc<dyn Table>,
     heads: Arc<catalog::HeadCache>,
+    catalogues: Arc<search::CatalogueCache>,
 }
 
 impl Db {
@@ -38,6 +40,7 @@ impl Db {
         Db {
             table,
             heads: Arc::new(catalog::HeadCache::default()),
+            catalogues: Arc::new(search::CatalogueCache::default()),
         }
     }
 

@@ -165,6 +165,19 @@ pub fn stats_pk(t: &Tenant, c: &CampaignId, shard: u8) -> String {
     format!("{}#STAT#{shard:02}", campaign_pk(t, c))
 }
 
+/// The tenant's search words (synonyms), in the tenant partition.
+pub const SEARCH_TERMS_SK: &str = "SEARCH_TERMS";
+
+/// Searches of a campaign that found nothing, counted per query over a few shards
+/// (a crowd repeating one query would otherwise write one item).
+pub fn missed_searches_pk(t: &Tenant, c: &CampaignId, shard: u8) -> String {
+    format!("{}#MISS#{shard:02}", campaign_pk(t, c))
+}
+
+pub fn missed_search_sk(query: &str) -> String {
+    format!("Q#{query}")
+}
+
 /// A buyer's binding to the guide who first brought them (in the buyer partition).
 pub const BINDING_SK: &str = "BINDING";
 

@@ -5,6 +5,7 @@
 
 pub mod campaigns;
 pub mod listings;
+pub mod search_terms;
 pub mod stores;
 
 use axum::Router;
@@ -15,6 +16,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 pub fn routes() -> OpenApiRouter<AppState> {
     use campaigns::*;
     use listings::*;
+    use search_terms::*;
     use stores::*;
     OpenApiRouter::new()
         .routes(routes!(create_campaign))
@@ -28,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(put_store))
         .routes(routes!(list_guides))
         .routes(routes!(put_guide))
+        .routes(routes!(search_terms, put_search_terms))
 }
 
 pub fn router(state: AppState) -> Router {

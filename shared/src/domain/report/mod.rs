@@ -193,6 +193,9 @@ pub struct Report {
     pub store_board: Vec<BoardLine>,
     pub attention: Vec<AttentionLine>,
     pub open: OpenWork,
+    /// The searches that found nothing, most frequent first (at most 20).
+    #[serde(default)]
+    pub missed_searches: Vec<crate::domain::search::MissedSearch>,
 }
 
 /// `part` over `whole` in basis points, rounded down; 0 over nothing.

@@ -385,6 +385,7 @@ impl Tally {
             store_board,
             attention: self.attention_lines(),
             open,
+            missed_searches: Vec::new(),
         }
     }
 

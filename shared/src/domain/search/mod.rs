@@ -10,6 +10,7 @@
 //!   left over;
 //! - [`rank`]: the listings that pass the chips, ranked.
 
+pub mod fit;
 pub mod query;
 pub mod rank;
 pub mod text;
@@ -26,6 +27,13 @@ use super::DomainError;
 pub use query::{parse, Chip, ChipKind, Parsed, PriceBand};
 pub use rank::{rank, Item, Ranked};
 pub use vocabulary::{SearchTerms, Synonym, Vocabulary};
+
+/// A query that found nothing in a campaign, and how often (listed in its report).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MissedSearch {
+    pub query: String,
+    pub count: i64,
+}
 
 /// What a listing is beyond its name and category: what search matches besides words.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

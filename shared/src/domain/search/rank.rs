@@ -44,6 +44,15 @@ pub fn rank(q: &Parsed, sizes: &[Size], items: &[Item<'_>]) -> Ranked {
         .words
         .iter()
         .partition(|w| names.iter().any(|n| n.contains(w.as_str())));
+    let ignored: Vec<String> = ignored.into_iter().cloned().collect();
+    // words only, none understood (`靴子` in a shop without boots): nothing was found,
+    // rather than everything
+    if q.chips.is_empty() && !q.words.is_empty() && known.is_empty() {
+        return Ranked {
+            found: Vec::new(),
+            ignored,
+        };
+    }
     let narrows = !q.categories.is_empty() || !q.terms.is_empty() || !known.is_empty();
     let mut scored = Vec::new();
     for (idx, item) in items.iter().enumerate() {
@@ -89,6 +98,6 @@ pub fn rank(q: &Parsed, sizes: &[Size], items: &[Item<'_>]) -> Ranked {
     scored.sort_by_key(|(key, idx)| (*key, *idx));
     Ranked {
         found: scored.into_iter().map(|(_, i)| i).collect(),
-        ignored: ignored.into_iter().cloned().collect(),
+        ignored,
     }
 }

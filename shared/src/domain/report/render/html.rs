@@ -182,6 +182,7 @@ pub fn to_html(r: &Report) -> String {
         ("guides", "Guides"),
         ("store-board", "Store board"),
         ("attention", "Attention"),
+        ("searches", "Searches"),
     ];
     if r.edition == Edition::Interim {
         links.push(("open", "Still open"));
@@ -199,6 +200,7 @@ pub fn to_html(r: &Report) -> String {
     refunds(&mut out, r);
     boards(&mut out, r);
     attention(&mut out, r);
+    missed_searches(&mut out, r);
     if r.edition == Edition::Interim {
         open_work(&mut out, r);
     }
@@ -684,6 +686,28 @@ pub(super) fn attention(out: &mut String, r: &Report) {
         );
     }
     out.push_str("</tbody></table></div>\n</section>\n");
+}
+
+/// What buyers asked for and did not find: the catalogue's gaps, in their words.
+pub(super) fn missed_searches(out: &mut String, r: &Report) {
+    section_open(out, "searches", "Searches that found nothing");
+    if r.missed_searches.is_empty() {
+        empty(out, "Every search found something.");
+    } else {
+        let rows: Vec<Vec<Cell>> = r
+            .missed_searches
+            .iter()
+            .map(|m| vec![text(&m.query), count(m.count.max(0) as u64)])
+            .collect();
+        table(
+            out,
+            "Searches that found nothing",
+            &[("Query", false), ("Times", true)],
+            &rows,
+            None,
+        );
+    }
+    out.push_str("</section>\n");
 }
 
 pub(super) fn open_work(out: &mut String, r: &Report) {

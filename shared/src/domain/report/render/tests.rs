@@ -188,6 +188,10 @@ fn sample() -> Report {
             last_window_closes_at: Some(at(16, 2)),
             ..OpenWork::default()
         },
+        missed_searches: vec![crate::domain::search::MissedSearch {
+            query: "<b>防水</b>".into(),
+            count: 3,
+        }],
     }
 }
 
@@ -364,4 +368,15 @@ fn the_csv_has_one_quoted_row_per_figure() {
     assert_eq!(csv.lines().count(), expected);
     assert!(csv.lines().all(|l| !l.ends_with('\r')));
     assert_eq!(csv, to_csv(&sample()));
+}
+
+#[test]
+fn searches_that_found_nothing_are_listed_escaped() {
+    let html = to_html(&sample());
+    let section = &html[html.find(r#"<section id="searches">"#).expect("section")..];
+    assert!(section.contains("&lt;b&gt;防水&lt;/b&gt;"), "{section}");
+    assert!(!section.contains("<b>防水"));
+    let mut none = sample();
+    none.missed_searches.clear();
+    assert!(to_html(&none).contains("Every search found something."));
 }
