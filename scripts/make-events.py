@@ -5,6 +5,7 @@ replays every file through its function's router, in name order, over the demo s
 import hashlib
 import hmac
 import json
+from urllib.parse import quote, unquote
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "events"
@@ -46,7 +47,8 @@ def event(method, route, path, body=None, claims=None, query="", headers=None):
         "isBase64Encoded": False,
     }
     if query:
-        e["queryStringParameters"] = dict(p.split("=", 1) for p in query.split("&"))
+        # API Gateway passes the raw string as sent and the parameters decoded
+        e["queryStringParameters"] = {k: unquote(v) for k, v in (p.split("=", 1) for p in query.split("&"))}
     if body is not None:
         e["body"] = body if isinstance(body, str) else json.dumps(body)
     return e
@@ -103,6 +105,10 @@ MANAGE = [
     ("11-list-coupons", "GET", "/v1/{brand}/{store_group}/campaigns/{campaign}/coupons", f"{C}/coupons", None),
     ("12-list-stores", "GET", "/v1/{brand}/{store_group}/stores", f"{BASE}/stores", None),
     ("13-list-guides", "GET", "/v1/{brand}/{store_group}/guides", f"{BASE}/guides", None),
+    ("14-put-search-terms", "PUT", "/v1/{brand}/{store_group}/search-terms", f"{BASE}/search-terms",
+     {"synonyms": [{"word": "单鞋", "categories": ["pumps"]}, {"word": "凉拖", "categories": ["sandals"], "tags": ["拖鞋"]},
+                   {"word": "上班", "tags": ["通勤"]}]}),
+    ("15-read-search-terms", "GET", "/v1/{brand}/{store_group}/search-terms", f"{BASE}/search-terms", None),
 ]
 S = f"{BASE}/campaigns/summer-clearance"
 BROWSE = [
@@ -110,6 +116,8 @@ BROWSE = [
     ("22-products", "GET", "/v1/{brand}/{store_group}/campaigns/{campaign}/products", f"{S}/products", None, "limit=5"),
     ("23-products-by-category", "GET", "/v1/{brand}/{store_group}/campaigns/{campaign}/products", f"{S}/products", None, "category=sandals"),
     ("24-product", "GET", "/v1/{brand}/{store_group}/campaigns/{campaign}/products/{sku}", f"{S}/products/SD-1003", None, ""),
+    ("25-search", "GET", "/v1/{brand}/{store_group}/campaigns/{campaign}/search", f"{S}/search", None,
+     "q=" + quote("400元内通勤单鞋 38码") + "&limit=10"),
 ]
 
 CART = {"campaign": "summer-clearance", "lines": [{"sku": "PM-2006", "size": "38", "quantity": 1}]}
@@ -234,6 +242,13 @@ for name, method, route, path, body, claims, query in MEMBERS:
     out = ROOT / "member-center" / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(event(method, route, path, body, claims, query), indent=2) + "\n")
+# A member's own search ("my size") and size advice: behind the JWT authorizer.
+for name, route, path, query in [
+    ("26-my-search", "/v1/{brand}/{store_group}/campaigns/{campaign}/search/mine", f"{S}/search/mine", "q=" + quote("我的尺码 单鞋")),
+    ("27-size-advice", "/v1/{brand}/{store_group}/campaigns/{campaign}/products/{sku}/size-advice", f"{S}/products/PM-2005/size-advice", ""),
+]:
+    out = ROOT / "browse-catalog" / f"{name}.json"
+    out.write_text(json.dumps(event("GET", route, path, None, BUYER, query), indent=2) + "\n")
 ADJUST = {"points": 50, "reason": "sorry for the late parcel"}
 out = ROOT / "member-center" / "90d-adjust-points.json"
 out.write_text(json.dumps(event("POST", "/v1/{brand}/{store_group}/members/{member}/points", f"{BASE}/members/buyer-1/points",
@@ -251,4 +266,4 @@ SCHEDULES = [("order-timeout-worker", "52-sweep-unpaid", "clearance-sweep-unpaid
 for function, name, rule in SCHEDULES:
     out = ROOT / function / f"{name}.json"
     out.write_text(json.dumps(scheduled(rule), indent=2) + "\n")
-print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(REFUNDS) + len(GROUPS) + len(ATTRIBUTION) + len(MEMBERS) + 1 + len(CLOSE) + len(WORKERS) + len(SCHEDULES)} events under {ROOT}")
+print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(REFUNDS) + len(GROUPS) + len(ATTRIBUTION) + len(MEMBERS) + 3 + len(CLOSE) + len(WORKERS) + len(SCHEDULES)} events under {ROOT}")

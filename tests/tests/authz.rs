@@ -203,6 +203,7 @@ fn allowed(method: &str, path: &str) -> Vec<Who> {
         ("GET", "/campaigns")
         | ("GET", "/campaigns/{campaign}/products")
         | ("GET", "/campaigns/{campaign}/products/{sku}")
+        | ("GET", "/campaigns/{campaign}/search")
         | ("GET", "/campaigns/{campaign}/group-buys")
         | ("GET", "/group-buys/{group_buy}") => EVERYONE.to_vec(),
         // the provider's signed notices: no token is a signature
@@ -214,7 +215,9 @@ fn allowed(method: &str, path: &str) -> Vec<Who> {
         | ("GET", "/v1/me")
         | ("GET", "/v1/me/points")
         | ("PUT", "/v1/me/follows")
-        | ("GET", "/v1/me/home") => signed_in,
+        | ("GET", "/v1/me/home")
+        | ("GET", "/campaigns/{campaign}/search/mine")
+        | ("GET", "/campaigns/{campaign}/products/{sku}/size-advice") => signed_in,
         // binding a phone takes one the identity provider verified: none of these
         // tokens carries one (members.rs binds with one)
         ("POST", "/v1/me/phone") => vec![],
@@ -252,6 +255,7 @@ fn allowed(method: &str, path: &str) -> Vec<Who> {
         | ("POST", "/campaigns/{campaign}/close")
         | ("PUT", "/stores/{store}")
         | ("PUT", "/guides/{guide}")
+        | ("PUT", "/search-terms")
         | ("GET", "/members/{member}")
         | ("POST", "/members/{member}/points") => manage,
         // the brand's own settings need a token over the whole brand: none of these

@@ -34,6 +34,7 @@ use clearance::domain::refund::{
     unapplied_refund_id, Decision, GoodsStatus, MoneyStatus, Refund, RefundKind, AUTO_ATTEMPTS,
 };
 use clearance::domain::report::Report;
+use clearance::domain::search;
 use clearance::domain::tenancy::Tenant;
 use clearance::payments::SandboxState;
 use clearance::queue::{Queue, QueueConsumer};
@@ -1431,6 +1432,32 @@ impl Model {
                     assert!(n >= 0, "step {step}: {sku} {size} shard {} at {n}", v["SK"]);
                     *sellable.entry(size.clone()).or_default() += n;
                 }
+            }
+            // search: a size is found iff the ledger's shards hold a unit of it
+            let product = self
+                .w
+                .state
+                .db
+                .product(&self.t, &self.campaign, &sku)
+                .await
+                .unwrap_or_else(|e| panic!("reading {sku}: {e}"));
+            for size in l.sizes {
+                let q = search::parse(&format!("{size}码"), &search::Vocabulary::default());
+                let (name, colour) = search::Item::keys(&product.listing);
+                let item = search::Item {
+                    listing: &product.listing,
+                    units: &product.units,
+                    price_fen: product.listing.clearance_price_fen.get(),
+                    name: &name,
+                    colour: &colour,
+                };
+                let found = !search::rank(&q, &q.sizes, &[item]).found.is_empty();
+                let held = sellable.get(*size).copied().unwrap_or(0);
+                assert_eq!(
+                    found,
+                    held > 0,
+                    "step {step}: search for {sku} {size} with {held} sellable"
+                );
             }
             let counts = self
                 .item(cpk.clone(), keys::store_stock_sk(&sku))

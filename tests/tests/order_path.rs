@@ -935,7 +935,8 @@ fn the_openapi_document_declares_every_path_parameter_the_bearer_token_and_probl
             }
             // who may call it is checked against the template in openapi.rs; here,
             // that public routes carry no token and need no 403
-            let public = path.contains("/products")
+            let public = (path.contains("/products") && !path.ends_with("/size-advice"))
+                || path.ends_with("/search")
                 || (path == "/v1/{brand}/{store_group}/campaigns" && method == "get")
                 || (path.contains("/group-buys") && method == "get" && !path.starts_with("/v1/me"));
             let webhook = path.starts_with("/v1/payments/");

@@ -16,7 +16,7 @@ use crate::domain::ids::{BrandId, CategoryId, Size, UserId};
 use crate::domain::order::Order;
 use crate::domain::refund::{refund_id, Decision, Refund, RefundKind, ReturnReason};
 use crate::domain::search::fit::{advise, FitFact, SizeAdvice};
-use crate::domain::search::{parse, rank, text::normalize, Item, Parsed, Ranked};
+use crate::domain::search::{parse, rank, text::normalize, Parsed, Ranked};
 use crate::domain::tenancy::Tenant;
 use crate::error::Result;
 use crate::table::keys;
@@ -36,9 +36,9 @@ pub struct Found {
 
 impl AppState {
     /// Searches `campaign` for `query`. DynamoDB: none beyond the catalogue snapshot (1
-    /// Query + 1 GetItem once a second per process); "my size" with a member: + 1 Query
-    /// + at most 1 BatchGetItem; a first page that finds nothing: + 1
-    /// TransactWriteItems (its count).
+    /// Query + 1 GetItem once a second per process); "my size" with a member: 1 Query
+    /// and at most 1 BatchGetItem more; a first page that finds nothing: 1
+    /// TransactWriteItems more (its count).
     pub async fn search(
         &self,
         t: &Tenant,
@@ -65,15 +65,7 @@ impl AppState {
                 }
             }
         }
-        let items: Vec<Item<'_>> = catalogue
-            .products
-            .iter()
-            .map(|p| Item {
-                listing: &p.listing,
-                units: &p.units,
-                price_fen: p.listing.price_at(campaign, now).0.get(),
-            })
-            .collect();
+        let items = catalogue.items(campaign, now);
         let ranked = rank(&parsed, &sizes, &items);
         let asked = normalize(query)
             .split_whitespace()

@@ -10,7 +10,7 @@ use super::catalog::{assemble, Product};
 use super::Db;
 use crate::domain::campaign::Campaign;
 use crate::domain::ids::CampaignId;
-use crate::domain::search::{MissedSearch, SearchTerms, Vocabulary};
+use crate::domain::search::{Item, MissedSearch, SearchTerms, Vocabulary};
 use crate::domain::tenancy::Tenant;
 use crate::error::Result;
 use crate::recent::Recent;
@@ -32,6 +32,25 @@ pub const MISSED_QUERY_CHARS: usize = 40;
 pub struct Catalogue {
     pub products: Vec<Product>,
     pub vocabulary: Vocabulary,
+    /// Each product's name and colour as search compares them.
+    pub keys: Vec<(String, String)>,
+}
+
+impl Catalogue {
+    /// The products as search sees them, priced at `now`.
+    pub fn items(&self, campaign: &Campaign, now: DateTime<Utc>) -> Vec<Item<'_>> {
+        self.products
+            .iter()
+            .zip(&self.keys)
+            .map(|(p, (name, colour))| Item {
+                listing: &p.listing,
+                units: &p.units,
+                price_fen: p.listing.price_at(campaign, now).0.get(),
+                name,
+                colour,
+            })
+            .collect()
+    }
 }
 
 pub struct CatalogueCache(Recent<(String, String), Arc<Catalogue>>);
@@ -67,9 +86,11 @@ impl Db {
             &campaign.categories,
             products.iter().map(|p| &p.listing),
         );
+        let keys = products.iter().map(|p| Item::keys(&p.listing)).collect();
         let c = Arc::new(Catalogue {
             products,
             vocabulary,
+            keys,
         });
         self.catalogues.0.put(key, c.clone(), now);
         Ok(c)

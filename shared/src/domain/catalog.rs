@@ -180,7 +180,7 @@ pub struct Listing {
     pub shards: u8,
     /// Tags, colour, material, heel: what search matches besides the name.
     #[serde(default)]
-    pub attributes: crate::domain::search::Attributes,
+    pub attributes: Attributes,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -355,6 +355,72 @@ pub fn stock_state(units: u32) -> StockState {
         n if n <= LOW_STOCK => StockState::Low,
         _ => StockState::InStock,
     }
+}
+
+/// What a listing is beyond its name and category: what search matches besides words.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Attributes {
+    /// Words buyers search by (`通勤`, `真皮`, `小白鞋`): at most 10, 1-12 characters each.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub colour: Option<String>,
+    #[serde(default)]
+    pub material: Option<String>,
+    /// Heel height in millimetres.
+    #[serde(default)]
+    pub heel_mm: Option<u16>,
+}
+
+impl Attributes {
+    pub fn validate(&self) -> Result<(), DomainError> {
+        if self.tags.len() > 10 {
+            return Err(DomainError::invalid("attributes.tags", "at most 10 tags"));
+        }
+        for (i, t) in self.tags.iter().enumerate() {
+            validate_tag(&format!("attributes.tags[{i}]"), t)?;
+            if self.tags[..i].contains(t) {
+                return Err(DomainError::invalid(
+                    format!("attributes.tags[{i}]"),
+                    "listed twice",
+                ));
+            }
+        }
+        for (field, v) in [("colour", &self.colour), ("material", &self.material)] {
+            if let Some(v) = v {
+                validate_tag(&format!("attributes.{field}"), v)?;
+            }
+        }
+        if self.heel_mm.is_some_and(|h| h > 200) {
+            return Err(DomainError::invalid(
+                "attributes.heel_mm",
+                "at most 200 (millimetres)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A tag, colour or material: 1-12 printable characters, no separators inside.
+pub fn validate_tag(field: &str, tag: &str) -> Result<(), DomainError> {
+    let n = tag.chars().count();
+    if n == 0 || n > 12 || tag.trim() != tag {
+        return Err(DomainError::invalid(
+            field,
+            "1-12 characters, no spaces around",
+        ));
+    }
+    if tag
+        .chars()
+        .any(|c| c.is_control() || ",，、;；/|".contains(c))
+    {
+        return Err(DomainError::invalid(
+            field,
+            "must not contain control characters or separators",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -132,7 +132,7 @@ fn skip_spaces(chars: &[char], mut at: usize) -> usize {
 /// A size in tenths as listings spell it: `38`, `37.5`.
 fn size_of(tenths: u32) -> Option<Size> {
     let halves = (tenths + 2) / 5; // to the nearest half size
-    let text = if halves % 2 == 0 {
+    let text = if halves.is_multiple_of(2) {
         format!("{}", halves / 2)
     } else {
         format!("{}.5", halves / 2)
@@ -159,8 +159,8 @@ fn size_from(tenths: u32) -> Option<Size> {
 /// A bare number taken as a size: EU 33-48 or a foot length of 215-290 mm in 5s.
 fn bare_size(tenths: u32) -> Option<Size> {
     match tenths {
-        330..=480 if tenths % 5 == 0 => size_of(tenths),
-        2150..=2900 if tenths % 50 == 0 => eu_of_mm(tenths / 10),
+        330..=480 if tenths.is_multiple_of(5) => size_of(tenths),
+        2150..=2900 if tenths.is_multiple_of(50) => eu_of_mm(tenths / 10),
         _ => None,
     }
 }

@@ -11,12 +11,30 @@ use super::vocabulary::colour_base;
 use crate::domain::catalog::Listing;
 use crate::domain::ids::Size;
 
-/// A listing as search sees it: its stock per size and its price now.
+/// A listing as search sees it: its stock per size, its price now, and its name and
+/// colour as queries are compared (normalized once per catalogue, not per search).
 #[derive(Debug, Clone, Copy)]
 pub struct Item<'a> {
     pub listing: &'a Listing,
     pub units: &'a BTreeMap<Size, u32>,
     pub price_fen: i64,
+    pub name: &'a str,
+    pub colour: &'a str,
+}
+
+impl<'a> Item<'a> {
+    /// The name and colour as search compares them: what a catalogue keeps per listing.
+    pub fn keys(listing: &Listing) -> (String, String) {
+        (
+            normalize(&listing.name),
+            listing
+                .attributes
+                .colour
+                .as_deref()
+                .map(colour_base)
+                .unwrap_or_default(),
+        )
+    }
 }
 
 /// Indices of the items found, best first, and the words that matched no name.
@@ -26,11 +44,11 @@ pub struct Ranked {
     pub ignored: Vec<String>,
 }
 
-fn term_holds(term: &Term, l: &Listing) -> bool {
-    let a = &l.attributes;
+fn term_holds(term: &Term, item: &Item<'_>) -> bool {
+    let a = &item.listing.attributes;
     match term {
         Term::Tag(t) => a.tags.iter().any(|x| x == t),
-        Term::Colour(c) => a.colour.as_deref().is_some_and(|x| colour_base(x) == *c),
+        Term::Colour(c) => item.colour == c,
         Term::Material(m) => a.material.as_deref() == Some(m.as_str()),
         Term::Heel(lo, hi) => a.heel_mm.is_some_and(|h| (*lo..=*hi).contains(&h)),
     }
@@ -39,11 +57,10 @@ fn term_holds(term: &Term, l: &Listing) -> bool {
 /// Ranks `items` for `q`; `sizes` are the sizes wanted (the query's, or the member's own
 /// for "my size").
 pub fn rank(q: &Parsed, sizes: &[Size], items: &[Item<'_>]) -> Ranked {
-    let names: Vec<String> = items.iter().map(|i| normalize(&i.listing.name)).collect();
     let (known, ignored): (Vec<&String>, Vec<&String>) = q
         .words
         .iter()
-        .partition(|w| names.iter().any(|n| n.contains(w.as_str())));
+        .partition(|w| items.iter().any(|i| i.name.contains(w.as_str())));
     let ignored: Vec<String> = ignored.into_iter().cloned().collect();
     // words only, none understood (`靴子` in a shop without boots): nothing was found,
     // rather than everything
@@ -76,10 +93,11 @@ pub fn rank(q: &Parsed, sizes: &[Size], items: &[Item<'_>]) -> Ranked {
         if !in_stock && !q.include_sold_out {
             continue;
         }
-        let exact = usize::from(in_category) + q.terms.iter().filter(|t| term_holds(t, l)).count();
+        let exact =
+            usize::from(in_category) + q.terms.iter().filter(|t| term_holds(t, item)).count();
         let by_name = known
             .iter()
-            .filter(|w| names[idx].contains(w.as_str()))
+            .filter(|w| item.name.contains(w.as_str()))
             .count();
         if narrows && exact == 0 && by_name == 0 {
             continue;
