@@ -289,6 +289,25 @@ impl World {
         }
     }
 
+    /// A campaign's published report as JSON, read through the API and its presigned
+    /// link (200s asserted).
+    pub async fn published_report(&self, campaign: &str) -> Value {
+        let r = self
+            .get(
+                &format!("{BASE}/campaigns/{campaign}/report"),
+                Some(&self.ops()),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let url = r.body["links"]["json"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no report yet: {}", r.body))
+            .to_owned();
+        let file = self.send(request("GET", &url, None, None)).await;
+        assert_eq!(file.status, 200, "{}", file.text);
+        file.body
+    }
+
     /// Runs the in-process consumers until the queues are empty.
     pub async fn drain(&self) {
         while clearance_local::drain_once(&self.state, self.queue.as_ref()).await {}

@@ -354,15 +354,8 @@ async fn stage(w: &World) -> String {
 /// The published report, read back through the API and its presigned link.
 async fn report(w: &World) -> (Value, Report) {
     let r = w.get(&campaign_path("/report"), Some(&w.ops())).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let url = r.body["links"]["json"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no report yet: {}", r.body));
-    let file = w
-        .send(clearance_tests::request("GET", url, None, None))
-        .await;
-    assert_eq!(file.status, 200, "{}", file.text);
-    let report: Report = serde_json::from_value(file.body.clone()).unwrap();
+    let file = w.published_report(C).await;
+    let report: Report = serde_json::from_value(file).unwrap();
     (r.body, report)
 }
 
