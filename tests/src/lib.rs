@@ -265,16 +265,43 @@ impl World {
 
     /// A buyer's order as they see it (200 asserted).
     pub async fn read_order(&self, buyer: &str, id: &str) -> Value {
-        let r = self
-            .get(&format!("{BASE}/orders/{id}"), Some(&self.buyer(buyer)))
-            .await;
+        self.read_order_as(&self.buyer(buyer), id).await
+    }
+
+    /// An order as the holder of `token` sees it (200 asserted).
+    pub async fn read_order_as(&self, token: &str, id: &str) -> Value {
+        let r = self.get(&format!("{BASE}/orders/{id}"), Some(token)).await;
         assert_eq!(r.status, 200, "{}", r.body);
         r.body
     }
 
+    /// Places `body` for `token`'s buyer, pays it, lets it be dispatched and has every
+    /// parcel collected (each step asserted); the order's id.
+    pub async fn picked_up_order(&self, token: &str, key: &str, body: &Value) -> String {
+        let placed = self
+            .post_keyed(&format!("{BASE}/orders"), token, key, body)
+            .await;
+        assert_eq!(placed.status, 201, "{}", placed.body);
+        let id = placed.body["order"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(self.pay(&id).await.body["status"], "paid");
+        self.drain().await;
+        self.pick_up_as(token, &id).await;
+        let o = self.read_order_as(token, &id).await;
+        assert_eq!(o["status"], "picked_up", "{o}");
+        id
+    }
+
     /// The clerk of each parcel's store hands it over with its pickup code.
     pub async fn pick_up(&self, buyer: &str, id: &str) {
-        let o = self.read_order(buyer, id).await;
+        self.pick_up_as(&self.buyer(buyer), id).await;
+    }
+
+    /// [`World::pick_up`] for an order read with `token`.
+    pub async fn pick_up_as(&self, token: &str, id: &str) {
+        let o = self.read_order_as(token, id).await;
         for p in o["parcels"].as_array().into_iter().flatten() {
             let store = p["store"].as_str().unwrap_or_default();
             let r = self

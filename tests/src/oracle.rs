@@ -38,6 +38,35 @@ pub fn owed(r: &Refund) -> bool {
         && r.goods != GoodsStatus::Closed
 }
 
+/// Coupons redeemed per template, with their cost, from paid orders: one coupon per
+/// order here, so each order's whole discount; an order cancelled before dispatch gave
+/// its coupon back.
+pub fn coupon_tally(paid: &[&Order]) -> BTreeMap<String, (u64, i64)> {
+    let mut coupons: BTreeMap<String, (u64, i64)> = BTreeMap::new();
+    for o in paid
+        .iter()
+        .filter(|o| !(o.status == OrderStatus::Cancelled && o.parcels.is_empty()))
+    {
+        for c in &o.coupons {
+            let e = coupons
+                .entry(c.split('.').next().unwrap_or_default().to_owned())
+                .or_default();
+            e.0 += 1;
+            e.1 += o.discount_fen.get();
+        }
+    }
+    coupons
+}
+
+/// The report's coupon lines as [`coupon_tally`] counts them.
+pub fn report_coupons(report: &Report) -> BTreeMap<String, (u64, i64)> {
+    report
+        .coupons
+        .iter()
+        .map(|c| (c.template.clone(), (c.redemptions, c.cost_fen)))
+        .collect()
+}
+
 /// Every figure of the report recomputed straight from the records, one loop each.
 pub fn check_report_against_records(report: &Report, items: &[Item], campaign: &str) {
     let (orders, refunds, groups) = records(items, campaign);
@@ -203,26 +232,7 @@ pub fn check_report_against_records(report: &Report, items: &[Item], campaign: &
         stock.values().map(|v| v.0).sum::<u64>()
     );
 
-    // coupons: one per order here, so each order's whole discount; an order cancelled
-    // before dispatch gave its coupon back
-    let mut coupons: BTreeMap<String, (u64, i64)> = BTreeMap::new();
-    for o in counted
-        .iter()
-        .filter(|o| !(o.status == OrderStatus::Cancelled && o.parcels.is_empty()))
-    {
-        for c in &o.coupons {
-            let tpl = c.split('.').next().unwrap().to_owned();
-            let e = coupons.entry(tpl).or_default();
-            e.0 += 1;
-            e.1 += o.discount_fen.get();
-        }
-    }
-    let got: BTreeMap<String, (u64, i64)> = report
-        .coupons
-        .iter()
-        .map(|c| (c.template.clone(), (c.redemptions, c.cost_fen)))
-        .collect();
-    assert_eq!(got, coupons);
+    assert_eq!(report_coupons(report), coupon_tally(&counted));
 
     // groups and their cost
     let status = |s: GroupStatus| groups.iter().filter(|g| g.status == s).count() as u64;

@@ -424,6 +424,17 @@ impl Model {
             .unwrap_or_else(|e| panic!("reading order {id}: {e}"))
     }
 
+    /// A group buy with its members, read consistently.
+    async fn group(&self, id: &str) -> (GroupBuy, Vec<Member>) {
+        let id = GroupBuyId::parse(id).unwrap_or_else(|e| panic!("{id}: {e}"));
+        self.w
+            .state
+            .db
+            .group(&self.t, &id, true)
+            .await
+            .unwrap_or_else(|e| panic!("reading group {id}: {e}"))
+    }
+
     async fn refund(&self, id: &str) -> Refund {
         let id = RefundId::parse(id).unwrap_or_else(|e| panic!("{id}: {e}"));
         self.w
@@ -920,14 +931,7 @@ impl Model {
             Op::Close { grace } => {
                 let mut open = false;
                 for g in &self.groups {
-                    let id = GroupBuyId::parse(g).unwrap_or_else(|e| panic!("{e}"));
-                    let (group, _) = self
-                        .w
-                        .state
-                        .db
-                        .group(&self.t, &id, true)
-                        .await
-                        .unwrap_or_else(|e| panic!("{e}"));
+                    let (group, _) = self.group(g).await;
                     open |= group.status == GroupStatus::Open;
                 }
                 let r = self
@@ -1532,14 +1536,7 @@ impl Model {
     async fn check_seats(&self, step: usize, orders: &[Order]) {
         let cpk = keys::campaign_pk(&self.t, &self.campaign);
         for g in &self.groups {
-            let id = GroupBuyId::parse(g).unwrap_or_else(|e| panic!("{e}"));
-            let (group, members): (GroupBuy, Vec<Member>) = self
-                .w
-                .state
-                .db
-                .group(&self.t, &id, true)
-                .await
-                .unwrap_or_else(|e| panic!("reading group {g}: {e}"));
+            let (group, members) = self.group(g).await;
             let at = |what: &str| format!("step {step}, group {g}: {what}");
             let seated = members.len() as u8;
             assert!(seated <= group.seats, "{}", at("members over seats"));
@@ -1564,7 +1561,12 @@ impl Model {
                         at("an open group's seat cancelled before its deadline")
                     );
                 }
-                assert_eq!(o.group.as_ref(), Some(&id), "{}", at("member's order"));
+                assert_eq!(
+                    o.group.as_ref(),
+                    Some(&group.id),
+                    "{}",
+                    at("member's order")
+                );
                 assert_eq!(m.paid, o.payment_ref.is_some(), "{}", at("member paid"));
             }
         }
@@ -1972,18 +1974,9 @@ impl Model {
     }
 
     async fn check_report(&self) {
-        let r = self
-            .w
-            .get(&format!("{BASE}/campaigns/{C}/report"), Some(&self.w.ops()))
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        let url = r.body["links"]["json"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let file = self.w.send(request("GET", &url, None, None)).await;
-        let report: Report = serde_json::from_value(file.body.clone())
-            .unwrap_or_else(|e| panic!("{e}: {}", file.text));
+        let file = self.w.published_report(C).await;
+        let report: Report =
+            serde_json::from_value(file.clone()).unwrap_or_else(|e| panic!("{e}: {file}"));
         assert_eq!(
             report.edition,
             clearance::domain::report::Edition::Final,
@@ -1999,11 +1992,7 @@ impl Model {
         }
         let paid: Vec<&Order> = orders.iter().filter(|o| o.payment_ref.is_some()).collect();
         let t = &report.totals;
-        let owed = |r: &&Refund| {
-            r.kind != RefundKind::UnappliedPayment
-                && r.decision == Decision::Approved
-                && r.goods != GoodsStatus::Closed
-        };
+        let owed = |r: &&Refund| clearance_tests::oracle::owed(r);
         let buyers: BTreeSet<&UserId> = paid.iter().map(|o| &o.buyer).collect();
         let new_buyers = paid
             .iter()
@@ -2043,25 +2032,11 @@ impl Model {
             orders.iter().filter(|o| o.payment_ref.is_none()).count() as u64
         );
         // coupons: once per order that kept them (one coupon per order here)
-        let mut coupons: BTreeMap<String, (u64, i64)> = BTreeMap::new();
-        for o in paid
-            .iter()
-            .filter(|o| !(o.status == OrderStatus::Cancelled && o.parcels.is_empty()))
-        {
-            for c in &o.coupons {
-                let e = coupons
-                    .entry(c.split('.').next().unwrap_or_default().to_owned())
-                    .or_default();
-                e.0 += 1;
-                e.1 += o.discount_fen.get();
-            }
-        }
-        let got: BTreeMap<String, (u64, i64)> = report
-            .coupons
-            .iter()
-            .map(|c| (c.template.clone(), (c.redemptions, c.cost_fen)))
-            .collect();
-        assert_eq!(got, coupons, "the report's coupons");
+        assert_eq!(
+            clearance_tests::oracle::report_coupons(&report),
+            clearance_tests::oracle::coupon_tally(&paid),
+            "the report's coupons"
+        );
         // refunds: requests and how they were decided
         let asked: Vec<&Refund> = all_refunds
             .iter()
@@ -2111,14 +2086,7 @@ impl Model {
         let mut failed = 0;
         let mut store_completed = 0;
         for g in &self.groups {
-            let id = GroupBuyId::parse(g).unwrap_or_else(|e| panic!("{e}"));
-            let (group, _) = self
-                .w
-                .state
-                .db
-                .group(&self.t, &id, true)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
+            let (group, _) = self.group(g).await;
             match group.status {
                 GroupStatus::Formed => formed += 1,
                 GroupStatus::Failed => failed += 1,

@@ -125,41 +125,11 @@ async fn a_phone_is_never_in_the_table_a_log_line_or_a_response_in_clear() {
     assert!(!logs.text().is_empty(), "the logs were captured");
 }
 
-/// Places, pays and picks up the order `body` for `token`'s buyer; its id.
-async fn picked_up_order(w: &World, token: &str, key: &str, body: &Value) -> String {
-    let placed = w
-        .post_keyed(&format!("{BASE}/orders"), token, key, body)
-        .await;
-    assert_eq!(placed.status, 201, "{}", placed.body);
-    let id = placed.body["order"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    assert_eq!(w.pay(&id).await.body["status"], "paid");
-    w.drain().await;
-    let parcel = w
-        .get(&format!("{BASE}/orders/{id}"), Some(token))
-        .await
-        .body["parcels"][0]
-        .clone();
-    let store = parcel["store"].as_str().unwrap_or_default();
-    let r = w
-        .json(
-            "POST",
-            &format!("{BASE}/orders/{id}/pickup"),
-            Some(&w.clerk(&format!("clerk-{store}"))),
-            &json!({"code": parcel["pickup_code"]}),
-        )
-        .await;
-    assert_eq!(r.body["status"], "picked_up", "{}", r.body);
-    id
-}
-
 /// Places, pays and picks up one unit of `sku` (size 38) of the demo campaign; its id
 /// and total.
 async fn picked_up(w: &World, token: &str, key: &str, sku: &str) -> (String, i64) {
     let order = json!({"campaign": "summer-clearance", "lines": [{"sku": sku, "size": "38", "quantity": 1}], "coupon": "none"});
-    let id = picked_up_order(w, token, key, &order).await;
+    let id = w.picked_up_order(token, key, &order).await;
     let total = w
         .get(&format!("{BASE}/orders/{id}"), Some(token))
         .await
@@ -363,7 +333,7 @@ async fn a_fast_lane_members_fourth_return_is_approved_by_rule_where_anyone_else
     let mut orders = Vec::new();
     for (token, key) in [(&gold, "og"), (&plain, "op")] {
         let body = json!({"campaign": "lanes", "lines": [{"sku": "FL-1", "size": "38", "quantity": 4}], "coupon": "none"});
-        orders.push((token.clone(), picked_up_order(&w, token, key, &body).await));
+        orders.push((token.clone(), w.picked_up_order(token, key, &body).await));
     }
     // when each returns their units one request at a time
     let mut decisions = Vec::new();
@@ -402,7 +372,7 @@ async fn points_buy_member_coupons_in_one_transaction_and_never_below_the_balanc
     let token = w.buyer_with_phone("b1", PHONE);
     assert_eq!(bind(&w, &token).await.status, 200);
     let body = json!({"campaign": "points", "lines": [{"sku": "PT-1", "size": "38", "quantity": 1}], "coupon": "none"});
-    picked_up_order(&w, &token, "k1", &body).await;
+    w.picked_up_order(&token, "k1", &body).await;
     w.clock.advance(chrono::Duration::days(8));
     clearance::workers::sweep_timers(&w.state).await.unwrap();
     w.drain().await;

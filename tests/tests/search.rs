@@ -195,22 +195,8 @@ async fn ops_teach_search_a_word_and_bad_words_are_refused_by_field() {
 }
 
 async fn bought(w: &World, buyer: &str, key: &str, sku: &str, size: &str) -> String {
-    let r = w
-        .place(
-            buyer,
-            key,
-            &json!({"campaign": C, "lines": [{"sku": sku, "size": size, "quantity": 1}], "coupon": "none"}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    let id = r.body["order"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    assert_eq!(w.pay(&id).await.status, 200);
-    w.drain().await;
-    w.pick_up(buyer, &id).await;
-    id
+    let body = json!({"campaign": C, "lines": [{"sku": sku, "size": size, "quantity": 1}], "coupon": "none"});
+    w.picked_up_order(&w.buyer(buyer), key, &body).await
 }
 
 #[tokio::test]

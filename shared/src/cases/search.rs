@@ -10,16 +10,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::app::AppState;
+use crate::db::refunds::refund_key;
 use crate::db::search::Catalogue;
 use crate::domain::campaign::Campaign;
-use crate::domain::ids::{BrandId, CategoryId, Size, UserId};
+use crate::domain::ids::{BrandId, CategoryId, UserId};
 use crate::domain::order::Order;
 use crate::domain::refund::{refund_id, Decision, Refund, RefundKind, ReturnReason};
 use crate::domain::search::fit::{advise, FitFact, SizeAdvice};
 use crate::domain::search::{parse, rank, text::normalize, Parsed, Ranked};
 use crate::domain::tenancy::Tenant;
 use crate::error::Result;
-use crate::table::keys;
 use crate::table::{from_item, Key};
 
 /// Orders read for size advice: the latest, enough to know a foot.
@@ -120,18 +120,9 @@ impl AppState {
         let refund_keys: Vec<Key> = orders
             .iter()
             .flat_map(|o| {
-                (1..=o.refund_requests).map(move |n| {
-                    let id = refund_id(&o.id, n);
-                    let suffix = id
-                        .as_str()
-                        .rsplit('-')
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned();
-                    Key::new(keys::order_pk(&o.tenant, &o.id), keys::refund_sk(&suffix))
-                })
+                (1..=o.refund_requests).map(move |n| refund_key(&o.tenant, &refund_id(&o.id, n)))
             })
-            .collect();
+            .collect::<std::result::Result<_, _>>()?;
         let refunds: Vec<Refund> = if refund_keys.is_empty() {
             Vec::new()
         } else {
@@ -185,15 +176,4 @@ fn category_name<'a>(campaign: &'a Campaign, id: &'a CategoryId) -> &'a str {
         .iter()
         .find(|c| c.id == *id)
         .map_or(id.as_str(), |c| c.name.as_str())
-}
-
-/// The sizes a search filters by: the query's and the member's own.
-pub fn wanted_sizes(found: &Found) -> Vec<Size> {
-    let mut sizes = found.parsed.sizes.clone();
-    if let Some(a) = &found.my_size {
-        if !sizes.contains(&a.size) {
-            sizes.push(a.size.clone());
-        }
-    }
-    sizes
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::catalog::{assemble, Product};
+use super::orders::number;
 use super::Db;
 use crate::domain::campaign::Campaign;
 use crate::domain::ids::CampaignId;
@@ -161,10 +162,7 @@ impl Db {
                 SortRange::All,
             );
             for item in self.query_all(q).await? {
-                let count = match item.get("count") {
-                    Some(serde_dynamo::AttributeValue::N(v)) => v.parse::<i64>().unwrap_or(0),
-                    _ => 0,
-                };
+                let count = number(item.get("count"));
                 if let Some(query) = string_attr(&item, "query") {
                     *counts.entry(query.to_owned()).or_default() += count;
                 }

@@ -7,15 +7,14 @@
 use chrono::{DateTime, Utc};
 
 use crate::app::AppState;
-use crate::db::orders::{order_item, parcel_cancel_writes, random, version_is};
-use crate::db::refunds::refund_item;
+use crate::db::orders::{parcel_cancel_writes, random};
+use crate::db::refunds::new_refund_writes;
 use crate::db::retry::{lost_race, optimistic, Attempt};
 use crate::domain::ids::OrderId;
 use crate::domain::order::Order;
 use crate::domain::refund::{decide, rma_code, Refund, RefundRequest};
 use crate::domain::tenancy::Tenant;
 use crate::error::Result;
-use crate::table::{Condition, Write};
 
 /// What the pickup timer did.
 // One per call, returned at once: boxing the large variant would only add an allocation.
@@ -56,16 +55,7 @@ impl AppState {
                     d.note = Some(format!("parcel {parcel} not collected within {days} days"));
                 }
                 plan.refund.back_on_sale = self.db.selling(t, &current.campaign, now).await;
-                let mut writes = vec![
-                    Write::Put {
-                        item: refund_item(&plan.refund)?,
-                        condition: Some(Condition::NotExists),
-                    },
-                    Write::Put {
-                        item: order_item(&plan.order)?,
-                        condition: Some(version_is(current.version)),
-                    },
-                ];
+                let mut writes = new_refund_writes(&plan.refund, &plan.order, current.version)?;
                 writes.extend(parcel_cancel_writes(&current, &plan.refund));
                 return match self.db.table().transact(writes).await {
                     Ok(()) => Ok(Attempt::Done(PickupTimer::Cancelled(

@@ -4,13 +4,13 @@
 use chrono::{DateTime, Utc};
 
 use crate::app::AppState;
-use crate::db::orders::{order_item, random, release_writes, version_is};
-use crate::db::refunds::refund_item;
+use crate::db::orders::{random, release_writes};
+use crate::db::refunds::new_refund_writes;
 use crate::domain::order::Order;
 use crate::domain::refund::{decide, rma_code, Refund, RefundKind, RefundRequest, ReturnReason};
 use crate::domain::DomainError;
 use crate::error::Result;
-use crate::table::{Condition, Item, Write};
+use crate::table::{Item, Write};
 
 impl AppState {
     /// 1 TransactWriteItems: the refund (its id the order's next refund number), the
@@ -42,16 +42,7 @@ impl AppState {
         if let Some(d) = plan.refund.decided.as_mut() {
             d.note = Some(why.to_owned());
         }
-        let mut writes = vec![
-            Write::Put {
-                item: refund_item(&plan.refund)?,
-                condition: Some(Condition::NotExists),
-            },
-            Write::Put {
-                item: order_item(&plan.order)?,
-                condition: Some(version_is(order.version)),
-            },
-        ];
+        let mut writes = new_refund_writes(&plan.refund, &plan.order, order.version)?;
         writes.extend(release_writes(order));
         if let Some(item) = also {
             writes.push(Write::Put {

@@ -14,10 +14,8 @@ use serde_dynamo::AttributeValue;
 use crate::app::AppState;
 use crate::db::groups::{group_key, member_key};
 use crate::db::members::{level_keys, MemberAsRead};
-use crate::db::orders::{
-    order_item, order_key, parcel_cancel_writes, random, release_writes, version_is,
-};
-use crate::db::refunds::refund_item;
+use crate::db::orders::{order_key, parcel_cancel_writes, random, release_writes};
+use crate::db::refunds::new_refund_writes;
 use crate::db::retry::{optimistic, Attempt};
 use crate::domain::campaign::Stage;
 use crate::domain::catalog::Store;
@@ -246,20 +244,11 @@ fn refund_writes(
             ("kind", "idempotency".into()),
         ],
     )?;
-    let mut writes = vec![
-        Write::Put {
-            item: record,
-            condition: Some(Condition::NotExists),
-        },
-        Write::Put {
-            item: refund_item(&plan.refund)?,
-            condition: Some(Condition::NotExists),
-        },
-        Write::Put {
-            item: order_item(&plan.order)?,
-            condition: Some(version_is(order.version)),
-        },
-    ];
+    let mut writes = vec![Write::Put {
+        item: record,
+        condition: Some(Condition::NotExists),
+    }];
+    writes.extend(new_refund_writes(&plan.refund, &plan.order, order.version)?);
     let counts =
         plan.refund.kind == RefundKind::Return && plan.refund.decision != Decision::Rejected;
     if counts {

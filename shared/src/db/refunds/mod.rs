@@ -60,6 +60,26 @@ pub(crate) fn refund_item(r: &Refund) -> Result<Item, TableError> {
     to_item(r, &k)
 }
 
+/// A new refund and its order as the refund changed it: the refund written once, the
+/// order only at the version it was read at.
+pub(crate) fn new_refund_writes(
+    refund: &Refund,
+    order: &crate::domain::order::Order,
+    read_version: u64,
+) -> Result<Vec<crate::table::Write>, TableError> {
+    use crate::table::{Condition, Write};
+    Ok(vec![
+        Write::Put {
+            item: refund_item(refund)?,
+            condition: Some(Condition::NotExists),
+        },
+        Write::Put {
+            item: super::orders::order_item(order)?,
+            condition: Some(version_is(read_version)),
+        },
+    ])
+}
+
 pub(crate) fn version_is(v: u64) -> crate::table::Condition {
     super::orders::version_is(v)
 }
