@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 REL = ROOT / "target" / "release"
@@ -129,6 +130,12 @@ def main():
             rows.append(("browse: products page", conns, f"{rps:,.0f}/s", p50, p99, "1 Query per page per second"))
         rps, p50, p99 = wrk(f"{base}/products/SD-1003", 32)
         rows.append(("browse: one product", 32, f"{rps:,.0f}/s", p50, p99, "1 Query per product per second"))
+        # Search: uncached per request (parse + rank over the catalogue snapshot).
+        query = urllib.parse.quote("400元内通勤单鞋 38码")
+        for conns in (1, 32):
+            rps, p50, p99 = wrk(f"{base}/search?q={query}", conns)
+            rows.append(("browse: search 400元内通勤单鞋 38码", conns, f"{rps:,.0f}/s", p50, p99,
+                         "none per request (catalogue: 1 Query + 1 GetItem per second)"))
         print("==> place-order, joins, refund decisions (load)", file=sys.stderr)
         for conc, n in ((1, 1000), (32, 5000)):
             out = load(port, n, conc)
