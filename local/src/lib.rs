@@ -192,6 +192,124 @@ async fn openapi() -> Response {
         .into_response()
 }
 
+/// The local courier aggregator's secret (its API requests and its pushes).
+pub const COURIER_SECRET: &str = "clearance-local-couriers";
+
+/// Delivers the courier aggregator's pushes due by `at` (the sandbox moving parcels
+/// along), each verified and applied as `POST /v1/couriers/notify` would: how many
+/// pushes, and how many changed a parcel.
+pub async fn deliver_courier_pushes(
+    st: &AppState,
+    at: chrono::DateTime<Utc>,
+) -> Result<(usize, usize), Problem> {
+    let pushes = st.couriers.due_pushes(at);
+    let mut changed = 0;
+    for (body, signature) in &pushes {
+        let push = st.couriers.verify(body, Some(signature))?;
+        let t = Tenant::parse_scoped(&push.tenant)?;
+        let (_, moved) = st
+            .apply_track(&t, &push.order, push.parcel, &push.waybill, &push.events, st.clock.now())
+            .await?;
+        changed += usize::from(moved);
+    }
+    Ok((pushes.len(), changed))
+}
+
+#[derive(Debug, Deserialize)]
+struct AdvanceQuery {
+    hours: Option<u32>,
+}
+
+/// The sandbox aggregator pushes what is due `hours` from now (default 0), through the
+/// same verification and merge as its signed pushes: `POST
+/// /dev/couriers/advance?hours=30`. Local only: time does not move, only the carrier.
+async fn dev_courier_advance(
+    State(st): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<AdvanceQuery>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let hours = i64::from(q.hours.unwrap_or(0).min(24 * 30));
+    let at = st.clock.now() + Duration::hours(hours);
+    let (pushes, changed) = deliver_courier_pushes(&st, at).await?;
+    Ok(Json(serde_json::json!({"pushes": pushes, "changed": changed})))
+}
+
+/// The sandbox as the aggregator's API over HTTP (what `HttpCouriers` calls in
+/// production), requests signed with the courier secret: `POST
+/// /dev/couriers/api/waybills`, `POST /dev/couriers/api/subscriptions`, `GET
+/// /dev/couriers/api/tracks/{carrier}/{waybill}`.
+async fn courier_api(
+    State(st): State<AppState>,
+    method: axum::http::Method,
+    Path(rest): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    use clearance::couriers::{Subscription, WaybillRequest};
+    let secret = std::env::var("COURIER_API_SECRET").unwrap_or_else(|_| COURIER_SECRET.into());
+    let path = format!("/{rest}");
+    let signed: &[u8] = if body.is_empty() { path.as_bytes() } else { &body };
+    let signature = headers
+        .get(clearance::payments::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok());
+    if clearance::domain::signing::verify_body(secret.as_bytes(), signed, signature).is_err() {
+        return (StatusCode::UNAUTHORIZED, "bad signature").into_response();
+    }
+    let refused = |e: clearance::couriers::CourierError| (StatusCode::BAD_REQUEST, e.to_string()).into_response();
+    let parts: Vec<&str> = rest.split('/').collect();
+    match (method.as_str(), parts.as_slice()) {
+        ("POST", ["waybills"]) => match serde_json::from_slice::<WaybillRequest>(&body) {
+            Ok(req) => match st.couriers.create_waybill(&req).await {
+                Ok(w) => Json(serde_json::json!({"waybill": w})).into_response(),
+                Err(e) => refused(e),
+            },
+            Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+        },
+        ("POST", ["subscriptions"]) => {
+            #[derive(Deserialize)]
+            struct Reference {
+                tenant: String,
+                order: OrderId,
+                parcel: u8,
+            }
+            #[derive(Deserialize)]
+            struct Follow {
+                carrier: clearance::domain::ids::CarrierId,
+                waybill: clearance::domain::ids::Waybill,
+                reference: Reference,
+            }
+            match serde_json::from_slice::<Follow>(&body) {
+                Ok(f) => {
+                    let sub = Subscription {
+                        carrier: f.carrier,
+                        waybill: f.waybill,
+                        tenant: f.reference.tenant,
+                        order: f.reference.order,
+                        parcel: f.reference.parcel,
+                    };
+                    match st.couriers.subscribe(&sub).await {
+                        Ok(()) => Json(serde_json::json!({"ok": true})).into_response(),
+                        Err(e) => refused(e),
+                    }
+                }
+                Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+            }
+        }
+        ("GET", ["tracks", carrier, waybill]) => {
+            let (Ok(c), Ok(w)) = (
+                clearance::domain::ids::CarrierId::parse(carrier),
+                clearance::domain::ids::Waybill::parse(waybill),
+            ) else {
+                return (StatusCode::BAD_REQUEST, "bad carrier or waybill").into_response();
+            };
+            match st.couriers.track(&c, &w).await {
+                Ok(events) => Json(serde_json::json!({"events": events})).into_response(),
+                Err(e) => refused(e),
+            }
+        }
+        _ => (StatusCode::NOT_FOUND, "no such route").into_response(),
+    }
+}
+
 /// The local server's state: the sandbox payment provider and development secrets
 /// (overridable with `PAYMENT_WEBHOOK_SECRET` and `SHARE_LINK_SECRET`).
 pub fn local_state(
@@ -211,7 +329,7 @@ pub fn local_state(
     )));
     let state = AppState {
         db,
-        clock,
+        clock: clock.clone(),
         queue,
         blobs,
         payments: sandbox.clone(),
@@ -221,6 +339,10 @@ pub fn local_state(
                 .unwrap_or_else(|_| "https://m.clearance.example".into()),
         }),
         membership: Arc::new(clearance::membership::Sandbox::default()),
+        couriers: Arc::new(clearance::couriers::Sandbox::new(
+            env("COURIER_PUSH_SECRET", COURIER_SECRET),
+            clock.clone(),
+        )),
         phones: Arc::new(clearance::phones::PhoneVault::new(&env(
             "MEMBER_PHONE_KEY",
             clearance::phones::DEV_KEY,
@@ -424,6 +546,10 @@ pub fn app(state: AppState, tokens: DevTokens, sandbox: Arc<Sandbox>) -> Router 
     let release = Router::new()
         .route("/dev/members/{member}/release", post(dev_release_points))
         .with_state(state.clone());
+    let couriers = Router::new()
+        .route("/dev/couriers/advance", post(dev_courier_advance))
+        .route("/dev/couriers/api/{*rest}", get(courier_api).post(courier_api))
+        .with_state(state.clone());
     let pay = Router::new()
         .route("/dev/orders/{order}/pay", post(dev_pay))
         .with_state((state, sandbox));
@@ -433,6 +559,7 @@ pub fn app(state: AppState, tokens: DevTokens, sandbox: Arc<Sandbox>) -> Router 
         .merge(pay)
         .merge(expire)
         .merge(release)
+        .merge(couriers)
         .merge(provider)
         .merge(functions)
         .layer(middleware::from_fn_with_state(tokens, authenticate))
@@ -461,8 +588,12 @@ pub fn spawn_consumers(
     })
 }
 
-/// Runs every function's scheduled sweep once, as its EventBridge schedule would.
+/// Runs every function's scheduled sweep once, as its EventBridge schedule would, after
+/// the sandbox courier aggregator has pushed what its schedule has due.
 pub async fn sweep_once(state: &AppState) {
+    if let Err(e) = deliver_courier_pushes(state, state.clock.now()).await {
+        tracing::warn!(error = ?e, "courier pushes failed");
+    }
     for f in registry::FUNCTIONS {
         if let Some((_, sweep)) = f.sweeps {
             if let Err(e) = sweep(state.clone()).await {

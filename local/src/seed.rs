@@ -86,6 +86,12 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
                 },
                 phone: Some(Phone::try_from(phone.to_string()).map_err(|e| bad("phone", e))?),
                 clerks: vec![UserId::parse(&format!("clerk-{id}"))?],
+                location: Some(location(id)),
+                // Tianhe has a rider for addresses within 5 km.
+                same_city: (id == "gz-tianhe").then_some(clearance::domain::shipping::SameCityOffer {
+                    fee_fen: clearance::domain::money::Fen::new(800).map_err(|e| bad("fee_fen", e))?,
+                    radius_m: 5_000,
+                }),
                 updated_at: now,
             },
         )
@@ -462,4 +468,14 @@ pub fn search_terms() -> Result<SearchTerms> {
     };
     terms.validate()?;
     Ok(terms)
+}
+
+/// The demo stores' places on the map (WGS-84).
+pub fn location(store: &str) -> clearance::domain::geo::GeoPoint {
+    let (lat, lng) = match store {
+        "gz-tianhe" => (23.1291, 113.3270),
+        "sz-futian" => (22.5431, 114.0579),
+        _ => (23.0215, 113.1214), // fs-chancheng
+    };
+    clearance::domain::geo::GeoPoint { lat, lng }
 }

@@ -22,6 +22,8 @@ pub struct AppState {
     pub secrets: Arc<Secrets>,
     /// The group's membership (CRM), for binding phones.
     pub membership: Arc<dyn crate::membership::Membership>,
+    /// The courier aggregator: waybills, subscriptions, tracking pushes.
+    pub couriers: Arc<dyn crate::couriers::Couriers>,
     /// Seals members' phones and finds them by keyed hash.
     pub phones: Arc<crate::phones::PhoneVault>,
     /// Rendered public catalog pages (`http::pages`).

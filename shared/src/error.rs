@@ -26,6 +26,9 @@ pub enum Error {
     /// The group's membership (CRM) could not be reached, or refused.
     #[error(transparent)]
     Membership(#[from] crate::membership::MembershipError),
+    /// The courier aggregator could not be reached, or refused.
+    #[error(transparent)]
+    Courier(#[from] crate::couriers::CourierError),
     /// Our own bug (a value that would not serialize): never worth a retry.
     #[error("internal: {0}")]
     Internal(String),
@@ -38,6 +41,7 @@ impl Error {
             Error::Store(e) => e.is_retryable(),
             Error::Queue(_) => true,
             Error::Provider(e) => e.is_retryable(),
+            Error::Courier(e) => e.is_retryable(),
             Error::Membership(e) => matches!(e, crate::membership::MembershipError::Unavailable(_)),
             Error::Blob(e) => !matches!(e, crate::blobs::BlobError::InvalidKey(_)),
             Error::Domain(_) | Error::Internal(_) => false,

@@ -13,8 +13,8 @@
 //! - [`table`]: the [`table::Table`] port (a DynamoDB-shaped single table) with its
 //!   DynamoDB and in-memory adapters, and [`table::keys`], the key schema: every key,
 //!   led by the tenant, is built there.
-//! - [`queue`], [`blobs`], [`payments`], [`membership`]: the SQS, S3, payment-provider
-//!   and CRM ports, each with its production adapter and a local one; [`phones`] seals
+//! - [`queue`], [`blobs`], [`payments`], [`membership`], [`couriers`]: the SQS, S3,
+//!   payment-provider, CRM and courier-aggregator ports, each with its production adapter and a local one; [`phones`] seals
 //!   members' phones and finds them by keyed hash.
 //! - [`db`]: each use case's reads and writes over the table: one snapshot read, the
 //!   domain's decision, one conditional write or transaction (a lost race goes round
@@ -40,6 +40,7 @@ pub mod aws;
 pub mod blobs;
 pub mod cases;
 pub mod clock;
+pub mod couriers;
 pub mod db;
 pub mod domain;
 mod error;

@@ -78,6 +78,10 @@ fn apply_member(st: AppState, body: String) -> Boxed<Result<(), WorkerError>> {
     Box::pin(async move { workers::members::apply_member(&st, &body).await })
 }
 
+fn follow_waybill(st: AppState, body: String) -> Boxed<Result<(), WorkerError>> {
+    Box::pin(async move { workers::couriers::follow_waybill(&st, &body).await })
+}
+
 fn step_close(st: AppState, body: String) -> Boxed<Result<(), WorkerError>> {
     Box::pin(async move { workers::close::step_close(&st, &body).await })
 }
@@ -101,6 +105,7 @@ pub static FUNCTIONS: &[Function] = &[
     http("attribute-guide-sale", crate::api::attribution::routes),
     http("close-campaign", crate::api::close::routes),
     http("member-center", crate::api::members::routes),
+    http("ship-parcels", crate::api::parcels::routes),
     Function {
         name: "fulfillment-worker",
         routes: None,
@@ -135,6 +140,12 @@ pub static FUNCTIONS: &[Function] = &[
         name: "member-worker",
         routes: None,
         consumes: Some((QueueName::Members, Consumer::Each(apply_member))),
+        sweeps: None,
+    },
+    Function {
+        name: "courier-worker",
+        routes: None,
+        consumes: Some((QueueName::Couriers, Consumer::Each(follow_waybill))),
         sweeps: None,
     },
     Function {

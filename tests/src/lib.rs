@@ -87,6 +87,8 @@ pub struct World {
     pub blobs: Arc<DirBlobs>,
     /// The group's membership (CRM) the handlers use.
     pub crm: Arc<clearance::membership::Sandbox>,
+    /// The courier aggregator the handlers use: it moves parcels along by the clock.
+    pub couriers: Arc<clearance::couriers::Sandbox>,
 }
 
 /// The demo tenant's API root.
@@ -128,6 +130,11 @@ impl World {
         );
         let crm = Arc::new(clearance::membership::Sandbox::default());
         state.membership = crm.clone();
+        let couriers = Arc::new(clearance::couriers::Sandbox::new(
+            clearance_local::COURIER_SECRET.as_bytes().to_vec(),
+            clock.clone(),
+        ));
+        state.couriers = couriers.clone();
         let tokens = DevTokens::new("test-secret");
         let app = clearance_local::app(state.clone(), tokens.clone(), sandbox.clone())
             .merge(clearance_local::blob_links(blobs.clone()));
@@ -141,6 +148,7 @@ impl World {
             sandbox,
             blobs,
             crm,
+            couriers,
         }
     }
 

@@ -740,6 +740,7 @@ async fn orders_racing_the_fence_are_counted_or_refused(w: World) {
                         mode: clearance::domain::order::DeliveryMode::Pickup,
                         address: None,
                         phone: None,
+                        location: None,
                     },
                     group: None,
                 };

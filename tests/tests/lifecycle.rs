@@ -189,6 +189,41 @@ enum Op {
     Close {
         grace: u16,
     },
+    /// A clerk of a shipping parcel's store packs it.
+    Pack {
+        order: u8,
+        parcel: u8,
+    },
+    /// A clerk hands a parcel to a courier: an electronic waybill, the store's rider, or
+    /// one of two scanned waybills (which two parcels may try to share).
+    HandOver {
+        order: u8,
+        parcel: u8,
+        how: u8,
+    },
+    /// The aggregator pushes the first `upto` events of a parcel's track (a delivery,
+    /// or a refusal and the way back), then replays it, and maybe an older push late.
+    Push {
+        order: u8,
+        parcel: u8,
+        upto: u8,
+        refused: bool,
+        late: bool,
+    },
+    /// How the sandbox carrier moves the next parcels: delivered, refused, vanished.
+    Carrier {
+        script: u8,
+    },
+    /// A clerk takes back a parcel the carrier returned.
+    ParcelBack {
+        order: u8,
+        parcel: u8,
+    },
+    /// Ops declare a parcel lost.
+    DeclareLost {
+        order: u8,
+        parcel: u8,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -202,7 +237,7 @@ fn op() -> impl Strategy<Value = Op> {
     let idx = any::<u8>;
     prop_oneof![
         8 => (idx(), idx(), idx(), 1u8..4, proptest::option::of((idx(), idx())), any::<bool>(),
-            proptest::option::weighted(0.6, idx()), proptest::bool::weighted(0.25))
+            proptest::option::weighted(0.6, idx()), proptest::bool::weighted(0.4))
             .prop_map(|(buyer, sku, size, qty, second, coupon, link, ship)| Op::Place {
                 buyer, sku, size, qty, second, coupon, link, ship }),
         2 => (idx(), any::<bool>()).prop_map(|(buyer, big)| Op::ClaimCoupon { buyer, big }),
@@ -236,6 +271,13 @@ fn op() -> impl Strategy<Value = Op> {
         6 => Just(Op::Drain),
         2 => Just(Op::Redeliver),
         1 => prop_oneof![Just(20u32), Just(90)].prop_map(|minutes| Op::StreamDown { minutes }),
+        4 => (idx(), idx()).prop_map(|(order, parcel)| Op::Pack { order, parcel }),
+        4 => (idx(), idx(), idx()).prop_map(|(order, parcel, how)| Op::HandOver { order, parcel, how }),
+        3 => (idx(), idx(), 1u8..6, proptest::bool::weighted(0.3), any::<bool>())
+            .prop_map(|(order, parcel, upto, refused, late)| Op::Push { order, parcel, upto, refused, late }),
+        1 => (0u8..3).prop_map(|script| Op::Carrier { script }),
+        1 => (idx(), idx()).prop_map(|(order, parcel)| Op::ParcelBack { order, parcel }),
+        1 => (idx(), idx()).prop_map(|(order, parcel)| Op::DeclareLost { order, parcel }),
         // A close now and then: most sequences sell first and close at their end.
         1 => (prop_oneof![Just(0u16), Just(30), Just(120)], 0u8..4)
             .prop_map(|(grace, now)| if now == 0 { Op::Close { grace } } else { Op::Drain }),
@@ -246,8 +288,29 @@ fn op() -> impl Strategy<Value = Op> {
 fn dispatched(o: &Order) -> bool {
     matches!(
         o.status,
-        OrderStatus::Shipped | OrderStatus::ReadyForPickup | OrderStatus::PickedUp
+        OrderStatus::Shipped
+            | OrderStatus::Delivered
+            | OrderStatus::ReadyForPickup
+            | OrderStatus::PickedUp
     )
+}
+
+/// A shipped order with a parcel in `wanted`.
+fn shipping_with(o: &Order, wanted: &[ParcelStatus]) -> bool {
+    o.status == OrderStatus::Shipped
+        && o.parcels.iter().any(|p| p.ships() && wanted.contains(&p.status))
+}
+
+/// How far along a parcel is (never less than it was).
+fn parcel_rank(s: ParcelStatus) -> u8 {
+    match s {
+        ParcelStatus::ToPack | ParcelStatus::ReadyForPickup => 0,
+        ParcelStatus::Packed => 1,
+        ParcelStatus::HandedOver => 2,
+        ParcelStatus::InTransit => 3,
+        ParcelStatus::DeliveryFailed => 4,
+        _ => 9,
+    }
 }
 
 /// What the provider paid back of an order's own money (refunds of payments it never
@@ -293,6 +356,8 @@ struct Model {
     /// The table's stream is down until then: new order events stay in the outbox
     /// until the sweeper relays them (15 minutes after they were written).
     stream_down_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// The furthest each parcel has been seen: a parcel never moves back.
+    parcel_ranks: BTreeMap<(String, u8), u8>,
 }
 
 /// How often each kind of call succeeded or was refused, over the run: printed, so a
@@ -393,6 +458,7 @@ impl Model {
             closed: false,
             drained: true,
             stream_down_until: None,
+            parcel_ranks: BTreeMap::new(),
         }
     }
 
@@ -489,6 +555,24 @@ impl Model {
             return pick(&self.orders, i).cloned();
         }
         pick(&matching, i).cloned()
+    }
+
+    /// A parcel of an order (preferring orders `wanted`), with its store.
+    async fn choose_parcel(
+        &self,
+        i: u8,
+        parcel: u8,
+        wanted: impl Fn(&Order) -> bool,
+    ) -> Option<(String, u8, &'static str)> {
+        let (id, _) = self.choose_order(i, wanted).await?;
+        let o = self.order(&id).await;
+        let p = pick(&o.parcels, parcel)?;
+        let store = CAMPAIGN_STORES
+            .iter()
+            .chain(["fs-chancheng"].iter())
+            .find(|s| **s == p.store.as_str())
+            .copied()?;
+        Some((id, p.id, store))
     }
 
     /// The same for refunds.
@@ -609,7 +693,8 @@ impl Model {
                 }
                 if *ship {
                     body["delivery"] = json!({"mode": "shipping", "phone": "13800001234",
-                        "address": {"province": "GD", "city": "Guangzhou", "district": "Tianhe", "line": "1 Road"}});
+                        "address": {"province": "GD", "city": "Guangzhou", "district": "Tianhe", "line": "1 Road"},
+                        "location": {"lat": 23.135, "lng": 113.33}});
                 }
                 let key = self.key();
                 let r = self.w.place(buyer, &key, &body).await;
@@ -740,7 +825,7 @@ impl Model {
                     let line = pick(&o.lines, *line).map(|_| usize::from(*line) % o.lines.len());
                     must_take = o.parcels.iter().any(|p| {
                         p.id == n
-                            && matches!(p.status, ParcelStatus::PickedUp | ParcelStatus::Shipped)
+                            && matches!(p.status, ParcelStatus::PickedUp | ParcelStatus::Delivered)
                             && p.items
                                 .iter()
                                 .any(|it| Some(it.line) == line && it.left() >= u32::from(*qty))
@@ -759,6 +844,158 @@ impl Model {
                 let body = json!({"parcel": 1 + u32::from(*parcel) % 3, "reason": "changed_mind",
                     "condition": {"unworn": true, "tags_on": true, "original_box": true}});
                 self.ask_refund(&id, &buyer, &body).await;
+            }
+            Op::Pack { order, parcel } => {
+                let want = |o: &Order| shipping_with(o, &[ParcelStatus::ToPack]);
+                let Some((id, p, store)) = self.choose_parcel(*order, *parcel, want).await else {
+                    return;
+                };
+                let r = self
+                    .w
+                    .json("POST", &format!("{BASE}/orders/{id}/parcels/{p}/pack"), Some(&self.w.clerk(&format!("clerk-{store}"))), &json!({}))
+                    .await;
+                status(&r, "pack");
+                if r.status == 200 {
+                    assert!(r.body["slip_url"].as_str().is_some_and(|u| !u.is_empty()), "{}", r.body);
+                }
+                // another store's clerk may not
+                let other = CAMPAIGN_STORES.iter().find(|s| **s != store).copied().unwrap_or("fs-chancheng");
+                let r = self
+                    .w
+                    .json("POST", &format!("{BASE}/orders/{id}/parcels/{p}/pack"), Some(&self.w.clerk(&format!("clerk-{other}"))), &json!({}))
+                    .await;
+                assert_eq!(r.status, 403, "another store's clerk packs: {}", r.body);
+            }
+            Op::HandOver { order, parcel, how } => {
+                let want = |o: &Order| shipping_with(o, &[ParcelStatus::Packed]);
+                let Some((id, p, store)) = self.choose_parcel(*order, *parcel, want).await else {
+                    return;
+                };
+                let body = match how % 4 {
+                    0 => json!({"carrier": "sf"}),
+                    1 => json!({"carrier": "same-city"}),
+                    n => json!({"carrier": "zto", "waybill": format!("SCAN{n}")}),
+                };
+                let taken = how % 4 >= 2 && {
+                    let mut taken = false;
+                    for (oid, _) in &self.orders {
+                        taken |= self.order(oid).await.parcels.iter().any(|q| {
+                            q.shipment.as_ref().is_some_and(|s| {
+                                s.waybill.as_ref().map(|w| w.as_str()) == body["waybill"].as_str()
+                            })
+                        });
+                    }
+                    taken
+                };
+                let r = self
+                    .w
+                    .json("POST", &format!("{BASE}/orders/{id}/parcels/{p}/handover"), Some(&self.w.clerk(&format!("clerk-{store}"))), &body)
+                    .await;
+                status(&r, "handover");
+                if taken {
+                    assert_eq!(problem_type(&r), "waybill-taken", "a waybill on another parcel: {}", r.body);
+                }
+                if how % 4 == 1 {
+                    // only Tianhe rides, and the pin is 1 km from it
+                    assert_eq!(r.status == 200, store == "gz-tianhe", "same-city from {store}: {}", r.body);
+                }
+            }
+            Op::Push { order, parcel, upto, refused, late } => {
+                let moving = [ParcelStatus::HandedOver, ParcelStatus::InTransit, ParcelStatus::DeliveryFailed, ParcelStatus::Delivered];
+                let want = |o: &Order| o.parcels.iter().any(|p| moving.contains(&p.status));
+                let Some((id, p, _)) = self.choose_parcel(*order, *parcel, want).await else {
+                    return;
+                };
+                let o = self.order(&id).await;
+                let Some(sh) = o.parcels.iter().find(|q| q.id == p).and_then(|q| q.shipment.clone()) else {
+                    return;
+                };
+                let (Some(carrier), Some(waybill), Some(handed)) = (sh.carrier, sh.waybill, sh.handed_over) else {
+                    return;
+                };
+                use clearance::domain::shipping::{TrackEvent, TrackStatus::*};
+                let steps: &[(i64, _)] = if *refused {
+                    &[(1, InTransit), (20, OutForDelivery), (21, Failed), (30, Returning), (50, ReturnedToSender)]
+                } else {
+                    &[(1, InTransit), (12, InTransit), (20, OutForDelivery), (24, Delivered)]
+                };
+                let events: Vec<TrackEvent> = steps
+                    .iter()
+                    .map(|(h, s)| TrackEvent { at: handed.at + Duration::hours(*h), status: *s, place: Some("hub".into()), note: None })
+                    .collect();
+                let n = usize::from(*upto).min(events.len());
+                let push = |k: usize| clearance::couriers::TrackingPush {
+                    tenant: self.t.to_string(),
+                    order: o.id.clone(),
+                    parcel: p,
+                    carrier: carrier.clone(),
+                    waybill: waybill.clone(),
+                    events: events[..k].to_vec(),
+                };
+                let (body, sig) = self.w.couriers.signed(&push(n));
+                let r = send_signed(&self.w, "/v1/couriers/notify", body.clone(), &sig).await;
+                status(&r, "courier push");
+                let before = self.order(&id).await;
+                // the same push again, and an older one late: nothing changes
+                let r = send_signed(&self.w, "/v1/couriers/notify", body, &sig).await;
+                status(&r, "courier push replayed");
+                if r.status == 200 {
+                    assert_eq!(r.body["changed"], false, "a replayed push changed the parcel: {}", r.body);
+                }
+                if *late && n > 1 {
+                    let (body, sig) = self.w.couriers.signed(&push(n - 1));
+                    let r = send_signed(&self.w, "/v1/couriers/notify", body, &sig).await;
+                    status(&r, "courier push late");
+                }
+                let after = self.order(&id).await;
+                assert_eq!(before.parcels, after.parcels, "a replayed or late push moved a parcel");
+                // a tampered push is refused and changes nothing
+                let (mut body, sig) = self.w.couriers.signed(&push(events.len()));
+                if let Some(b) = body.last_mut() {
+                    *b ^= 1;
+                }
+                let r = send_signed(&self.w, "/v1/couriers/notify", body, &sig).await;
+                assert_eq!(r.status, 401, "a tampered push: {}", r.body);
+                assert_eq!(self.order(&id).await.parcels, after.parcels);
+            }
+            Op::Carrier { script } => {
+                use clearance::couriers::Script;
+                self.w.couriers.script_next([Script::Deliver, Script::Refuse, Script::Vanish][usize::from(*script) % 3]);
+            }
+            Op::ParcelBack { order, parcel } => {
+                let want = |o: &Order| shipping_with(o, &[ParcelStatus::DeliveryFailed, ParcelStatus::InTransit]);
+                let Some((id, p, store)) = self.choose_parcel(*order, *parcel, want).await else {
+                    return;
+                };
+                let r = self
+                    .w
+                    .json("POST", &format!("{BASE}/orders/{id}/parcels/{p}/returned"), Some(&self.w.clerk(&format!("clerk-{store}"))), &json!({}))
+                    .await;
+                status(&r, "parcel back");
+                if let Some(rid) = r.body["refund"]["id"].as_str() {
+                    self.track_refund(rid.to_owned());
+                }
+            }
+            Op::DeclareLost { order, parcel } => {
+                let want = |o: &Order| shipping_with(o, &[ParcelStatus::HandedOver, ParcelStatus::InTransit, ParcelStatus::DeliveryFailed]);
+                let Some((id, p, _)) = self.choose_parcel(*order, *parcel, want).await else {
+                    return;
+                };
+                let r = self
+                    .w
+                    .json("POST", &format!("{BASE}/orders/{id}/parcels/{p}/lost"), Some(&self.w.ops()), &json!({"note": "carrier says lost"}))
+                    .await;
+                status(&r, "declare lost");
+                if let Some(rid) = r.body["refund"]["id"].as_str() {
+                    self.track_refund(rid.to_owned());
+                }
+                // declaring it again refunds nothing more
+                let again = self
+                    .w
+                    .json("POST", &format!("{BASE}/orders/{id}/parcels/{p}/lost"), Some(&self.w.ops()), &json!({"note": "again"}))
+                    .await;
+                status(&again, "declare lost again");
+                assert_ne!(again.status, 200, "a parcel lost twice: {}", again.body);
             }
             Op::Cancel { order } => {
                 let paid = |o: &Order| o.status == OrderStatus::Paid;
@@ -1072,6 +1309,7 @@ impl Model {
         }
         self.check_money(step, &orders, &refunds).await;
         self.check_stock(step, &orders, &refunds).await;
+        self.check_parcels(step, &orders, &refunds);
         self.check_seats(step, &orders).await;
         if self.drained {
             self.check_credit(step, &orders, &refunds).await;
@@ -1533,6 +1771,92 @@ impl Model {
         }
     }
 
+    /// Parcels that travel: a parcel never moves back; no unit is both delivered and
+    /// back in a store's count; a parcel back at its store or lost is refunded once, in
+    /// full, and only those units come back (the lost never); a waybill is one parcel's;
+    /// the order follows its parcels; every waybill handed over is followed.
+    fn check_parcels(
+        &mut self,
+        step: usize,
+        orders: &[Order],
+        refunds: &BTreeMap<String, Vec<Refund>>,
+    ) {
+        let mut waybills = BTreeSet::new();
+        let mut followed = 0;
+        for o in orders {
+            let rs = &refunds[o.id.as_str()];
+            for p in &o.parcels {
+                let at = format!("step {step}, order {} parcel {}", o.id, p.id);
+                let rank = parcel_rank(p.status);
+                let seen = self.parcel_ranks.entry((o.id.to_string(), p.id)).or_insert(rank);
+                assert!(rank >= *seen, "{at}: moved back to {:?}", p.status);
+                *seen = rank;
+                let ends: Vec<&Refund> = rs
+                    .iter()
+                    .filter(|r| r.kind == RefundKind::Cancellation && r.parcel == Some(p.id))
+                    .collect();
+                assert!(ends.len() <= 1, "{at}: refunded {} times whole", ends.len());
+                let Some(sh) = &p.shipment else { continue };
+                if let (Some(c), Some(w)) = (&sh.carrier, &sh.waybill) {
+                    assert!(waybills.insert((c.clone(), w.clone())), "{at}: waybill {c} {w} on two parcels");
+                    followed += 1;
+                }
+                let whole = |r: &Refund| {
+                    p.items.iter().all(|it| {
+                        let refunded: u32 = r.lines.iter().filter(|l| l.line == it.line).map(|l| l.quantity).sum();
+                        // what earlier returns did not already hold
+                        refunded <= it.quantity && it.left() == 0
+                    })
+                };
+                match p.status {
+                    ParcelStatus::Delivered => {
+                        assert!(ends.is_empty(), "{at}: delivered and refunded whole");
+                        assert!(sh.delivered_at.is_some(), "{at}: delivered without a time");
+                    }
+                    ParcelStatus::ReturnedToStore | ParcelStatus::Cancelled => {
+                        let r = ends.first().unwrap_or_else(|| panic!("{at}: {:?} without its refund", p.status));
+                        assert_eq!(r.return_store.as_ref(), Some(&p.store), "{at}: units back elsewhere");
+                        assert!(whole(r), "{at}: not every unit refunded");
+                    }
+                    ParcelStatus::Lost => {
+                        let r = ends.first().unwrap_or_else(|| panic!("{at}: lost without its refund"));
+                        assert_eq!(r.return_store, None, "{at}: a lost parcel's units came back");
+                        assert!(!r.back_on_sale, "{at}: a lost parcel's units on sale");
+                        assert!(whole(r), "{at}: not every unit refunded");
+                    }
+                    _ => assert!(ends.is_empty(), "{at}: refunded whole while {:?}", p.status),
+                }
+                // the return window counts from the door
+                if p.status != ParcelStatus::Delivered {
+                    assert!(
+                        !rs.iter().any(|r| r.kind == RefundKind::Return && r.parcel == Some(p.id)),
+                        "{at}: a return of a parcel never delivered"
+                    );
+                }
+            }
+            let ships = o.parcels.iter().any(|p| p.ships());
+            if ships {
+                let open = o.parcels.iter().any(|p| !p.ended());
+                let at = format!("step {step}, order {}", o.id);
+                match o.status {
+                    OrderStatus::Shipped => assert!(open, "{at}: shipped with every parcel ended"),
+                    OrderStatus::Delivered => {
+                        assert!(!open && o.parcels.iter().any(|p| p.status == ParcelStatus::Delivered), "{at}: delivered")
+                    }
+                    OrderStatus::Cancelled => assert!(!open, "{at}: cancelled with a parcel moving"),
+                    s => panic!("{at}: a dispatched shipping order is {s:?}"),
+                }
+                if o.status == OrderStatus::Delivered {
+                    let last = o.parcels.iter().filter_map(|p| p.shipment.as_ref()?.delivered_at).max();
+                    assert_eq!(o.received_at(), last, "{at}: received when the last parcel was delivered");
+                }
+            }
+        }
+        if self.drained {
+            assert_eq!(self.w.couriers.subscribed(), followed, "step {step}: every waybill handed over is followed, once");
+        }
+    }
+
     async fn check_seats(&self, step: usize, orders: &[Order]) {
         let cpk = keys::campaign_pk(&self.t, &self.campaign);
         for g in &self.groups {
@@ -1591,7 +1915,14 @@ impl Model {
                     let cancelled: i64 = o
                         .parcels
                         .iter()
-                        .filter(|p| p.status == ParcelStatus::Cancelled)
+                        .filter(|p| {
+                            matches!(
+                                p.status,
+                                ParcelStatus::Cancelled
+                                    | ParcelStatus::ReturnedToStore
+                                    | ParcelStatus::Lost
+                            )
+                        })
                         .flat_map(|p| p.items.iter())
                         .filter(|it| it.sku == sku)
                         .map(|it| i64::from(it.quantity))
@@ -1945,6 +2276,7 @@ impl Model {
                     assert_eq!(resp.status, 200, "{}", resp.body);
                 }
             }
+            self.settle_parcels().await;
             self.w.clock.advance(Duration::hours(12));
             self.sweep().await;
             let c = self
@@ -1971,6 +2303,39 @@ impl Model {
             "the campaign never closed: {:?}",
             c.close.map(|r| (r.phase, r.report.map(|r| r.open)))
         );
+    }
+
+    /// Every shipping parcel moved towards its end, as staff would before a close:
+    /// packed, handed over, taken back when the carrier returned it, declared lost
+    /// when it went silent.
+    async fn settle_parcels(&mut self) {
+        for (id, _) in self.orders.clone() {
+            let o = self.order(&id).await;
+            if o.status != OrderStatus::Shipped {
+                continue;
+            }
+            for p in &o.parcels {
+                let store = p.store.as_str();
+                let clerk = self.w.clerk(&format!("clerk-{store}"));
+                let path = format!("{BASE}/orders/{id}/parcels/{}", p.id);
+                let attention = p.shipment.as_ref().and_then(|s| s.attention.clone());
+                let r = match p.status {
+                    ParcelStatus::ToPack => self.w.json("POST", &format!("{path}/pack"), Some(&clerk), &json!({})).await,
+                    ParcelStatus::Packed => self.w.json("POST", &format!("{path}/handover"), Some(&clerk), &json!({"carrier": "sf"})).await,
+                    ParcelStatus::DeliveryFailed if attention.is_some() => {
+                        self.w.json("POST", &format!("{path}/returned"), Some(&clerk), &json!({})).await
+                    }
+                    ParcelStatus::HandedOver | ParcelStatus::InTransit if attention.is_some() => {
+                        self.w.json("POST", &format!("{path}/lost"), Some(&self.w.ops()), &json!({"note": "silent"})).await
+                    }
+                    _ => continue,
+                };
+                assert_eq!(r.status, 200, "settling parcel {} of {id}: {}", p.id, r.body);
+                if let Some(rid) = r.body["refund"]["id"].as_str() {
+                    self.track_refund(rid.to_owned());
+                }
+            }
+        }
     }
 
     async fn check_report(&self) {

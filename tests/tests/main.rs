@@ -18,6 +18,7 @@ mod openapi;
 mod order_path;
 mod orders;
 mod outbox;
+mod parcels;
 mod refunds;
 mod registry;
 mod search;

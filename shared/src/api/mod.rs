@@ -10,6 +10,7 @@ pub mod manage;
 pub mod members;
 pub mod openapi;
 pub mod orders;
+pub mod parcels;
 pub mod refunds;
 pub mod search;
 

@@ -149,6 +149,7 @@ pub fn app_state(sdk: &SdkConfig) -> Result<AppState, String> {
                 .unwrap_or_else(|_| "https://m.clearance.example".into()),
         }),
         membership: Arc::new(crate::membership::Unconfigured),
+        couriers: Arc::new(crate::couriers::Unconfigured),
         phones: Arc::new(crate::phones::PhoneVault::new(&secret("MEMBER_PHONE_KEY"))),
         pages: Default::default(),
     })
@@ -171,6 +172,24 @@ pub fn with_membership(state: AppState) -> Result<AppState, String> {
     Ok(AppState {
         membership: Arc::new(api),
         phones: Arc::new(crate::phones::PhoneVault::new(key.as_bytes())),
+        ..state
+    })
+}
+
+/// The courier aggregator (`COURIER_API_URL`, requests signed with
+/// `COURIER_API_SECRET`, pushes verified with `COURIER_PUSH_SECRET`, delivered to
+/// `COURIER_CALLBACK_URL`): for the functions that hand parcels over, follow them and
+/// receive their tracks. Builds no connection until the first call.
+pub fn with_couriers(state: AppState) -> Result<AppState, String> {
+    let secret = |name: &str| std::env::var(name).unwrap_or_default().into_bytes();
+    let api = crate::couriers::http::HttpCouriers::new(
+        env("COURIER_API_URL")?,
+        secret("COURIER_API_SECRET"),
+        secret("COURIER_PUSH_SECRET"),
+        std::env::var("COURIER_CALLBACK_URL").unwrap_or_default(),
+    );
+    Ok(AppState {
+        couriers: Arc::new(api),
         ..state
     })
 }

@@ -104,6 +104,12 @@ pub struct Store {
     pub phone: Option<Phone>,
     /// The people (JWT subjects) who work the counter of this store.
     pub clerks: Vec<UserId>,
+    /// Where it is on the map (same-city delivery's radius starts here).
+    #[serde(default)]
+    pub location: Option<super::geo::GeoPoint>,
+    /// Its same-city delivery, when it offers one.
+    #[serde(default)]
+    pub same_city: Option<super::shipping::SameCityOffer>,
     pub updated_at: DateTime<Utc>,
 }
 

@@ -666,6 +666,7 @@ mod tests {
                 mode: DeliveryMode::Pickup,
                 address: None,
                 phone: None,
+                location: None,
             },
             group: None,
         }

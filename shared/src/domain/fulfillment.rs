@@ -215,6 +215,7 @@ mod tests {
                 mode: DeliveryMode::Pickup,
                 address: None,
                 phone: None,
+                location: None,
             },
             guide: None,
             guide_store: None,

@@ -134,6 +134,11 @@ id_type!(/// A group buy: `G` and a ULID.
     GroupBuyId, "group_buy", 40, Charset::Sku);
 id_type!(/// The client's `Idempotency-Key` for one logical request.
     IdempotencyKey, "Idempotency-Key", 64, Charset::Sku);
+id_type!(/// A carrier, as the tracking aggregator codes it: `sf`, `zto`, `yto`, `ems`, `jd`, or
+    /// `same-city` for a store's own same-city rider.
+    CarrierId, "carrier", 24, Charset::Slug);
+id_type!(/// A carrier's waybill number (运单号), unique per carrier.
+    Waybill, "waybill", 40, Charset::Sku);
 
 impl OrderId {
     /// A new order id that sorts after every id this process made before, so a buyer's

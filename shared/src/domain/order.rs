@@ -18,13 +18,18 @@ use super::pricing::PricedLine;
 use super::tenancy::Tenant;
 use super::DomainError;
 
+mod journey;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     AwaitingPayment,
     Paid,
-    /// Dispatched: every parcel is on its way from its store.
+    /// Dispatched: every parcel is on its way from its store (packed, handed to a
+    /// courier, in transit) or ended.
     Shipped,
+    /// Every shipped parcel has ended and at least one was delivered.
+    Delivered,
     /// Every parcel waits at its store with its own pickup code.
     ReadyForPickup,
     /// Every parcel has been handed over.
@@ -49,6 +54,10 @@ pub struct Delivery {
     pub mode: DeliveryMode,
     pub address: Option<Address>,
     pub phone: Option<Phone>,
+    /// The address's pin on the map, when the buyer dropped one (same-city delivery
+    /// needs it). Personal data like the address.
+    #[serde(default)]
+    pub location: Option<super::geo::GeoPoint>,
 }
 
 impl fmt::Debug for Delivery {
@@ -73,9 +82,12 @@ impl Delivery {
                         "shipping needs a phone number",
                     ));
                 }
+                if let Some(at) = &self.location {
+                    at.validate("delivery.location")?;
+                }
             }
             DeliveryMode::Pickup => {
-                if self.address.is_some() {
+                if self.address.is_some() || self.location.is_some() {
                     return Err(DomainError::invalid(
                         "delivery.address",
                         "pickup orders take no address",
@@ -92,6 +104,7 @@ impl Delivery {
             mode: self.mode,
             address: self.address.as_ref().map(Address::masked),
             phone: self.phone.as_ref().map(Phone::masked),
+            location: None,
         }
     }
 }
@@ -139,20 +152,31 @@ impl ParcelItem {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ParcelStatus {
-    Shipped,
+    /// Shipping: dispatched to its store, waiting to be packed.
+    ToPack,
+    /// Shipping: packed, its slip printed, waiting for the courier.
+    Packed,
+    /// Shipping: with a courier under a waybill.
+    HandedOver,
+    /// Shipping: the carrier reports it moving.
+    InTransit,
+    /// Shipping: the buyer signed for it.
+    Delivered,
+    /// Shipping: a delivery failed (or it is on its way back).
+    DeliveryFailed,
+    /// Shipping: back at its store unclaimed: refunded, its units back in the count.
+    ReturnedToStore,
+    /// Shipping: lost by the carrier: refunded in full.
+    Lost,
     ReadyForPickup,
     PickedUp,
-    /// Never collected (the buyer cancelled it, or its pickup window passed): refunded
-    /// in full, its units back in the store's count, its code dead.
+    /// Never collected or never sent (the buyer cancelled it before it left, or its
+    /// pickup window passed): refunded in full, its units back in the store's count,
+    /// its code dead.
     Cancelled,
 }
 
-/// Someone at a counter, and when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct CounterEvent {
-    pub by: UserId,
-    pub at: DateTime<Utc>,
-}
+pub use super::shipping::CounterEvent;
 
 /// What one store ships or hands over.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -182,6 +206,9 @@ pub struct Parcel {
     /// When the buyer was reminded to collect it (halfway through the window).
     #[serde(default)]
     pub reminded_at: Option<DateTime<Utc>>,
+    /// A shipping parcel's journey (none for pickup).
+    #[serde(default)]
+    pub shipment: Option<super::shipping::Shipment>,
 }
 
 impl Parcel {
@@ -353,7 +380,7 @@ impl Order {
                 status: if pickup {
                     ParcelStatus::ReadyForPickup
                 } else {
-                    ParcelStatus::Shipped
+                    ParcelStatus::ToPack
                 },
                 pickup_code: pickup.then(&mut code),
                 failed_attempts: 0,
@@ -362,6 +389,7 @@ impl Order {
                 handed_over: None,
                 collect_by: pickup.then_some(collect_by),
                 reminded_at: None,
+                shipment: (!pickup).then(Default::default),
             })
             .collect();
         let next = if pickup {
@@ -440,23 +468,25 @@ impl Order {
         Ok(PickupOutcome::HandedOver)
     }
 
-    /// Once no parcel waits at a store any more, the order follows its parcels: picked
-    /// up when any was handed over, cancelled when every one was cancelled.
-    fn settle_parcels(&mut self, at: DateTime<Utc>, note: String) {
-        if self.status != OrderStatus::ReadyForPickup
-            || self
-                .parcels
-                .iter()
-                .any(|p| p.status == ParcelStatus::ReadyForPickup)
+    /// Once every parcel has ended, the order follows its parcels: picked up (or
+    /// delivered) when any reached the buyer, cancelled when every one was refunded.
+    pub(crate) fn settle_parcels(&mut self, at: DateTime<Utc>, note: String) {
+        if !matches!(
+            self.status,
+            OrderStatus::ReadyForPickup | OrderStatus::Shipped
+        ) || self.parcels.iter().any(|p| !p.ended())
         {
             return;
         }
-        let next = if self
-            .parcels
-            .iter()
-            .all(|p| p.status == ParcelStatus::Cancelled)
-        {
+        let next = if self.parcels.iter().all(|p| {
+            matches!(
+                p.status,
+                ParcelStatus::Cancelled | ParcelStatus::Lost | ParcelStatus::ReturnedToStore
+            )
+        }) {
             OrderStatus::Cancelled
+        } else if self.status == OrderStatus::Shipped {
+            OrderStatus::Delivered
         } else {
             OrderStatus::PickedUp
         };
@@ -469,15 +499,26 @@ impl Order {
         });
     }
 
-    /// Cancels a parcel still waiting at its store: its code dies with it. The caller
-    /// has put its units under the cancellation's refund.
+    /// Cancels a parcel still at its store (waiting for pickup, or not yet handed to a
+    /// courier): a pickup code dies with it. The caller has put its units under the
+    /// cancellation's refund.
     pub fn cancel_parcel(
         &mut self,
         parcel: u8,
         at: DateTime<Utc>,
         why: &str,
     ) -> Result<(), DomainError> {
-        let p = waiting_parcel(&mut self.parcels, parcel)?;
+        let p = self
+            .parcels
+            .iter_mut()
+            .find(|p| p.id == parcel)
+            .ok_or(DomainError::NotFound { what: "parcel" })?;
+        if !p.at_store() {
+            return Err(DomainError::conflict(
+                "parcel-not-ready",
+                "this parcel has left its store",
+            ));
+        }
         p.status = ParcelStatus::Cancelled;
         p.pickup_code = None;
         p.locked_until = None;
@@ -572,8 +613,8 @@ impl Order {
             .map(|at| at + chrono::Duration::days(i64::from(window_days)))
     }
 
-    /// When the buyer had everything: the last parcel handed over (pickup), or the
-    /// dispatch (shipping, no delivery confirmation). None while not yet received.
+    /// When the buyer had everything: the last parcel handed over (pickup) or delivered
+    /// (shipping). None while any parcel is still on its way.
     pub fn received_at(&self) -> Option<DateTime<Utc>> {
         match self.delivery.mode {
             DeliveryMode::Pickup => {
@@ -591,11 +632,15 @@ impl Order {
                     .filter_map(|p| p.handed_over.as_ref().map(|h| h.at))
                     .max()
             }
-            DeliveryMode::Shipping => self
-                .history
-                .iter()
-                .find(|h| h.status == OrderStatus::Shipped)
-                .map(|h| h.at),
+            DeliveryMode::Shipping => {
+                if self.parcels.is_empty() || self.parcels.iter().any(|p| !p.ended()) {
+                    return None;
+                }
+                self.parcels
+                    .iter()
+                    .filter_map(|p| p.shipment.as_ref()?.delivered_at)
+                    .max()
+            }
         }
     }
 
@@ -615,6 +660,16 @@ impl Order {
             p.pickup_code = None;
         }
         self
+    }
+}
+
+impl Parcel {
+    /// Still at its store: waiting for pickup, or not yet handed to a courier.
+    pub fn at_store(&self) -> bool {
+        matches!(
+            self.status,
+            ParcelStatus::ReadyForPickup | ParcelStatus::ToPack | ParcelStatus::Packed
+        )
     }
 }
 
@@ -692,6 +747,7 @@ mod tests {
                 mode,
                 address: None,
                 phone: None,
+                location: None,
             },
             guide: None,
             guide_store: None,
@@ -869,6 +925,7 @@ mod tests {
             mode: DeliveryMode::Shipping,
             address: None,
             phone: None,
+            location: None,
         };
         assert!(d.validate().is_err());
         let d = Delivery {
@@ -880,6 +937,7 @@ mod tests {
                 line: "8 Secret St".into(),
             }),
             phone: Some(Phone::try_from("13800001234".to_string()).unwrap()),
+            location: None,
         };
         assert!(d.validate().is_ok());
         let shown = format!("{d:?}");

@@ -351,15 +351,29 @@ pub fn decide(
         OrderStatus::Paid | OrderStatus::NeedsAttention => {
             Ok(cancel_order(order, refund, next, now))
         }
-        OrderStatus::Shipped | OrderStatus::ReadyForPickup | OrderStatus::PickedUp => {
+        OrderStatus::Shipped
+        | OrderStatus::Delivered
+        | OrderStatus::ReadyForPickup
+        | OrderStatus::PickedUp => {
             let (parcel, units) = units_asked(order, req)?;
             let p = order
                 .parcels
                 .iter()
                 .find(|p| p.id == parcel)
                 .ok_or(DomainError::NotFound { what: "parcel" })?;
-            if p.status == ParcelStatus::ReadyForPickup {
+            if p.at_store() {
                 cancel_parcel(order, p, &units, refund, next, now)
+            } else if matches!(
+                p.status,
+                ParcelStatus::HandedOver | ParcelStatus::InTransit | ParcelStatus::DeliveryFailed
+            ) {
+                Err(DomainError::conflict(
+                    "parcel-not-delivered",
+                    format!(
+                        "parcel {} is with the carrier: ask once it is delivered (a parcel refused at the door goes back to its store and is refunded in full)",
+                        p.id
+                    ),
+                ))
             } else {
                 return_units(
                     order,
@@ -379,6 +393,48 @@ pub fn decide(
             "only a paid order is refunded",
         )),
     }
+}
+
+/// A shipped parcel that ended without reaching the buyer: back at its store unclaimed
+/// (its units return to the store's count) or lost by the carrier (its units are gone).
+/// Either way every unit of it not yet refunded is refunded in full, by rule, at once;
+/// the order's parcel ends in the same change, so the refund is paid once.
+pub fn decide_parcel_end(
+    order: &Order,
+    parcel: u8,
+    end: super::shipping::ParcelEnd,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<RefundPlan, DomainError> {
+    use super::shipping::ParcelEnd;
+    let (mut refund, mut next) = open_request(order, &RefundRequest::parcel_cancellation(parcel), now)?;
+    let p = order
+        .parcels
+        .iter()
+        .find(|p| p.id == parcel)
+        .ok_or(DomainError::NotFound { what: "parcel" })?;
+    let units: Vec<(usize, u32)> = p
+        .items
+        .iter()
+        .filter(|it| it.left() > 0)
+        .map(|it| (it.line, it.left()))
+        .collect();
+    refund.kind = RefundKind::Cancellation;
+    refund.reason = None;
+    refund.condition = None;
+    take_units(order, parcel, &units, &mut refund, &mut next, true)?;
+    refund.return_store = (end == ParcelEnd::ReturnedToStore).then(|| p.store.clone());
+    refund.money = if refund.amount_fen.get() > 0 {
+        MoneyStatus::Queued
+    } else {
+        MoneyStatus::NotDue
+    };
+    refund.decided = by_rules(now, Some(format!("parcel {parcel} {why}")));
+    next.end_parcel(parcel, end, now, &format!("{why}; refund {}", refund.id))?;
+    Ok(RefundPlan {
+        refund,
+        order: next,
+    })
 }
 
 /// The refund as first written (its id the order's next request number), and the
@@ -676,7 +732,7 @@ fn cancel_parcel(
         return Err(DomainError::invalid(
             "lines",
             format!(
-                "parcel {} has not been collected: it is cancelled whole (ask with \"parcel\": {} and no lines)",
+                "parcel {} has not left its store: it is cancelled whole (ask with \"parcel\": {} and no lines)",
                 parcel.id, parcel.id
             ),
         ));
@@ -686,9 +742,10 @@ fn cancel_parcel(
     take_units(order, parcel.id, units, &mut refund, &mut next, true)?;
     refund.return_store = Some(parcel.store.clone());
     refund.money = MoneyStatus::Queued;
+    let before = if parcel.ships() { "it left its store" } else { "pickup" };
     refund.decided = by_rules(
         now,
-        Some(format!("parcel {} cancelled before pickup", parcel.id)),
+        Some(format!("parcel {} cancelled before {before}", parcel.id)),
     );
     next.cancel_parcel(parcel.id, now, &format!("refund {}", refund.id))?;
     Ok(RefundPlan {
@@ -763,10 +820,10 @@ fn findings(
             });
         }
     }
-    // Received: handed over at the counter, or (shipping) dispatched.
+    // Received: handed over at the counter, or (shipping) delivered to the door.
     let received = match order.delivery.mode {
         DeliveryMode::Pickup => parcel.handed_over.as_ref().map(|h| h.at),
-        DeliveryMode::Shipping => order.dispatched_at(),
+        DeliveryMode::Shipping => parcel.shipment.as_ref().and_then(|s| s.delivered_at),
     };
     if let Some(start) = received {
         let closes = start + Duration::days(i64::from(policy.window_days));

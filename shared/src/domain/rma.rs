@@ -7,19 +7,7 @@ use qrcode::QrCode;
 
 use super::refund::Refund;
 
-/// Escapes text for HTML (store names and addresses are typed by people).
-fn esc(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '&' => "&amp;".to_owned(),
-            '<' => "&lt;".to_owned(),
-            '>' => "&gt;".to_owned(),
-            '"' => "&quot;".to_owned(),
-            '\'' => "&#39;".to_owned(),
-            c => c.to_string(),
-        })
-        .collect()
-}
+use super::text::escape_html as esc;
 
 /// The code as an SVG QR code, for the store's scanner.
 pub fn qr_svg(code: &str) -> String {

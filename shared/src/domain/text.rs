@@ -22,3 +22,17 @@ pub fn validate_name(field: &str, name: &str, max: usize) -> Result<(), DomainEr
     }
     Ok(())
 }
+
+/// Escapes text for HTML (store names, addresses and notes are typed by people).
+pub fn escape_html(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}

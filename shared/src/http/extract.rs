@@ -302,6 +302,15 @@ impl Params {
         Tenant::parse(self.raw("brand")?, self.raw("store_group")?).map_err(param_problem)
     }
 
+    /// A parcel's number within its order (`{parcel}`): 1, 2, ...
+    pub fn parcel(&self) -> Result<u8, Problem> {
+        self.raw("parcel")?
+            .parse::<u8>()
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or_else(|| Problem::invalid_parameter("parcel", "a parcel number: 1, 2, ..."))
+    }
+
     pub fn id<T: PathId>(&self, name: &str) -> Result<T, Problem> {
         T::parse_param(self.raw(name)?).map_err(|e| match e {
             DomainError::Invalid { reason, .. } => Problem::invalid_parameter(name, reason),

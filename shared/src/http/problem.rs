@@ -170,6 +170,19 @@ impl From<Error> for Problem {
                     "Busy, try again shortly",
                 )
             }
+            Error::Courier(crate::couriers::CourierError::Refused(why)) => {
+                tracing::warn!(error = %why, "the courier refused");
+                Problem::validation("carrier", format!("the courier refused: {why}"))
+                    .kind("courier-refused")
+            }
+            Error::Courier(c) => {
+                tracing::error!(error = %c, "the courier aggregator");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Busy, try again shortly",
+                )
+            }
             Error::Membership(m) => {
                 tracing::error!(error = %m, "the membership (CRM)");
                 Problem::new(

@@ -310,3 +310,14 @@ impl QueueMessage for MemberMessage {
 pub fn delay_until(at: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
     (at - now).to_std().unwrap_or_default().min(MAX_DELAY)
 }
+
+/// Follow a handed-over parcel's waybill at the courier aggregator (consumed by the
+/// courier worker): asked again until the aggregator takes it, harmless twice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CourierMessage {
+    pub subscribe: crate::couriers::Subscription,
+}
+
+impl QueueMessage for CourierMessage {
+    const QUEUE: QueueName = QueueName::Couriers;
+}

@@ -19,10 +19,11 @@ pub enum QueueName {
     Attribution,
     CloseCampaign,
     Members,
+    Couriers,
 }
 
 impl QueueName {
-    pub const ALL: [QueueName; 7] = [
+    pub const ALL: [QueueName; 8] = [
         QueueName::Fulfillment,
         QueueName::Refunds,
         QueueName::OrderTimeouts,
@@ -30,6 +31,7 @@ impl QueueName {
         QueueName::Attribution,
         QueueName::CloseCampaign,
         QueueName::Members,
+        QueueName::Couriers,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +43,7 @@ impl QueueName {
             QueueName::Attribution => "attribution",
             QueueName::CloseCampaign => "close-campaign",
             QueueName::Members => "members",
+            QueueName::Couriers => "couriers",
         }
     }
 

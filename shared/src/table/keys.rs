@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::ids::{
-    BrandId, CampaignId, CategoryId, CouponTemplateId, GroupBuyId, GuideId, IdempotencyKey,
-    OrderId, RefundId, Sku, StoreGroupId, StoreId, UserId,
+    BrandId, CampaignId, CarrierId, CategoryId, CouponTemplateId, GroupBuyId, GuideId,
+    IdempotencyKey, OrderId, RefundId, Sku, StoreGroupId, StoreId, UserId, Waybill,
 };
 use crate::domain::tenancy::Tenant;
 
@@ -255,6 +255,19 @@ pub fn unpaid_gsi2pk(t: &Tenant, c: &CampaignId) -> String {
 pub fn attention_gsi2pk(t: &Tenant) -> String {
     format!("{}#ATTENTION", tenant_pk(t))
 }
+
+/// GSI2: a tenant's shipped orders with a parcel that needs a person (not handed over
+/// in time, silent, back at the sender), oldest first.
+pub fn parcels_attention_gsi2pk(t: &Tenant) -> String {
+    format!("{}#PARCELS_ATTENTION", tenant_pk(t))
+}
+
+/// A carrier's waybill, claimed by one parcel of the tenant (unique per carrier).
+pub fn waybill_pk(t: &Tenant, carrier: &CarrierId, waybill: &Waybill) -> String {
+    format!("{}#WAYBILL#{carrier}#{waybill}", tenant_pk(t))
+}
+
+pub const WAYBILL_SK: &str = "WAYBILL";
 
 /// An instant as a sort key: fixed width, so text order is time order.
 pub fn instant(at: DateTime<Utc>) -> String {

@@ -6,6 +6,7 @@
 
 pub mod attribution;
 pub mod close;
+pub mod couriers;
 pub mod fulfillment;
 pub mod groups;
 pub mod members;

@@ -20,6 +20,13 @@ pub struct StoreInput {
     pub phone: Option<Phone>,
     #[serde(default)]
     pub clerks: Vec<UserId>,
+    /// Where it is on the map (WGS-84).
+    #[serde(default)]
+    pub location: Option<crate::domain::geo::GeoPoint>,
+    /// Same-city delivery by the store's rider: a fee it bears, within a radius of its
+    /// location (which it then needs).
+    #[serde(default)]
+    pub same_city: Option<crate::domain::shipping::SameCityOffer>,
 }
 
 /// Create or replace a store. DynamoDB: 1 PutItem.
@@ -38,12 +45,26 @@ pub async fn put_store(
     if input.clerks.len() > 100 {
         return Err(Problem::validation("clerks", "at most 100 clerks"));
     }
+    if let Some(at) = &input.location {
+        at.validate("location")?;
+    }
+    if let Some(offer) = &input.same_city {
+        offer.validate("same_city")?;
+        if input.location.is_none() {
+            return Err(Problem::validation(
+                "same_city",
+                "same-city delivery measures its radius from the store: give its location",
+            ));
+        }
+    }
     let shop = Store {
         id: params.id::<StoreId>("store")?,
         name: input.name.trim().to_owned(),
         address: input.address,
         phone: input.phone,
         clerks: input.clerks,
+        location: input.location,
+        same_city: input.same_city,
         updated_at: st.clock.now(),
     };
     st.db.put_store(&t, &shop).await?;

@@ -29,7 +29,7 @@ pub async fn read_order(
     let id = params.id::<OrderId>("order")?;
     let order = st.db.order(&t, &id, false).await?;
     if order.buyer == caller.user {
-        return Ok(Json(order));
+        return Ok(Json(order.track_summary()));
     }
     // Someone else's order is "not found", unless staff of this tenant ask.
     caller
@@ -37,7 +37,11 @@ pub async fn read_order(
         .map_err(|_| Problem::not_found("order"))?;
     let stores: Vec<StoreId> = order.parcels.iter().map(|p| p.store.clone()).collect();
     let theirs = st.db.stores_clerked_by(&t, &stores, &caller.user).await?;
-    Ok(Json(order.for_staff(&theirs, caller.sees_every_store())))
+    Ok(Json(
+        order
+            .for_staff(&theirs, caller.sees_every_store())
+            .track_summary(),
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -131,9 +131,10 @@ impl AppState {
             match self.db.table().transact(writes).await {
                 Ok(()) if held => Ok(Attempt::Done(DispatchOutcome::HeldForAttention(order))),
                 Ok(()) => {
-                    // A pickup parcel's window: the reminder, then its end (the
-                    // sweeper is behind this message).
-                    if let Some(due) = order.pickup_due() {
+                    // A pickup parcel's window (the reminder, then its end), or a
+                    // shipped parcel's handover deadline (the sweeper is behind this
+                    // message).
+                    if let Some(due) = order.pickup_due().or(order.shipping_due()) {
                         self.queue
                             .post(
                                 &TimeoutMessage::at(&order, due),

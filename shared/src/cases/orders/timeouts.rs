@@ -120,6 +120,9 @@ impl AppState {
                 }
                 Ok(None)
             }
+            CancelOutcome::NothingToDo(OrderStatus::Shipped) => {
+                self.run_shipping_timer(t, id, now).await
+            }
             CancelOutcome::NothingToDo(_) => Ok(None),
         }
     }

@@ -33,4 +33,16 @@ impl Db {
         let q = Query::new(Index::Gsi2, keys::attention_gsi2pk(t), SortRange::All);
         Ok(self.page(q, limit, cursor).await?.try_map(from_item)?)
     }
+
+    /// A tenant's shipped orders with a parcel flagged for a person, oldest first: 1
+    /// Query (GSI2).
+    pub async fn parcels_needing_attention(
+        &self,
+        t: &Tenant,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<Paged<Order>> {
+        let q = Query::new(Index::Gsi2, keys::parcels_attention_gsi2pk(t), SortRange::All);
+        Ok(self.page(q, limit, cursor).await?.try_map(from_item)?)
+    }
 }

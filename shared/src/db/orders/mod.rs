@@ -27,7 +27,9 @@ pub(crate) fn order_key(t: &Tenant, id: &OrderId) -> Key {
 
 /// An order item, indexed for its buyer (GSI1); while unpaid, for the campaign's close
 /// (GSI2) and the timeout sweeper (GSI3); while it needs a person, for staff (GSI2);
-/// while a parcel waits for pickup, for the sweeper at its reminder or deadline (GSI3).
+/// while a parcel waits for pickup, for the sweeper at its reminder or deadline (GSI3);
+/// while shipped, for the sweeper at a parcel's handover, silence or loss deadline
+/// (GSI3) and, with a parcel flagged, for staff (GSI2).
 pub(crate) fn order_item(o: &Order) -> Result<Item, TableError> {
     let pk = keys::order_pk(&o.tenant, &o.id);
     let mut k = vec![
@@ -57,6 +59,16 @@ pub(crate) fn order_item(o: &Order) -> Result<Item, TableError> {
             if let Some(due) = o.pickup_due() {
                 k.push((GSI3PK, keys::due_gsi3pk(&pk)));
                 k.push((GSI3SK, keys::due_gsi3sk(due, &pk)));
+            }
+        }
+        OrderStatus::Shipped => {
+            if let Some(due) = o.shipping_due() {
+                k.push((GSI3PK, keys::due_gsi3pk(&pk)));
+                k.push((GSI3SK, keys::due_gsi3sk(due, &pk)));
+            }
+            if o.parcels_need_attention() {
+                k.push((GSI2PK, keys::parcels_attention_gsi2pk(&o.tenant)));
+                k.push((GSI2SK, o.id.to_string()));
             }
         }
         _ => {}
@@ -203,27 +215,28 @@ pub(crate) fn restock_writes(
     writes
 }
 
-/// A parcel cancelled before pickup: its units back in its store's count (and on sale
-/// when the refund says so), and its units off the buyer's purchase limits.
+/// A parcel that never reached its buyer (cancelled at its store, back from the
+/// carrier unclaimed, lost): its units off the buyer's purchase limits, and back in its
+/// store's count (on sale when the refund says so) unless it was lost.
 pub(crate) fn parcel_cancel_writes(
     order: &Order,
     refund: &crate::domain::refund::Refund,
 ) -> Vec<Write> {
-    let Some(store) = &refund.return_store else {
-        return Vec::new();
-    };
     let units: Vec<_> = refund
         .lines
         .iter()
         .map(|l| (l.sku.clone(), l.size.clone(), l.quantity))
         .collect();
-    let mut writes = restock_writes(
-        &order.tenant,
-        &order.campaign,
-        store,
-        &units,
-        refund.back_on_sale,
-    );
+    let mut writes = match &refund.return_store {
+        Some(store) => restock_writes(
+            &order.tenant,
+            &order.campaign,
+            store,
+            &units,
+            refund.back_on_sale,
+        ),
+        None => Vec::new(),
+    };
     let cpk = keys::campaign_pk(&order.tenant, &order.campaign);
     let mut limits: BTreeMap<String, i64> = BTreeMap::new();
     for l in &refund.lines {
