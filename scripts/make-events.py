@@ -261,9 +261,24 @@ for function, name, body in WORKERS:
     out = ROOT / function / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(sqs(body), indent=2) + "\n")
+# Parcels: the sample order is collected at its store, so its parcel's track is read
+# after pickup; staff list parcels needing a person; a waybill is followed.
+PARCELS = [
+    ("43-parcel-track", "GET", "/v1/{brand}/{store_group}/orders/{order}/parcels/{parcel}/track",
+     f"{BASE}/orders/{ORDER}/parcels/1/track", None, BUYER),
+    ("44-parcels-attention", "GET", "/v1/{brand}/{store_group}/parcels/attention", f"{BASE}/parcels/attention", None, OPS),
+]
+for name, method, route, path, body, claims in PARCELS:
+    out = ROOT / "ship-parcels" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(event(method, route, path, body, claims), indent=2) + "\n")
+out = ROOT / "courier-worker" / "45-follow-waybill.json"
+out.parent.mkdir(parents=True, exist_ok=True)
+out.write_text(json.dumps(sqs({"subscribe": {"carrier": "sf", "waybill": "SF1234567890", "tenant": "demo/south-china",
+                                              "order": ORDER, "parcel": 1}}), indent=2) + "\n")
 SCHEDULES = [("order-timeout-worker", "52-sweep-unpaid", "clearance-sweep-unpaid"),
              ("close-worker", "93-sweep-campaigns", "clearance-sweep-campaigns")]
 for function, name, rule in SCHEDULES:
     out = ROOT / function / f"{name}.json"
     out.write_text(json.dumps(scheduled(rule), indent=2) + "\n")
-print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(REFUNDS) + len(GROUPS) + len(ATTRIBUTION) + len(MEMBERS) + 3 + len(CLOSE) + len(WORKERS) + len(SCHEDULES)} events under {ROOT}")
+print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(REFUNDS) + len(GROUPS) + len(ATTRIBUTION) + len(MEMBERS) + 3 + len(CLOSE) + len(WORKERS) + len(SCHEDULES) + len(PARCELS) + 1} events under {ROOT}")

@@ -176,6 +176,8 @@ fn body(method: &str, path: &str) -> Option<Value> {
         ("POST", p) if p.ends_with("/orders") || p.ends_with("/preview") => cart,
         ("POST", p) if p.ends_with("/group-buys") || p.ends_with("/join") => seat,
         ("POST", p) if p.ends_with("/pickup") => json!({"code": "000000"}),
+        ("POST", p) if p.ends_with("/handover") => json!({"carrier": "sf"}),
+        ("POST", p) if p.ends_with("/lost") => json!({"note": "the carrier lost it"}),
         ("POST", p) if p.ends_with("/refunds") => {
             json!({"lines": [{"sku": "SD-1001", "size": "37", "quantity": 1}],
             "reason": "wrong_size", "condition": {"unworn": true, "tags_on": true, "original_box": true}})
@@ -207,7 +209,9 @@ fn allowed(method: &str, path: &str) -> Vec<Who> {
         | ("GET", "/campaigns/{campaign}/group-buys")
         | ("GET", "/group-buys/{group_buy}") => EVERYONE.to_vec(),
         // the provider's signed notices: no token is a signature
-        (_, "/v1/payments/notify") | (_, "/v1/payments/refund-notify") => vec![],
+        (_, "/v1/payments/notify")
+        | (_, "/v1/payments/refund-notify")
+        | (_, "/v1/couriers/notify") => vec![],
         // a signed-in person's own lists
         ("GET", "/v1/me/orders")
         | ("GET", "/v1/me/coupons")
@@ -235,9 +239,15 @@ fn allowed(method: &str, path: &str) -> Vec<Who> {
         }
         ("POST", "/orders/{order}/refunds") => vec![Buyer],
         // the counter: the clerk of the store holding the parcel / the return
-        ("POST", "/orders/{order}/pickup") | ("POST", "/refunds/{refund}/receive") => {
-            vec![Clerk]
-        }
+        ("POST", "/orders/{order}/pickup")
+        | ("POST", "/refunds/{refund}/receive")
+        | ("POST", "/orders/{order}/parcels/{parcel}/pack")
+        | ("POST", "/orders/{order}/parcels/{parcel}/handover")
+        | ("POST", "/orders/{order}/parcels/{parcel}/returned") => vec![Clerk],
+        // a parcel's track: its buyer, staff over every store, its store's clerks
+        ("GET", "/orders/{order}/parcels/{parcel}/track") => vec![Buyer, Clerk, Ops, Hq],
+        // a parcel lost by its carrier: operators
+        ("POST", "/orders/{order}/parcels/{parcel}/lost") => manage.clone(),
         ("POST", "/refunds/{refund}/decision") | ("POST", "/refunds/{refund}/retry") => {
             vec![Clerk, Ops, Hq]
         }
@@ -279,6 +289,7 @@ fn fill(path: &str, o: &Objects) -> String {
         .replace("{order}", &o.order)
         .replace("{refund}", &o.refund)
         .replace("{member}", "buyer-1")
+        .replace("{parcel}", "1")
         + match path {
             p if p.ends_with("/performance") => "?campaign=summer-clearance",
             p if p.ends_with("/campaigns/{campaign}/group-buys") => "?sku=SD-1003",

@@ -939,7 +939,7 @@ fn the_openapi_document_declares_every_path_parameter_the_bearer_token_and_probl
                 || path.ends_with("/search")
                 || (path == "/v1/{brand}/{store_group}/campaigns" && method == "get")
                 || (path.contains("/group-buys") && method == "get" && !path.starts_with("/v1/me"));
-            let webhook = path.starts_with("/v1/payments/");
+            let webhook = path.starts_with("/v1/payments/") || path == "/v1/couriers/notify";
             let scheme = if webhook {
                 "provider_signature"
             } else {

@@ -62,9 +62,9 @@ fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
         .into()
 }
 
-/// The provider's webhooks: no token, their own HMAC signature.
+/// The payment provider's and the courier aggregator's webhooks: no token, their own HMAC signature.
 fn is_signed_webhook(path: &str) -> bool {
-    path.starts_with("/v1/payments/")
+    path.starts_with("/v1/payments/") || path == "/v1/couriers/notify"
 }
 
 /// Routes anyone may call are annotated `security(())` (no requirement): the catalog,
@@ -312,7 +312,7 @@ fn exact(doc: &mut Value) {
         schemes.insert(
             SIGNATURE.into(),
             json!({"type": "apiKey", "in": "header", "name": "X-Clearance-Signature",
-                "description": "The payment provider's signature: `sha256=` and the hex HMAC-SHA256 of the raw body under the shared secret"}),
+                "description": "The payment provider's (or courier aggregator's) signature: `sha256=` and the hex HMAC-SHA256 of the raw body under the shared secret"}),
         );
     }
 }
