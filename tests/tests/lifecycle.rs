@@ -2358,6 +2358,45 @@ impl Model {
             all_refunds.extend(self.refunds_of(o).await);
         }
         let paid: Vec<&Order> = orders.iter().filter(|o| o.payment_ref.is_some()).collect();
+        // shipping, by store: every shipping parcel of a paid order, recounted
+        let mut shipping: BTreeMap<String, (u64, Vec<i64>, Vec<i64>, u64, u64, u64, i64)> = BTreeMap::new();
+        for o in &paid {
+            let Some(dispatched) = o.history.iter().find(|h| h.status == OrderStatus::Shipped).map(|h| h.at) else {
+                continue;
+            };
+            for p in &o.parcels {
+                let Some(sh) = &p.shipment else { continue };
+                let e = shipping.entry(p.store.to_string()).or_default();
+                e.0 += 1;
+                if let Some(h) = &sh.handed_over {
+                    e.1.push((h.at - dispatched).num_seconds());
+                }
+                if p.status == ParcelStatus::Delivered {
+                    e.2.push((sh.delivered_at.unwrap_or_else(|| panic!("delivered without a time")) - dispatched).num_seconds());
+                }
+                e.3 += u64::from(p.status == ParcelStatus::Lost);
+                e.4 += u64::from(p.status == ParcelStatus::ReturnedToStore);
+                if sh.carrier.as_ref().is_some_and(|c| c.as_str() == "same-city") {
+                    e.5 += 1;
+                    e.6 += sh.fee_fen.map_or(0, |f| f.get());
+                }
+            }
+        }
+        let rank = |v: &[i64], p: usize| -> Option<i64> {
+            let mut v = v.to_vec();
+            v.sort_unstable();
+            (!v.is_empty()).then(|| v[(p * v.len()).div_ceil(100).max(1) - 1])
+        };
+        let expected: Vec<_> = shipping
+            .iter()
+            .map(|(s, e)| (s.clone(), e.0, rank(&e.1, 50), rank(&e.1, 95), rank(&e.2, 50), rank(&e.2, 95), e.2.len() as u64, e.3, e.4, e.5, e.6))
+            .collect();
+        let got: Vec<_> = report
+            .shipping
+            .iter()
+            .map(|s| (s.store.clone(), s.parcels, s.handover_p50_seconds, s.handover_p95_seconds, s.delivery_p50_seconds, s.delivery_p95_seconds, s.delivered, s.lost, s.returned_unclaimed, s.same_city, s.same_city_fees_fen))
+            .collect();
+        assert_eq!(got, expected, "the report's shipping figures");
         let t = &report.totals;
         let owed = |r: &&Refund| clearance_tests::oracle::owed(r);
         let buyers: BTreeSet<&UserId> = paid.iter().map(|o| &o.buyer).collect();

@@ -19,6 +19,7 @@ use super::tenancy::Tenant;
 use super::DomainError;
 
 mod journey;
+pub use journey::attention_note;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -12,6 +12,14 @@ use crate::domain::shipping::{
 };
 use crate::domain::DomainError;
 
+/// Why a parcel the carrier brought back needs a person.
+const RETURNED_BY_CARRIER: &str = "the carrier returned it to the store: confirm its receipt";
+
+/// How the order's history says a parcel needed a person (the report counts these).
+pub fn attention_note(parcel: u8) -> String {
+    format!("parcel {parcel} needs attention:")
+}
+
 /// How far along a parcel is: a status never moves to a lower rank.
 fn rank(s: ParcelStatus) -> u8 {
     match s {
@@ -233,15 +241,23 @@ impl Order {
                 .find(|e| e.status == TrackStatus::Delivered)
                 .map(|e| e.at);
         }
-        if sh.track.iter().any(|e| e.status == TrackStatus::ReturnedToSender)
+        let back = sh.track.iter().any(|e| e.status == TrackStatus::ReturnedToSender)
             && to != ParcelStatus::Delivered
-        {
-            sh.attention = Some("the carrier returned it to the store: confirm its receipt".into());
+            && !ended;
+        if back {
+            sh.attention = Some(RETURNED_BY_CARRIER.into());
         }
         if !ended && rank(to) > rank(p.status) {
             p.status = to;
         }
         self.version += 1;
+        if back {
+            self.history.push(StatusChange {
+                status: self.status,
+                at,
+                note: Some(format!("{} {RETURNED_BY_CARRIER}", attention_note(parcel))),
+            });
+        }
         self.settle_parcels(at, format!("parcel {parcel}: {}", self.parcel_word(parcel)));
         Ok(true)
     }
@@ -349,7 +365,7 @@ impl Order {
             self.history.push(StatusChange {
                 status: self.status,
                 at,
-                note: Some(format!("parcel {id} needs attention: {why}")),
+                note: Some(format!("{} {why}", attention_note(*id))),
             });
         }
         self.version += 1;

@@ -24,6 +24,12 @@
 //!   face value when coupons stack); a **group buy's cost** is the clearance price less
 //!   the group price on the paid units of groups that formed or were completed by the
 //!   store;
+//! - **shipping** (per store, over its shipping parcels): handover time is from the
+//!   order's dispatch to the courier taking the parcel, delivery time from dispatch to
+//!   the buyer signing (nearest-rank p50/p95 of the parcels that got there); a parcel
+//!   **needed attention** when the order's history flagged it; **lost** and **returned
+//!   unclaimed** are parcels that ended so; same-city parcels and their riders' fees
+//!   (borne by the store);
 //! - **automatic approval rate** is approvals by rule over decided refunds; decision time
 //!   is from request to decision (nearest-rank p50/p95); payments an order could not
 //!   take are given back but are no figure of the report (they were never the
@@ -156,6 +162,27 @@ pub struct BoardLine {
     pub totals: Totals,
 }
 
+/// One store's parcels that travel.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ShippingLine {
+    pub store: String,
+    /// Shipping parcels dispatched to it.
+    pub parcels: u64,
+    /// Dispatch to handover, of the parcels handed over.
+    pub handover_p50_seconds: Option<i64>,
+    pub handover_p95_seconds: Option<i64>,
+    /// Dispatch to delivery, of the parcels delivered.
+    pub delivery_p50_seconds: Option<i64>,
+    pub delivery_p95_seconds: Option<i64>,
+    pub delivered: u64,
+    /// Parcels flagged for a person (not handed over in time, silent, brought back).
+    pub needed_attention: u64,
+    pub lost: u64,
+    pub returned_unclaimed: u64,
+    pub same_city: u64,
+    pub same_city_fees_fen: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AttentionLine {
     pub order: OrderId,
@@ -196,6 +223,9 @@ pub struct Report {
     /// The searches that found nothing, most frequent first (at most 20).
     #[serde(default)]
     pub missed_searches: Vec<crate::domain::search::MissedSearch>,
+    /// Parcels that travel, by store (stores that shipped nothing are left out).
+    #[serde(default)]
+    pub shipping: Vec<ShippingLine>,
 }
 
 /// `part` over `whole` in basis points, rounded down; 0 over nothing.

@@ -17,7 +17,8 @@ use crate::domain::catalog::Listing;
 use crate::domain::coupon::parse_coupon_id;
 use crate::domain::group_buy::{GroupBuy, GroupStatus};
 use crate::domain::ids::OrderId;
-use crate::domain::order::{Order, OrderStatus};
+use crate::domain::order::{attention_note, Order, OrderStatus, ParcelStatus};
+use crate::domain::shipping::CarrierKind;
 use crate::domain::refund::{
     units_amount as allocated_amount, Decision, GoodsStatus, MoneyStatus, Refund, RefundKind,
 };
@@ -117,6 +118,22 @@ pub struct Tally {
     /// `order -> (reason, still open)`.
     attention: BTreeMap<String, (String, bool)>,
     open: OpenWork,
+    /// `store -> its shipping parcels' times and ends`.
+    #[serde(default)]
+    shipping: BTreeMap<String, Shipping>,
+}
+
+/// A store's shipping parcels so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Shipping {
+    parcels: u64,
+    handover_seconds: Vec<i64>,
+    delivery_seconds: Vec<i64>,
+    needed_attention: u64,
+    lost: u64,
+    returned: u64,
+    same_city: u64,
+    same_city_fees_fen: i64,
 }
 
 fn was_paid(o: &Order) -> bool {
@@ -241,6 +258,37 @@ impl Tally {
         {
             let reason = h.note.clone().unwrap_or_else(|| "needed attention".into());
             self.attention.insert(o.id.to_string(), (reason, false));
+        }
+
+        if let Some(dispatched) = o.dispatched_at() {
+            for p in o.parcels.iter().filter(|p| p.ships()) {
+                let Some(sh) = &p.shipment else { continue };
+                let s = self.shipping.entry(p.store.to_string()).or_default();
+                s.parcels += 1;
+                if let Some(h) = &sh.handed_over {
+                    s.handover_seconds.push((h.at - dispatched).num_seconds());
+                }
+                if let (ParcelStatus::Delivered, Some(at)) = (p.status, sh.delivered_at) {
+                    s.delivery_seconds.push((at - dispatched).num_seconds());
+                }
+                let note = attention_note(p.id);
+                if o
+                    .history
+                    .iter()
+                    .any(|h| h.note.as_deref().is_some_and(|n| n.starts_with(&note)))
+                {
+                    s.needed_attention += 1;
+                }
+                match p.status {
+                    ParcelStatus::Lost => s.lost += 1,
+                    ParcelStatus::ReturnedToStore => s.returned += 1,
+                    _ => {}
+                }
+                if sh.kind == Some(CarrierKind::SameCity) {
+                    s.same_city += 1;
+                    s.same_city_fees_fen += sh.fee_fen.map_or(0, |f| f.get());
+                }
+            }
         }
 
         if o.status != OrderStatus::Cancelled {
@@ -386,6 +434,7 @@ impl Tally {
             attention: self.attention_lines(),
             open,
             missed_searches: Vec::new(),
+            shipping: self.shipping_lines(),
         }
     }
 
@@ -526,6 +575,26 @@ impl Tally {
     }
 
     /// The orders that needed a person, and whether they still do.
+    fn shipping_lines(&self) -> Vec<super::ShippingLine> {
+        self.shipping
+            .iter()
+            .map(|(store, s)| super::ShippingLine {
+                store: store.clone(),
+                parcels: s.parcels,
+                handover_p50_seconds: percentile(&s.handover_seconds, 50),
+                handover_p95_seconds: percentile(&s.handover_seconds, 95),
+                delivery_p50_seconds: percentile(&s.delivery_seconds, 50),
+                delivery_p95_seconds: percentile(&s.delivery_seconds, 95),
+                delivered: s.delivery_seconds.len() as u64,
+                needed_attention: s.needed_attention,
+                lost: s.lost,
+                returned_unclaimed: s.returned,
+                same_city: s.same_city,
+                same_city_fees_fen: s.same_city_fees_fen,
+            })
+            .collect()
+    }
+
     fn attention_lines(&self) -> Vec<AttentionLine> {
         self.attention
             .iter()

@@ -106,8 +106,37 @@ pub fn to_csv(r: &Report) -> String {
     refunds(&mut c, r);
     boards(&mut c, r);
     attention(&mut c, r);
+    shipping(&mut c, r);
     open(&mut c, r);
     c.0
+}
+
+/// Parcels that travel, by store.
+fn shipping(c: &mut Csv, r: &Report) {
+    for s in &r.shipping {
+        c.rows(
+            "shipping",
+            &s.store,
+            "",
+            &[
+                ("parcels", s.parcels.into()),
+                ("delivered", s.delivered.into()),
+                ("needed_attention", s.needed_attention.into()),
+                ("lost", s.lost.into()),
+                ("returned_unclaimed", s.returned_unclaimed.into()),
+                ("same_city", s.same_city.into()),
+                ("same_city_fees_fen", s.same_city_fees_fen.into()),
+            ],
+        );
+        for (metric, v) in [
+            ("handover_p50_seconds", s.handover_p50_seconds),
+            ("handover_p95_seconds", s.handover_p95_seconds),
+            ("delivery_p50_seconds", s.delivery_p50_seconds),
+            ("delivery_p95_seconds", s.delivery_p95_seconds),
+        ] {
+            c.row_opt("shipping", &s.store, "", metric, v.map(i128::from));
+        }
+    }
 }
 
 /// The campaign's headline figures, and whether they can still move.

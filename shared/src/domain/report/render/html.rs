@@ -183,6 +183,7 @@ pub fn to_html(r: &Report) -> String {
         ("store-board", "Store board"),
         ("attention", "Attention"),
         ("searches", "Searches"),
+        ("shipping", "Shipping"),
     ];
     if r.edition == Edition::Interim {
         links.push(("open", "Still open"));
@@ -201,6 +202,7 @@ pub fn to_html(r: &Report) -> String {
     boards(&mut out, r);
     attention(&mut out, r);
     missed_searches(&mut out, r);
+    shipping(&mut out, r);
     if r.edition == Edition::Interim {
         open_work(&mut out, r);
     }
@@ -703,6 +705,62 @@ pub(super) fn missed_searches(out: &mut String, r: &Report) {
             out,
             "Searches that found nothing",
             &[("Query", false), ("Times", true)],
+            &rows,
+            None,
+        );
+    }
+    out.push_str("</section>\n");
+}
+
+/// Parcels that travel, by store: how long to the courier and to the door, and what
+/// went wrong.
+pub(super) fn shipping(out: &mut String, r: &Report) {
+    section_open(out, "shipping", "Shipping");
+    if r.shipping.is_empty() {
+        empty(out, "No parcel was shipped.");
+    } else {
+        let hours = |s: Option<i64>| match s {
+            Some(s) => Cell::Num {
+                shown: format!("{:.1} h", s as f64 / 3600.0),
+                raw: s.into(),
+            },
+            None => text("—"),
+        };
+        let rows: Vec<Vec<Cell>> = r
+            .shipping
+            .iter()
+            .map(|s| {
+                vec![
+                    text(&s.store),
+                    count(s.parcels),
+                    hours(s.handover_p50_seconds),
+                    hours(s.handover_p95_seconds),
+                    hours(s.delivery_p50_seconds),
+                    hours(s.delivery_p95_seconds),
+                    count(s.needed_attention),
+                    count(s.lost),
+                    count(s.returned_unclaimed),
+                    count(s.same_city),
+                    money(s.same_city_fees_fen),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            "Shipping by store",
+            &[
+                ("Store", false),
+                ("Parcels", true),
+                ("To courier p50", true),
+                ("p95", true),
+                ("To the door p50", true),
+                ("p95", true),
+                ("Needed a person", true),
+                ("Lost", true),
+                ("Returned unclaimed", true),
+                ("Same-city", true),
+                ("Rider fees", true),
+            ],
             &rows,
             None,
         );
