@@ -192,6 +192,20 @@ fn sample() -> Report {
             query: "<b>防水</b>".into(),
             count: 3,
         }],
+        shipping: vec![crate::domain::report::ShippingLine {
+            store: "gz-tianhe".into(),
+            parcels: 5,
+            handover_p50_seconds: Some(5_400),
+            handover_p95_seconds: Some(172_800),
+            delivery_p50_seconds: Some(108_000),
+            delivery_p95_seconds: None,
+            delivered: 3,
+            needed_attention: 1,
+            lost: 1,
+            returned_unclaimed: 0,
+            same_city: 2,
+            same_city_fees_fen: 1_600,
+        }],
     }
 }
 
@@ -364,6 +378,7 @@ fn the_csv_has_one_quoted_row_per_figure() {
         + 3 * 9 // guides
         + 2 * 9 // store board
         + 1 // attention
+        + 11 // shipping: one store, 7 counts and 4 times
         + 8; // open
     assert_eq!(csv.lines().count(), expected);
     assert!(csv.lines().all(|l| !l.ends_with('\r')));
@@ -379,4 +394,21 @@ fn searches_that_found_nothing_are_listed_escaped() {
     let mut none = sample();
     none.missed_searches.clear();
     assert!(to_html(&none).contains("Every search found something."));
+}
+
+#[test]
+fn the_shipping_section_gives_each_stores_times_in_hours_and_its_troubles() {
+    let r = sample();
+    let html = to_html(&r);
+    let start = html.find(r#"id="shipping""#).expect("a shipping section");
+    let section = &html[start..start + html[start..].find("</section>").unwrap()];
+    assert!(section.contains("gz-tianhe"), "{section}");
+    assert!(section.contains("1.5 h") && section.contains("48.0 h") && section.contains("30.0 h"), "{section}");
+    assert!(section.contains("¥16.00"), "{section}");
+    let csv = to_csv(&r);
+    assert!(csv.contains("shipping,gz-tianhe,,lost,1"), "{csv}");
+    assert!(csv.contains("shipping,gz-tianhe,,delivery_p95_seconds,\n"), "{csv}");
+    let mut none = sample();
+    none.shipping.clear();
+    assert!(to_html(&none).contains("No parcel was shipped."));
 }
