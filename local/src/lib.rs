@@ -208,7 +208,14 @@ pub async fn deliver_courier_pushes(
         let push = st.couriers.verify(body, Some(signature))?;
         let t = Tenant::parse_scoped(&push.tenant)?;
         let (_, moved) = st
-            .apply_track(&t, &push.order, push.parcel, &push.waybill, &push.events, st.clock.now())
+            .apply_track(
+                &t,
+                &push.order,
+                push.parcel,
+                &push.waybill,
+                &push.events,
+                st.clock.now(),
+            )
             .await?;
         changed += usize::from(moved);
     }
@@ -230,7 +237,9 @@ async fn dev_courier_advance(
     let hours = i64::from(q.hours.unwrap_or(0).min(24 * 30));
     let at = st.clock.now() + Duration::hours(hours);
     let (pushes, changed) = deliver_courier_pushes(&st, at).await?;
-    Ok(Json(serde_json::json!({"pushes": pushes, "changed": changed})))
+    Ok(Json(
+        serde_json::json!({"pushes": pushes, "changed": changed}),
+    ))
 }
 
 /// The sandbox as the aggregator's API over HTTP (what `HttpCouriers` calls in
@@ -247,14 +256,20 @@ async fn courier_api(
     use clearance::couriers::{Subscription, WaybillRequest};
     let secret = std::env::var("COURIER_API_SECRET").unwrap_or_else(|_| COURIER_SECRET.into());
     let path = format!("/{rest}");
-    let signed: &[u8] = if body.is_empty() { path.as_bytes() } else { &body };
+    let signed: &[u8] = if body.is_empty() {
+        path.as_bytes()
+    } else {
+        &body
+    };
     let signature = headers
         .get(clearance::payments::SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok());
     if clearance::domain::signing::verify_body(secret.as_bytes(), signed, signature).is_err() {
         return (StatusCode::UNAUTHORIZED, "bad signature").into_response();
     }
-    let refused = |e: clearance::couriers::CourierError| (StatusCode::BAD_REQUEST, e.to_string()).into_response();
+    let refused = |e: clearance::couriers::CourierError| {
+        (StatusCode::BAD_REQUEST, e.to_string()).into_response()
+    };
     let parts: Vec<&str> = rest.split('/').collect();
     match (method.as_str(), parts.as_slice()) {
         ("POST", ["waybills"]) => match serde_json::from_slice::<WaybillRequest>(&body) {
@@ -548,7 +563,10 @@ pub fn app(state: AppState, tokens: DevTokens, sandbox: Arc<Sandbox>) -> Router 
         .with_state(state.clone());
     let couriers = Router::new()
         .route("/dev/couriers/advance", post(dev_courier_advance))
-        .route("/dev/couriers/api/{*rest}", get(courier_api).post(courier_api))
+        .route(
+            "/dev/couriers/api/{*rest}",
+            get(courier_api).post(courier_api),
+        )
         .with_state(state.clone());
     let pay = Router::new()
         .route("/dev/orders/{order}/pay", post(dev_pay))

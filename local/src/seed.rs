@@ -88,10 +88,13 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
                 clerks: vec![UserId::parse(&format!("clerk-{id}"))?],
                 location: Some(location(id)),
                 // Tianhe has a rider for addresses within 5 km.
-                same_city: (id == "gz-tianhe").then_some(clearance::domain::shipping::SameCityOffer {
-                    fee_fen: clearance::domain::money::Fen::new(800).map_err(|e| bad("fee_fen", e))?,
-                    radius_m: 5_000,
-                }),
+                same_city: (id == "gz-tianhe").then_some(
+                    clearance::domain::shipping::SameCityOffer {
+                        fee_fen: clearance::domain::money::Fen::new(800)
+                            .map_err(|e| bad("fee_fen", e))?,
+                        radius_m: 5_000,
+                    },
+                ),
                 updated_at: now,
             },
         )

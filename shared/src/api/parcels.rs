@@ -62,11 +62,15 @@ pub async fn pack(
     let (caller, t) = (&allowed.caller, &allowed.tenant);
     let id = params.id::<OrderId>("order")?;
     let parcel = params.parcel()?;
-    let (order, slip_url) = st.pack_parcel(t, &id, parcel, &caller.user, st.clock.now()).await?;
+    let (order, slip_url) = st
+        .pack_parcel(t, &id, parcel, &caller.user, st.clock.now())
+        .await?;
     tracing::info!(order = %id, parcel, "parcel packed");
     let theirs = clerk_stores(&st, t, &order, caller).await?;
     Ok(Json(Packed {
-        order: order.for_staff(&theirs, caller.sees_every_store()).track_summary(),
+        order: order
+            .for_staff(&theirs, caller.sees_every_store())
+            .track_summary(),
         slip_url,
     }))
 }
@@ -104,10 +108,16 @@ pub async fn hand_over(
         carrier: input.carrier,
         waybill: input.waybill,
     };
-    let order = st.hand_over(t, &id, parcel, &caller.user, ask, st.clock.now()).await?;
+    let order = st
+        .hand_over(t, &id, parcel, &caller.user, ask, st.clock.now())
+        .await?;
     tracing::info!(order = %id, parcel, "parcel handed to a courier");
     let theirs = clerk_stores(&st, t, &order, caller).await?;
-    Ok(Json(order.for_staff(&theirs, caller.sees_every_store()).track_summary()))
+    Ok(Json(
+        order
+            .for_staff(&theirs, caller.sees_every_store())
+            .track_summary(),
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -132,11 +142,15 @@ pub async fn returned(
     let (caller, t) = (&allowed.caller, &allowed.tenant);
     let id = params.id::<OrderId>("order")?;
     let parcel = params.parcel()?;
-    let (order, refund) = st.parcel_back(t, &id, parcel, &caller.user, st.clock.now()).await?;
+    let (order, refund) = st
+        .parcel_back(t, &id, parcel, &caller.user, st.clock.now())
+        .await?;
     tracing::info!(order = %id, parcel, refund = %refund.id, "parcel back at its store: refunded");
     let theirs = clerk_stores(&st, t, &order, caller).await?;
     Ok(Json(ParcelEnded {
-        order: order.for_staff(&theirs, caller.sees_every_store()).track_summary(),
+        order: order
+            .for_staff(&theirs, caller.sees_every_store())
+            .track_summary(),
         refund,
     }))
 }
@@ -164,7 +178,11 @@ pub async fn lost(
     let id = params.id::<OrderId>("order")?;
     let parcel = params.parcel()?;
     crate::domain::text::validate_name("note", &input.note, 200)?;
-    let why = format!("declared lost by {}: {}", allowed.caller.user, input.note.trim());
+    let why = format!(
+        "declared lost by {}: {}",
+        allowed.caller.user,
+        input.note.trim()
+    );
     let (order, refund) = st
         .end_parcel(t, &id, parcel, ParcelEnd::Lost, &why, st.clock.now())
         .await?;
@@ -328,7 +346,14 @@ pub async fn notify(
     }
     let t = Tenant::parse_scoped(&push.tenant).map_err(|e| Problem::from(e).field("tenant"))?;
     let (order, changed) = st
-        .apply_track(&t, &push.order, push.parcel, &push.waybill, &push.events, st.clock.now())
+        .apply_track(
+            &t,
+            &push.order,
+            push.parcel,
+            &push.waybill,
+            &push.events,
+            st.clock.now(),
+        )
         .await?;
     let status = order
         .parcels

@@ -76,8 +76,17 @@ impl HttpCouriers {
         Ok(self.client.get_or_init(|| client))
     }
 
-    async fn call(&self, method: http::Method, path: &str, body: Vec<u8>) -> Result<Bytes, CourierError> {
-        let signed = if body.is_empty() { path.as_bytes().to_vec() } else { body.clone() };
+    async fn call(
+        &self,
+        method: http::Method,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<Bytes, CourierError> {
+        let signed = if body.is_empty() {
+            path.as_bytes().to_vec()
+        } else {
+            body.clone()
+        };
         let req = http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base))
@@ -87,7 +96,9 @@ impl HttpCouriers {
             .map_err(|e| CourierError::Refused(e.to_string()))?;
         let res = tokio::time::timeout(TIMEOUT, self.client()?.request(req))
             .await
-            .map_err(|_| CourierError::Unavailable("the courier API did not answer in time".into()))?
+            .map_err(|_| {
+                CourierError::Unavailable("the courier API did not answer in time".into())
+            })?
             .map_err(|e| CourierError::Unavailable(e.to_string()))?;
         let status = res.status();
         let bytes = res
@@ -115,7 +126,9 @@ impl Couriers for HttpCouriers {
     async fn create_waybill(&self, req: &WaybillRequest) -> Result<Waybill, CourierError> {
         let body = serde_json::to_vec(req).map_err(|e| CourierError::Refused(e.to_string()))?;
         let bytes = self.call(http::Method::POST, "/waybills", body).await?;
-        Ok(serde_json::from_slice::<Created>(&bytes).map_err(unreadable)?.waybill)
+        Ok(serde_json::from_slice::<Created>(&bytes)
+            .map_err(unreadable)?
+            .waybill)
     }
 
     async fn subscribe(&self, sub: &Subscription) -> Result<(), CourierError> {
@@ -124,13 +137,21 @@ impl Couriers for HttpCouriers {
             "reference": {"tenant": sub.tenant, "order": sub.order, "parcel": sub.parcel},
         }))
         .map_err(|e| CourierError::Refused(e.to_string()))?;
-        self.call(http::Method::POST, "/subscriptions", body).await.map(|_| ())
+        self.call(http::Method::POST, "/subscriptions", body)
+            .await
+            .map(|_| ())
     }
 
-    async fn track(&self, carrier: &CarrierId, waybill: &Waybill) -> Result<Vec<TrackEvent>, CourierError> {
+    async fn track(
+        &self,
+        carrier: &CarrierId,
+        waybill: &Waybill,
+    ) -> Result<Vec<TrackEvent>, CourierError> {
         let path = format!("/tracks/{carrier}/{waybill}");
         let bytes = self.call(http::Method::GET, &path, Vec::new()).await?;
-        Ok(serde_json::from_slice::<Track>(&bytes).map_err(unreadable)?.events)
+        Ok(serde_json::from_slice::<Track>(&bytes)
+            .map_err(unreadable)?
+            .events)
     }
 
     fn verify(&self, body: &[u8], signature: Option<&str>) -> Result<TrackingPush, DomainError> {

@@ -89,8 +89,11 @@ pub trait Couriers: Send + Sync {
     /// Follows a waybill: its pushes come to our notify route with `sub`'s reference.
     async fn subscribe(&self, sub: &Subscription) -> Result<(), CourierError>;
     /// The waybill's track as the carrier has it now.
-    async fn track(&self, carrier: &CarrierId, waybill: &Waybill)
-        -> Result<Vec<TrackEvent>, CourierError>;
+    async fn track(
+        &self,
+        carrier: &CarrierId,
+        waybill: &Waybill,
+    ) -> Result<Vec<TrackEvent>, CourierError>;
     /// Verifies a push's signature and reads it.
     fn verify(&self, body: &[u8], signature: Option<&str>) -> Result<TrackingPush, DomainError>;
     /// The signed pushes it has due by `at`. A real aggregator pushes by itself: only
@@ -100,7 +103,11 @@ pub trait Couriers: Send + Sync {
     }
 }
 
-fn read_push(secret: &[u8], body: &[u8], signature: Option<&str>) -> Result<TrackingPush, DomainError> {
+fn read_push(
+    secret: &[u8],
+    body: &[u8],
+    signature: Option<&str>,
+) -> Result<TrackingPush, DomainError> {
     verify_body(secret, body, signature)?;
     serde_json::from_slice(body).map_err(|e| DomainError::invalid("body", e.to_string()))
 }
@@ -111,13 +118,19 @@ pub struct Unconfigured;
 #[async_trait]
 impl Couriers for Unconfigured {
     async fn create_waybill(&self, _: &WaybillRequest) -> Result<Waybill, CourierError> {
-        Err(CourierError::Unavailable("no courier API configured (COURIER_API_URL)".into()))
+        Err(CourierError::Unavailable(
+            "no courier API configured (COURIER_API_URL)".into(),
+        ))
     }
     async fn subscribe(&self, _: &Subscription) -> Result<(), CourierError> {
-        Err(CourierError::Unavailable("no courier API configured (COURIER_API_URL)".into()))
+        Err(CourierError::Unavailable(
+            "no courier API configured (COURIER_API_URL)".into(),
+        ))
     }
     async fn track(&self, _: &CarrierId, _: &Waybill) -> Result<Vec<TrackEvent>, CourierError> {
-        Err(CourierError::Unavailable("no courier API configured (COURIER_API_URL)".into()))
+        Err(CourierError::Unavailable(
+            "no courier API configured (COURIER_API_URL)".into(),
+        ))
     }
     fn verify(&self, _: &[u8], _: Option<&str>) -> Result<TrackingPush, DomainError> {
         Err(DomainError::Unauthenticated)
@@ -258,9 +271,15 @@ impl Sandbox {
 impl Couriers for Sandbox {
     async fn create_waybill(&self, req: &WaybillRequest) -> Result<Waybill, CourierError> {
         if req.carrier.as_str() != SAME_CITY && !CARRIERS.contains(&req.carrier.as_str()) {
-            return Err(CourierError::Refused(format!("unknown carrier {}", req.carrier)));
+            return Err(CourierError::Refused(format!(
+                "unknown carrier {}",
+                req.carrier
+            )));
         }
-        let n = self.issued.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        let n = self
+            .issued
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
         let waybill = Waybill::parse(&format!("SB{:010}", n))
             .map_err(|e| CourierError::Refused(e.to_string()))?;
         let mut followed = self.followed.lock().unwrap_or_else(|p| p.into_inner());
@@ -297,7 +316,11 @@ impl Couriers for Sandbox {
         Ok(())
     }
 
-    async fn track(&self, carrier: &CarrierId, waybill: &Waybill) -> Result<Vec<TrackEvent>, CourierError> {
+    async fn track(
+        &self,
+        carrier: &CarrierId,
+        waybill: &Waybill,
+    ) -> Result<Vec<TrackEvent>, CourierError> {
         let followed = self.followed.lock().unwrap_or_else(|p| p.into_inner());
         let f = followed
             .get(&(carrier.clone(), waybill.clone()))

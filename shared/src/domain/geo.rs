@@ -55,21 +55,43 @@ mod tests {
 
     #[test]
     fn distances_between_known_places_are_right() {
-        let tianhe = GeoPoint { lat: 23.1291, lng: 113.3270 };
-        let futian = GeoPoint { lat: 22.5431, lng: 114.0579 };
+        let tianhe = GeoPoint {
+            lat: 23.1291,
+            lng: 113.3270,
+        };
+        let futian = GeoPoint {
+            lat: 22.5431,
+            lng: 114.0579,
+        };
         let d = tianhe.metres_to(&futian);
         // Guangzhou Tianhe to Shenzhen Futian: about 101 km as the crow flies.
         assert!((99_000.0..103_000.0).contains(&d), "{d}");
         assert_eq!(tianhe.metres_to(&tianhe), 0.0);
-        let near = GeoPoint { lat: 23.1381, lng: 113.3270 };
+        let near = GeoPoint {
+            lat: 23.1381,
+            lng: 113.3270,
+        };
         let d = tianhe.metres_to(&near);
-        assert!((990.0..1010.0).contains(&d), "0.009 degrees of latitude is 1 km: {d}");
+        assert!(
+            (990.0..1010.0).contains(&d),
+            "0.009 degrees of latitude is 1 km: {d}"
+        );
     }
 
     #[test]
     fn a_point_off_the_map_names_its_field() {
-        let e = GeoPoint { lat: 91.0, lng: 0.0 }.validate("location").unwrap_err();
+        let e = GeoPoint {
+            lat: 91.0,
+            lng: 0.0,
+        }
+        .validate("location")
+        .unwrap_err();
         assert!(e.to_string().contains("location.lat"), "{e}");
-        assert!(GeoPoint { lat: 0.0, lng: f64::NAN }.validate("x").is_err());
+        assert!(GeoPoint {
+            lat: 0.0,
+            lng: f64::NAN
+        }
+        .validate("x")
+        .is_err());
     }
 }

@@ -407,7 +407,8 @@ pub fn decide_parcel_end(
     now: DateTime<Utc>,
 ) -> Result<RefundPlan, DomainError> {
     use super::shipping::ParcelEnd;
-    let (mut refund, mut next) = open_request(order, &RefundRequest::parcel_cancellation(parcel), now)?;
+    let (mut refund, mut next) =
+        open_request(order, &RefundRequest::parcel_cancellation(parcel), now)?;
     let p = order
         .parcels
         .iter()
@@ -742,7 +743,11 @@ fn cancel_parcel(
     take_units(order, parcel.id, units, &mut refund, &mut next, true)?;
     refund.return_store = Some(parcel.store.clone());
     refund.money = MoneyStatus::Queued;
-    let before = if parcel.ships() { "it left its store" } else { "pickup" };
+    let before = if parcel.ships() {
+        "it left its store"
+    } else {
+        "pickup"
+    };
     refund.decided = by_rules(
         now,
         Some(format!("parcel {} cancelled before {before}", parcel.id)),

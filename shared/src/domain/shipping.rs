@@ -165,7 +165,8 @@ impl Shipment {
         }
         let new = self.track.len() != before;
         if new {
-            self.track.sort_by(|a, b| a.at.cmp(&b.at).then(a.status.cmp(&b.status)));
+            self.track
+                .sort_by(|a, b| a.at.cmp(&b.at).then(a.status.cmp(&b.status)));
             let excess = self.track.len().saturating_sub(KEPT_EVENTS);
             self.track.drain(..excess);
         }

@@ -67,7 +67,11 @@ impl AppState {
             .find(|p| p.id == parcel)
             .map(|p| p.store.clone());
         let mine = match &store {
-            Some(s) => !self.db.stores_clerked_by(t, std::slice::from_ref(s), clerk).await?.is_empty(),
+            Some(s) => !self
+                .db
+                .stores_clerked_by(t, std::slice::from_ref(s), clerk)
+                .await?
+                .is_empty(),
             None => false,
         };
         match (mine, store) {
@@ -106,10 +110,18 @@ impl AppState {
             }
         })
         .await?;
-        let name = self.db.store(t, &store).await.map(|s| s.name).unwrap_or_else(|_| store.to_string());
+        let name = self
+            .db
+            .store(t, &store)
+            .await
+            .map(|s| s.name)
+            .unwrap_or_else(|_| store.to_string());
         let key = slip_key(&order, parcel);
-        let html = slip_html(&order, parcel, &name).ok_or(DomainError::NotFound { what: "parcel" })?;
-        self.blobs.put(&key, html.into_bytes(), "text/html; charset=utf-8").await?;
+        let html =
+            slip_html(&order, parcel, &name).ok_or(DomainError::NotFound { what: "parcel" })?;
+        self.blobs
+            .put(&key, html.into_bytes(), "text/html; charset=utf-8")
+            .await?;
         let url = self.blobs.presign_get(&key, SLIP_LINK).await?;
         Ok((order, url))
     }
@@ -134,7 +146,10 @@ impl AppState {
         let same_city = ask.carrier.as_str() == SAME_CITY;
         let (kind, fee) = if same_city {
             let offer = store.same_city.ok_or_else(|| {
-                DomainError::invalid("carrier", format!("{} offers no same-city delivery", store.id))
+                DomainError::invalid(
+                    "carrier",
+                    format!("{} offers no same-city delivery", store.id),
+                )
             })?;
             offer
                 .reaches(store.location.as_ref(), current.delivery.location.as_ref())
@@ -144,7 +159,10 @@ impl AppState {
             if !crate::couriers::CARRIERS.contains(&ask.carrier.as_str()) {
                 return Err(DomainError::invalid(
                     "carrier",
-                    format!("one of {}, or {SAME_CITY}", crate::couriers::CARRIERS.join(", ")),
+                    format!(
+                        "one of {}, or {SAME_CITY}",
+                        crate::couriers::CARRIERS.join(", ")
+                    ),
                 )
                 .into());
             }
@@ -171,7 +189,15 @@ impl AppState {
         let order = optimistic("this order", || async {
             let current = self.db.order(t, id, true).await?;
             let mut order = current.clone();
-            order.hand_over(parcel, ask.carrier.clone(), kind, waybill.clone(), fee, clerk, now)?;
+            order.hand_over(
+                parcel,
+                ask.carrier.clone(),
+                kind,
+                waybill.clone(),
+                fee,
+                clerk,
+                now,
+            )?;
             let claim = to_item(
                 &serde_json::json!({"order": id, "parcel": parcel, "at": now}),
                 &[
@@ -194,7 +220,10 @@ impl AppState {
                 Err(TableError::TransactionCancelled { failed }) if failed.contains(&1) => {
                     Err(DomainError::conflict(
                         "waybill-taken",
-                        format!("{} waybill {waybill} is already on another parcel", ask.carrier),
+                        format!(
+                            "{} waybill {waybill} is already on another parcel",
+                            ask.carrier
+                        ),
                     )
                     .into())
                 }
@@ -299,8 +328,15 @@ impl AppState {
         now: DateTime<Utc>,
     ) -> Result<(Order, Refund)> {
         self.clerks_parcel(t, id, parcel, clerk).await?;
-        self.end_parcel(t, id, parcel, ParcelEnd::ReturnedToStore, "returned to its store unclaimed", now)
-            .await
+        self.end_parcel(
+            t,
+            id,
+            parcel,
+            ParcelEnd::ReturnedToStore,
+            "returned to its store unclaimed",
+            now,
+        )
+        .await
     }
 
     /// One step of a shipped order's timer at `now`: a failed delivery past its limit
@@ -323,7 +359,9 @@ impl AppState {
                     "lost by the carrier: its delivery failed and it was not back at its store within {} days",
                     crate::domain::shipping::LOST_AFTER_DAYS
                 );
-                let (order, refund) = self.end_parcel(t, id, parcel, ParcelEnd::Lost, &why, now).await?;
+                let (order, refund) = self
+                    .end_parcel(t, id, parcel, ParcelEnd::Lost, &why, now)
+                    .await?;
                 Ok(ShippingTimer::Lost(order, refund))
             }
             ShippingStep::Attention(flagged) => {
@@ -340,8 +378,9 @@ impl AppState {
                     };
                     match self.couriers.track(&carrier, &waybill).await {
                         Ok(events) => {
-                            let (order, changed) =
-                                self.apply_track(t, id, *parcel, &waybill, &events, now).await?;
+                            let (order, changed) = self
+                                .apply_track(t, id, *parcel, &waybill, &events, now)
+                                .await?;
                             if changed {
                                 return Ok(ShippingTimer::Tracked(order));
                             }

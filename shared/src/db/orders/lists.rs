@@ -42,7 +42,11 @@ impl Db {
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<Paged<Order>> {
-        let q = Query::new(Index::Gsi2, keys::parcels_attention_gsi2pk(t), SortRange::All);
+        let q = Query::new(
+            Index::Gsi2,
+            keys::parcels_attention_gsi2pk(t),
+            SortRange::All,
+        );
         Ok(self.page(q, limit, cursor).await?.try_map(from_item)?)
     }
 }

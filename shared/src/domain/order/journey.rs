@@ -7,7 +7,7 @@ use super::{Order, OrderStatus, Parcel, ParcelStatus, StatusChange};
 use crate::domain::ids::{CarrierId, UserId, Waybill};
 use crate::domain::money::Fen;
 use crate::domain::shipping::{
-    CarrierKind, CounterEvent, ParcelEnd, ShippingStep, TrackStatus, TrackEvent, HANDOVER_HOURS,
+    CarrierKind, CounterEvent, ParcelEnd, ShippingStep, TrackEvent, TrackStatus, HANDOVER_HOURS,
     LOST_AFTER_DAYS, SILENT_HOURS,
 };
 use crate::domain::DomainError;
@@ -110,7 +110,12 @@ impl Order {
 
     /// A clerk confirms the parcel's units are packed (again: a reprint of the slip,
     /// nothing changes). Returns whether the order changed.
-    pub fn pack(&mut self, parcel: u8, by: &UserId, at: DateTime<Utc>) -> Result<bool, DomainError> {
+    pub fn pack(
+        &mut self,
+        parcel: u8,
+        by: &UserId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, DomainError> {
         let p = self.shipping_parcel(parcel)?;
         match p.status {
             ParcelStatus::ToPack => {
@@ -207,7 +212,10 @@ impl Order {
     ) -> Result<bool, DomainError> {
         let p = self.shipping_parcel(parcel)?;
         let ended = p.ended();
-        let sh = p.shipment.as_mut().ok_or(DomainError::NotFound { what: "shipment" })?;
+        let sh = p
+            .shipment
+            .as_mut()
+            .ok_or(DomainError::NotFound { what: "shipment" })?;
         if sh.waybill.as_ref() != Some(waybill) {
             return Err(DomainError::conflict(
                 "waybill-mismatch",
@@ -241,7 +249,10 @@ impl Order {
                 .find(|e| e.status == TrackStatus::Delivered)
                 .map(|e| e.at);
         }
-        let back = sh.track.iter().any(|e| e.status == TrackStatus::ReturnedToSender)
+        let back = sh
+            .track
+            .iter()
+            .any(|e| e.status == TrackStatus::ReturnedToSender)
             && to != ParcelStatus::Delivered
             && !ended;
         if back {

@@ -18,10 +18,10 @@ use crate::domain::coupon::parse_coupon_id;
 use crate::domain::group_buy::{GroupBuy, GroupStatus};
 use crate::domain::ids::OrderId;
 use crate::domain::order::{attention_note, Order, OrderStatus, ParcelStatus};
-use crate::domain::shipping::CarrierKind;
 use crate::domain::refund::{
     units_amount as allocated_amount, Decision, GoodsStatus, MoneyStatus, Refund, RefundKind,
 };
+use crate::domain::shipping::CarrierKind;
 use crate::domain::tenancy::Tenant;
 
 /// Counted orders not dispatched by any store.
@@ -272,8 +272,7 @@ impl Tally {
                     s.delivery_seconds.push((at - dispatched).num_seconds());
                 }
                 let note = attention_note(p.id);
-                if o
-                    .history
+                if o.history
                     .iter()
                     .any(|h| h.note.as_deref().is_some_and(|n| n.starts_with(&note)))
                 {

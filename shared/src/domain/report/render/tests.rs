@@ -403,11 +403,17 @@ fn the_shipping_section_gives_each_stores_times_in_hours_and_its_troubles() {
     let start = html.find(r#"id="shipping""#).expect("a shipping section");
     let section = &html[start..start + html[start..].find("</section>").unwrap()];
     assert!(section.contains("gz-tianhe"), "{section}");
-    assert!(section.contains("1.5 h") && section.contains("48.0 h") && section.contains("30.0 h"), "{section}");
+    assert!(
+        section.contains("1.5 h") && section.contains("48.0 h") && section.contains("30.0 h"),
+        "{section}"
+    );
     assert!(section.contains("¥16.00"), "{section}");
     let csv = to_csv(&r);
     assert!(csv.contains("shipping,gz-tianhe,,lost,1"), "{csv}");
-    assert!(csv.contains("shipping,gz-tianhe,,delivery_p95_seconds,\n"), "{csv}");
+    assert!(
+        csv.contains("shipping,gz-tianhe,,delivery_p95_seconds,\r\n"),
+        "{csv}"
+    );
     let mut none = sample();
     none.shipping.clear();
     assert!(to_html(&none).contains("No parcel was shipped."));
