@@ -84,6 +84,18 @@ async fn parcel_status(w: &World, buyer: &str, id: &str) -> String {
         .to_owned()
 }
 
+/// The aggregator's push of parcel 1 of `order` under `carrier`'s `waybill`.
+fn push(order: &str, carrier: &str, waybill: &str, events: Vec<TrackEvent>) -> TrackingPush {
+    TrackingPush {
+        tenant: "demo/south-china".into(),
+        order: clearance::domain::ids::OrderId::parse(order).unwrap(),
+        parcel: 1,
+        carrier: clearance::domain::ids::CarrierId::parse(carrier).unwrap(),
+        waybill: clearance::domain::ids::Waybill::parse(waybill).unwrap(),
+        events,
+    }
+}
+
 #[tokio::test]
 async fn a_shipping_order_is_packed_handed_over_tracked_and_delivered_on_the_sandbox() {
     // given a paid shipping order, dispatched to its store: to pack
@@ -181,14 +193,7 @@ async fn pushes_replayed_or_out_of_order_change_nothing_and_a_tampered_push_is_4
         place: Some("hub".into()),
         note: None,
     };
-    let push = |events: Vec<TrackEvent>| TrackingPush {
-        tenant: "demo/south-china".into(),
-        order: clearance::domain::ids::OrderId::parse(&id).unwrap(),
-        parcel: 1,
-        carrier: clearance::domain::ids::CarrierId::parse("zto").unwrap(),
-        waybill: clearance::domain::ids::Waybill::parse("ZT123456789").unwrap(),
-        events,
-    };
+    let push = |events: Vec<TrackEvent>| push(&id, "zto", "ZT123456789", events);
     let full = push(vec![
         ev(1, TrackStatus::InTransit),
         ev(20, TrackStatus::OutForDelivery),
@@ -278,19 +283,17 @@ async fn a_parcel_lost_by_the_carrier_is_refunded_in_full_once() {
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let t0 = w.clock.now();
-    let failed = TrackingPush {
-        tenant: "demo/south-china".into(),
-        order: clearance::domain::ids::OrderId::parse(&id).unwrap(),
-        parcel: 1,
-        carrier: clearance::domain::ids::CarrierId::parse("yto").unwrap(),
-        waybill: clearance::domain::ids::Waybill::parse("YT0001").unwrap(),
-        events: vec![TrackEvent {
+    let failed = push(
+        &id,
+        "yto",
+        "YT0001",
+        vec![TrackEvent {
             at: t0 + Duration::hours(2),
             status: TrackStatus::Failed,
             place: None,
             note: Some("无人签收".into()),
         }],
-    };
+    );
     let (body, sig) = w.couriers.signed(&failed);
     assert_eq!(
         notify(&w, body, &sig).await.body["status"],

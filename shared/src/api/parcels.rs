@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::orders::read::as_staff_sees;
 use crate::app::AppState;
 use crate::cases::orders::shipping::Handover;
 use crate::domain::auth::Action;
@@ -66,11 +67,8 @@ pub async fn pack(
         .pack_parcel(t, &id, parcel, &caller.user, st.clock.now())
         .await?;
     tracing::info!(order = %id, parcel, "parcel packed");
-    let theirs = clerk_stores(&st, t, &order, caller).await?;
     Ok(Json(Packed {
-        order: order
-            .for_staff(&theirs, caller.sees_every_store())
-            .track_summary(),
+        order: staff_view(&st, t, caller, order).await?,
         slip_url,
     }))
 }
@@ -88,8 +86,8 @@ pub struct HandoverInput {
 /// A clerk of the parcel's store hands the packed parcel to a courier. The waybill is
 /// the parcel's alone (409 `waybill-taken` if another parcel holds it); it is followed
 /// at the aggregator from here (the courier worker). DynamoDB: 1 GetItem + 1
-/// BatchGetItem + 1 GetItem (the store) + 1 TransactWriteItems (the order, the
-/// waybill).
+/// BatchGetItem + 1 GetItem (the store), then 1 GetItem + 1 TransactWriteItems (the
+/// order, the waybill) after the carrier issued a waybill.
 #[utoipa::path(post, path = "/v1/{brand}/{store_group}/orders/{order}/parcels/{parcel}/handover", tag = "ship-parcels",
     request_body = HandoverInput,
     responses((status = 200, body = Order), (status = 403, body = Problem, description = "not a clerk of the parcel's store"),
@@ -112,12 +110,7 @@ pub async fn hand_over(
         .hand_over(t, &id, parcel, &caller.user, ask, st.clock.now())
         .await?;
     tracing::info!(order = %id, parcel, "parcel handed to a courier");
-    let theirs = clerk_stores(&st, t, &order, caller).await?;
-    Ok(Json(
-        order
-            .for_staff(&theirs, caller.sees_every_store())
-            .track_summary(),
-    ))
+    Ok(Json(staff_view(&st, t, caller, order).await?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -146,11 +139,8 @@ pub async fn returned(
         .parcel_back(t, &id, parcel, &caller.user, st.clock.now())
         .await?;
     tracing::info!(order = %id, parcel, refund = %refund.id, "parcel back at its store: refunded");
-    let theirs = clerk_stores(&st, t, &order, caller).await?;
     Ok(Json(ParcelEnded {
-        order: order
-            .for_staff(&theirs, caller.sees_every_store())
-            .track_summary(),
+        order: staff_view(&st, t, caller, order).await?,
         refund,
     }))
 }
@@ -279,24 +269,10 @@ pub async fn needing_attention(
     query.only(&["cursor", "limit"])?;
     let (limit, cursor) = query.page()?;
     let page = st.db.parcels_needing_attention(t, limit, cursor).await?;
-    let every = caller.sees_every_store();
-    let mut stores: Vec<StoreId> = page
-        .items
-        .iter()
-        .flat_map(|o| o.parcels.iter().map(|p| p.store.clone()))
-        .collect();
-    stores.sort();
-    stores.dedup();
-    let theirs = if every || stores.is_empty() {
-        Vec::new()
-    } else {
-        st.db.stores_clerked_by(t, &stores, &caller.user).await?
-    };
-    let orders = page
-        .items
+    let orders = as_staff_sees(&st, t, caller, page.items)
+        .await?
         .into_iter()
-        .map(|o| {
-            let mut o = o.for_staff(&theirs, every).track_summary();
+        .map(|mut o| {
             o.parcels
                 .retain(|p| p.shipment.as_ref().is_some_and(|s| s.attention.is_some()));
             o
@@ -367,13 +343,15 @@ pub async fn notify(
     Ok(Json(PushResult { changed, status }))
 }
 
-/// The stores of the order's parcels the caller clerks at.
-async fn clerk_stores(
+/// The order as the calling member of staff sees it.
+async fn staff_view(
     st: &AppState,
     t: &Tenant,
-    order: &Order,
     caller: &crate::domain::auth::Caller,
-) -> Result<Vec<StoreId>, Problem> {
-    let stores: Vec<StoreId> = order.parcels.iter().map(|p| p.store.clone()).collect();
-    Ok(st.db.stores_clerked_by(t, &stores, &caller.user).await?)
+    order: Order,
+) -> Result<Order, Problem> {
+    as_staff_sees(st, t, caller, vec![order])
+        .await?
+        .pop()
+        .ok_or_else(|| Problem::not_found("order"))
 }

@@ -9,31 +9,31 @@
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use super::{read_push, CourierError, Couriers, Subscription, TrackingPush, WaybillRequest};
 use crate::domain::ids::{CarrierId, Waybill};
 use crate::domain::shipping::TrackEvent;
-use crate::domain::signing::sign_body;
 use crate::domain::DomainError;
-use crate::payments::SIGNATURE_HEADER;
-
-type Https = hyper_rustls::HttpsConnector<HttpConnector>;
+use crate::outbound::{Failure, SignedApi};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct HttpCouriers {
-    base: String,
-    secret: Vec<u8>,
+    api: SignedApi,
     push_secret: Vec<u8>,
     /// Where the aggregator pushes (our `/v1/couriers/notify`).
     callback: String,
-    client: OnceLock<Client<Https, Full<Bytes>>>,
+}
+
+impl From<Failure> for CourierError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Refused(why) => CourierError::Refused(why),
+            Failure::Unavailable(why) => CourierError::Unavailable(why),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -54,65 +54,24 @@ impl HttpCouriers {
         callback: impl Into<String>,
     ) -> Self {
         HttpCouriers {
-            base: base.into().trim_end_matches('/').to_owned(),
-            secret: secret.into(),
+            api: SignedApi::new(base, secret, TIMEOUT),
             push_secret: push_secret.into(),
             callback: callback.into(),
-            client: OnceLock::new(),
         }
     }
 
-    fn client(&self) -> Result<&Client<Https, Full<Bytes>>, CourierError> {
-        if let Some(c) = self.client.get() {
-            return Ok(c);
-        }
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| CourierError::Unavailable(format!("no CA roots: {e}")))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client = Client::builder(TokioExecutor::new()).build(https);
-        Ok(self.client.get_or_init(|| client))
-    }
-
+    /// The answer's body when it is a success.
     async fn call(
         &self,
         method: http::Method,
         path: &str,
         body: Vec<u8>,
     ) -> Result<Bytes, CourierError> {
-        let signed = if body.is_empty() {
-            path.as_bytes().to_vec()
-        } else {
-            body.clone()
-        };
-        let req = http::Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.base))
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .header(SIGNATURE_HEADER, sign_body(&self.secret, &signed))
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| CourierError::Refused(e.to_string()))?;
-        let res = tokio::time::timeout(TIMEOUT, self.client()?.request(req))
-            .await
-            .map_err(|_| {
-                CourierError::Unavailable("the courier API did not answer in time".into())
-            })?
-            .map_err(|e| CourierError::Unavailable(e.to_string()))?;
-        let status = res.status();
-        let bytes = res
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| CourierError::Unavailable(e.to_string()))?
-            .to_bytes();
+        let (status, bytes) = self.api.call(method, path, body).await?;
         if status.is_success() {
             Ok(bytes)
-        } else if status.is_client_error() && status != http::StatusCode::TOO_MANY_REQUESTS {
-            Err(CourierError::Refused(status.to_string()))
         } else {
-            Err(CourierError::Unavailable(status.to_string()))
+            Err(Failure::of_status(status).into())
         }
     }
 }

@@ -9,6 +9,10 @@ use super::DomainError;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// The header carrying `sha256=<hex>` of the raw body (our webhooks, and our signed
+/// calls to partners).
+pub const SIGNATURE_HEADER: &str = "x-clearance-signature";
+
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

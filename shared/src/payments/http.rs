@@ -8,25 +8,25 @@
 //! and reading the system's CA roots stays off its cold start.
 
 use async_trait::async_trait;
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use hyper_util::rt::TokioExecutor;
 use serde::{Deserialize, Serialize};
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use super::{PaymentError, RefundApi, RefundState, SIGNATURE_HEADER};
+use super::{PaymentError, RefundApi, RefundState};
 use crate::domain::ids::{PaymentRef, RefundId};
 use crate::domain::money::Fen;
-use crate::domain::signing::sign_body;
-
-type Https = hyper_rustls::HttpsConnector<HttpConnector>;
+use crate::outbound::{Failure, SignedApi};
 
 pub struct HttpRefundApi {
-    base: String,
-    secret: Vec<u8>,
-    client: OnceLock<Client<Https, Full<Bytes>>>,
+    api: SignedApi,
+}
+
+impl From<Failure> for PaymentError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Refused(why) => PaymentError::Refused(why),
+            Failure::Unavailable(why) => PaymentError::Unavailable(format!("the provider: {why}")),
+        }
+    }
 }
 
 /// The request body of a refund.
@@ -51,24 +51,8 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 impl HttpRefundApi {
     pub fn new(base: impl Into<String>, secret: impl Into<Vec<u8>>) -> Self {
         HttpRefundApi {
-            base: base.into().trim_end_matches('/').to_owned(),
-            secret: secret.into(),
-            client: OnceLock::new(),
+            api: SignedApi::new(base, secret, TIMEOUT),
         }
-    }
-
-    fn client(&self) -> Result<&Client<Https, Full<Bytes>>, PaymentError> {
-        if let Some(c) = self.client.get() {
-            return Ok(c);
-        }
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| PaymentError::Unavailable(format!("no CA roots: {e}")))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client = Client::builder(TokioExecutor::new()).build(https);
-        Ok(self.client.get_or_init(|| client))
     }
 
     async fn call(
@@ -76,31 +60,8 @@ impl HttpRefundApi {
         method: http::Method,
         path: &str,
         body: Vec<u8>,
-    ) -> Result<(http::StatusCode, Bytes), PaymentError> {
-        let signed = if body.is_empty() {
-            path.as_bytes().to_vec()
-        } else {
-            body.clone()
-        };
-        let req = http::Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.base))
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .header(SIGNATURE_HEADER, sign_body(&self.secret, &signed))
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| PaymentError::Refused(e.to_string()))?;
-        let res = tokio::time::timeout(TIMEOUT, self.client()?.request(req))
-            .await
-            .map_err(|_| PaymentError::Unavailable("the provider did not answer in time".into()))?
-            .map_err(|e| PaymentError::Unavailable(e.to_string()))?;
-        let status = res.status();
-        let bytes = res
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| PaymentError::Unavailable(e.to_string()))?
-            .to_bytes();
-        Ok((status, bytes))
+    ) -> Result<(http::StatusCode, bytes::Bytes), PaymentError> {
+        Ok(self.api.call(method, path, body).await?)
     }
 }
 

@@ -20,8 +20,7 @@ use crate::domain::order::Order;
 use crate::domain::signing::{sign_body, verify_body};
 use crate::domain::DomainError;
 
-/// The header carrying `sha256=<hex>` of the raw body.
-pub const SIGNATURE_HEADER: &str = "x-clearance-signature";
+pub use crate::domain::signing::SIGNATURE_HEADER;
 
 /// What a provider tells us: this order was paid this amount.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -35,13 +35,38 @@ pub async fn read_order(
     caller
         .authorize(Action::ReadTenantConfig, &t)
         .map_err(|_| Problem::not_found("order"))?;
-    let stores: Vec<StoreId> = order.parcels.iter().map(|p| p.store.clone()).collect();
-    let theirs = st.db.stores_clerked_by(&t, &stores, &caller.user).await?;
-    Ok(Json(
-        order
-            .for_staff(&theirs, caller.sees_every_store())
-            .track_summary(),
-    ))
+    let mut seen = as_staff_sees(&st, &t, &caller, vec![order]).await?;
+    seen.pop()
+        .map(Json)
+        .ok_or_else(|| Problem::not_found("order"))
+}
+
+/// Orders as a member of staff sees them (`Order::for_staff`: their stores' parcels,
+/// no codes, masked addresses), each parcel's track cut to its latest event. 1
+/// BatchGetItem (the stores of the orders' parcels the caller clerks at), none when
+/// they see every store.
+pub async fn as_staff_sees(
+    st: &AppState,
+    t: &crate::domain::tenancy::Tenant,
+    caller: &crate::domain::auth::Caller,
+    orders: Vec<Order>,
+) -> Result<Vec<Order>, Problem> {
+    let every = caller.sees_every_store();
+    let mut stores: Vec<StoreId> = orders
+        .iter()
+        .flat_map(|o| o.parcels.iter().map(|p| p.store.clone()))
+        .collect();
+    stores.sort();
+    stores.dedup();
+    let theirs = if every || stores.is_empty() {
+        Vec::new()
+    } else {
+        st.db.stores_clerked_by(t, &stores, &caller.user).await?
+    };
+    Ok(orders
+        .into_iter()
+        .map(|o| o.for_staff(&theirs, every).track_summary())
+        .collect())
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -93,21 +118,8 @@ pub async fn staff_orders(
     let (limit, cursor) = query.page()?;
     let (caller, t) = (&allowed.caller, &allowed.tenant);
     let page = st.db.orders_needing_attention(t, limit, cursor).await?;
-    let mut stores: Vec<StoreId> = page
-        .items
-        .iter()
-        .flat_map(|o| o.parcels.iter().map(|p| p.store.clone()))
-        .collect();
-    stores.sort();
-    stores.dedup();
-    let theirs = st.db.stores_clerked_by(t, &stores, &caller.user).await?;
-    let every = caller.sees_every_store();
     Ok(Json(OrderPage {
-        orders: page
-            .items
-            .into_iter()
-            .map(|o| o.for_staff(&theirs, every))
-            .collect(),
+        orders: as_staff_sees(&st, t, caller, page.items).await?,
         next_cursor: page.next,
     }))
 }
