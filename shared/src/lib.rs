@@ -14,9 +14,9 @@
 //!   DynamoDB and in-memory adapters, and [`table::keys`], the key schema: every key,
 //!   led by the tenant, is built there.
 //! - [`queue`], [`blobs`], [`payments`], [`membership`], [`couriers`]: the SQS, S3,
-//!   payment-provider, CRM and courier-aggregator ports (the partners' HTTP adapters
-//!   call through [`outbound`], one signed client), each with its production adapter and a local one; [`phones`] seals
-//!   members' phones and finds them by keyed hash.
+//!   payment-provider, CRM and courier-aggregator ports, each with its production
+//!   adapter and a local one (the partners' HTTP adapters call through [`outbound`],
+//!   one signed client); [`phones`] seals members' phones and finds them by keyed hash.
 //! - [`db`]: each use case's reads and writes over the table: one snapshot read, the
 //!   domain's decision, one conditional write or transaction (a lost race goes round
 //!   again through [`db::retry`]); [`db::outbox`] holds order events published with
