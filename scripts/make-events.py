@@ -172,6 +172,9 @@ MEMBERS = [
      {"follows": [{"brand": "demo", "store_group": "south-china"}, {"brand": "demo"}]}, MEMBER, ""),
     ("90b-home", "GET", "/v1/me/home", "/v1/me/home", None, MEMBER, ""),
     ("90c-member-for-staff", "GET", "/v1/{brand}/{store_group}/members/{member}", f"{BASE}/members/buyer-1", None, OPS, ""),
+    ("90e-start-assist", "POST", "/v1/{brand}/{store_group}/campaigns/{campaign}/assist-offers/{offer}/assists",
+     f"{S}/assist-offers/three-friends/assists", {}, MEMBER, ""),
+    ("90f-my-assists", "GET", "/v1/me/assists", "/v1/me/assists", None, MEMBER, ""),
 ]
 REFUND = ORDER + "-R01"
 REFUND_NOTICE = json.dumps({"tenant": "demo/south-china", "refund": REFUND, "status": "succeeded", "amount_fen": 56900})

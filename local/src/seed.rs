@@ -422,6 +422,11 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
         ("over-888-100", "100 off over 888", 10_000, 88_800, 0),
         // a member coupon: bought with 300 of the brand's points
         ("points-30", "30 off for 300 points", 3_000, 0, 300),
+        // the assist offers' packs (each offer's own)
+        ("assist-20-a", "助力券 20元无门槛", 2_000, 0, 0),
+        ("assist-20-b", "助力券 20元无门槛", 2_000, 0, 0),
+        ("assist-20-c", "助力券 20元无门槛", 2_000, 0, 0),
+        ("assist-20-d", "助力券 20元无门槛", 2_000, 0, 0),
     ];
     for (id, name, off, min, points_price) in coupons {
         let tpl = CouponTemplate {
@@ -437,6 +442,40 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
         };
         tpl.validate()?;
         campaign = db.put_coupon_template(&t, &campaign, &tpl, now).await?;
+    }
+    // Invite friends to assist: a pack of two 20-off coupons, no minimum.
+    let offers = [
+        (
+            "three-friends",
+            "3位好友助力 得40元无门槛券包",
+            3,
+            1_000,
+            "assist-20-a",
+        ),
+        (
+            "rush-two",
+            "2人助力 抢券包 (50 packs)",
+            2,
+            50,
+            "assist-20-b",
+        ),
+        ("noon-two", "午间2人助力券包", 2, 500, "assist-20-c"),
+        ("night-two", "夜场2人助力券包", 2, 500, "assist-20-d"),
+    ];
+    for (id, name, helpers, budget, pack) in offers {
+        let offer = clearance::domain::assist::AssistOffer {
+            id: clearance::domain::ids::AssistOfferId::parse(id)?,
+            name: name.into(),
+            helpers,
+            hours: 24,
+            pack: vec![CouponTemplateId::parse(pack)?; 2],
+            budget,
+            daily_cap: 3,
+            new_to_brand: false,
+            updated_at: now,
+        };
+        offer.validate(&campaign.coupons)?;
+        db.put_assist_offer(&t, &campaign, &offer, now).await?;
     }
     db.publish(&t, &campaign.id, now).await?;
     db.put_search_terms(&t, &search_terms()?).await?;

@@ -66,6 +66,7 @@ impl World {
             body,
             listings: Vec::new(),
             coupons: Vec::new(),
+            offers: Vec::new(),
         };
         b = b.runs(now + Duration::minutes(2), now + Duration::days(14));
         b
@@ -121,6 +122,7 @@ pub struct CampaignBuilder<'w> {
     body: Map<String, Value>,
     listings: Vec<(String, Value)>,
     coupons: Vec<(String, Value)>,
+    offers: Vec<(String, Value)>,
 }
 
 impl CampaignBuilder<'_> {
@@ -175,6 +177,12 @@ impl CampaignBuilder<'_> {
         self
     }
 
+    /// An assist offer, as the route takes it.
+    pub fn assist_offer(mut self, id: &str, offer: Value) -> Self {
+        self.offers.push((id.to_owned(), offer));
+        self
+    }
+
     /// Creates the campaign with its listings and coupons, unpublished; each must be
     /// accepted.
     pub async fn draft(&self) {
@@ -198,6 +206,11 @@ impl CampaignBuilder<'_> {
             let path = format!("{BASE}/campaigns/{}/coupons/{id}", self.id);
             let r = self.w.json("PUT", &path, Some(&ops), body).await;
             assert_eq!(r.status, 200, "coupon {id}: {}", r.body);
+        }
+        for (id, body) in &self.offers {
+            let path = format!("{BASE}/campaigns/{}/assist-offers/{id}", self.id);
+            let r = self.w.json("PUT", &path, Some(&ops), body).await;
+            assert_eq!(r.status, 200, "assist offer {id}: {}", r.body);
         }
     }
 

@@ -178,6 +178,9 @@ fn body(method: &str, path: &str) -> Option<Value> {
         ("POST", p) if p.ends_with("/pickup") => json!({"code": "000000"}),
         ("POST", p) if p.ends_with("/handover") => json!({"carrier": "sf"}),
         ("POST", p) if p.ends_with("/lost") => json!({"note": "the carrier lost it"}),
+        ("PUT", p) if p.contains("/assist-offers/") => json!({"name": "x", "helpers": 2,
+            "hours": 24, "pack": ["no-threshold-20"], "budget": 10}),
+        ("POST", p) if p.ends_with("/help") => json!({"link": "x.00"}),
         ("POST", p) if p.ends_with("/refunds") => {
             json!({"lines": [{"sku": "SD-1001", "size": "37", "quantity": 1}],
             "reason": "wrong_size", "condition": {"unworn": true, "tags_on": true, "original_box": true}})
@@ -220,11 +223,19 @@ fn allowed(method: &str, path: &str) -> Vec<Who> {
         | ("GET", "/v1/me/points")
         | ("PUT", "/v1/me/follows")
         | ("GET", "/v1/me/home")
+        | ("GET", "/v1/me/assists")
+        | ("GET", "/campaigns/{campaign}/assist-offers")
         | ("GET", "/campaigns/{campaign}/search/mine")
         | ("GET", "/campaigns/{campaign}/products/{sku}/size-advice") => signed_in,
         // binding a phone takes one the identity provider verified: none of these
         // tokens carries one (members.rs binds with one)
         ("POST", "/v1/me/phone") => vec![],
+        // starting or giving an assist takes a verified phone: none of these tokens
+        // carries one (assists.rs assists with them)
+        ("POST", "/campaigns/{campaign}/assist-offers/{offer}/assists")
+        | ("POST", "/assists/{assist}/help") => vec![],
+        // an assist's page: anyone signed in (the placeholder assist does not exist)
+        ("GET", "/assists/{assist}") => vec![],
         // buying
         ("POST", "/orders")
         | ("POST", "/orders/preview")
@@ -266,6 +277,7 @@ fn allowed(method: &str, path: &str) -> Vec<Who> {
         | ("PUT", "/stores/{store}")
         | ("PUT", "/guides/{guide}")
         | ("PUT", "/search-terms")
+        | ("PUT", "/campaigns/{campaign}/assist-offers/{offer}")
         | ("GET", "/members/{member}")
         | ("POST", "/members/{member}/points") => manage,
         // the brand's own settings need a token over the whole brand: none of these
@@ -290,6 +302,8 @@ fn fill(path: &str, o: &Objects) -> String {
         .replace("{refund}", &o.refund)
         .replace("{member}", "buyer-1")
         .replace("{parcel}", "1")
+        .replace("{offer}", "three-friends")
+        .replace("{assist}", "A01JDEMOASSIST0000000000000")
         + match path {
             p if p.ends_with("/performance") => "?campaign=summer-clearance",
             p if p.ends_with("/campaigns/{campaign}/group-buys") => "?sku=SD-1003",

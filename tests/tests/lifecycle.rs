@@ -224,6 +224,18 @@ enum Op {
         order: u8,
         parcel: u8,
     },
+    /// A buyer starts an assist of the campaign's offer (maybe through a guide's link).
+    StartAssist {
+        buyer: u8,
+        link: Option<u8>,
+    },
+    /// Someone with a verified phone assists: a helper of the pool, or a second account
+    /// on a buyer's phone.
+    Help {
+        helper: u8,
+        assist: u8,
+        alt: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -278,6 +290,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0u8..3).prop_map(|script| Op::Carrier { script }),
         1 => (idx(), idx()).prop_map(|(order, parcel)| Op::ParcelBack { order, parcel }),
         1 => (idx(), idx()).prop_map(|(order, parcel)| Op::DeclareLost { order, parcel }),
+        2 => (idx(), proptest::option::weighted(0.3, idx())).prop_map(|(buyer, link)| Op::StartAssist { buyer, link }),
+        4 => (idx(), idx(), proptest::bool::weighted(0.15)).prop_map(|(helper, assist, alt)| Op::Help { helper, assist, alt }),
         // A close now and then: most sequences sell first and close at their end.
         1 => (prop_oneof![Just(0u16), Just(30), Just(120)], 0u8..4)
             .prop_map(|(grace, now)| if now == 0 { Op::Close { grace } } else { Op::Drain }),
@@ -293,6 +307,11 @@ fn dispatched(o: &Order) -> bool {
             | OrderStatus::ReadyForPickup
             | OrderStatus::PickedUp
     )
+}
+
+/// The verified phone of buyer `b`.
+fn buyer_phone(b: usize) -> String {
+    format!("1380000{b:04}")
 }
 
 /// A shipped order with a parcel in `wanted`.
@@ -360,6 +379,8 @@ struct Model {
     stream_down_until: Option<chrono::DateTime<chrono::Utc>>,
     /// The furthest each parcel has been seen: a parcel never moves back.
     parcel_ranks: BTreeMap<(String, u8), u8>,
+    /// Assists started (ids).
+    assists: Vec<String>,
 }
 
 /// How often each kind of call succeeded or was refused, over the run: printed, so a
@@ -441,6 +462,10 @@ impl Model {
                     .stocked(final_slide.stock),
             )
             .coupon("c20", coupon(2_000).per_buyer(2).budget(1_000))
+            .coupon("pack10", coupon(1_000).budget(1_000))
+            // two helpers unlock a pack of two 10-off coupons; 3 packs in all
+            .assist_offer("duo", json!({"name": "Duo", "helpers": 2, "hours": 12,
+                "pack": ["pack10", "pack10"], "budget": 3, "daily_cap": 2}))
             .coupon(
                 "c50",
                 coupon(5_000).named("50 off over 500").min_spend(50_000).budget(1_000),
@@ -461,6 +486,7 @@ impl Model {
             drained: true,
             stream_down_until: None,
             parcel_ranks: BTreeMap::new(),
+            assists: Vec::new(),
         }
     }
 
@@ -557,6 +583,16 @@ impl Model {
             return pick(&self.orders, i).cloned();
         }
         pick(&matching, i).cloned()
+    }
+
+    async fn assist(&self, id: &str) -> clearance::domain::assist::Assist {
+        let id = clearance::domain::ids::AssistId::parse(id).unwrap_or_else(|e| panic!("{e}"));
+        self.w
+            .state
+            .db
+            .assist(&self.t, &id)
+            .await
+            .unwrap_or_else(|e| panic!("reading assist {id}: {e}"))
     }
 
     /// A parcel of an order (preferring orders `wanted`), with its store.
@@ -1243,6 +1279,82 @@ impl Model {
                 let path = format!("{BASE}/group-buys/{g}/join");
                 self.take_seat(&path, buyer, "join group").await;
             }
+            Op::StartAssist { buyer, link } => {
+                let b = usize::from(*buyer) % BUYERS.len();
+                let mut body = json!({});
+                if let Some(g) = link {
+                    let (guide, store) = GUIDES[usize::from(*g) % GUIDES.len()];
+                    body["share_token"] = self.w.share_token(guide, store, C).into();
+                }
+                let token = self.w.buyer_with_phone(BUYERS[b], &buyer_phone(b));
+                let r = self
+                    .w
+                    .json(
+                        "POST",
+                        &format!("{BASE}/campaigns/{C}/assist-offers/duo/assists"),
+                        Some(&token),
+                        &body,
+                    )
+                    .await;
+                status(&r, "start assist");
+                if let Some(id) = r.body["id"].as_str() {
+                    if !self.assists.iter().any(|a| a == id) {
+                        self.assists.push(id.to_owned());
+                    }
+                }
+            }
+            Op::Help {
+                helper,
+                assist,
+                alt,
+            } => {
+                let Some(id) = pick(&self.assists, *assist).cloned() else {
+                    return;
+                };
+                let a = self.assist(&id).await;
+                let link = clearance::domain::assist::sign_link(
+                    &self.w.state.secrets.share_link,
+                    &clearance::domain::assist::AssistClaims {
+                        tenant: a.tenant.clone(),
+                        campaign: a.campaign.clone(),
+                        offer: a.offer.clone(),
+                        assist: a.id.clone(),
+                        starter: a.starter.clone(),
+                        expires_at: a.expires_at,
+                    },
+                );
+                // a second account on a buyer's phone, or one of 6 helpers' phones
+                let (sub, phone) = if *alt {
+                    let b = usize::from(*helper) % BUYERS.len();
+                    (format!("alt-{b}"), buyer_phone(b))
+                } else {
+                    let h = usize::from(*helper) % 6;
+                    (format!("helper-{h}"), format!("1370000{h:04}"))
+                };
+                let token = self.w.buyer_with_phone(&sub, &phone);
+                let r = self
+                    .w
+                    .json(
+                        "POST",
+                        &format!("{BASE}/assists/{id}/help"),
+                        Some(&token),
+                        &json!({"link": link}),
+                    )
+                    .await;
+                status(&r, "assist");
+                let starter_phone = BUYERS
+                    .iter()
+                    .position(|b| *b == a.starter.as_str())
+                    .map(buyer_phone);
+                if starter_phone.as_deref() == Some(phone.as_str()) {
+                    assert_eq!(
+                        problem_type(&r),
+                        "assist-self",
+                        "the starter's phone assisted: {}",
+                        r.body
+                    );
+                }
+            }
             Op::SignLink { guide } => {
                 let (guide, store) = GUIDES[usize::from(*guide) % GUIDES.len()];
                 let r = self
@@ -1420,6 +1532,7 @@ impl Model {
         self.check_money(step, &orders, &refunds).await;
         self.check_stock(step, &orders, &refunds).await;
         self.check_parcels(step, &orders, &refunds);
+        self.check_assists(step).await;
         self.check_seats(step, &orders).await;
         if self.drained {
             self.check_credit(step, &orders, &refunds).await;
@@ -2007,6 +2120,109 @@ impl Model {
                 followed,
                 "step {step}: every waybill handed over is followed, once"
             );
+        }
+    }
+
+    /// Assists: packs granted = assists completed, never more than the budget, and the
+    /// budget's counters hold the rest (never below zero); each completed assist's
+    /// starter holds its pack, others none; an assist's helpers are distinct phones,
+    /// never the starter's, at most the number needed; no phone assisted the offer
+    /// twice nor more than its daily cap in a day.
+    async fn check_assists(&self, step: usize) {
+        use clearance::domain::assist::{AssistStatus, BUDGET_SHARDS};
+        let offer =
+            clearance::domain::ids::AssistOfferId::parse("duo").unwrap_or_else(|e| panic!("{e}"));
+        let mut completed = 0i64;
+        let mut by_helper: BTreeMap<String, Vec<chrono::DateTime<chrono::Utc>>> = BTreeMap::new();
+        let mut starters_with_pack = BTreeSet::new();
+        for id in &self.assists {
+            let a = self.assist(id).await;
+            let at = format!("step {step}, assist {id}");
+            assert!(
+                a.helpers.len() <= usize::from(a.needed),
+                "{at}: {} helpers",
+                a.helpers.len()
+            );
+            let subs: BTreeSet<&str> = a.helpers.iter().map(|h| h.member.as_str()).collect();
+            assert_eq!(subs.len(), a.helpers.len(), "{at}: a helper twice");
+            assert!(
+                !subs.contains(a.starter.as_str()),
+                "{at}: the starter helped"
+            );
+            for h in &a.helpers {
+                // the phone behind each helper account
+                let phone = match h.member.as_str().strip_prefix("alt-") {
+                    Some(b) => buyer_phone(b.parse().unwrap_or(usize::MAX)),
+                    None => h.member.as_str().to_owned(),
+                };
+                let starter = BUYERS
+                    .iter()
+                    .position(|b| *b == a.starter.as_str())
+                    .map(buyer_phone);
+                assert_ne!(
+                    Some(&phone),
+                    starter.as_ref(),
+                    "{at}: the starter's phone helped"
+                );
+                by_helper.entry(phone).or_default().push(h.at);
+            }
+            match a.status {
+                AssistStatus::Completed => {
+                    completed += 1;
+                    assert_eq!(
+                        usize::from(a.needed),
+                        a.helpers.len(),
+                        "{at}: completed short"
+                    );
+                    assert_eq!(a.pack.len(), 2, "{at}: its pack");
+                    assert!(
+                        starters_with_pack.insert(a.starter.to_string()),
+                        "{at}: two packs for one starter"
+                    );
+                }
+                _ => assert!(a.pack.is_empty(), "{at}: a pack without completing"),
+            }
+        }
+        for (phone, times) in &by_helper {
+            // one assist of the offer per phone
+            assert_eq!(
+                times.len(),
+                1,
+                "step {step}: phone {phone} assisted the offer {} times",
+                times.len()
+            );
+        }
+        let cpk = keys::campaign_pk(&self.t, &self.campaign);
+        let mut left = 0i64;
+        for shard in 0..BUDGET_SHARDS {
+            let n = self
+                .item(cpk.clone(), keys::assist_budget_sk(&offer, shard))
+                .await
+                .and_then(|v| v["remaining"].as_i64())
+                .unwrap_or(i64::MIN);
+            assert!(n >= 0, "step {step}: budget shard {shard} at {n}");
+            left += n;
+        }
+        assert!(
+            completed <= 3,
+            "step {step}: {completed} packs over a budget of 3"
+        );
+        assert_eq!(left, 3 - completed, "step {step}: the budget's counters");
+        // the packs' coupons: exactly the completed starters hold pack10 places 101-102
+        for b in BUYERS {
+            let user = UserId::parse(b).unwrap_or_else(|e| panic!("{e}"));
+            let tpl = clearance::domain::ids::CouponTemplateId::parse("pack10")
+                .unwrap_or_else(|e| panic!("{e}"));
+            let mut held = 0;
+            for n in [101, 102] {
+                held += u32::from(
+                    self.item(cpk.clone(), keys::buyer_coupon_sk(&tpl, &user, n))
+                        .await
+                        .is_some(),
+                );
+            }
+            let expected = if starters_with_pack.contains(b) { 2 } else { 0 };
+            assert_eq!(held, expected, "step {step}: {b}'s pack coupons");
         }
     }
 
@@ -2613,6 +2829,52 @@ impl Model {
             })
             .collect();
         let got = report.shipping.clone();
+        // assists of the offer, recounted from the assists and the orders
+        let mut line = clearance::domain::report::AssistLine {
+            offer: "duo".into(),
+            name: "Duo".into(),
+            budget: 3,
+            ..Default::default()
+        };
+        let mut guides: BTreeMap<String, u64> = BTreeMap::new();
+        for id in &self.assists {
+            let a = self.assist(id).await;
+            line.started += 1;
+            match a.status {
+                clearance::domain::assist::AssistStatus::Completed => line.completed += 1,
+                clearance::domain::assist::AssistStatus::Expired => line.expired += 1,
+                clearance::domain::assist::AssistStatus::Open => line.open += 1,
+            }
+            line.recruited += a.helpers.iter().filter(|h| h.new_to_brand).count() as u64;
+            if let Some(g) = &a.guide {
+                *guides.entry(g.to_string()).or_default() += 1;
+            }
+        }
+        line.packs_granted = line.completed;
+        line.by_guide = guides
+            .into_iter()
+            .map(|(guide, started)| clearance::domain::report::GuideAssists { guide, started })
+            .collect();
+        line.pack_coupons_redeemed = paid
+            .iter()
+            .filter(|o| !(o.status == OrderStatus::Cancelled && o.parcels.is_empty()))
+            .flat_map(|o| o.coupons.iter())
+            .filter(|c| c.starts_with("pack10.10"))
+            .count() as u64;
+        let reported = report
+            .assists
+            .iter()
+            .find(|a| a.offer == "duo")
+            .cloned()
+            .unwrap_or_default();
+        // a pack coupon takes at most its face off (stacked coupons share a discount)
+        let cost = reported.pack_coupons_cost_fen;
+        assert!(
+            (0..=1_000 * line.pack_coupons_redeemed as i64).contains(&cost),
+            "the packs' coupons cost {cost}"
+        );
+        line.pack_coupons_cost_fen = cost;
+        assert_eq!(reported, line, "the report's assists");
         assert_eq!(got, expected, "the report's shipping figures");
         let t = &report.totals;
         let owed = |r: &&Refund| clearance_tests::oracle::owed(r);

@@ -2,6 +2,7 @@
 //! blob adapters, the HTTP behaviour of each function, and the sample events.
 
 mod adapters;
+mod assists;
 mod attribution;
 mod authz;
 mod browse;

@@ -36,6 +36,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(member_for_staff))
         .routes(routes!(adjust_points))
         .routes(routes!(member_terms, put_member_terms))
+        .routes(routes!(super::assists::start))
+        .routes(routes!(super::assists::help))
+        .routes(routes!(super::assists::read))
+        .routes(routes!(super::assists::mine))
 }
 
 pub fn router(state: AppState) -> axum::Router {

@@ -2,6 +2,7 @@
 //! [`AppState`] once and hands `router(..)` to `lambda_http::run`; the local server
 //! merges every function's routes into one router over the same state.
 
+pub mod assists;
 pub mod attribution;
 pub mod browse;
 pub mod close;

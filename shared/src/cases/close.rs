@@ -160,6 +160,7 @@ impl AppState {
         let mut report: Report = tally.finish(t, c, guides, stores, now);
         report.missed_searches = self.db.missed_searches(t, &c.id).await?;
         report.missed_searches.truncate(MISSED_SEARCHES_LISTED);
+        report.assists = tally.assist_lines(&self.db.assist_offers(t, &c.id).await?);
         let json = serde_json::to_vec_pretty(&report)
             .map_err(|e| Error::Internal(format!("report not serializable: {e}")))?;
         let keys = (

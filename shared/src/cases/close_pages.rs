@@ -196,6 +196,7 @@ impl AppState {
                 _ => match string_attr(&item, SK) {
                     Some(keys::ORDER_SK) => tally.fold_order(&from_item::<Order>(item)?, c),
                     Some(keys::GROUP_SK) => tally.fold_group(&from_item::<GroupBuy>(item)?),
+                    Some(keys::ASSIST_SK) => tally.fold_assist(&from_item(item)?),
                     Some(sk) if sk.starts_with(keys::REFUND_PREFIX) => {
                         tally.fold_refund(&from_item::<Refund>(item)?)
                     }

@@ -134,6 +134,10 @@ id_type!(/// A group buy: `G` and a ULID.
     GroupBuyId, "group_buy", 40, Charset::Sku);
 id_type!(/// The client's `Idempotency-Key` for one logical request.
     IdempotencyKey, "Idempotency-Key", 64, Charset::Sku);
+id_type!(/// An assist offer of a campaign, chosen by ops, e.g. `three-friends`.
+    AssistOfferId, "offer", 40, Charset::Slug);
+id_type!(/// A member's assist: `A` and a ULID.
+    AssistId, "assist", 40, Charset::Sku);
 id_type!(/// A carrier, as the tracking aggregator codes it: `sf`, `zto`, `yto`, `ems`, `jd`, or
     /// `same-city` for a store's own same-city rider.
     CarrierId, "carrier", 24, Charset::Slug);
@@ -152,6 +156,13 @@ impl OrderId {
             .generate_from_datetime(at)
             .unwrap_or_else(|_| ulid::Ulid::from_datetime(at));
         OrderId(id.to_string())
+    }
+}
+
+impl AssistId {
+    pub fn generate(now: chrono::DateTime<chrono::Utc>) -> Self {
+        let at: std::time::SystemTime = now.into();
+        AssistId(format!("A{}", ulid::Ulid::from_datetime(at)))
     }
 }
 

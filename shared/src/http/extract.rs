@@ -265,6 +265,8 @@ path_id!(
     ids::OrderId,
     ids::RefundId,
     ids::GroupBuyId,
+    ids::AssistId,
+    ids::AssistOfferId,
     ids::UserId
 );
 

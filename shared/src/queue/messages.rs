@@ -298,7 +298,16 @@ pub struct EventLine {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum MemberMessage {
     Event(OrderEvent),
-    Release { member: UserId, brand: BrandId },
+    Release {
+        member: UserId,
+        brand: BrandId,
+    },
+    /// An open assist at (or before: re-sent until) its expiry.
+    ExpireAssist {
+        tenant: Tenant,
+        assist: crate::domain::ids::AssistId,
+        due: DateTime<Utc>,
+    },
 }
 
 impl QueueMessage for MemberMessage {

@@ -6,8 +6,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::ids::{
-    BrandId, CampaignId, CarrierId, CategoryId, CouponTemplateId, GroupBuyId, GuideId,
-    IdempotencyKey, OrderId, RefundId, Sku, StoreGroupId, StoreId, UserId, Waybill,
+    AssistId, AssistOfferId, BrandId, CampaignId, CarrierId, CategoryId, CouponTemplateId,
+    GroupBuyId, GuideId, IdempotencyKey, OrderId, RefundId, Sku, StoreGroupId, StoreId, UserId,
+    Waybill,
 };
 use crate::domain::tenancy::Tenant;
 
@@ -269,6 +270,51 @@ pub fn waybill_pk(t: &Tenant, carrier: &CarrierId, waybill: &Waybill) -> String 
 
 pub const WAYBILL_SK: &str = "WAYBILL";
 
+/// An assist offer of a campaign (in the campaign's partition).
+pub fn assist_offer_sk(offer: &AssistOfferId) -> String {
+    format!("{ASSIST_OFFER_PREFIX}{offer}")
+}
+
+pub const ASSIST_OFFER_PREFIX: &str = "AO#";
+
+/// One of an offer's budget counters (`remaining` packs).
+pub fn assist_budget_sk(offer: &AssistOfferId, shard: u8) -> String {
+    format!("AB#{offer}#{shard}")
+}
+
+/// A member's assist.
+pub fn assist_pk(t: &Tenant, id: &AssistId) -> String {
+    format!("{}#A#{id}", tenant_pk(t))
+}
+
+pub const ASSIST_SK: &str = "ASSIST";
+
+/// GSI1: a member's assists across tenants.
+pub fn starter_assists_gsi1pk(user: &UserId) -> String {
+    format!("U#{user}#ASSISTS")
+}
+
+/// The starter's assist of an offer (in the buyer's partition): one open at a time.
+pub fn open_assist_sk(c: &CampaignId, offer: &AssistOfferId) -> String {
+    format!("ASSIST#{c}#{offer}")
+}
+
+/// A phone's assists in a tenant, by its keyed hash.
+pub fn helper_pk(t: &Tenant, phone_hash: &str) -> String {
+    format!("{}#H#{phone_hash}", tenant_pk(t))
+}
+
+/// The phone's assist of an offer (one per offer).
+pub fn helped_offer_sk(c: &CampaignId, offer: &AssistOfferId) -> String {
+    format!("OFFER#{c}#{offer}")
+}
+
+/// The phone's `n`-th assist of a day (1..=the daily cap): one item per place, so a
+/// day's count is never exceeded.
+pub fn helped_day_sk(day: chrono::NaiveDate, n: u8) -> String {
+    format!("DAY#{day}#{n:02}")
+}
+
 /// An instant as a sort key: fixed width, so text order is time order.
 pub fn instant(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
@@ -339,6 +385,8 @@ pub enum Due {
     /// An order event in the outbox not yet relayed to every consumer by the sweeper
     /// (the table's stream relays it at once; this is the net behind it).
     Event(Tenant, OrderId, String),
+    /// An open assist at its expiry.
+    Assist(Tenant, AssistId),
 }
 
 impl Due {
@@ -375,6 +423,7 @@ impl Due {
             ("O", ORDER_SK) => Some(Due::Order(t, OrderId::parse(id).ok()?)),
             ("O", SALE_SK) => Some(Due::SaleConfirmation(t, OrderId::parse(id).ok()?)),
             ("G", GROUP_SK) => Some(Due::GroupExpiry(t, GroupBuyId::parse(id).ok()?)),
+            ("A", ASSIST_SK) => Some(Due::Assist(t, AssistId::parse(id).ok()?)),
             ("O", sk) if sk.starts_with(EVENT_PREFIX) => Some(Due::Event(
                 t,
                 OrderId::parse(id).ok()?,

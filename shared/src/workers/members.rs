@@ -15,6 +15,20 @@ pub async fn apply_member(st: &AppState, body: &str) -> Result<(), WorkerError> 
                 tracing::info!(event = %e.id, pending = entry.pending, available = entry.available, "points entry");
             }
         }
+        MemberMessage::ExpireAssist { tenant, assist, .. } => {
+            let now = st.clock.now();
+            if let Some(due) = st.expire_assist(&tenant, &assist, now).await? {
+                // Not yet (SQS delays are at most 15 minutes): back for the rest.
+                let again = MemberMessage::ExpireAssist {
+                    tenant,
+                    assist,
+                    due,
+                };
+                st.queue
+                    .post(&again, Some(crate::queue::messages::delay_until(due, now)))
+                    .await?;
+            }
+        }
         MemberMessage::Release { member, brand } => {
             let released = st.release_points(&member, &brand, st.clock.now()).await?;
             if !released.is_empty() {

@@ -75,6 +75,15 @@ pub async fn sweep_timers(st: &AppState) -> Result<serde_json::Value, WorkerErro
                     events += 1;
                 }
             }
+            Due::Assist(t, id) => {
+                let msg = MemberMessage::ExpireAssist {
+                    tenant: t.clone(),
+                    assist: id.clone(),
+                    due: now,
+                };
+                st.queue.post(&msg, None).await?;
+                confirmations += 1;
+            }
             Due::Refund(t, id) => {
                 let msg = RefundMessage {
                     tenant: t.clone(),

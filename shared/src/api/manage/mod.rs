@@ -3,6 +3,7 @@
 //! brand admins and hq of the tenant, reads for its staff; the check runs before the
 //! body is read and before any write.
 
+pub mod assist_offers;
 pub mod campaigns;
 pub mod listings;
 pub mod search_terms;
@@ -14,6 +15,7 @@ use crate::app::AppState;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn routes() -> OpenApiRouter<AppState> {
+    use assist_offers::*;
     use campaigns::*;
     use listings::*;
     use search_terms::*;
@@ -31,6 +33,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_guides))
         .routes(routes!(put_guide))
         .routes(routes!(search_terms, put_search_terms))
+        .routes(routes!(list_offers))
+        .routes(routes!(put_offer))
 }
 
 pub fn router(state: AppState) -> Router {

@@ -234,7 +234,7 @@ impl AppState {
         }
         if req.coupons != CouponChoice::None {
             'outer: for tpl in &campaign.coupons {
-                for n_th in 1..=tpl.per_buyer {
+                for n_th in coupon_places(tpl) {
                     if wanted.len() >= MAX_KEYS {
                         break 'outer;
                     }
@@ -291,7 +291,7 @@ impl AppState {
             }
         }
         for tpl in &campaign.coupons {
-            for n_th in 1..=tpl.per_buyer {
+            for n_th in coupon_places(tpl) {
                 if let Some(item) = at(&cpk, keys::buyer_coupon_sk(&tpl.id, &req.buyer, n_th)) {
                     let c: BuyerCoupon = from_item(item.clone())?;
                     if c.status == CouponStatus::Available {
@@ -496,4 +496,11 @@ fn replay(record: Item, request_hash: &str) -> Result<Placed> {
         status: record.status,
         body: record.body,
     })
+}
+
+/// Where a buyer's coupons of a template may be: the places they claim (1..=per
+/// buyer), and the places an assist pack grants.
+fn coupon_places(tpl: &crate::domain::coupon::CouponTemplate) -> impl Iterator<Item = u32> {
+    use crate::domain::assist::{PACK_COUPON_FROM, PACK_PLACES};
+    (1..=tpl.per_buyer).chain(PACK_COUPON_FROM..PACK_COUPON_FROM + PACK_PLACES)
 }

@@ -30,6 +30,11 @@
 //!   **needed attention** when the order's history flagged it; **lost** and **returned
 //!   unclaimed** are parcels that ended so; same-city parcels and their riders' fees
 //!   (borne by the store);
+//! - **assists** (per offer): assists started, completed (a pack granted each),
+//!   expired or still open; helpers who were new to the brand; coupons from its packs
+//!   (places from 101 of its templates, which no other offer's pack holds) redeemed on
+//!   counted orders and their cost (as coupons' cost above); assists started through
+//!   each guide's link;
 //! - **automatic approval rate** is approvals by rule over decided refunds; decision time
 //!   is from request to decision (nearest-rank p50/p95); payments an order could not
 //!   take are given back but are no figure of the report (they were never the
@@ -162,6 +167,35 @@ pub struct BoardLine {
     pub totals: Totals,
 }
 
+/// Assists started through one guide's link.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct GuideAssists {
+    pub guide: String,
+    pub started: u64,
+}
+
+/// One assist offer: how its assists went, what its packs cost.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AssistLine {
+    pub offer: String,
+    pub name: String,
+    pub started: u64,
+    pub completed: u64,
+    pub expired: u64,
+    /// Still open (only before the close has expired them).
+    pub open: u64,
+    /// Packs granted (one per completed assist) out of the budget.
+    pub packs_granted: u64,
+    pub budget: u64,
+    /// Helpers new to the brand when they assisted.
+    pub recruited: u64,
+    /// Coupons from its packs used on counted orders, and their discount.
+    pub pack_coupons_redeemed: u64,
+    pub pack_coupons_cost_fen: i64,
+    /// Assists started through a guide's link, by guide.
+    pub by_guide: Vec<GuideAssists>,
+}
+
 /// One store's parcels that travel.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ShippingLine {
@@ -226,6 +260,9 @@ pub struct Report {
     /// Parcels that travel, by store (stores that shipped nothing are left out).
     #[serde(default)]
     pub shipping: Vec<ShippingLine>,
+    /// Invite-friends-to-assist offers.
+    #[serde(default)]
+    pub assists: Vec<AssistLine>,
 }
 
 /// `part` over `whole` in basis points, rounded down; 0 over nothing.

@@ -12,10 +12,12 @@ use super::{
     GroupFigures, Keyed, ListingLine, OpenWork, ReasonLine, RefundFigures, Report, SizeLine,
     StockFigures, StoreFigures, StoreStockLine,
 };
+use crate::domain::assist::{Assist, AssistOffer, AssistStatus, PACK_COUPON_FROM};
 use crate::domain::campaign::Campaign;
 use crate::domain::catalog::Listing;
 use crate::domain::coupon::parse_coupon_id;
 use crate::domain::group_buy::{GroupBuy, GroupStatus};
+use crate::domain::ids::CouponTemplateId;
 use crate::domain::ids::OrderId;
 use crate::domain::order::{attention_note, Order, OrderStatus, ParcelStatus};
 use crate::domain::refund::{
@@ -121,6 +123,23 @@ pub struct Tally {
     /// `store -> its shipping parcels' times and ends`.
     #[serde(default)]
     shipping: BTreeMap<String, Shipping>,
+    /// `offer -> its assists`.
+    #[serde(default)]
+    assists: BTreeMap<String, Assists>,
+    /// `template -> (pack coupons redeemed, their cost)`.
+    #[serde(default)]
+    pack_coupons: BTreeMap<String, (u64, i64)>,
+}
+
+/// An offer's assists so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Assists {
+    started: u64,
+    completed: u64,
+    expired: u64,
+    open: u64,
+    recruited: u64,
+    by_guide: BTreeMap<String, u64>,
 }
 
 /// A store's shipping parcels so far.
@@ -224,25 +243,30 @@ impl Tally {
         // order cancelled before dispatch gave its coupons back (the buyer may use them
         // again): they cost nothing here.
         let gave_back = o.status == OrderStatus::Cancelled && o.parcels.is_empty();
-        let used: Vec<(String, i64)> = o
+        let used: Vec<(String, i64, bool)> = o
             .coupons
             .iter()
             .filter(|_| !gave_back)
             .filter_map(|id| parse_coupon_id(id))
-            .map(|(tpl, _)| {
+            .map(|(tpl, n)| {
                 let face = campaign
                     .coupons
                     .iter()
                     .find(|c| c.id == tpl)
                     .map_or(0, |c| c.off_fen.get());
-                (tpl.to_string(), face)
+                (tpl.to_string(), face, n >= PACK_COUPON_FROM)
             })
             .collect();
-        let faces: Vec<i64> = used.iter().map(|(_, f)| *f).collect();
-        for ((tpl, _), cost) in used.iter().zip(split_by_face(o.discount_fen.get(), &faces)) {
+        let faces: Vec<i64> = used.iter().map(|(_, f, _)| *f).collect();
+        for ((tpl, _, pack), cost) in used.iter().zip(split_by_face(o.discount_fen.get(), &faces)) {
             let c = self.coupons.entry(tpl.clone()).or_default();
             c.0 += 1;
             c.1 += cost;
+            if *pack {
+                let p = self.pack_coupons.entry(tpl.clone()).or_default();
+                p.0 += 1;
+                p.1 += cost;
+            }
         }
 
         if o.status == OrderStatus::NeedsAttention {
@@ -302,6 +326,60 @@ impl Tally {
                 None => self.open.undelivered_orders += 1,
             }
         }
+    }
+
+    /// An assist of one of the campaign's offers.
+    pub fn fold_assist(&mut self, a: &Assist) {
+        let e = self.assists.entry(a.offer.to_string()).or_default();
+        e.started += 1;
+        match a.status {
+            AssistStatus::Completed => e.completed += 1,
+            AssistStatus::Expired => e.expired += 1,
+            AssistStatus::Open => e.open += 1,
+        }
+        e.recruited += a.helpers.iter().filter(|h| h.new_to_brand).count() as u64;
+        if let Some(g) = &a.guide {
+            *e.by_guide.entry(g.to_string()).or_default() += 1;
+        }
+    }
+
+    /// The offers' lines: every offer of the campaign, with its assists and its packs'
+    /// coupons (an offer's templates are its own).
+    pub fn assist_lines(&self, offers: &[AssistOffer]) -> Vec<super::AssistLine> {
+        offers
+            .iter()
+            .map(|o| {
+                let a = self.assists.get(o.id.as_str()).cloned().unwrap_or_default();
+                let mut templates: Vec<&CouponTemplateId> = o.pack.iter().collect();
+                templates.sort();
+                templates.dedup();
+                let (redeemed, cost) = templates
+                    .iter()
+                    .filter_map(|t| self.pack_coupons.get(t.as_str()))
+                    .fold((0, 0), |(n, c), (n2, c2)| (n + n2, c + c2));
+                super::AssistLine {
+                    offer: o.id.to_string(),
+                    name: o.name.clone(),
+                    started: a.started,
+                    completed: a.completed,
+                    expired: a.expired,
+                    open: a.open,
+                    packs_granted: a.completed,
+                    budget: u64::from(o.budget),
+                    recruited: a.recruited,
+                    pack_coupons_redeemed: redeemed,
+                    pack_coupons_cost_fen: cost,
+                    by_guide: a
+                        .by_guide
+                        .iter()
+                        .map(|(g, n)| super::GuideAssists {
+                            guide: g.clone(),
+                            started: *n,
+                        })
+                        .collect(),
+                }
+            })
+            .collect()
     }
 
     pub fn fold_refund(&mut self, r: &Refund) {
@@ -434,6 +512,8 @@ impl Tally {
             open,
             missed_searches: Vec::new(),
             shipping: self.shipping_lines(),
+            // The offers are not the tally's: the close adds their lines.
+            assists: Vec::new(),
         }
     }
 

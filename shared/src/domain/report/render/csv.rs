@@ -107,8 +107,40 @@ pub fn to_csv(r: &Report) -> String {
     boards(&mut c, r);
     attention(&mut c, r);
     shipping(&mut c, r);
+    assists(&mut c, r);
     open(&mut c, r);
     c.0
+}
+
+/// Assist offers: one row per figure, and assists started per guide.
+fn assists(c: &mut Csv, r: &Report) {
+    for a in &r.assists {
+        c.rows(
+            "assists",
+            &a.offer,
+            "",
+            &[
+                ("started", a.started.into()),
+                ("completed", a.completed.into()),
+                ("expired", a.expired.into()),
+                ("open", a.open.into()),
+                ("packs_granted", a.packs_granted.into()),
+                ("budget", a.budget.into()),
+                ("recruited", a.recruited.into()),
+                ("pack_coupons_redeemed", a.pack_coupons_redeemed.into()),
+                ("pack_coupons_cost_fen", a.pack_coupons_cost_fen.into()),
+            ],
+        );
+        for g in &a.by_guide {
+            c.row(
+                "assists",
+                &a.offer,
+                &g.guide,
+                "started_through_guide",
+                g.started.into(),
+            );
+        }
+    }
 }
 
 /// Parcels that travel, by store.

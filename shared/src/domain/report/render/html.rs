@@ -184,6 +184,7 @@ pub fn to_html(r: &Report) -> String {
         ("attention", "Attention"),
         ("searches", "Searches"),
         ("shipping", "Shipping"),
+        ("assists", "Assists"),
     ];
     if r.edition == Edition::Interim {
         links.push(("open", "Still open"));
@@ -203,6 +204,7 @@ pub fn to_html(r: &Report) -> String {
     attention(&mut out, r);
     missed_searches(&mut out, r);
     shipping(&mut out, r);
+    assists(&mut out, r);
     if r.edition == Edition::Interim {
         open_work(&mut out, r);
     }
@@ -760,6 +762,58 @@ pub(super) fn shipping(out: &mut String, r: &Report) {
                 ("Returned unclaimed", true),
                 ("Same-city", true),
                 ("Rider fees", true),
+            ],
+            &rows,
+            None,
+        );
+    }
+    out.push_str("</section>\n");
+}
+
+/// Invite friends to assist: each offer's assists, packs and what they cost.
+pub(super) fn assists(out: &mut String, r: &Report) {
+    section_open(out, "assists", "Assists");
+    if r.assists.is_empty() {
+        empty(out, "No assist offer.");
+    } else {
+        let rows: Vec<Vec<Cell>> = r
+            .assists
+            .iter()
+            .map(|a| {
+                let guides = a
+                    .by_guide
+                    .iter()
+                    .map(|g| format!("{} {}", g.guide, g.started))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                vec![
+                    text(&a.name),
+                    count(a.started),
+                    count(a.completed),
+                    count(a.expired),
+                    count(a.packs_granted),
+                    count(a.budget),
+                    count(a.recruited),
+                    count(a.pack_coupons_redeemed),
+                    money(a.pack_coupons_cost_fen),
+                    text(&guides),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            "Assists by offer",
+            &[
+                ("Offer", false),
+                ("Started", true),
+                ("Completed", true),
+                ("Expired", true),
+                ("Packs", true),
+                ("Budget", true),
+                ("New to the brand", true),
+                ("Pack coupons used", true),
+                ("Their cost", true),
+                ("Through guides", false),
             ],
             &rows,
             None,

@@ -206,6 +206,23 @@ fn sample() -> Report {
             same_city: 2,
             same_city_fees_fen: 1_600,
         }],
+        assists: vec![crate::domain::report::AssistLine {
+            offer: "three-friends".into(),
+            name: "<i>3 friends</i>".into(),
+            started: 10,
+            completed: 4,
+            expired: 5,
+            open: 1,
+            packs_granted: 4,
+            budget: 50,
+            recruited: 7,
+            pack_coupons_redeemed: 3,
+            pack_coupons_cost_fen: 6_000,
+            by_guide: vec![crate::domain::report::GuideAssists {
+                guide: "gz-tianhe-g1".into(),
+                started: 2,
+            }],
+        }],
     }
 }
 
@@ -379,6 +396,7 @@ fn the_csv_has_one_quoted_row_per_figure() {
         + 2 * 9 // store board
         + 1 // attention
         + 11 // shipping: one store, 7 counts and 4 times
+        + 10 // assists: one offer, 9 figures and one guide
         + 8; // open
     assert_eq!(csv.lines().count(), expected);
     assert!(csv.lines().all(|l| !l.ends_with('\r')));
@@ -417,4 +435,28 @@ fn the_shipping_section_gives_each_stores_times_in_hours_and_its_troubles() {
     let mut none = sample();
     none.shipping.clear();
     assert!(to_html(&none).contains("No parcel was shipped."));
+}
+
+#[test]
+fn the_assists_section_lists_each_offer_escaped_with_its_packs_cost() {
+    let html = to_html(&sample());
+    let start = html.find(r#"id="assists""#).expect("an assists section");
+    let section = &html[start..start + html[start..].find("</section>").unwrap()];
+    assert!(
+        section.contains("&lt;i&gt;3 friends&lt;/i&gt;") && !section.contains("<i>3"),
+        "{section}"
+    );
+    assert!(
+        section.contains("¥60.00") && section.contains("gz-tianhe-g1 2"),
+        "{section}"
+    );
+    let csv = to_csv(&sample());
+    assert!(
+        csv.contains("assists,three-friends,,packs_granted,4"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("assists,three-friends,gz-tianhe-g1,started_through_guide,2"),
+        "{csv}"
+    );
 }
