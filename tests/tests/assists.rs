@@ -331,3 +331,66 @@ async fn repeated_assists_and_expiry_messages_grant_nothing_twice_and_an_expired
         .collect();
     assert_eq!(ids, [b["id"].as_str().unwrap(), a["id"].as_str().unwrap()]);
 }
+
+#[tokio::test]
+async fn an_assist_started_through_a_guides_link_counts_on_the_guides_board_and_keeps_the_link() {
+    // given a member who arrived with a guide's link
+    let w = World::seeded().await;
+    let link = w.share_token("gz-tianhe-g1", "gz-tianhe", C);
+    let r = w
+        .json(
+            "POST",
+            &format!("{BASE}/campaigns/{C}/assist-offers/three-friends/assists"),
+            Some(&w.buyer_with_phone("fan", &phone(1))),
+            &json!({"share_token": link}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // then the assist carries the guide and the guide's link for its helpers to buy
+    // through, and the guide's board counts it (once, however often it is started)
+    assert_eq!(r.body["guide"], "gz-tianhe-g1");
+    assert_eq!(r.body["share_token"], link.as_str());
+    let again = start(&w, "fan", 1, "three-friends").await;
+    assert_eq!(again["id"], r.body["id"]);
+    let board = w
+        .get(
+            &format!("{BASE}/guides/gz-tianhe-g1/performance?campaign={C}"),
+            Some(&w.ops()),
+        )
+        .await;
+    assert_eq!(board.body["assists_started"], 1, "{}", board.body);
+    // a forged link credits nobody; the assist starts anyway
+    let r = w
+        .json(
+            "POST",
+            &format!("{BASE}/campaigns/{C}/assist-offers/rush-two/assists"),
+            Some(&w.buyer_with_phone("fan", &phone(1))),
+            &json!({"share_token": "eyJ9.00"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["guide"].clone()),
+        (200, Value::Null)
+    );
+    // and the close's report says so, per offer
+    w.close_now(C).await;
+    w.drain().await;
+    let report = w.published_report(C).await;
+    let line = report["assists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["offer"] == "three-friends")
+        .cloned()
+        .unwrap();
+    assert_eq!(line["started"], 1, "{line}");
+    assert_eq!(
+        line["by_guide"],
+        json!([{"guide": "gz-tianhe-g1", "started": 1}])
+    );
+    assert_eq!(
+        report["assists"].as_array().unwrap().len(),
+        4,
+        "every offer listed"
+    );
+}

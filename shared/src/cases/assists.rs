@@ -43,8 +43,9 @@ fn open_key(
 
 impl AppState {
     /// Starts an assist, or gives back the one open (a repeated start is harmless). 1
-    /// GetItem (the offer) + 1 BatchGetItem (the open marker and its assist) + 1
-    /// TransactWriteItems (the assist, the marker on condition it is as read).
+    /// GetItem (the offer) + 1 BatchGetItem (the open marker) (+1 GetItem of the open
+    /// assist) + 1 TransactWriteItems (the assist, the marker on condition it is as
+    /// read, and the guide's count when it came through a guide's link).
     #[allow(clippy::too_many_arguments)]
     pub async fn start_assist(
         &self,
@@ -110,7 +111,7 @@ impl AppState {
                 Some(m) => Condition::Equals(AttrPath::top("assist"), s(m.assist.as_str())),
                 None => Condition::NotExists,
             };
-            let writes = vec![
+            let mut writes = vec![
                 Write::Put {
                     item: assist_item(&a)?,
                     condition: Some(Condition::NotExists),
@@ -120,6 +121,20 @@ impl AppState {
                     condition: Some(mark_condition),
                 },
             ];
+            if let Some(g) = &a.guide {
+                // The guide's board counts assists started through their link.
+                writes.push(Write::Update {
+                    key: Key::new(
+                        keys::campaign_pk(t, &campaign.id),
+                        keys::guide_assists_sk(g),
+                    ),
+                    update: Update {
+                        add: vec![(AttrPath::top("started"), 1)],
+                        ..Update::default()
+                    },
+                    condition: None,
+                });
+            }
             match self.db.table().transact(writes).await {
                 Ok(()) => Ok(Attempt::Done(a)),
                 Err(e) if lost_race(&e) => Ok(Attempt::Again),

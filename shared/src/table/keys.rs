@@ -282,6 +282,12 @@ pub fn assist_budget_sk(offer: &AssistOfferId, shard: u8) -> String {
     format!("AB#{offer}#{shard}")
 }
 
+/// Assists started through a guide's link in a campaign (`started`): one item per
+/// guide, written only by assists that came through their link.
+pub fn guide_assists_sk(g: &GuideId) -> String {
+    format!("AG#{g}")
+}
+
 /// A member's assist.
 pub fn assist_pk(t: &Tenant, id: &AssistId) -> String {
     format!("{}#A#{id}", tenant_pk(t))

@@ -22,12 +22,15 @@ pub struct Performance {
     pub net_gmv_fen: i64,
     #[serde(flatten)]
     pub totals: Totals,
+    /// Assists (invite friends to assist) started through the guide's links.
+    pub assists_started: u64,
 }
 
 /// A guide's figures in a campaign: orders, units, GMV and net GMV after refunds,
 /// commission pending, confirmed and clawed back, new buyers brought. For the guide,
-/// their store's manager, and ops. DynamoDB: 1 GetItem (+1 BatchGetItem for a store's
-/// staff) + 1 BatchGetItem (the guide's counter shards).
+/// their store's manager, and ops; with the assists started through the guide's links.
+/// DynamoDB: 1 GetItem (+1 BatchGetItem for a store's staff) + 1 BatchGetItem (the
+/// guide's counter shards and assist count).
 #[utoipa::path(get, path = "/v1/{brand}/{store_group}/guides/{guide}/performance", tag = "attribute-guide-sale",
     params(("campaign" = String, Query)),
     responses((status = 200, body = Performance)))]
@@ -44,13 +47,14 @@ pub async fn performance(
         .ok_or_else(|| Problem::invalid_parameter("campaign", "which campaign"))?;
     let id: GuideId = params.id("guide")?;
     let guide = guide_for(&st, caller, t, &id).await?;
-    let totals = st.db.guide_totals(t, &campaign, &id).await?;
+    let (totals, assists_started) = st.db.guide_board(t, &campaign, &id).await?;
     Ok(Json(Performance {
         guide: guide.id,
         store: guide.store,
         campaign,
         net_gmv_fen: totals.net_gmv_fen(),
         totals,
+        assists_started,
     }))
 }
 

@@ -65,14 +65,35 @@ impl Db {
     /// A guide's figures in a campaign: every shard of their counter.
     /// 1 BatchGetItem (16 keys).
     pub async fn guide_totals(&self, t: &Tenant, c: &CampaignId, g: &GuideId) -> Result<Totals> {
-        let keys: Vec<_> = (0..STAT_SHARDS)
+        Ok(self.guide_board(t, c, g).await?.0)
+    }
+
+    /// A guide's totals and the assists started through their link: 1 BatchGetItem
+    /// (the counter shards, the assist count).
+    pub async fn guide_board(
+        &self,
+        t: &Tenant,
+        c: &CampaignId,
+        g: &GuideId,
+    ) -> Result<(Totals, u64)> {
+        let mut keys: Vec<_> = (0..STAT_SHARDS)
             .map(|s| counter_key(t, c, s, &Counted::Guide(g.clone())))
             .collect();
+        let assists = crate::table::Key::new(
+            crate::table::keys::campaign_pk(t, c),
+            crate::table::keys::guide_assists_sk(g),
+        );
+        keys.push(assists.clone());
         let mut total = Totals::default();
+        let mut started = 0;
         for item in self.table.batch_get(&keys, false).await? {
-            total = total.plus(&totals_of(&item));
+            if crate::table::Key::of(&item).as_ref() == Some(&assists) {
+                started = crate::db::orders::number(item.get("started")).max(0) as u64;
+            } else {
+                total = total.plus(&totals_of(&item));
+            }
         }
-        Ok(total)
+        Ok((total, started))
     }
 
     /// Every guide's and store's figures of a campaign, by net GMV, with each store's
