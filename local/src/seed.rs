@@ -427,6 +427,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
         ("assist-20-b", "助力券 20元无门槛", 2_000, 0, 0),
         ("assist-20-c", "助力券 20元无门槛", 2_000, 0, 0),
         ("assist-20-d", "助力券 20元无门槛", 2_000, 0, 0),
+        ("assist-20-e", "新客助力券 20元无门槛", 2_000, 0, 0),
     ];
     for (id, name, off, min, points_price) in coupons {
         let tpl = CouponTemplate {
@@ -461,6 +462,13 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
         ),
         ("noon-two", "午间2人助力券包", 2, 500, "assist-20-c"),
         ("night-two", "夜场2人助力券包", 2, 500, "assist-20-d"),
+        (
+            "new-friends",
+            "邀新助力: 2位新朋友 得券包",
+            2,
+            500,
+            "assist-20-e",
+        ),
     ];
     for (id, name, helpers, budget, pack) in offers {
         let offer = clearance::domain::assist::AssistOffer {
@@ -471,7 +479,8 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
             pack: vec![CouponTemplateId::parse(pack)?; 2],
             budget,
             daily_cap: 3,
-            new_to_brand: false,
+            // the recruiting play: helpers who have not bought from the brand
+            new_to_brand: id == "new-friends",
             updated_at: now,
         };
         offer.validate(&campaign.coupons)?;

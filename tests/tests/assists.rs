@@ -390,7 +390,74 @@ async fn an_assist_started_through_a_guides_link_counts_on_the_guides_board_and_
     );
     assert_eq!(
         report["assists"].as_array().unwrap().len(),
-        4,
+        5,
         "every offer listed"
     );
+}
+
+#[tokio::test]
+async fn a_recruiting_offer_takes_only_helpers_new_to_the_brand_and_counts_them() {
+    // given a helper who has bought in the brand, and one who has not
+    let w = World::seeded().await;
+    let body = json!({"campaign": C, "lines": [{"sku": "SD-1001", "size": "38", "quantity": 1}], "coupon": "none"});
+    let r = w.place("regular", "k1", &body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        w.pay(r.body["order"]["id"].as_str().unwrap()).await.status,
+        200
+    );
+    w.drain().await;
+    let a = start(&w, "recruiter", 1, "new-friends").await;
+    // when both assist the recruiting offer
+    let regular = help(&w, &a, "regular", 2).await;
+    let newcomer = help(&w, &a, "newcomer", 3).await;
+    // then only the newcomer counts
+    assert_eq!(
+        regular.problem(409, "not-new-to-brand"),
+        None,
+        "{}",
+        regular.body
+    );
+    assert_eq!(newcomer.status, 200, "{}", newcomer.body);
+    assert_eq!(newcomer.body["helped"], 1);
+    assert_eq!(
+        help(&w, &a, "newcomer-2", 4).await.body["status"],
+        "completed"
+    );
+    w.close_now(C).await;
+    w.drain().await;
+    let report = w.published_report(C).await;
+    let line = report["assists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["offer"] == "new-friends")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (line["recruited"].clone(), line["packs_granted"].clone()),
+        (json!(2), json!(1)),
+        "{line}"
+    );
+}
+
+#[tokio::test]
+async fn an_expiry_message_delivered_twice_expires_once() {
+    let w = World::seeded().await;
+    let a = start(&w, "starter", 0, "three-friends").await;
+    let id = AssistId::parse(a["id"].as_str().unwrap()).unwrap();
+    let t = Tenant::parse("demo", "south-china").unwrap();
+    w.clock.advance(Duration::hours(25));
+    let msg = clearance::queue::messages::MemberMessage::ExpireAssist {
+        tenant: t.clone(),
+        assist: id.clone(),
+        due: clearance::clock::Clock::now(w.clock.as_ref()),
+    };
+    let q: &dyn clearance::queue::Queue = w.queue.as_ref();
+    q.post(&msg, None).await.unwrap();
+    q.post(&msg, None).await.unwrap();
+    w.drain().await;
+    let rec = w.state.db.assist(&t, &id).await.unwrap();
+    assert_eq!(rec.status, clearance::domain::assist::AssistStatus::Expired);
+    assert_eq!(rec.version, 2, "expired once: one write");
 }
