@@ -39,6 +39,17 @@ async fn help(w: &World, a: &Value, sub: &str, i: usize) -> clearance_tests::Res
     .await
 }
 
+/// The report's line of `offer`.
+fn offer_line(report: &Value, offer: &str) -> Value {
+    report["assists"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l| l["offer"] == offer)
+        .cloned()
+        .unwrap_or_else(|| panic!("no line for {offer}: {report}"))
+}
+
 async fn coupons(w: &World, sub: &str) -> Vec<String> {
     let r = w.get("/v1/me/coupons", Some(&w.buyer(sub))).await;
     r.body["coupons"]
@@ -376,13 +387,7 @@ async fn an_assist_started_through_a_guides_link_counts_on_the_guides_board_and_
     w.close_now(C).await;
     w.drain().await;
     let report = w.published_report(C).await;
-    let line = report["assists"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["offer"] == "three-friends")
-        .cloned()
-        .unwrap();
+    let line = offer_line(&report, "three-friends");
     assert_eq!(line["started"], 1, "{line}");
     assert_eq!(
         line["by_guide"],
@@ -427,13 +432,7 @@ async fn a_recruiting_offer_takes_only_helpers_new_to_the_brand_and_counts_them(
     w.close_now(C).await;
     w.drain().await;
     let report = w.published_report(C).await;
-    let line = report["assists"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["offer"] == "new-friends")
-        .cloned()
-        .unwrap();
+    let line = offer_line(&report, "new-friends");
     assert_eq!(
         (line["recruited"].clone(), line["packs_granted"].clone()),
         (json!(2), json!(1)),

@@ -1314,14 +1314,7 @@ impl Model {
                 let a = self.assist(&id).await;
                 let link = clearance::domain::assist::sign_link(
                     &self.w.state.secrets.share_link,
-                    &clearance::domain::assist::AssistClaims {
-                        tenant: a.tenant.clone(),
-                        campaign: a.campaign.clone(),
-                        offer: a.offer.clone(),
-                        assist: a.id.clone(),
-                        starter: a.starter.clone(),
-                        expires_at: a.expires_at,
-                    },
+                    &a.claims(),
                 );
                 // a second account on a buyer's phone, or one of 6 helpers' phones
                 let (sub, phone) = if *alt {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::domain::assist::{sign_link, verify_link, Assist, AssistClaims, AssistStatus};
+use crate::domain::assist::{sign_link, verify_link, Assist, AssistStatus};
 use crate::domain::attribution::verify_share;
 use crate::domain::auth::Caller;
 use crate::domain::ids::{AssistId, AssistOfferId, CampaignId, GuideId};
@@ -44,19 +44,7 @@ pub struct AssistView {
 
 fn view(st: &AppState, a: &Assist, caller: &Caller) -> AssistView {
     let starter = a.starter == caller.user;
-    let link = starter.then(|| {
-        sign_link(
-            &st.secrets.share_link,
-            &AssistClaims {
-                tenant: a.tenant.clone(),
-                campaign: a.campaign.clone(),
-                offer: a.offer.clone(),
-                assist: a.id.clone(),
-                starter: a.starter.clone(),
-                expires_at: a.expires_at,
-            },
-        )
-    });
+    let link = starter.then(|| sign_link(&st.secrets.share_link, &a.claims()));
     AssistView {
         id: a.id.clone(),
         campaign: a.campaign.clone(),

@@ -220,6 +220,18 @@ impl Assist {
         })
     }
 
+    /// What its share link says.
+    pub fn claims(&self) -> AssistClaims {
+        AssistClaims {
+            tenant: self.tenant.clone(),
+            campaign: self.campaign.clone(),
+            offer: self.offer.clone(),
+            assist: self.id.clone(),
+            starter: self.starter.clone(),
+            expires_at: self.expires_at,
+        }
+    }
+
     /// Whether `member` already counts among its helpers.
     pub fn helped_by(&self, member: &UserId) -> bool {
         self.helpers.iter().any(|h| &h.member == member)
@@ -576,14 +588,7 @@ mod tests {
     #[test]
     fn an_assist_link_verifies_whole_and_only_for_its_assist() {
         let a = started();
-        let claims = AssistClaims {
-            tenant: a.tenant.clone(),
-            campaign: a.campaign.clone(),
-            offer: a.offer.clone(),
-            assist: a.id.clone(),
-            starter: a.starter.clone(),
-            expires_at: a.expires_at,
-        };
+        let claims = a.claims();
         let token = sign_link(b"k", &claims);
         assert_eq!(
             verify_link(b"k", &token, &a.tenant, &a.id, at(1)).unwrap(),
