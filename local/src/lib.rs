@@ -206,17 +206,7 @@ pub async fn deliver_courier_pushes(
     let mut changed = 0;
     for (body, signature) in &pushes {
         let push = st.couriers.verify(body, Some(signature))?;
-        let t = Tenant::parse_scoped(&push.tenant)?;
-        let (_, moved) = st
-            .apply_track(
-                &t,
-                &push.order,
-                push.parcel,
-                &push.waybill,
-                &push.events,
-                st.clock.now(),
-            )
-            .await?;
+        let (_, moved) = st.apply_push(&push, st.clock.now()).await?;
         changed += usize::from(moved);
     }
     Ok((pushes.len(), changed))

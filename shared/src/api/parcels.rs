@@ -320,17 +320,7 @@ pub async fn notify(
     if push.events.len() > 200 {
         return Err(Problem::validation("events", "at most 200 events"));
     }
-    let t = Tenant::parse_scoped(&push.tenant).map_err(|e| Problem::from(e).field("tenant"))?;
-    let (order, changed) = st
-        .apply_track(
-            &t,
-            &push.order,
-            push.parcel,
-            &push.waybill,
-            &push.events,
-            st.clock.now(),
-        )
-        .await?;
+    let (order, changed) = st.apply_push(&push, st.clock.now()).await?;
     let status = order
         .parcels
         .iter()

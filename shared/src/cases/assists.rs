@@ -170,7 +170,6 @@ impl AppState {
         phone_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Assist> {
-        let mut spent = false;
         let result = optimistic("this assist", || async {
             let current = self.db.assist(t, id).await?;
             let c = &current.campaign;
@@ -333,9 +332,6 @@ impl AppState {
             ..
         })) = &result
         {
-            spent = true;
-        }
-        if spent {
             // Why this assist stayed open: recorded once.
             let current = self.db.assist(t, id).await?;
             if current.budget_spent_at.is_none() {

@@ -286,6 +286,28 @@ impl AppState {
         Ok((order, changed))
     }
 
+    /// A verified push of the courier aggregator, applied to the parcel it names (its
+    /// tenant read from our reference): see [`Self::apply_track`].
+    pub async fn apply_push(
+        &self,
+        push: &crate::couriers::TrackingPush,
+        now: DateTime<Utc>,
+    ) -> Result<(Order, bool)> {
+        let t = Tenant::parse_scoped(&push.tenant).map_err(|e| match e {
+            DomainError::Invalid { reason, .. } => DomainError::invalid("tenant", reason),
+            other => other,
+        })?;
+        self.apply_track(
+            &t,
+            &push.order,
+            push.parcel,
+            &push.waybill,
+            &push.events,
+            now,
+        )
+        .await
+    }
+
     /// Ends a parcel the carrier had, refunding every unit of it not yet refunded: back
     /// at its store (a clerk of the store confirms; its units return to the store's
     /// count) or lost (staff, or the timer). 1 GetItem + 1 TransactWriteItems (the
