@@ -3226,6 +3226,26 @@ mod found {
             ],
         ));
     }
+    /// A close asked again while it waits for groups, after the last open group has
+    /// formed, goes on at once: the grace is only for groups that can still form.
+    #[test]
+    fn a_close_asked_again_after_the_groups_formed_goes_on_at_once() {
+        block_on(run(
+            clearance_tests::memory_table(),
+            false,
+            &[
+                Op::OpenGroup { buyer: 17 },
+                Op::JoinGroup { buyer: 108, group: 0 },
+                Op::Close { grace: 30 },
+                Op::Pay { order: 0 },
+                Op::Pay { order: 0 },
+                Op::JoinGroup { buyer: 1, group: 0 },
+                Op::Drain,
+                Op::Pay { order: 0 },
+                Op::Close { grace: 0 },
+            ],
+        ));
+    }
 }
 
 fn panic_text(e: &Box<dyn std::any::Any + Send>) -> String {

@@ -246,7 +246,16 @@ impl AppState {
         now: DateTime<Utc>,
     ) -> Result<Campaign> {
         match close::begin(c, by, grace_minutes, now)? {
-            Begun::Already => Ok(c.clone()),
+            Begun::Already => {
+                // Asked again while it waits for groups: once none can still form, the
+                // step waiting out the grace goes now instead of at the grace's end.
+                if let Some(run) = c.close.as_ref().filter(|r| r.phase == Phase::Groups) {
+                    if !self.any_open_groups(t, c).await? {
+                        self.send_next(t, c, now).await?;
+                    }
+                }
+                Ok(c.clone())
+            }
             Begun::Now(next) => {
                 if self.db.put_campaign_at(t, &next, c.version).await? {
                     tracing::info!(campaign = %c.id, by, "campaign closing");
