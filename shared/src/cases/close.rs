@@ -249,7 +249,7 @@ impl AppState {
             Begun::Already => {
                 // Asked again while it waits for groups: once none can still form, the
                 // step waiting out the grace goes now instead of at the grace's end.
-                if let Some(run) = c.close.as_ref().filter(|r| r.phase == Phase::Groups) {
+                if c.close.as_ref().is_some_and(|r| r.phase == Phase::Groups) {
                     if !self.any_open_groups(t, c).await? {
                         self.send_next(t, c, now).await?;
                     }
