@@ -20,7 +20,9 @@ import socket
 import subprocess
 import sys
 import time
+import json
 import urllib.parse
+import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 REL = ROOT / "target" / "release"
@@ -70,6 +72,43 @@ def load(port, n, conc, *flags):
     out = run([str(REL / "load"), "--url", f"http://127.0.0.1:{port}", "--orders", str(n),
                "--concurrency", str(conc), *flags])
     return out
+
+
+def call(method, url, body=None, token=None):
+    req = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode())
+    req.add_header("content-type", "application/json")
+    if token:
+        req.add_header("authorization", f"Bearer {token}")
+    with urllib.request.urlopen(req) as r:
+        return r.status, json.loads(r.read())
+
+
+def posters(port):
+    """A guide's poster against the local server: the first request draws it, the next
+    ones find it by its content hash. Returns (drawn ms, cached p50, cached p99, calls of
+    a cached one, PNG bytes)."""
+    host = f"http://127.0.0.1:{port}"
+    _, tok = call("POST", f"{host}/dev/token", {"role": "guide", "sub": "guide-gz-tianhe-g1", "tenants": ["demo/south-china"]})
+    url = f"{host}/v1/demo/south-china/guides/gz-tianhe-g1/posters"
+    ask = {"campaign": "summer-clearance", "sku": "SD-1002"}
+    t = time.perf_counter()
+    status, first = call("POST", url, ask, tok["token"])
+    drawn = (time.perf_counter() - t) * 1e3
+    assert status == 201 and not first["cached"], first
+    _, before = call("GET", f"{host}/dev/stats")
+    status, again = call("POST", url, ask, tok["token"])
+    _, after = call("GET", f"{host}/dev/stats")
+    assert status == 200 and again["cached"], again
+    s3 = {k: after["s3"][k] - before["s3"][k] for k in ("get", "head", "put")}
+    dynamo = after["total"] - before["total"]
+    times = []
+    for _ in range(300):
+        t = time.perf_counter()
+        call("POST", url, ask, tok["token"])
+        times.append((time.perf_counter() - t) * 1e3)
+    times.sort()
+    calls = f"{dynamo} DynamoDB (GetItem, BatchGetItem); S3: {s3['head']} HeadObject, {s3['get']} GetObject, {s3['put']} PutObject"
+    return drawn, times[len(times) // 2], times[len(times) * 99 // 100], calls, first["bytes"]
 
 
 def arm64_sizes(pkgs):
@@ -153,8 +192,18 @@ def main():
         calls = re.search(r"per decision \(counted by the server\): ([\d.]+) total", out).group(1)
         rate, p50, p99 = m[-1]
         rows.append(("refund: request to decision", 32, f"{float(rate):,.0f}/s", float(p50), float(p99), calls))
+        print("==> posters (local server)", file=sys.stderr)
+        drawn, p50, p99, calls, png = posters(port)
+        rows.append((f"poster: first request (drawn, {png:,} B PNG; font read once) {drawn:.1f} ms", 1, "-", p50, p99,
+                     "cached, p50/p99 of 300: " + calls))
     finally:
         server.terminate()
+
+    print("==> cargo bench -p poster-bench (drawing, warm)", file=sys.stderr)
+    out = run(["cargo", "bench", "--locked", "-p", "poster-bench", "--bench", "posters"])
+    m = re.search(r"poster: p50 ([\d.]+) ms, p99 ([\d.]+) ms over 300 draws; PNG (\d+) bytes", out)
+    rows.append((f"poster: drawn and encoded, warm ({int(m.group(3)):,} B PNG)", 1, "-", float(m.group(1)),
+                 float(m.group(2)), "none (drawing only)"))
 
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     print(f"Machine: {os.cpu_count()} x {cpu}, {platform.system()} {platform.release()}\n")

@@ -109,6 +109,9 @@ MANAGE = [
      {"synonyms": [{"word": "单鞋", "categories": ["pumps"]}, {"word": "凉拖", "categories": ["sandals"], "tags": ["拖鞋"]},
                    {"word": "上班", "tags": ["通勤"]}]}),
     ("15-read-search-terms", "GET", "/v1/{brand}/{store_group}/search-terms", f"{BASE}/search-terms", None),
+    ("16-put-poster-copy", "PUT", "/v1/{brand}/{store_group}/poster-copy", f"{BASE}/poster-copy",
+     {"lines": ["{group_size}人成团 ¥{group_price}", "{tier}", "清仓价 ¥{price}"], "version": 0}),
+    ("17-read-poster-copy", "GET", "/v1/{brand}/{store_group}/poster-copy", f"{BASE}/poster-copy", None),
 ]
 S = f"{BASE}/campaigns/summer-clearance"
 BROWSE = [
@@ -264,6 +267,12 @@ for function, name, body in WORKERS:
     out = ROOT / function / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(sqs(body), indent=2) + "\n")
+# A guide's poster of a product: drawn once, then served from the bucket.
+out = ROOT / "guide-posters" / "85-poster.json"
+out.parent.mkdir(parents=True, exist_ok=True)
+out.write_text(json.dumps(event("POST", "/v1/{brand}/{store_group}/guides/{guide}/posters",
+                                f"{BASE}/guides/gz-tianhe-g1/posters", {"campaign": "summer-clearance", "sku": "SD-1001"},
+                                GUIDE, ""), indent=2) + "\n")
 # Parcels: the sample order is collected at its store, so its parcel's track is read
 # after pickup; staff list parcels needing a person; a waybill is followed.
 PARCELS = [
@@ -284,4 +293,4 @@ SCHEDULES = [("order-timeout-worker", "52-sweep-unpaid", "clearance-sweep-unpaid
 for function, name, rule in SCHEDULES:
     out = ROOT / function / f"{name}.json"
     out.write_text(json.dumps(scheduled(rule), indent=2) + "\n")
-print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(REFUNDS) + len(GROUPS) + len(ATTRIBUTION) + len(MEMBERS) + 3 + len(CLOSE) + len(WORKERS) + len(SCHEDULES) + len(PARCELS) + 1} events under {ROOT}")
+print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(REFUNDS) + len(GROUPS) + len(ATTRIBUTION) + len(MEMBERS) + 3 + len(CLOSE) + len(WORKERS) + len(SCHEDULES) + len(PARCELS) + 2} events under {ROOT}")

@@ -315,6 +315,26 @@ async fn courier_api(
     }
 }
 
+/// The poster font, as a deployment puts it in its bucket (README, deploying).
+pub const POSTER_FONT: &[u8] = include_bytes!("../../assets/fonts/poster-sc.ttf");
+
+/// Puts what a deployment's bucket holds besides the functions' own writes: the poster
+/// font under [`clearance::cases::posters::FONT_KEY`].
+pub async fn install_assets(
+    blobs: &dyn clearance::blobs::Blobs,
+) -> Result<(), clearance::blobs::BlobError> {
+    if !blobs.exists(clearance::cases::posters::FONT_KEY).await? {
+        blobs
+            .put(
+                clearance::cases::posters::FONT_KEY,
+                POSTER_FONT.to_vec(),
+                "font/ttf",
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 /// The local server's state: the sandbox payment provider and development secrets
 /// (overridable with `PAYMENT_WEBHOOK_SECRET` and `SHARE_LINK_SECRET`).
 pub fn local_state(
@@ -456,6 +476,7 @@ async fn blob_link(
                 Some("json") => "application/json",
                 Some("csv") => "text/csv; charset=utf-8",
                 Some("svg") => "image/svg+xml",
+                Some("png") => "image/png",
                 _ => "application/octet-stream",
             };
             ([(header::CONTENT_TYPE, kind)], bytes).into_response()

@@ -106,6 +106,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (None, Some(dir)) => dir.clone(),
         (None, None) => Arc::new(DirBlobs::new(".local-data/blobs")),
     };
+    clearance_local::install_assets(blobs.as_ref()).await?;
+    // S3 calls are counted too (`GET /dev/stats`).
+    let (blobs, blob_counts) = clearance::blobs::counted::CountedBlobs::new(blobs);
+    let blobs: Arc<dyn Blobs> = Arc::new(blobs);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     // Every DynamoDB call is counted, so `GET /dev/stats` (and the load script) can say
     // how many calls each route makes.
@@ -130,10 +134,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "/dev/stats",
         axum::routing::get(move || {
             let c = counts.snapshot();
+            let (get, head, put) = blob_counts.snapshot();
             async move {
                 axum::Json(serde_json::json!({
                     "total": c.total(), "get": c.get, "batch_get": c.batch_get, "put": c.put,
                     "query": c.query, "transact": c.transact,
+                    "s3": {"get": get, "head": head, "put": put},
                 }))
             }
         }),

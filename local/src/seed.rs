@@ -44,7 +44,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
     let stores = [
         (
             "gz-tianhe",
-            "Guangzhou Tianhe",
+            "广州天河店",
             "Guangdong",
             "Guangzhou",
             "Tianhe",
@@ -53,7 +53,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
         ),
         (
             "sz-futian",
-            "Shenzhen Futian",
+            "深圳福田店",
             "Guangdong",
             "Shenzhen",
             "Futian",
@@ -62,7 +62,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
         ),
         (
             "fs-chancheng",
-            "Foshan Chancheng",
+            "佛山禅城店",
             "Guangdong",
             "Foshan",
             "Chancheng",
@@ -99,13 +99,18 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
             },
         )
         .await?;
-        for n in 1..=2 {
+        let names = match id {
+            "gz-tianhe" => ["陈晓彤", "林嘉豪"],
+            "sz-futian" => ["黄思琪", "周子轩"],
+            _ => ["梁雅婷", "何俊杰"],
+        };
+        for (n, guide_name) in (1..=2).zip(names) {
             let gid = format!("{id}-g{n}");
             db.put_guide(
                 &t,
                 &Guide {
                     id: GuideId::parse(&gid)?,
-                    name: format!("Guide {n} of {name}"),
+                    name: guide_name.into(),
                     store: sid.clone(),
                     user: UserId::parse(&format!("guide-{gid}"))?,
                     updated_at: now,
@@ -125,7 +130,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
     };
     let mut campaign = Campaign {
         id: CampaignId::parse(CAMPAIGN)?,
-        name: "Summer clearance".into(),
+        name: "夏季清仓 · 华南".into(),
         stage: Stage::Draft,
         starts_at: now - Duration::days(1),
         ends_at: now + Duration::days(6),
@@ -362,6 +367,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
                 material: Some((*material).into()),
                 heel_mm: Some(*heel),
             },
+            image: None,
             updated_at: now,
         };
         listing.validate(&campaign)?;
@@ -409,6 +415,7 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
             material: Some("帆布".into()),
             heel_mm: Some(25),
         },
+        image: None,
         updated_at: now,
     };
     flash.validate(&campaign)?;

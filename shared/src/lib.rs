@@ -32,6 +32,8 @@
 //!   on [`app::AppState`], the ports built once per process.
 //! - [`registry`]: every function, HTTP or queue: the local server, the sample events
 //!   and the document are derived from it.
+//! - [`poster`]: a guide's share poster drawn from its facts ([`domain::poster`]) into
+//!   a PNG, with the font the function reads from the bucket on first use.
 //! - [`aws`], [`clock`], [`telemetry`], [`recent`]: client construction (once, outside
 //!   the handler), time as a port, JSON logs, a small per-process cache.
 
@@ -50,6 +52,7 @@ pub mod membership;
 pub mod outbound;
 pub mod payments;
 pub mod phones;
+pub mod poster;
 pub mod queue;
 pub mod recent;
 pub mod registry;

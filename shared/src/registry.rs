@@ -106,6 +106,7 @@ pub static FUNCTIONS: &[Function] = &[
     http("close-campaign", crate::api::close::routes),
     http("member-center", crate::api::members::routes),
     http("ship-parcels", crate::api::parcels::routes),
+    http("guide-posters", crate::api::posters::routes),
     Function {
         name: "fulfillment-worker",
         routes: None,

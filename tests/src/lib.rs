@@ -120,6 +120,7 @@ impl World {
         let (counted, counts) = Counted::new(table);
         let clock = Arc::new(ManualClock::new(t0()));
         let dir = std::env::temp_dir().join(unique("clearance-blobs"));
+        install_font(&dir);
         let blobs = Arc::new(DirBlobs::new(dir).served_at("/dev/blobs", "test-blob-links"));
         let queue = Arc::new(MemoryQueue::new());
         let (mut state, sandbox) = clearance_local::local_state(
@@ -518,5 +519,40 @@ impl Lcg {
 
     pub fn below(&mut self, n: u64) -> u64 {
         self.draw() % n.max(1)
+    }
+}
+
+/// The text of the QR code in a PNG, read as a phone's camera would (`rqrr`).
+pub fn qr_text(png: &[u8]) -> Option<String> {
+    let p = tiny_skia::Pixmap::decode_png(png).ok()?;
+    let (w, h) = (p.width() as usize, p.height() as usize);
+    let grey: Vec<u8> = p
+        .pixels()
+        .iter()
+        .map(|c| ((u16::from(c.red()) + u16::from(c.green()) + u16::from(c.blue())) / 3) as u8)
+        .collect();
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| grey[y * w + x]);
+    let grids = img.detect_grids();
+    grids.first()?.decode().ok().map(|(_, text)| text)
+}
+
+/// Puts the poster font in a world's bucket (directory) as a deployment does: a hard
+/// link to one copy per process, since worlds are many and the font a megabyte.
+fn install_font(bucket: &std::path::Path) {
+    static COPY: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let copy = COPY.get_or_init(|| {
+        let p = std::env::temp_dir().join(unique("poster-font"));
+        std::fs::write(&p, clearance_local::POSTER_FONT)
+            .unwrap_or_else(|e| panic!("writing the poster font to {}: {e}", p.display()));
+        p
+    });
+    let dst = bucket.join(clearance::cases::posters::FONT_KEY);
+    if let Some(parent) = dst.parent() {
+        std::fs::create_dir_all(parent)
+            .unwrap_or_else(|e| panic!("creating {}: {e}", parent.display()));
+    }
+    if std::fs::hard_link(copy, &dst).is_err() {
+        std::fs::write(&dst, clearance_local::POSTER_FONT)
+            .unwrap_or_else(|e| panic!("writing the poster font to {}: {e}", dst.display()));
     }
 }

@@ -51,6 +51,11 @@ async fn a_blob_reads_back_and_keys_cannot_escape(b: Arc<dyn Blobs>) {
     let got = b.get("reports/demo/south-china/summer.csv").await.unwrap();
     assert_eq!(got.as_deref(), Some(&b"sku,units\nSD-1,3\n"[..]));
     assert_eq!(b.get("reports/none.csv").await.unwrap(), None);
+    assert!(b
+        .exists("reports/demo/south-china/summer.csv")
+        .await
+        .unwrap());
+    assert!(!b.exists("reports/none.csv").await.unwrap());
     assert!(matches!(
         b.put("../etc/passwd", vec![], "text/plain").await,
         Err(BlobError::InvalidKey(_))

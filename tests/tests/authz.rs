@@ -190,6 +190,10 @@ fn body(method: &str, path: &str) -> Option<Value> {
             json!({"units": [{"line": 0, "resaleable": 1, "damaged": 0}]})
         }
         ("POST", p) if p.ends_with("/share-links") => json!({"campaign": "summer-clearance"}),
+        ("POST", p) if p.ends_with("/posters") => {
+            json!({"campaign": "summer-clearance", "sku": "SD-1001"})
+        }
+        ("PUT", p) if p.ends_with("/poster-copy") => json!({"lines": ["¥{price}"], "version": 0}),
         ("POST", p) if p.ends_with("/close") => json!({"grace_minutes": 0}),
         ("POST", p) if p.contains("/payments/") => json!({"tenant": "demo/south-china"}),
         _ => json!({}),
@@ -264,6 +268,7 @@ fn allowed(method: &str, path: &str) -> Vec<Who> {
         }
         // a guide's own: the guide, their store's manager, ops and hq
         ("POST", "/guides/{guide}/share-links")
+        | ("POST", "/guides/{guide}/posters")
         | ("GET", "/guides/{guide}/performance")
         | ("GET", "/guides/{guide}/orders") => vec![Guide, Clerk, Ops, Hq],
         // operators
@@ -277,6 +282,7 @@ fn allowed(method: &str, path: &str) -> Vec<Who> {
         | ("PUT", "/stores/{store}")
         | ("PUT", "/guides/{guide}")
         | ("PUT", "/search-terms")
+        | ("PUT", "/poster-copy")
         | ("PUT", "/campaigns/{campaign}/assist-offers/{offer}")
         | ("GET", "/members/{member}")
         | ("POST", "/members/{member}/points") => manage,

@@ -20,6 +20,7 @@ mod order_path;
 mod orders;
 mod outbox;
 mod parcels;
+mod posters;
 mod refunds;
 mod registry;
 mod search;

@@ -12,6 +12,7 @@ pub mod members;
 pub mod openapi;
 pub mod orders;
 pub mod parcels;
+pub mod posters;
 pub mod refunds;
 pub mod search;
 

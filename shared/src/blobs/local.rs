@@ -72,6 +72,11 @@ impl Blobs for DirBlobs {
         }
     }
 
+    async fn exists(&self, key: &str) -> Result<bool, BlobError> {
+        check_key(key)?;
+        tokio::fs::try_exists(self.root.join(key)).await.map_err(io)
+    }
+
     async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, BlobError> {
         check_key(key)?;
         match &self.served {

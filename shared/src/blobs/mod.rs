@@ -1,6 +1,7 @@
 //! The Blobs port: S3 in production ([`s3::S3Blobs`]), a local directory otherwise
 //! ([`local::DirBlobs`]). Reports and return authorisations are served by presigned URL.
 
+pub mod counted;
 pub mod local;
 pub mod s3;
 
@@ -38,6 +39,8 @@ pub fn check_key(key: &str) -> Result<(), BlobError> {
 pub trait Blobs: Send + Sync {
     async fn put(&self, key: &str, body: Vec<u8>, content_type: &str) -> Result<(), BlobError>;
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError>;
+    /// Whether the blob is there, without reading it (S3: one HeadObject).
+    async fn exists(&self, key: &str) -> Result<bool, BlobError>;
     /// A URL that lets its holder read the blob until it expires.
     async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, BlobError>;
 }
@@ -53,6 +56,11 @@ impl Blobs for Unconfigured {
         ))
     }
     async fn get(&self, _key: &str) -> Result<Option<Vec<u8>>, BlobError> {
+        Err(BlobError::Unavailable(
+            "no bucket configured for this function".into(),
+        ))
+    }
+    async fn exists(&self, _key: &str) -> Result<bool, BlobError> {
         Err(BlobError::Unavailable(
             "no bucket configured for this function".into(),
         ))

@@ -66,6 +66,22 @@ impl Blobs for S3Blobs {
         }
     }
 
+    async fn exists(&self, key: &str) -> Result<bool, BlobError> {
+        check_key(key)?;
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, BlobError> {
         check_key(key)?;
         let config = PresigningConfig::expires_in(expires_in)

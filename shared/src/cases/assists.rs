@@ -121,6 +121,7 @@ impl AppState {
                     condition: Some(mark_condition),
                 },
             ];
+            writes.push(crate::db::assists::unfenced(t, &campaign.id, offer));
             if let Some(g) = &a.guide {
                 // The guide's board counts assists started through their link.
                 writes.push(Write::Update {
@@ -183,10 +184,11 @@ impl AppState {
             wanted.push(crate::db::members::account_key(helper, &t.brand));
             wanted.push(Key::new(keys::buyer_pk(t, helper), keys::FIRST_PAID_SK));
             let found = self.db.batch_get_map(&wanted, true).await?;
-            let offer: AssistOffer =
-                from_item(found.get(&okey).cloned().ok_or(DomainError::NotFound {
-                    what: "assist offer",
-                })?)?;
+            let offer_item = found.get(&okey).cloned().ok_or(DomainError::NotFound {
+                what: "assist offer",
+            })?;
+            crate::db::assists::ensure_unfenced(&offer_item)?;
+            let offer: AssistOffer = from_item(offer_item)?;
             let assisted: Option<AssistId> = found
                 .get(&helped_key)
                 .and_then(|i| string_attr(i, "assist"))
@@ -307,6 +309,8 @@ impl AppState {
                     condition: Some(Condition::Equals(AttrPath::top("assist"), s(id.as_str()))),
                 });
             }
+            // last, so the indices matched below stay as they are
+            writes.push(crate::db::assists::unfenced(t, c, &current.offer));
             match self.db.table().transact(writes).await {
                 Ok(()) => Ok(Attempt::Done(next)),
                 // The phone's assist of this offer was taken meanwhile: read again

@@ -12,10 +12,13 @@ use crate::app::AppState;
 use crate::db::attribution::{counter_add, sale_item, sale_key, Counted, SaleRecord, STAT_SHARDS};
 use crate::db::orders::{order_key, random, version_is};
 use crate::db::retry::{lost_race, optimistic, Attempt};
-use crate::domain::attribution::{Sale, SaleFact, Totals};
+use crate::domain::attribution::{Sale, SaleFact, ShareClaims, ShareLink, ShareTarget, Totals};
+use crate::domain::campaign::Campaign;
+use crate::domain::catalog::Guide;
 use crate::domain::ids::{CampaignId, OrderId};
 use crate::domain::order::Order;
 use crate::domain::tenancy::Tenant;
+use crate::domain::DomainError;
 use crate::error::Result;
 use crate::queue::messages::{AttributionMessage, OrderEvent, OrderEventKind};
 use crate::table::{from_item, Condition, Item, Key, Write};
@@ -264,6 +267,44 @@ fn counter_writes(
 }
 
 impl AppState {
+    /// A share link signed for `guide` in `campaign` at `issued_at`: it credits the
+    /// guide and their store until the campaign's `link_days` pass (never past its
+    /// end). Only a guide of a store taking part gets one (409 `guide-not-in-campaign`).
+    pub fn share_link(
+        &self,
+        t: &Tenant,
+        guide: &Guide,
+        campaign: &Campaign,
+        target: Option<ShareTarget>,
+        issued_at: DateTime<Utc>,
+    ) -> Result<ShareLink> {
+        if !campaign.stores.contains(&guide.store) {
+            return Err(DomainError::conflict(
+                "guide-not-in-campaign",
+                format!(
+                    "{}'s store {} does not take part in campaign {}",
+                    guide.id, guide.store, campaign.id
+                ),
+            )
+            .into());
+        }
+        let claims = ShareClaims {
+            tenant: t.clone(),
+            guide: guide.id.clone(),
+            store: guide.store.clone(),
+            campaign: campaign.id.clone(),
+            target,
+            issued_at,
+            expires_at: (issued_at + Duration::days(i64::from(campaign.attribution.link_days)))
+                .min(campaign.ends_at),
+        };
+        Ok(ShareLink::sign(
+            &self.secrets.share_link,
+            &self.secrets.share_base,
+            claims,
+        ))
+    }
+
     /// Folds one batch: read every sale it touches, apply each message, write the
     /// changed sales and the counters' deltas in one transaction.
     pub async fn apply_attribution(

@@ -249,10 +249,10 @@ impl AppState {
             Begun::Already => {
                 // Asked again while it waits for groups: once none can still form, the
                 // step waiting out the grace goes now instead of at the grace's end.
-                if c.close.as_ref().is_some_and(|r| r.phase == Phase::Groups) {
-                    if !self.any_open_groups(t, c).await? {
-                        self.send_next(t, c, now).await?;
-                    }
+                if c.close.as_ref().is_some_and(|r| r.phase == Phase::Groups)
+                    && !self.any_open_groups(t, c).await?
+                {
+                    self.send_next(t, c, now).await?;
                 }
                 Ok(c.clone())
             }

@@ -36,7 +36,8 @@ const GROUPS_PAGE: u32 = 25;
 
 impl AppState {
     /// Fences one page of the campaign's stock shards: no order's transaction can take
-    /// from them after this. 1 Query + at most 1 TransactWriteItems.
+    /// from them after this; after the last page, its assist offers likewise. 1 Query +
+    /// at most 1 TransactWriteItems (+1 Query and 1 TransactWriteItems for the offers).
     pub async fn fence_page(
         &self,
         t: &Tenant,
@@ -60,6 +61,26 @@ impl AppState {
             .collect();
         if !writes.is_empty() {
             self.db.table().transact(writes).await?;
+        }
+        if page.next.is_none() {
+            // The offers too: from here no assist starts, gains a helper or completes.
+            let offers: Vec<Write> = self
+                .db
+                .assist_offers(t, &c.id)
+                .await?
+                .iter()
+                .map(|o| Write::Update {
+                    key: crate::db::assists::offer_key(t, &c.id, &o.id),
+                    update: Update {
+                        set: vec![(AttrPath::top(FENCE), crate::table::s("true"))],
+                        ..Update::default()
+                    },
+                    condition: Some(Condition::Exists),
+                })
+                .collect();
+            for chunk in offers.chunks(100) {
+                self.db.table().transact(chunk.to_vec()).await?;
+            }
         }
         Ok(page.next)
     }

@@ -16,6 +16,7 @@ pub mod coupons;
 pub mod group_expiry;
 pub mod members;
 pub mod orders;
+pub mod posters;
 pub mod publish;
 pub mod refunds;
 pub mod search;

@@ -54,18 +54,46 @@ pub(crate) fn assist_item(a: &Assist) -> Result<Item, TableError> {
     to_item(a, &k)
 }
 
+/// A campaign's close fences its offers (as it fences stock): no assist starts,
+/// gains a helper or completes after it, so the report's count of assists is final.
+pub(crate) fn ensure_unfenced(offer: &Item) -> Result<(), DomainError> {
+    if crate::table::string_attr(offer, crate::db::orders::FENCE).is_some() {
+        return Err(DomainError::conflict(
+            "assist-closed",
+            "the campaign is closing: its assists are over",
+        ));
+    }
+    Ok(())
+}
+
+/// The write every assist transaction carries: its offer is not fenced yet.
+pub(crate) fn unfenced(t: &Tenant, c: &CampaignId, offer: &AssistOfferId) -> Write {
+    Write::Check {
+        key: offer_key(t, c, offer),
+        condition: crate::table::Condition::Missing(crate::table::AttrPath::top(
+            crate::db::orders::FENCE,
+        )),
+    }
+}
+
 impl Db {
-    /// The offer, or 404. 1 GetItem.
+    /// The offer, or 404; 409 `assist-closed` once its campaign's close has fenced it.
+    /// 1 GetItem.
     pub async fn assist_offer(
         &self,
         t: &Tenant,
         c: &CampaignId,
         offer: &AssistOfferId,
     ) -> Result<AssistOffer> {
-        let item = self.table.get(&offer_key(t, c, offer), false).await?;
-        Ok(from_item(item.ok_or(DomainError::NotFound {
-            what: "assist offer",
-        })?)?)
+        let item =
+            self.table
+                .get(&offer_key(t, c, offer), true)
+                .await?
+                .ok_or(DomainError::NotFound {
+                    what: "assist offer",
+                })?;
+        ensure_unfenced(&item)?;
+        Ok(from_item(item)?)
     }
 
     /// A campaign's offers. 1 Query.

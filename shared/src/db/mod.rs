@@ -14,6 +14,7 @@ pub mod members;
 pub mod orders;
 pub mod outbox;
 pub mod page;
+pub mod posters;
 pub mod refunds;
 pub mod retry;
 pub mod search;

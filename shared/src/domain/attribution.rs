@@ -107,6 +107,38 @@ pub struct ShareClaims {
     pub expires_at: DateTime<Utc>,
 }
 
+/// A signed share link, as a guide shares it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ShareLink {
+    /// What the buyer's order carries as `share_token`.
+    pub token: String,
+    /// The link to share.
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+    pub claims: ShareClaims,
+}
+
+impl ShareLink {
+    /// Signs `claims` into the link buyers open under `base` (the mini program's web
+    /// entry): the campaign, the product or the group it points to, and its token.
+    pub fn sign(secret: &[u8], base: &str, claims: ShareClaims) -> ShareLink {
+        let token = sign_share(secret, &claims);
+        let t = &claims.tenant;
+        let base = format!("{base}/{}/{}/c/{}", t.brand, t.group, claims.campaign);
+        let url = match &claims.target {
+            Some(ShareTarget::Listing(sku)) => format!("{base}/p/{sku}?share={token}"),
+            Some(ShareTarget::Group(g)) => format!("{base}/g/{g}?share={token}"),
+            None => format!("{base}?share={token}"),
+        };
+        ShareLink {
+            token,
+            url,
+            expires_at: claims.expires_at,
+            claims,
+        }
+    }
+}
+
 /// Why a share link credits nobody.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

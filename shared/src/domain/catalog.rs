@@ -187,6 +187,10 @@ pub struct Listing {
     /// Tags, colour, material, heel: what search matches besides the name.
     #[serde(default)]
     pub attributes: Attributes,
+    /// Its picture: a PNG in the bucket under `images/{brand}/{store_group}/`, drawn on
+    /// guides' posters.
+    #[serde(default)]
+    pub image: Option<String>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -506,6 +510,7 @@ mod tests {
             ],
             shards: 4,
             attributes: Default::default(),
+            image: None,
             updated_at: now,
         }
     }

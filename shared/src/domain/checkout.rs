@@ -633,6 +633,7 @@ mod tests {
             }],
             shards,
             attributes: Default::default(),
+            image: None,
             updated_at: now(),
         }
     }

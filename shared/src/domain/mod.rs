@@ -19,6 +19,7 @@ pub mod ids;
 pub mod member;
 pub mod money;
 pub mod order;
+pub mod poster;
 pub mod pricing;
 pub mod refund;
 pub mod report;

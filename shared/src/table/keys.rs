@@ -169,6 +169,9 @@ pub fn stats_pk(t: &Tenant, c: &CampaignId, shard: u8) -> String {
 /// The tenant's search words (synonyms), in the tenant partition.
 pub const SEARCH_TERMS_SK: &str = "SEARCH_TERMS";
 
+/// The brand's poster copy template, under the tenant (`tenant_pk`).
+pub const COPY_TEMPLATE_SK: &str = "POSTER#TEMPLATE";
+
 /// Searches of a campaign that found nothing, counted per query over a few shards
 /// (a crowd repeating one query would otherwise write one item).
 pub fn missed_searches_pk(t: &Tenant, c: &CampaignId, shard: u8) -> String {

@@ -3,15 +3,13 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::guide_for;
 use crate::app::AppState;
-use crate::domain::attribution::{sign_share, ShareClaims, ShareTarget};
+use crate::domain::attribution::{ShareLink, ShareTarget};
 use crate::domain::ids::{CampaignId, GroupBuyId, GuideId, Sku};
-use crate::domain::DomainError;
 use crate::http::auth::{Allowed, Staff};
 use crate::http::{JsonBody, Params, Problem};
 
@@ -23,16 +21,6 @@ pub struct ShareLinkInput {
     pub sku: Option<Sku>,
     /// ... or to one group buy (not both).
     pub group_buy: Option<GroupBuyId>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ShareLink {
-    /// What the buyer's order carries as `share_token`.
-    pub token: String,
-    /// The link to share.
-    pub url: String,
-    pub expires_at: DateTime<Utc>,
-    pub claims: ShareClaims,
 }
 
 /// Sign a share link for a guide (the guide, their store's manager, or ops): it credits
@@ -65,44 +53,7 @@ pub async fn create_share_link(
     };
     let now = st.clock.now();
     let campaign = st.db.visible_campaign(t, &input.campaign, now).await?;
-    if !campaign.stores.contains(&guide.store) {
-        return Err(DomainError::conflict(
-            "guide-not-in-campaign",
-            format!(
-                "{}'s store {} does not take part in campaign {}",
-                guide.id, guide.store, campaign.id
-            ),
-        )
-        .into());
-    }
-    let claims = ShareClaims {
-        tenant: t.clone(),
-        guide: guide.id.clone(),
-        store: guide.store.clone(),
-        campaign: campaign.id.clone(),
-        target: target.clone(),
-        issued_at: now,
-        expires_at: (now + Duration::days(i64::from(campaign.attribution.link_days)))
-            .min(campaign.ends_at),
-    };
-    let token = sign_share(&st.secrets.share_link, &claims);
-    let base = format!(
-        "{}/{}/{}/c/{}",
-        st.secrets.share_base, t.brand, t.group, campaign.id
-    );
-    let url = match &target {
-        Some(ShareTarget::Listing(sku)) => format!("{base}/p/{sku}?share={token}"),
-        Some(ShareTarget::Group(g)) => format!("{base}/g/{g}?share={token}"),
-        None => format!("{base}?share={token}"),
-    };
+    let link = st.share_link(t, &guide, &campaign, target, now)?;
     tracing::info!(guide = %guide.id, campaign = %campaign.id, "share link signed");
-    Ok((
-        StatusCode::CREATED,
-        Json(ShareLink {
-            token,
-            url,
-            expires_at: claims.expires_at,
-            claims,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(link)))
 }

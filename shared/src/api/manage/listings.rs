@@ -55,6 +55,9 @@ pub struct ListingInput {
     /// Tags, colour, material and heel height: what search matches besides the name.
     #[serde(default)]
     pub attributes: crate::domain::search::Attributes,
+    /// Its picture for posters: a PNG already in the bucket, under
+    /// `images/{brand}/{store_group}/`.
+    pub image: Option<String>,
 }
 
 /// Create or replace a listing and its stock (until a minute before the campaign goes
@@ -95,9 +98,22 @@ pub async fn put_listing(
         stock: input.stock,
         shards: input.shards.unwrap_or(1),
         attributes: input.attributes,
+        image: input.image,
         updated_at: now,
     };
     listing.validate(&campaign)?;
+    if let Some(key) = &listing.image {
+        let prefix = format!("images/{}/{}/", t.brand, t.group);
+        if !key.starts_with(&prefix)
+            || !key.ends_with(".png")
+            || crate::blobs::check_key(key).is_err()
+        {
+            return Err(Problem::validation(
+                "image",
+                format!("a PNG's key in the bucket under {prefix}"),
+            ));
+        }
+    }
     // `now` again: the write is conditioned on the campaign being editable when it is
     // sent, not when the campaign was read.
     st.db

@@ -6,6 +6,7 @@
 pub mod assist_offers;
 pub mod campaigns;
 pub mod listings;
+pub mod poster_copy;
 pub mod search_terms;
 pub mod stores;
 
@@ -18,6 +19,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     use assist_offers::*;
     use campaigns::*;
     use listings::*;
+    use poster_copy::*;
     use search_terms::*;
     use stores::*;
     OpenApiRouter::new()
@@ -33,6 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_guides))
         .routes(routes!(put_guide))
         .routes(routes!(search_terms, put_search_terms))
+        .routes(routes!(poster_copy, put_poster_copy))
         .routes(routes!(list_offers))
         .routes(routes!(put_offer))
 }

@@ -182,7 +182,8 @@ pub struct AssistLine {
     pub started: u64,
     pub completed: u64,
     pub expired: u64,
-    /// Still open (only before the close has expired them).
+    /// Open: always 0, since the close fences the offers before it counts, and an assist
+    /// still open then can no longer complete (counted in `expired`).
     pub open: u64,
     /// Packs granted (one per completed assist) out of the budget.
     pub packs_granted: u64,

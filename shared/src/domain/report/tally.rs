@@ -332,10 +332,12 @@ impl Tally {
     pub fn fold_assist(&mut self, a: &Assist) {
         let e = self.assists.entry(a.offer.to_string()).or_default();
         e.started += 1;
+        // The close has fenced the offers before it counts: an assist still open can
+        // no longer complete, so it is counted as expired (its record expires at its
+        // own time, which changes nothing here).
         match a.status {
             AssistStatus::Completed => e.completed += 1,
-            AssistStatus::Expired => e.expired += 1,
-            AssistStatus::Open => e.open += 1,
+            AssistStatus::Expired | AssistStatus::Open => e.expired += 1,
         }
         e.recruited += a.helpers.iter().filter(|h| h.new_to_brand).count() as u64;
         if let Some(g) = &a.guide {
