@@ -121,6 +121,8 @@ BROWSE = [
     ("24-product", "GET", "/v1/{brand}/{store_group}/campaigns/{campaign}/products/{sku}", f"{S}/products/SD-1003", None, ""),
     ("25-search", "GET", "/v1/{brand}/{store_group}/campaigns/{campaign}/search", f"{S}/search", None,
      "q=" + quote("400元内通勤单鞋 38码") + "&limit=10"),
+    ("28-nearby-stores", "GET", "/v1/{brand}/{store_group}/campaigns/{campaign}/stores", f"{S}/stores", None,
+     "near=23.13,113.33&sku=SD-1001&size=36"),
 ]
 
 CART = {"campaign": "summer-clearance", "lines": [{"sku": "PM-2006", "size": "38", "quantity": 1}]}

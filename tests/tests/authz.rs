@@ -213,6 +213,7 @@ fn allowed(method: &str, path: &str) -> Vec<Who> {
         | ("GET", "/campaigns/{campaign}/products")
         | ("GET", "/campaigns/{campaign}/products/{sku}")
         | ("GET", "/campaigns/{campaign}/search")
+        | ("GET", "/campaigns/{campaign}/stores")
         | ("GET", "/campaigns/{campaign}/group-buys")
         | ("GET", "/group-buys/{group_buy}") => EVERYONE.to_vec(),
         // the provider's signed notices: no token is a signature

@@ -737,6 +737,7 @@ async fn orders_racing_the_fence_are_counted_or_refused(w: World) {
                     coupons: clearance::domain::checkout::CouponChoice::None,
                     link: None,
                     delivery: clearance::domain::order::Delivery {
+                        store: None,
                         mode: clearance::domain::order::DeliveryMode::Pickup,
                         address: None,
                         phone: None,

@@ -101,6 +101,9 @@ enum Op {
         coupon: bool,
         link: Option<u8>,
         ship: bool,
+        /// For pickup: the store the buyer chooses (one of three: the third is not the
+        /// campaign's).
+        at: Option<u8>,
     },
     ClaimCoupon {
         buyer: u8,
@@ -254,9 +257,10 @@ fn op() -> impl Strategy<Value = Op> {
     let idx = any::<u8>;
     prop_oneof![
         8 => (idx(), idx(), idx(), 1u8..4, proptest::option::of((idx(), idx())), any::<bool>(),
-            proptest::option::weighted(0.6, idx()), proptest::bool::weighted(0.4))
-            .prop_map(|(buyer, sku, size, qty, second, coupon, link, ship)| Op::Place {
-                buyer, sku, size, qty, second, coupon, link, ship }),
+            proptest::option::weighted(0.6, idx()), proptest::bool::weighted(0.4),
+            proptest::option::weighted(0.3, idx()))
+            .prop_map(|(buyer, sku, size, qty, second, coupon, link, ship, at)| Op::Place {
+                buyer, sku, size, qty, second, coupon, link, ship, at }),
         2 => (idx(), any::<bool>()).prop_map(|(buyer, big)| Op::ClaimCoupon { buyer, big }),
         12 => idx().prop_map(|order| Op::Pay { order }),
         1 => idx().prop_map(|order| Op::PayAgain { order }),
@@ -712,6 +716,7 @@ impl Model {
                 coupon,
                 link,
                 ship,
+                at,
             } => {
                 let buyer = BUYERS[usize::from(*buyer) % BUYERS.len()];
                 let line = |sku: u8, size: u8, qty: u8| {
@@ -743,9 +748,22 @@ impl Model {
                         "address": {"province": "GD", "city": "Guangzhou", "district": "Tianhe", "line": "1 Road"},
                         "location": {"lat": 23.135, "lng": 113.33}});
                 }
+                let mut outside = false;
+                if let (false, Some(s)) = (*ship, at) {
+                    let stores = [CAMPAIGN_STORES[0], CAMPAIGN_STORES[1], "fs-chancheng"];
+                    let store = stores[usize::from(*s) % stores.len()];
+                    outside = !CAMPAIGN_STORES.contains(&store);
+                    body["delivery"] = json!({"mode": "pickup", "store": store});
+                }
                 let key = self.key();
                 let r = self.w.place(buyer, &key, &body).await;
                 status(&r, "place");
+                if outside {
+                    assert_ne!(
+                        r.status, 201,
+                        "a pickup store outside the campaign was taken"
+                    );
+                }
                 if r.status == 201 {
                     let id = r.body["order"]["id"]
                         .as_str()
@@ -2090,6 +2108,16 @@ impl Model {
         let mut followed = 0;
         for o in orders {
             let rs = &refunds[o.id.as_str()];
+            // a chosen pickup store dispatches the whole order, or the order says why not
+            if let (Some(s), false) = (&o.delivery.store, o.parcels.is_empty()) {
+                let there = o.parcels.len() == 1 && &o.parcels[0].store == s;
+                let why = format!("chosen store {s} does not hold");
+                assert!(
+                    there || o.history.iter().any(|h| h.note.as_deref().is_some_and(|n| n.contains(&why))),
+                    "step {step}, order {}: dispatched away from its chosen store {s} without a word",
+                    o.id
+                );
+            }
             for p in &o.parcels {
                 let at = format!("step {step}, order {} parcel {}", o.id, p.id);
                 let rank = parcel_rank(p.status);
@@ -3252,6 +3280,7 @@ mod found {
             coupon: false,
             link: None,
             ship: false,
+            at: None,
         }
     }
 

@@ -24,3 +24,4 @@ mod posters;
 mod refunds;
 mod registry;
 mod search;
+mod visits;

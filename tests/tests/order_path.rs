@@ -937,6 +937,7 @@ fn the_openapi_document_declares_every_path_parameter_the_bearer_token_and_probl
             // that public routes carry no token and need no 403
             let public = (path.contains("/products") && !path.ends_with("/size-advice"))
                 || path.ends_with("/search")
+                || path.ends_with("/campaigns/{campaign}/stores")
                 || (path == "/v1/{brand}/{store_group}/campaigns" && method == "get")
                 || (path.contains("/group-buys") && method == "get" && !path.starts_with("/v1/me"));
             let webhook = path.starts_with("/v1/payments/") || path == "/v1/couriers/notify";

@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
-use axum::Router;
+use axum::{Json, Router};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -15,7 +15,7 @@ use crate::app::AppState;
 use crate::db::catalog::Product;
 use crate::domain::campaign::{Campaign, CampaignStatus, Category};
 use crate::domain::catalog::{stock_state, GroupOffer, StockState};
-use crate::domain::ids::{CategoryId, Size, Sku, SlotId};
+use crate::domain::ids::{CampaignId, CategoryId, Size, Sku, SlotId};
 use crate::domain::money::Fen;
 use crate::http::{Params, Problem, QueryParams};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -29,6 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(search))
         .routes(routes!(my_search))
         .routes(routes!(size_advice))
+        .routes(routes!(nearby_stores))
 }
 
 pub fn router(state: AppState) -> Router {
@@ -294,4 +295,60 @@ pub async fn product(
             })
         })
         .await
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NearbyStores {
+    /// Nearest first; stores not on the map last.
+    pub stores: Vec<crate::domain::store_finder::NearbyStore>,
+}
+
+/// The campaign's stores nearest first from `near=lat,lng` (WGS-84), each with whether
+/// it holds `size` of `sku` now (both given, or neither) and whether it is open now.
+/// DynamoDB: the cached campaign read + 1 BatchGetItem (the stores and the SKU's units).
+#[utoipa::path(get, path = "/v1/{brand}/{store_group}/campaigns/{campaign}/stores", tag = "browse-catalog", security(()),
+    params(("near" = Option<String>, Query, description = "lat,lng"), ("sku" = Option<String>, Query), ("size" = Option<String>, Query)),
+    responses((status = 200, body = NearbyStores), (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub async fn nearby_stores(
+    State(st): State<AppState>,
+    params: Params,
+    query: QueryParams,
+) -> Result<Json<NearbyStores>, Problem> {
+    let t = params.tenant()?;
+    let id: CampaignId = params.id("campaign")?;
+    query.only(&["near", "sku", "size"])?;
+    let near = match query.get("near") {
+        None => None,
+        Some(v) => {
+            let bad = || Problem::invalid_parameter("near", "lat,lng in degrees (WGS-84)");
+            let (lat, lng) = v.split_once(',').ok_or_else(bad)?;
+            let p = crate::domain::geo::GeoPoint {
+                lat: lat.trim().parse().map_err(|_| bad())?,
+                lng: lng.trim().parse().map_err(|_| bad())?,
+            };
+            p.validate("near").map_err(|_| bad())?;
+            Some(p)
+        }
+    };
+    let sku: Option<Sku> = query.id("sku")?;
+    let size: Option<Size> = query.id("size")?;
+    if sku.is_some() != size.is_some() {
+        return Err(Problem::invalid_parameter(
+            if sku.is_some() { "size" } else { "sku" },
+            "sku and size come together",
+        ));
+    }
+    let now = st.clock.now();
+    let campaign = st.db.visible_campaign(&t, &id, now).await?;
+    let (stores, units) = st
+        .db
+        .stores_with_units(&t, &campaign.id, &campaign.stores, sku.as_ref())
+        .await?;
+    let holds = |s: &crate::domain::ids::StoreId| {
+        size.as_ref()
+            .map(|z| units.get(s).and_then(|m| m.get(z)).is_some_and(|n| *n > 0))
+    };
+    Ok(Json(NearbyStores {
+        stores: crate::domain::store_finder::nearest(&stores, near, holds, now),
+    }))
 }

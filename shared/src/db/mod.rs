@@ -18,6 +18,7 @@ pub mod posters;
 pub mod refunds;
 pub mod retry;
 pub mod search;
+pub mod store_finder;
 pub mod stores;
 pub mod timers;
 

@@ -110,6 +110,9 @@ pub struct Store {
     /// Its same-city delivery, when it offers one.
     #[serde(default)]
     pub same_city: Option<super::shipping::SameCityOffer>,
+    /// When it is open (pickup appointments and try-ons fall within it).
+    #[serde(default)]
+    pub opening: super::opening::Opening,
     pub updated_at: DateTime<Utc>,
 }
 

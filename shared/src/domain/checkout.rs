@@ -212,6 +212,14 @@ fn selling(
         ));
     }
     req.delivery.validate()?;
+    if let Some(s) = &req.delivery.store {
+        if !campaign.stores.contains(s) {
+            return Err(DomainError::invalid(
+                "delivery.store",
+                "not a store of this campaign",
+            ));
+        }
+    }
 
     Ok(in_grace)
 }
@@ -664,6 +672,7 @@ mod tests {
             coupons: CouponChoice::Best,
             link: None,
             delivery: Delivery {
+                store: None,
                 mode: DeliveryMode::Pickup,
                 address: None,
                 phone: None,

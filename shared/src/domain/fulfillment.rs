@@ -58,6 +58,37 @@ impl std::fmt::Display for Shortfall {
 /// One store's parcel.
 pub type ParcelPlan = (StoreId, Vec<ParcelItem>);
 
+/// The buyer's chosen pickup store, when it holds every unit: one parcel there. When
+/// it does not, why (for the order's history), and the usual rule decides.
+pub fn chosen_store(order: &Order, holdings: &Holdings) -> Option<Result<Vec<ParcelPlan>, String>> {
+    let store = order.delivery.store.as_ref()?;
+    let short: Vec<String> = order
+        .lines
+        .iter()
+        .filter(|l| holdings.held(store, &l.priced.sku, &l.priced.size) < l.priced.quantity)
+        .map(|l| format!("{} size {}", l.priced.sku, l.priced.size))
+        .collect();
+    if !short.is_empty() {
+        return Some(Err(format!(
+            "the chosen store {store} does not hold {}: dispatched by the usual rule",
+            short.join(", ")
+        )));
+    }
+    let items = order
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| ParcelItem {
+            line: i,
+            sku: l.priced.sku.clone(),
+            size: l.priced.size.clone(),
+            quantity: l.priced.quantity,
+            returned: 0,
+        })
+        .collect();
+    Some(Ok(vec![(store.clone(), items)]))
+}
+
 /// The parcels that dispatch `order`, or what no store can cover.
 /// `preferred` is the guide's store; `ranking` the campaign's stores in the operator's
 /// order (stores not in it rank last, by id).
@@ -212,6 +243,7 @@ mod tests {
             total_fen: Fen::ZERO,
             coupons: vec![],
             delivery: Delivery {
+                store: None,
                 mode: DeliveryMode::Pickup,
                 address: None,
                 phone: None,

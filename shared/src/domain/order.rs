@@ -59,6 +59,11 @@ pub struct Delivery {
     /// needs it). Personal data like the address.
     #[serde(default)]
     pub location: Option<super::geo::GeoPoint>,
+    /// For pickup: the store the buyer chose (one of the campaign's). Dispatch honours
+    /// it when that store holds every unit; otherwise the usual rule, and the order's
+    /// history says why.
+    #[serde(default)]
+    pub store: Option<StoreId>,
 }
 
 impl fmt::Debug for Delivery {
@@ -72,6 +77,12 @@ impl fmt::Debug for Delivery {
 impl Delivery {
     pub fn validate(&self) -> Result<(), DomainError> {
         match self.mode {
+            DeliveryMode::Shipping if self.store.is_some() => {
+                return Err(DomainError::invalid(
+                    "delivery.store",
+                    "a store is chosen for pickup, not shipping",
+                ))
+            }
             DeliveryMode::Shipping => {
                 let address = self.address.as_ref().ok_or_else(|| {
                     DomainError::invalid("delivery.address", "shipping needs an address")
@@ -106,6 +117,7 @@ impl Delivery {
             address: self.address.as_ref().map(Address::masked),
             phone: self.phone.as_ref().map(Phone::masked),
             location: None,
+            store: self.store.clone(),
         }
     }
 }
@@ -309,6 +321,16 @@ pub enum PickupOutcome {
 }
 
 impl Order {
+    /// A line in the order's history that does not change its status (why dispatch did
+    /// not follow the buyer's choice of store, say).
+    pub fn note(&mut self, note: String, at: DateTime<Utc>) {
+        self.history.push(StatusChange {
+            status: self.status,
+            at,
+            note: Some(note),
+        });
+    }
+
     fn move_to(&mut self, status: OrderStatus, at: DateTime<Utc>, note: Option<String>) {
         self.status = status;
         self.history.push(StatusChange { status, at, note });
@@ -745,6 +767,7 @@ mod tests {
             total_fen: Fen::new(300).unwrap(),
             coupons: vec![],
             delivery: Delivery {
+                store: None,
                 mode,
                 address: None,
                 phone: None,
@@ -923,6 +946,7 @@ mod tests {
     #[test]
     fn shipping_needs_an_address_and_never_logs_it() {
         let d = Delivery {
+            store: None,
             mode: DeliveryMode::Shipping,
             address: None,
             phone: None,
@@ -930,6 +954,7 @@ mod tests {
         };
         assert!(d.validate().is_err());
         let d = Delivery {
+            store: None,
             mode: DeliveryMode::Shipping,
             address: Some(Address {
                 province: "GD".into(),

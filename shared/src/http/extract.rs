@@ -267,7 +267,8 @@ path_id!(
     ids::GroupBuyId,
     ids::AssistId,
     ids::AssistOfferId,
-    ids::UserId
+    ids::UserId,
+    ids::Size
 );
 
 /// The route's path parameters, percent-decoded, parsed on demand into ids.

@@ -27,6 +27,10 @@ pub struct StoreInput {
     /// location (which it then needs).
     #[serde(default)]
     pub same_city: Option<crate::domain::shipping::SameCityOffer>,
+    /// Its hours per weekday and closed dates (in its time zone, Asia/Shanghai unless
+    /// given).
+    #[serde(default)]
+    pub opening: crate::domain::opening::Opening,
 }
 
 /// Create or replace a store. DynamoDB: 1 PutItem.
@@ -45,6 +49,7 @@ pub async fn put_store(
     if input.clerks.len() > 100 {
         return Err(Problem::validation("clerks", "at most 100 clerks"));
     }
+    input.opening.validate("opening")?;
     if let Some(at) = &input.location {
         at.validate("location")?;
     }
@@ -65,6 +70,7 @@ pub async fn put_store(
         clerks: input.clerks,
         location: input.location,
         same_city: input.same_city,
+        opening: input.opening,
         updated_at: st.clock.now(),
     };
     st.db.put_store(&t, &shop).await?;

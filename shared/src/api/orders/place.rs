@@ -66,6 +66,7 @@ fn order_request(
         coupons,
         link,
         delivery: input.delivery.clone().unwrap_or(Delivery {
+            store: None,
             location: None,
             mode: DeliveryMode::Pickup,
             address: None,

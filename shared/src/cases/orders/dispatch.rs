@@ -3,17 +3,17 @@
 //! decrement written in one transaction. What no store holds is held for a person.
 
 use chrono::{DateTime, Utc};
-use serde_dynamo::AttributeValue;
 
 use crate::app::AppState;
 use crate::db::campaigns::campaign_key;
 use crate::db::groups::group_key;
-use crate::db::orders::{map_of, number, order_item, random, version_is, Tally};
+use crate::db::orders::{order_item, random, version_is, Tally};
 use crate::db::retry::{lost_race, optimistic, Attempt};
+use crate::db::store_finder::units_by_store;
 use crate::domain::campaign::Campaign;
-use crate::domain::fulfillment::{plan_parcels, Holdings};
+use crate::domain::fulfillment::{chosen_store, plan_parcels, Holdings};
 use crate::domain::group_buy::GroupBuy;
-use crate::domain::ids::{OrderId, Size, StoreId};
+use crate::domain::ids::{OrderId, StoreId};
 use crate::domain::order::{pickup_code, Order, OrderStatus};
 use crate::domain::tenancy::Tenant;
 use crate::error::Result;
@@ -80,25 +80,25 @@ impl AppState {
                 if holdings.0.values().any(|m| m.keys().any(|(s, _)| s == sku)) {
                     continue; // this SKU's item was read for an earlier line
                 }
-                let Some(units) = found.get(&key).and_then(|i| map_of(i, "units")) else {
+                let Some(item) = found.get(&key) else {
                     continue;
                 };
-                for (store, sizes) in units {
-                    let (Ok(store), AttributeValue::M(sizes)) = (StoreId::parse(store), sizes)
-                    else {
-                        continue;
-                    };
+                for (store, sizes) in units_by_store(item) {
                     for (size, n) in sizes {
-                        let Ok(size) = Size::parse(size) else {
-                            continue;
-                        };
-                        let n = number(Some(n)).clamp(0, i64::from(u32::MAX)) as u32;
                         holdings.add(store.clone(), sku.clone(), size, n);
                     }
                 }
             }
             let mut order = current.clone();
-            let plan = plan_parcels(&current, &holdings, current.guide_store.as_ref(), &ranking);
+            let plan = match chosen_store(&current, &holdings) {
+                Some(Ok(parcel)) => Ok(parcel),
+                chosen => {
+                    if let Some(Err(why)) = chosen {
+                        order.note(why, now);
+                    }
+                    plan_parcels(&current, &holdings, current.guide_store.as_ref(), &ranking)
+                }
+            };
             let writes = match plan {
                 Ok(parcels) => {
                     let mut taken = Tally::default();

@@ -70,6 +70,7 @@ fn order(
         total_fen: cart.total_fen,
         coupons: cart.coupons.clone(),
         delivery: Delivery {
+            store: None,
             mode: DeliveryMode::Pickup,
             address: None,
             phone: None,

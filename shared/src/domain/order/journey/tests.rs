@@ -42,6 +42,7 @@ fn shipped() -> Order {
         total_fen: paid,
         coupons: vec![],
         delivery: Delivery {
+            store: None,
             mode: DeliveryMode::Shipping,
             address: None,
             phone: None,
