@@ -107,7 +107,7 @@ def posters(port):
         call("POST", url, ask, tok["token"])
         times.append((time.perf_counter() - t) * 1e3)
     times.sort()
-    calls = f"{dynamo} DynamoDB (GetItem, BatchGetItem); S3: {s3['head']} HeadObject, {s3['get']} GetObject, {s3['put']} PutObject"
+    calls = f"{dynamo} DynamoDB (GetItem, BatchGetItem); S3: {s3['head']} ranged GetObject (is it there), {s3['get']} GetObject, {s3['put']} PutObject"
     return drawn, times[len(times) // 2], times[len(times) * 99 // 100], calls, first["bytes"]
 
 

@@ -269,6 +269,18 @@ for function, name, body in WORKERS:
     out = ROOT / function / f"{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(sqs(body), indent=2) + "\n")
+# Store visits: the sample order's parcel, dispatched (41), booked into a pickup slot
+# before it is collected (42); a store's day of bookings.
+VISITS = [
+    ("41a-book-pickup", "PUT", "/v1/{brand}/{store_group}/orders/{order}/parcels/{parcel}/appointment",
+     f"{BASE}/orders/{ORDER}/parcels/1/appointment", {"date": "2026-11-23", "start": "12:00"}, BUYER, ""),
+    ("41b-day-bookings", "GET", "/v1/{brand}/{store_group}/stores/{store}/appointments",
+     f"{BASE}/stores/gz-tianhe/appointments", None, OPS, "date=2026-11-23"),
+]
+for name, method, route, path, body, claims, query in VISITS:
+    out = ROOT / "store-visits" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(event(method, route, path, body, claims, query), indent=2) + "\n")
 # A guide's poster of a product: drawn once, then served from the bucket.
 out = ROOT / "guide-posters" / "85-poster.json"
 out.parent.mkdir(parents=True, exist_ok=True)
@@ -295,4 +307,4 @@ SCHEDULES = [("order-timeout-worker", "52-sweep-unpaid", "clearance-sweep-unpaid
 for function, name, rule in SCHEDULES:
     out = ROOT / function / f"{name}.json"
     out.write_text(json.dumps(scheduled(rule), indent=2) + "\n")
-print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(REFUNDS) + len(GROUPS) + len(ATTRIBUTION) + len(MEMBERS) + 3 + len(CLOSE) + len(WORKERS) + len(SCHEDULES) + len(PARCELS) + 2} events under {ROOT}")
+print(f"wrote {len(MANAGE) + len(BROWSE) + len(ORDERS) + len(REFUNDS) + len(GROUPS) + len(ATTRIBUTION) + len(MEMBERS) + 3 + len(CLOSE) + len(WORKERS) + len(SCHEDULES) + len(PARCELS) + 2 + len(VISITS)} events under {ROOT}")

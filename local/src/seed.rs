@@ -96,6 +96,11 @@ pub async fn seed_demo(db: &Db, now: DateTime<Utc>) -> Result<()> {
                     },
                 ),
                 opening: demo_opening()?,
+                // 30-minute pickup slots, 5 places each
+                pickup_slots: Some(clearance::domain::appointment::PickupSlots {
+                    minutes: 30,
+                    capacity: 5,
+                }),
                 updated_at: now,
             },
         )

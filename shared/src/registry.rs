@@ -107,6 +107,7 @@ pub static FUNCTIONS: &[Function] = &[
     http("member-center", crate::api::members::routes),
     http("ship-parcels", crate::api::parcels::routes),
     http("guide-posters", crate::api::posters::routes),
+    http("store-visits", crate::api::visits::routes),
     Function {
         name: "fulfillment-worker",
         routes: None,

@@ -194,6 +194,9 @@ fn body(method: &str, path: &str) -> Option<Value> {
             json!({"campaign": "summer-clearance", "sku": "SD-1001"})
         }
         ("PUT", p) if p.ends_with("/poster-copy") => json!({"lines": ["¥{price}"], "version": 0}),
+        ("PUT", p) if p.ends_with("/appointment") => {
+            json!({"date": "2026-11-23", "start": "12:00"})
+        }
         ("POST", p) if p.ends_with("/close") => json!({"grace_minutes": 0}),
         ("POST", p) if p.contains("/payments/") => json!({"tenant": "demo/south-china"}),
         _ => json!({}),
@@ -253,7 +256,11 @@ fn allowed(method: &str, path: &str) -> Vec<Who> {
         | ("GET", "/refunds/{refund}") => {
             vec![Buyer, Guide, Clerk, OtherClerk, Ops, Hq]
         }
-        ("POST", "/orders/{order}/refunds") => vec![Buyer],
+        ("POST", "/orders/{order}/refunds")
+        | ("PUT", "/orders/{order}/parcels/{parcel}/appointment")
+        | ("DELETE", "/orders/{order}/parcels/{parcel}/appointment") => vec![Buyer],
+        // a store's day of pickup bookings: its clerks, and staff over every store
+        ("GET", "/stores/{store}/appointments") => vec![Clerk, Ops, Hq],
         // the counter: the clerk of the store holding the parcel / the return
         ("POST", "/orders/{order}/pickup")
         | ("POST", "/refunds/{refund}/receive")

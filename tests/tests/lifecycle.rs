@@ -23,7 +23,7 @@
 //! - **report**: every sequence ends by settling everything and closing the campaign;
 //!   its final report's figures equal a recount of the records.
 
-use chrono::Duration;
+use chrono::{Duration, Timelike};
 use clearance::clock::Clock;
 use clearance::db::attribution::SaleRecord;
 use clearance::domain::attribution::{commission, Binding, Reason};
@@ -176,6 +176,13 @@ enum Op {
     SignLink {
         guide: u8,
     },
+    /// The buyer of a waiting pickup parcel books one of the next slots at its store
+    /// (or cancels the booking).
+    Book {
+        order: u8,
+        slot: u8,
+        cancel: bool,
+    },
     /// A guide's share poster of a product, drawn or served from the bucket.
     Poster {
         guide: u8,
@@ -288,6 +295,8 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (idx(), idx()).prop_map(|(buyer, group)| Op::JoinGroup { buyer, group }),
         1 => idx().prop_map(|guide| Op::SignLink { guide }),
         1 => (idx(), idx()).prop_map(|(guide, sku)| Op::Poster { guide, sku }),
+        6 => (idx(), 0u8..4, proptest::bool::weighted(0.2))
+            .prop_map(|(order, slot, cancel)| Op::Book { order, slot, cancel }),
         3 => prop_oneof![Just(10u32), Just(20), Just(90), Just(6 * 60), Just(26 * 60), Just(3 * 24 * 60)]
             .prop_map(|minutes| Op::Advance { minutes }),
         6 => Just(Op::Drain),
@@ -393,6 +402,8 @@ struct Model {
     assists: Vec<String>,
     /// Each poster's key and the facts it showed.
     posters: BTreeMap<String, Value>,
+    /// The stores' days that have pickup bookings.
+    booking_days: BTreeSet<(String, chrono::NaiveDate)>,
 }
 
 /// How often each kind of call succeeded or was refused, over the run: printed, so a
@@ -500,6 +511,7 @@ impl Model {
             parcel_ranks: BTreeMap::new(),
             assists: Vec::new(),
             posters: BTreeMap::new(),
+            booking_days: BTreeSet::new(),
         }
     }
 
@@ -1376,6 +1388,11 @@ impl Model {
                 }
             }
             Op::Poster { guide, sku } => self.poster(*guide, *sku).await,
+            Op::Book {
+                order,
+                slot,
+                cancel,
+            } => self.book(*order, *slot, *cancel).await,
             Op::SignLink { guide } => {
                 let (guide, store) = GUIDES[usize::from(*guide) % GUIDES.len()];
                 let r = self
@@ -1445,6 +1462,136 @@ impl Model {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    /// A booking (or its cancellation) of one of the next four slots at a waiting
+    /// parcel's store (the demo's: 10:00-22:00, 30 minutes, 5 places).
+    async fn book(&mut self, order: u8, slot: u8, cancel: bool) {
+        // among the orders with a parcel waiting at its store
+        let mut ready = Vec::new();
+        for (id, buyer) in &self.orders {
+            let o = self.order(id).await;
+            if o.status == OrderStatus::ReadyForPickup {
+                ready.push((id.clone(), buyer.clone(), o));
+            }
+        }
+        let Some((id, buyer, o)) = pick(&ready, order).cloned() else {
+            return;
+        };
+        let Some(p) = o
+            .parcels
+            .iter()
+            .find(|p| p.status == clearance::domain::order::ParcelStatus::ReadyForPickup)
+        else {
+            return;
+        };
+        let path = format!("{BASE}/orders/{id}/parcels/{}/appointment", p.id);
+        let r = if cancel {
+            self.w
+                .json("DELETE", &path, Some(&self.w.buyer(&buyer)), &json!(null))
+                .await
+        } else {
+            let local = self
+                .w
+                .clock
+                .now()
+                .with_timezone(&clearance::domain::campaign::DEFAULT_TIME_ZONE);
+            let m = local.hour() * 60 + local.minute();
+            let mut start = (m.div_ceil(30) * 30).max(600) + 30 * u32::from(slot);
+            let mut date = local.date_naive();
+            if start + 30 > 22 * 60 {
+                date = date.succ_opt().unwrap_or(date);
+                start = 600 + 30 * u32::from(slot);
+            }
+            let body = json!({"date": date.to_string(), "start": format!("{:02}:{:02}", start / 60, start % 60)});
+            self.w
+                .json("PUT", &path, Some(&self.w.buyer(&buyer)), &body)
+                .await
+        };
+        status(
+            &r,
+            if cancel {
+                "cancel booking"
+            } else {
+                "book slot"
+            },
+        );
+        if let Some(a) = o
+            .parcels
+            .iter()
+            .find(|q| q.id == p.id)
+            .and_then(|q| q.appointment.as_ref())
+        {
+            self.booking_days.insert((p.store.to_string(), a.date));
+        }
+        if let Some(d) = r.body["parcels"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|q| q["id"] == p.id))
+            .and_then(|q| q["appointment"]["date"].as_str())
+            .and_then(|d| d.parse().ok())
+        {
+            self.booking_days.insert((p.store.to_string(), d));
+        }
+    }
+
+    /// Each slot's places: never below zero, and free + taken = capacity, where taken
+    /// are the bookings of parcels still waiting and the honoured ones (a no-show and
+    /// a cancelled parcel gave theirs back).
+    async fn check_appointments(&self, step: usize, orders: &[Order]) {
+        use clearance::domain::appointment::AppointmentStatus;
+        use clearance::table::{keys, Index, Query, SortRange};
+        for (store, date) in &self.booking_days {
+            let store_id =
+                clearance::domain::ids::StoreId::parse(store).unwrap_or_else(|e| panic!("{e}"));
+            let q = Query::new(
+                Index::Primary,
+                keys::appointments_pk(&self.t, &store_id, *date),
+                SortRange::BeginsWith("SLOT#".into()),
+            );
+            let page = self
+                .w
+                .state
+                .db
+                .table()
+                .query(q)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            for item in page.items {
+                let num = |k: &str| match item.get(k) {
+                    Some(serde_dynamo::AttributeValue::N(n)) => n.parse::<i64>().unwrap_or(-1),
+                    _ => -1,
+                };
+                let sk = match item.get("SK") {
+                    Some(serde_dynamo::AttributeValue::S(s)) => s.clone(),
+                    _ => String::new(),
+                };
+                let slot = sk.trim_start_matches("SLOT#").to_owned();
+                let (free, capacity) = (num("free"), num("capacity"));
+                let taken = orders
+                    .iter()
+                    .flat_map(|o| o.parcels.iter())
+                    .filter(|p| p.store.as_str() == store)
+                    .filter_map(|p| p.appointment.as_ref().map(|a| (p, a)))
+                    .filter(|(_, a)| a.date == *date && a.slot() == slot)
+                    .filter(|(p, a)| match a.status {
+                        AppointmentStatus::Honoured => true,
+                        AppointmentStatus::Booked => {
+                            p.status == clearance::domain::order::ParcelStatus::ReadyForPickup
+                        }
+                        AppointmentStatus::NoShow => false,
+                    })
+                    .count() as i64;
+                assert!(
+                    free >= 0,
+                    "step {step}: {store} {date} {slot} has {free} free"
+                );
+                assert_eq!(
+                    free + taken,
+                    capacity,
+                    "step {step}: {store} {date} {slot}: {free} free and {taken} taken of {capacity}"
+                );
             }
         }
     }
@@ -1633,6 +1780,7 @@ impl Model {
         self.check_stock(step, &orders, &refunds).await;
         self.check_parcels(step, &orders, &refunds);
         self.check_assists(step).await;
+        self.check_appointments(step, &orders).await;
         self.check_seats(step, &orders).await;
         if self.drained {
             self.check_credit(step, &orders, &refunds).await;

@@ -154,3 +154,291 @@ async fn a_pickup_store_outside_the_campaign_or_on_a_shipping_order_is_refused()
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.to_string().contains("delivery.store"), "{}", r.body);
 }
+
+// ---- pickup appointments ----
+
+const V: &str = "visits";
+
+/// Tianhe (clerk-1) opens 00:00-22:00 every day but the 25th, with 30-minute pickup
+/// slots of 5 places; Futian (clerk-2) takes no appointments. Campaign `visits` sells
+/// `V-1` from Tianhe's 60 units in 38. The clock is 12:01 in Shanghai, 2026-11-23.
+async fn slot_world() -> World {
+    use clearance_tests::{listing, t0};
+    let w = World::memory().await;
+    let days: Vec<Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .map(|d| json!({"day": d, "opens": "00:00", "closes": "22:00"}))
+        .collect();
+    w.store("gz-tianhe")
+        .named("天河店")
+        .clerks(&["clerk-1"])
+        .with(
+            "opening",
+            json!({"hours": days, "closed_dates": ["2026-11-25"]}),
+        )
+        .with("pickup_slots", json!({"minutes": 30, "capacity": 5}))
+        .put()
+        .await;
+    w.store("sz-futian")
+        .named("福田店")
+        .clerks(&["clerk-2"])
+        .put()
+        .await;
+    w.campaign(V)
+        .named("Visits")
+        .stores(&["gz-tianhe", "sz-futian"])
+        .runs(
+            t0() + chrono::Duration::hours(1),
+            t0() + chrono::Duration::days(5),
+        )
+        .listing(
+            "V-1",
+            listing(9_900)
+                .named("Visit shoe")
+                .per_buyer(1)
+                .stock("gz-tianhe", "38", 60),
+        )
+        .live()
+        .await;
+    w
+}
+
+/// A paid pickup order of one V-1 38, waiting at Tianhe: its id.
+async fn waiting(w: &World, buyer: &str) -> String {
+    let body = json!({"campaign": V, "lines": [{"sku": "V-1", "size": "38", "quantity": 1}], "coupon": "none"});
+    let r = w.place(buyer, &format!("wait-{buyer}"), &body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["order"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(w.pay(&id).await.status, 200);
+    id
+}
+
+async fn book(
+    w: &World,
+    buyer: &str,
+    order: &str,
+    date: &str,
+    start: &str,
+) -> clearance_tests::Resp {
+    w.json(
+        "PUT",
+        &format!("{BASE}/orders/{order}/parcels/1/appointment"),
+        Some(&w.buyer(buyer)),
+        &json!({"date": date, "start": start}),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_bookings_of_a_slot_with_five_places_give_five() {
+    // given 50 buyers whose parcels wait at Tianhe
+    let w = slot_world().await;
+    let mut orders = Vec::new();
+    for i in 0..50 {
+        let buyer = format!("slot-buyer-{i}");
+        orders.push((buyer.clone(), waiting(&w, &buyer).await));
+    }
+    w.drain().await;
+    // when all of them book the 13:00 slot at once
+    let tasks: Vec<_> = orders
+        .iter()
+        .map(|(buyer, order)| {
+            let app = w.app.clone();
+            let req = clearance_tests::request(
+                "PUT",
+                &format!("{BASE}/orders/{order}/parcels/1/appointment"),
+                Some(&w.buyer(buyer)),
+                Some(json!({"date": "2026-11-23", "start": "13:00"}).to_string()),
+            );
+            tokio::spawn(async move {
+                use tower::ServiceExt;
+                let res = app.oneshot(req).await.map_err(|e| format!("{e:?}"))?;
+                let status = res.status().as_u16();
+                let bytes = http_body_util::BodyExt::collect(res.into_body())
+                    .await
+                    .map_err(|e| format!("{e:?}"))?
+                    .to_bytes();
+                Ok::<_, String>((status, String::from_utf8_lossy(&bytes).into_owned()))
+            })
+        })
+        .collect();
+    let mut booked = 0;
+    let mut full = 0;
+    for t in tasks {
+        let (status, body) = t
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        match status {
+            200 => booked += 1,
+            409 if body.contains("slot-full") => full += 1,
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    // then exactly five are booked, the rest told the slot is full
+    assert_eq!((booked, full), (5, 45));
+    let day = w
+        .get(
+            &format!("{BASE}/stores/gz-tianhe/appointments?date=2026-11-23"),
+            Some(&w.clerk("clerk-1")),
+        )
+        .await;
+    assert_eq!(day.status, 200, "{}", day.body);
+    assert_eq!(day.body["bookings"].as_array().map(Vec::len), Some(5));
+    // and the slot's counter holds none free, never less
+    let free = free_places(&w, "2026-11-23", "1300").await;
+    assert_eq!(free, Some(0));
+}
+
+async fn free_places(w: &World, date: &str, slot: &str) -> Option<i64> {
+    use clearance::table::{keys, Key};
+    let t = clearance::domain::tenancy::Tenant::parse("demo", "south-china")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let store =
+        clearance::domain::ids::StoreId::parse("gz-tianhe").unwrap_or_else(|e| panic!("{e}"));
+    let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap_or_default();
+    let item = w
+        .state
+        .db
+        .table()
+        .get(
+            &Key::new(keys::appointments_pk(&t, &store, date), keys::slot_sk(slot)),
+            true,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))?;
+    match item.get("free") {
+        Some(serde_dynamo::AttributeValue::N(n)) => n.parse().ok(),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn a_slot_outside_the_hours_off_the_grid_on_a_closed_date_or_at_a_store_without_slots_is_refused(
+) {
+    let w = slot_world().await;
+    let order = waiting(&w, "buyer-refused").await;
+    w.drain().await;
+    for (date, start, field) in [
+        ("2026-11-25", "12:00", "date"),  // closed that day
+        ("2026-11-23", "21:45", "start"), // ends after closing (and off the grid)
+        ("2026-11-23", "22:00", "start"), // after closing
+        ("2026-11-23", "12:15", "start"), // not on the 30-minute grid
+        ("2026-11-23", "09:00", "start"), // already over
+    ] {
+        let r = book(&w, "buyer-refused", &order, date, start).await;
+        assert_eq!(r.status, 422, "{date} {start}: {}", r.body);
+        assert!(
+            r.body.to_string().contains(field),
+            "{date} {start}: {}",
+            r.body
+        );
+    }
+    // someone else's order is not theirs to book
+    let r = book(&w, "buyer-other", &order, "2026-11-23", "13:00").await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    // another store's clerk does not see Tianhe's day
+    let r = w
+        .get(
+            &format!("{BASE}/stores/gz-tianhe/appointments"),
+            Some(&w.clerk("clerk-2")),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_half_past_midnight_slot_belongs_to_the_stores_local_day_not_utcs_day_before() {
+    let w = slot_world().await;
+    let order = waiting(&w, "buyer-midnight").await;
+    w.drain().await;
+    // when the buyer books 00:30 on the 24th in Shanghai
+    let r = book(&w, "buyer-midnight", &order, "2026-11-24", "00:30").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let a = &r.body["parcels"][0]["appointment"];
+    // then it is the 24th's slot, which starts at 16:30 UTC on the 23rd
+    assert_eq!(a["date"], "2026-11-24");
+    assert_eq!(a["starts_at"], "2026-11-23T16:30:00Z");
+    let list = |date: &'static str| {
+        let w = &w;
+        async move {
+            w.get(
+                &format!("{BASE}/stores/gz-tianhe/appointments?date={date}"),
+                Some(&w.clerk("clerk-1")),
+            )
+            .await
+            .body["bookings"]
+                .as_array()
+                .map(Vec::len)
+        }
+    };
+    assert_eq!(list("2026-11-24").await, Some(1));
+    assert_eq!(list("2026-11-23").await, Some(0));
+    // moving it frees its place: the same slot, then another, then cancelled
+    let again = book(&w, "buyer-midnight", &order, "2026-11-24", "00:30").await;
+    assert_eq!(again.status, 200);
+    assert_eq!(free_places(&w, "2026-11-24", "0030").await, Some(4));
+    let moved = book(&w, "buyer-midnight", &order, "2026-11-24", "10:00").await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    assert_eq!(free_places(&w, "2026-11-24", "0030").await, Some(5));
+    assert_eq!(free_places(&w, "2026-11-24", "1000").await, Some(4));
+    let gone = w
+        .json(
+            "DELETE",
+            &format!("{BASE}/orders/{order}/parcels/1/appointment"),
+            Some(&w.buyer("buyer-midnight")),
+            &json!(null),
+        )
+        .await;
+    assert_eq!(gone.status, 200, "{}", gone.body);
+    assert_eq!(free_places(&w, "2026-11-24", "1000").await, Some(5));
+    assert_eq!(list("2026-11-24").await, Some(0));
+}
+
+#[tokio::test]
+async fn a_booking_not_honoured_by_the_slots_end_is_a_no_show_and_gives_its_place_back() {
+    let w = slot_world().await;
+    let order = waiting(&w, "buyer-late").await;
+    w.drain().await;
+    let r = book(&w, "buyer-late", &order, "2026-11-23", "12:30").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(free_places(&w, "2026-11-23", "1230").await, Some(4));
+    // when the slot ends without the buyer (its delayed message not yet delivered: the
+    // sweeper finds the order's timer)
+    w.clock.advance(chrono::Duration::minutes(80));
+    clearance_local::sweep_once(&w.state).await;
+    w.drain().await;
+    // then it is a no-show, its place back, shown to the clerks
+    let o = w.read_order("buyer-late", &order).await;
+    assert_eq!(o["parcels"][0]["appointment"]["status"], "no_show", "{o}");
+    assert_eq!(o["parcels"][0]["status"], "ready_for_pickup");
+    assert_eq!(free_places(&w, "2026-11-23", "1230").await, Some(5));
+    let day = w
+        .get(
+            &format!("{BASE}/stores/gz-tianhe/appointments?date=2026-11-23"),
+            Some(&w.clerk("clerk-1")),
+        )
+        .await;
+    assert_eq!(
+        day.body["bookings"][0]["appointment"]["status"], "no_show",
+        "{}",
+        day.body
+    );
+    // and pickup without a booking still works
+    let code = o["parcels"][0]["pickup_code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let picked = w
+        .json(
+            "POST",
+            &format!("{BASE}/orders/{order}/pickup"),
+            Some(&w.clerk("clerk-1")),
+            &json!({"code": code, "parcel": 1}),
+        )
+        .await;
+    assert_eq!(picked.status, 200, "{}", picked.body);
+}

@@ -15,6 +15,7 @@ pub mod parcels;
 pub mod posters;
 pub mod refunds;
 pub mod search;
+pub mod visits;
 
 use crate::http::extract::MAX_BODY_BYTES;
 use crate::http::Problem;

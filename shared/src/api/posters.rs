@@ -36,7 +36,7 @@ pub struct PosterInput {
 /// link, issued at the start of the campaign's day. 409 `guide-not-in-campaign`,
 /// `group-not-open`. DynamoDB: 1 GetItem (the guide) (+1 BatchGetItem for a store's
 /// staff) + the cached campaign read + 1 BatchGetItem (+1 Query for a group); S3: 1
-/// HeadObject, +1 PutObject when drawn.
+/// GetObject (its first byte), +1 PutObject when drawn.
 #[utoipa::path(post, path = "/v1/{brand}/{store_group}/guides/{guide}/posters", tag = "guide-posters",
     request_body = PosterInput,
     responses((status = 201, body = Poster, description = "drawn now"), (status = 200, body = Poster, description = "already drawn"),

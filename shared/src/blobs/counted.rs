@@ -1,4 +1,4 @@
-//! A [`Blobs`] decorator that counts calls (S3: GetObject, HeadObject, PutObject), so
+//! A [`Blobs`] decorator that counts calls (S3: GetObject, the ranged GetObject that asks whether a blob is there, PutObject), so
 //! the local server and the benchmark can state how many S3 requests a route makes.
 //! Presigning is local work, not a request, and is not counted.
 
@@ -17,7 +17,7 @@ pub struct BlobCounts {
 }
 
 impl BlobCounts {
-    /// (GetObject, HeadObject, PutObject) so far.
+    /// (reads, existence checks, writes) so far.
     pub fn snapshot(&self) -> (u64, u64, u64) {
         (
             self.get.load(Ordering::SeqCst),

@@ -39,7 +39,7 @@ pub fn check_key(key: &str) -> Result<(), BlobError> {
 pub trait Blobs: Send + Sync {
     async fn put(&self, key: &str, body: Vec<u8>, content_type: &str) -> Result<(), BlobError>;
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError>;
-    /// Whether the blob is there, without reading it (S3: one HeadObject).
+    /// Whether the blob is there, without reading it (S3: one ranged GetObject).
     async fn exists(&self, key: &str) -> Result<bool, BlobError>;
     /// A URL that lets its holder read the blob until it expires.
     async fn presign_get(&self, key: &str, expires_in: Duration) -> Result<String, BlobError>;

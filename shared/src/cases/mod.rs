@@ -8,6 +8,7 @@
 //!
 //! [`AppState`]: crate::app::AppState
 
+pub mod appointments;
 pub mod assists;
 pub mod attribution;
 pub mod close;

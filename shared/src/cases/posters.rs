@@ -1,6 +1,6 @@
 //! A guide's share poster: read what it shows (the listing, or a group and its listing;
 //! the guide's store; the brand's copy template), decide its facts and their hash, then
-//! either find it already drawn under that hash (one HeadObject) or draw it and store
+//! either find it already drawn under that hash (one ranged GetObject) or draw it and store
 //! it. Either way the guide gets a presigned link to the PNG. Nothing is written to
 //! the table: a poster is a picture of records, kept by content.
 
@@ -65,7 +65,7 @@ fn day_start(now: DateTime<Utc>, tz: chrono_tz::Tz) -> DateTime<Utc> {
 impl AppState {
     /// The poster of `target` (a product or an open group buy) for `guide` in
     /// `campaign`. DynamoDB: the cached campaign read + 1 BatchGetItem (+1 Query for a
-    /// group); S3: 1 HeadObject, and for a poster not yet drawn 1 PutObject (+1
+    /// group); S3: 1 GetObject of its first byte, and for a poster not yet drawn 1 PutObject (+1
     /// GetObject for the listing's picture, +1 for the font on a process's first).
     pub async fn guide_poster(
         &self,

@@ -4,6 +4,7 @@
 //! decision in `domain`, and writes the plan that comes back (one conditional write or
 //! one transaction). A write that loses a race goes round again through [`retry`].
 
+pub mod appointments;
 pub mod assists;
 pub mod attribution;
 pub mod campaigns;

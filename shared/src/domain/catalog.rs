@@ -113,6 +113,9 @@ pub struct Store {
     /// When it is open (pickup appointments and try-ons fall within it).
     #[serde(default)]
     pub opening: super::opening::Opening,
+    /// Its pickup appointments, when it takes them.
+    #[serde(default)]
+    pub pickup_slots: Option<super::appointment::PickupSlots>,
     pub updated_at: DateTime<Utc>,
 }
 

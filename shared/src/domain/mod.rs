@@ -1,6 +1,7 @@
 //! Pure rules: no I/O, no clocks, no AWS. Everything here is a plain function over plain
 //! types, tested without a server.
 
+pub mod appointment;
 pub mod assist;
 pub mod attribution;
 pub mod auth;

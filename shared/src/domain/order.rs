@@ -222,6 +222,9 @@ pub struct Parcel {
     /// A shipping parcel's journey (none for pickup).
     #[serde(default)]
     pub shipment: Option<super::shipping::Shipment>,
+    /// A pickup parcel's appointment at its store, when the buyer booked one.
+    #[serde(default)]
+    pub appointment: Option<super::appointment::Appointment>,
 }
 
 impl Parcel {
@@ -413,6 +416,7 @@ impl Order {
                 collect_by: pickup.then_some(collect_by),
                 reminded_at: None,
                 shipment: (!pickup).then(Default::default),
+                appointment: None,
             })
             .collect();
         let next = if pickup {
@@ -485,6 +489,11 @@ impl Order {
         }
         p.status = ParcelStatus::PickedUp;
         p.handed_over = Some(CounterEvent { by: by.clone(), at });
+        if let Some(a) = p.appointment.as_mut() {
+            if a.status == super::appointment::AppointmentStatus::Booked {
+                a.status = super::appointment::AppointmentStatus::Honoured;
+            }
+        }
         let store = p.store.clone();
         self.version += 1;
         self.settle_parcels(at, format!("at {store}"));
@@ -561,11 +570,87 @@ impl Order {
         self.parcels
             .iter()
             .filter(|p| p.status == ParcelStatus::ReadyForPickup)
-            .filter_map(|p| match p.reminded_at {
-                None => p.remind_at(dispatched),
-                Some(_) => p.collect_by,
+            .flat_map(|p| {
+                let window = match p.reminded_at {
+                    None => p.remind_at(dispatched),
+                    Some(_) => p.collect_by,
+                };
+                // a booked slot's end: a no-show then
+                let slot = p
+                    .appointment
+                    .as_ref()
+                    .filter(|a| a.status == super::appointment::AppointmentStatus::Booked)
+                    .map(|a| a.ends_at);
+                [window, slot]
             })
+            .flatten()
             .min()
+    }
+
+    /// Books (or moves) a waiting pickup parcel's appointment; returns the one it
+    /// replaces. Only while the parcel waits at its store, and for a slot that ends
+    /// before its pickup window does.
+    pub fn book_pickup(
+        &mut self,
+        parcel: u8,
+        appointment: super::appointment::Appointment,
+    ) -> Result<Option<super::appointment::Appointment>, DomainError> {
+        if self.status != OrderStatus::ReadyForPickup {
+            return Err(DomainError::conflict(
+                "order-not-ready",
+                "the order is not waiting for pickup",
+            ));
+        }
+        let p = waiting_parcel(&mut self.parcels, parcel)?;
+        if p.collect_by.is_some_and(|c| appointment.ends_at > c) {
+            return Err(DomainError::invalid(
+                "date",
+                "the slot ends after the parcel's pickup window",
+            ));
+        }
+        let before = p
+            .appointment
+            .take()
+            .filter(|a| a.status == super::appointment::AppointmentStatus::Booked);
+        p.appointment = Some(appointment);
+        self.version += 1;
+        Ok(before)
+    }
+
+    /// Cancels a waiting parcel's booked appointment; returns it.
+    pub fn cancel_pickup_booking(
+        &mut self,
+        parcel: u8,
+    ) -> Result<super::appointment::Appointment, DomainError> {
+        let p = waiting_parcel(&mut self.parcels, parcel)?;
+        let booked = p
+            .appointment
+            .take()
+            .filter(|a| a.status == super::appointment::AppointmentStatus::Booked)
+            .ok_or_else(|| DomainError::conflict("no-appointment", "no appointment is booked"))?;
+        self.version += 1;
+        Ok(booked)
+    }
+
+    /// Marks every booked appointment whose slot has ended, its parcel still waiting,
+    /// a no-show; returns them (their places are given back).
+    pub fn no_shows(&mut self, now: DateTime<Utc>) -> Vec<(u8, super::appointment::Appointment)> {
+        let mut out = Vec::new();
+        for p in &mut self.parcels {
+            if p.status != ParcelStatus::ReadyForPickup {
+                continue;
+            }
+            if let Some(a) = p.appointment.as_mut().filter(|a| {
+                a.status == super::appointment::AppointmentStatus::Booked && a.ends_at <= now
+            }) {
+                a.status = super::appointment::AppointmentStatus::NoShow;
+                out.push((p.id, a.clone()));
+            }
+        }
+        if !out.is_empty() {
+            self.version += 1;
+        }
+        out
     }
 
     /// When it was handed to its stores.

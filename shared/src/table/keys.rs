@@ -448,6 +448,24 @@ impl Due {
     }
 }
 
+/// A store's pickup appointments of one local date: each slot's counter of free places
+/// and each booking (the clerks' list of the day is one Query).
+pub fn appointments_pk(t: &Tenant, store: &StoreId, date: chrono::NaiveDate) -> String {
+    format!("{}#STORE#{store}#APPT#{date}", tenant_pk(t))
+}
+
+/// A slot's counter of free places (`free`), under [`appointments_pk`].
+pub fn slot_sk(slot: &str) -> String {
+    format!("SLOT#{slot}")
+}
+
+pub const BOOKING_PREFIX: &str = "B#";
+
+/// One parcel's booking of a slot, under [`appointments_pk`].
+pub fn booking_sk(slot: &str, order: &OrderId, parcel: u8) -> String {
+    format!("{BOOKING_PREFIX}{slot}#{order}#{parcel}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

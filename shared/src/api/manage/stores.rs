@@ -31,6 +31,9 @@ pub struct StoreInput {
     /// given).
     #[serde(default)]
     pub opening: crate::domain::opening::Opening,
+    /// Pickup appointments: slots of `minutes` from opening, `capacity` places each.
+    #[serde(default)]
+    pub pickup_slots: Option<crate::domain::appointment::PickupSlots>,
 }
 
 /// Create or replace a store. DynamoDB: 1 PutItem.
@@ -50,6 +53,9 @@ pub async fn put_store(
         return Err(Problem::validation("clerks", "at most 100 clerks"));
     }
     input.opening.validate("opening")?;
+    if let Some(s) = &input.pickup_slots {
+        s.validate("pickup_slots")?;
+    }
     if let Some(at) = &input.location {
         at.validate("location")?;
     }
@@ -71,6 +77,7 @@ pub async fn put_store(
         location: input.location,
         same_city: input.same_city,
         opening: input.opening,
+        pickup_slots: input.pickup_slots,
         updated_at: st.clock.now(),
     };
     st.db.put_store(&t, &shop).await?;

@@ -23,6 +23,8 @@ use crate::error::Result;
 pub enum PickupTimer {
     /// These parcels' buyer was reminded.
     Reminded(Order, Vec<u8>),
+    /// These parcels' appointments ended unhonoured: no-shows, their places given back.
+    NoShows(Order, Vec<u8>),
     /// A parcel not collected in time was cancelled; its refund is due.
     Cancelled(Order, Refund),
     /// Nothing due yet: its next time, if it still waits.
@@ -42,6 +44,24 @@ impl AppState {
     ) -> Result<PickupTimer> {
         optimistic("this order", || async {
             let current = self.db.order(t, id, true).await?;
+            // A slot's end comes before the window's: its no-show first.
+            let mut order = current.clone();
+            let missed = order.no_shows(now);
+            if !missed.is_empty() {
+                let mut writes = vec![crate::table::Write::Put {
+                    item: crate::db::orders::order_item(&order)?,
+                    condition: Some(crate::db::orders::version_is(current.version)),
+                }];
+                writes.extend(crate::cases::appointments::no_show_writes(
+                    t, &order, &missed,
+                )?);
+                let parcels = missed.iter().map(|(p, _)| *p).collect();
+                return match self.db.table().transact(writes).await {
+                    Ok(()) => Ok(Attempt::Done(PickupTimer::NoShows(order, parcels))),
+                    Err(e) if lost_race(&e) => Ok(Attempt::Again),
+                    Err(e) => Err(e.into()),
+                };
+            }
             if let Some(parcel) = current.uncollected(now) {
                 let days = current.returns_policy.pickup_days;
                 let mut plan = decide(
@@ -66,7 +86,6 @@ impl AppState {
                     Err(e) => Err(e.into()),
                 };
             }
-            let mut order = current.clone();
             let reminded = order.remind_pickup(now);
             if reminded.is_empty() {
                 return Ok(Attempt::Done(PickupTimer::NotYet(current.pickup_due())));

@@ -111,6 +111,9 @@ impl AppState {
                         PickupTimer::Reminded(o, parcels) => {
                             tracing::info!(order = %o.id, ?parcels, "buyer reminded to collect");
                         }
+                        PickupTimer::NoShows(o, parcels) => {
+                            tracing::info!(order = %o.id, ?parcels, "pickup appointment missed: place given back");
+                        }
                         PickupTimer::Cancelled(o, refund) => {
                             tracing::info!(order = %o.id, refund = %refund.id, "parcel not collected in time: cancelled and refunded");
                             self.announce_refund(&refund).await;

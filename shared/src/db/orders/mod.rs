@@ -252,6 +252,26 @@ pub(crate) fn parcel_cancel_writes(
         },
         condition: Some(Condition::Exists),
     }));
+    // A cancelled parcel's booked pickup slot: its place given back, its booking gone.
+    let booked = refund
+        .parcel
+        .and_then(|id| order.parcels.iter().find(|p| p.id == id))
+        .and_then(|p| p.appointment.as_ref().map(|a| (p, a)))
+        .filter(|(_, a)| a.status == crate::domain::appointment::AppointmentStatus::Booked);
+    if let Some((p, a)) = booked {
+        writes.push(crate::db::appointments::give_back(
+            &order.tenant,
+            &p.store,
+            a,
+        ));
+        writes.push(crate::db::appointments::delete_booking(
+            &order.tenant,
+            &p.store,
+            a,
+            &order.id,
+            p.id,
+        ));
+    }
     writes
 }
 

@@ -112,6 +112,7 @@ fn order(
             }),
             collect_by: None,
             reminded_at: None,
+            appointment: None,
             shipment: None,
         }],
         attention: None,
