@@ -546,22 +546,9 @@ pub fn location(store: &str) -> clearance::domain::geo::GeoPoint {
 
 /// Every demo store opens 10:00-22:00, every day (Asia/Shanghai).
 fn demo_opening() -> Result<clearance::domain::opening::Opening> {
-    use clearance::domain::opening::{Day, Opening, OpeningHours};
     let t = |s: &str| TimeOfDay::parse(s).map_err(|e| bad("opening", e));
-    let (opens, closes) = (t("10:00")?, t("22:00")?);
-    Ok(Opening {
-        hours: [
-            Day::Mon,
-            Day::Tue,
-            Day::Wed,
-            Day::Thu,
-            Day::Fri,
-            Day::Sat,
-            Day::Sun,
-        ]
-        .map(|day| OpeningHours { day, opens, closes })
-        .to_vec(),
-        closed_dates: Vec::new(),
-        time_zone: None,
-    })
+    Ok(clearance::domain::opening::Opening::every_day(
+        t("10:00")?,
+        t("22:00")?,
+    ))
 }

@@ -27,6 +27,20 @@ async fn poster(w: &World, token: &str, guide_id: &str, body: &Value) -> clearan
     .await
 }
 
+/// Guide gz-tianhe-g1's poster of SD-1001, drawn now (201).
+async fn first_sd1001_poster(w: &World) -> clearance_tests::Resp {
+    let me = guide(w, "gz-tianhe-g1");
+    let r = poster(
+        w,
+        &me,
+        "gz-tianhe-g1",
+        &json!({"campaign": C, "sku": "SD-1001"}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r
+}
+
 async fn png(w: &World, key: &str) -> Vec<u8> {
     use clearance::blobs::Blobs;
     w.blobs
@@ -40,16 +54,8 @@ async fn png(w: &World, key: &str) -> Vec<u8> {
 async fn a_posters_qr_code_scans_to_the_guides_link_which_credits_the_order() {
     // given a guide of Tianhe and a product of the campaign
     let w = World::seeded().await;
-    let me = guide(&w, "gz-tianhe-g1");
     // when the guide asks for the product's poster
-    let r = poster(
-        &w,
-        &me,
-        "gz-tianhe-g1",
-        &json!({"campaign": C, "sku": "SD-1001"}),
-    )
-    .await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    let r = first_sd1001_poster(&w).await;
     assert_eq!(r.body["cached"], false);
     assert_eq!(
         (r.body["width"].as_u64(), r.body["height"].as_u64()),
@@ -353,15 +359,7 @@ const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/poster-demo.png
 #[tokio::test]
 async fn demo_poster_in_the_docs_is_the_one_the_demo_draws() {
     let w = World::seeded().await;
-    let me = guide(&w, "gz-tianhe-g1");
-    let r = poster(
-        &w,
-        &me,
-        "gz-tianhe-g1",
-        &json!({"campaign": C, "sku": "SD-1001"}),
-    )
-    .await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    let r = first_sd1001_poster(&w).await;
     let drawn = png(&w, r.body["key"].as_str().unwrap_or_default()).await;
     if std::env::var_os("UPDATE_DOCS").is_some() {
         std::fs::write(DEMO, &drawn).unwrap_or_else(|e| panic!("{DEMO}: {e}"));

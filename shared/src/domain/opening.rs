@@ -66,6 +66,25 @@ pub struct Opening {
 }
 
 impl Opening {
+    /// The same hours every day of the week, no closed dates, Asia/Shanghai.
+    pub fn every_day(opens: TimeOfDay, closes: TimeOfDay) -> Opening {
+        Opening {
+            hours: [
+                Day::Mon,
+                Day::Tue,
+                Day::Wed,
+                Day::Thu,
+                Day::Fri,
+                Day::Sat,
+                Day::Sun,
+            ]
+            .map(|day| OpeningHours { day, opens, closes })
+            .to_vec(),
+            closed_dates: Vec::new(),
+            time_zone: None,
+        }
+    }
+
     pub fn validate(&self, field: &str) -> Result<(), DomainError> {
         for (i, h) in self.hours.iter().enumerate() {
             if h.opens >= h.closes {
@@ -138,23 +157,8 @@ mod tests {
     fn week() -> Opening {
         let t = |s: &str| TimeOfDay::parse(s).unwrap_or_else(|e| panic!("{e}"));
         Opening {
-            hours: [
-                Day::Mon,
-                Day::Tue,
-                Day::Wed,
-                Day::Thu,
-                Day::Fri,
-                Day::Sat,
-                Day::Sun,
-            ]
-            .map(|day| OpeningHours {
-                day,
-                opens: t("00:00"),
-                closes: t("22:00"),
-            })
-            .to_vec(),
             closed_dates: vec![NaiveDate::from_ymd_opt(2026, 12, 25).unwrap_or_default()],
-            time_zone: None,
+            ..Opening::every_day(t("00:00"), t("22:00"))
         }
     }
 
