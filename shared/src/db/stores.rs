@@ -2,6 +2,8 @@
 
 use super::campaigns::KIND;
 use super::page::Paged;
+use serde::Deserialize;
+
 use super::Db;
 use crate::domain::catalog::{Guide, Store};
 use crate::domain::ids::{StoreId, UserId};
@@ -12,6 +14,18 @@ use crate::table::keys;
 use crate::table::{
     from_item, to_item, Condition, Index, Key, Query, SortRange, TableError, Write, PK, SK,
 };
+
+/// What most functions need of a store: who clerks it and where returns go. Read
+/// instead of the whole [`Store`], so the functions that only check a clerk or address a
+/// return do not carry the code that reads its hours, slots and rider (every function
+/// has a 4 MiB budget).
+#[derive(Deserialize)]
+pub struct StoreCounter {
+    pub id: StoreId,
+    #[serde(default)]
+    pub clerks: Vec<UserId>,
+    pub address: crate::domain::catalog::Address,
+}
 
 impl Db {
     /// The stores among `ids` whose clerks include `user`. 1 BatchGetItem per 100
@@ -33,7 +47,7 @@ impl Db {
         }
         let mut mine = Vec::new();
         for item in self.batch_get_all(&wanted, false).await? {
-            let store: Store = from_item(item)?;
+            let store: StoreCounter = from_item(item)?;
             if store.clerks.contains(user) {
                 mine.push(store.id);
             }

@@ -18,7 +18,6 @@ use crate::db::orders::{order_key, parcel_cancel_writes, random, release_writes}
 use crate::db::refunds::new_refund_writes;
 use crate::db::retry::{optimistic, Attempt};
 use crate::domain::campaign::Stage;
-use crate::domain::catalog::Store;
 use crate::domain::group_buy::{GroupBuy, GroupStatus};
 use crate::domain::ids::{IdempotencyKey, OrderId, RefundId, UserId};
 use crate::domain::order::Order;
@@ -199,7 +198,8 @@ impl AppState {
             .get(&Key::new(keys::tenant_pk(t), keys::store_sk(store)), false)
             .await?;
         if let Some(item) = item {
-            refund.return_address = Some(from_item::<Store>(item)?.address);
+            refund.return_address =
+                Some(from_item::<crate::db::stores::StoreCounter>(item)?.address);
         }
         Ok(())
     }

@@ -6,7 +6,6 @@ use crate::app::AppState;
 use crate::db::orders::{order_item, order_key, random};
 use crate::db::refunds::{refund_item, refund_key, version_is};
 use crate::db::retry::{lost_race, optimistic, Attempt};
-use crate::domain::catalog::Store;
 use crate::domain::ids::{RefundId, UserId};
 use crate::domain::order::Order;
 use crate::domain::refund::parse_refund_id;
@@ -69,7 +68,8 @@ impl AppState {
                 if let Some(store) = &refund.return_store {
                     let skey = Key::new(keys::tenant_pk(t), keys::store_sk(store));
                     if let Some(item) = self.db.table().get(&skey, false).await? {
-                        refund.return_address = Some(from_item::<Store>(item)?.address);
+                        refund.return_address =
+                            Some(from_item::<crate::db::stores::StoreCounter>(item)?.address);
                     }
                 }
             } else {
