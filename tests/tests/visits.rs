@@ -280,17 +280,21 @@ async fn fifty_concurrent_bookings_of_a_slot_with_five_places_give_five() {
     }
     // then exactly five are booked, the rest told the slot is full
     assert_eq!((booked, full), (5, 45));
-    let day = w
-        .get(
-            &format!("{BASE}/stores/gz-tianhe/appointments?date=2026-11-23"),
-            Some(&w.clerk("clerk-1")),
-        )
-        .await;
+    let day = tianhe_day(&w, "2026-11-23").await;
     assert_eq!(day.status, 200, "{}", day.body);
     assert_eq!(day.body["bookings"].as_array().map(Vec::len), Some(5));
     // and the slot's counter holds none free, never less
     let free = free_places(&w, "2026-11-23", "1300").await;
     assert_eq!(free, Some(0));
+}
+
+/// Tianhe's bookings of a local date, as its clerk lists them.
+async fn tianhe_day(w: &World, date: &str) -> clearance_tests::Resp {
+    w.get(
+        &format!("{BASE}/stores/gz-tianhe/appointments?date={date}"),
+        Some(&w.clerk("clerk-1")),
+    )
+    .await
 }
 
 async fn free_places(w: &World, date: &str, slot: &str) -> Option<i64> {
@@ -365,12 +369,7 @@ async fn a_half_past_midnight_slot_belongs_to_the_stores_local_day_not_utcs_day_
     let list = |date: &'static str| {
         let w = &w;
         async move {
-            w.get(
-                &format!("{BASE}/stores/gz-tianhe/appointments?date={date}"),
-                Some(&w.clerk("clerk-1")),
-            )
-            .await
-            .body["bookings"]
+            tianhe_day(w, date).await.body["bookings"]
                 .as_array()
                 .map(Vec::len)
         }
@@ -416,12 +415,7 @@ async fn a_booking_not_honoured_by_the_slots_end_is_a_no_show_and_gives_its_plac
     assert_eq!(o["parcels"][0]["appointment"]["status"], "no_show", "{o}");
     assert_eq!(o["parcels"][0]["status"], "ready_for_pickup");
     assert_eq!(free_places(&w, "2026-11-23", "1230").await, Some(5));
-    let day = w
-        .get(
-            &format!("{BASE}/stores/gz-tianhe/appointments?date=2026-11-23"),
-            Some(&w.clerk("clerk-1")),
-        )
-        .await;
+    let day = tianhe_day(&w, "2026-11-23").await;
     assert_eq!(
         day.body["bookings"][0]["appointment"]["status"], "no_show",
         "{}",
