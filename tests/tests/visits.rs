@@ -161,7 +161,8 @@ const V: &str = "visits";
 
 /// Tianhe (clerk-1) opens 00:00-22:00 every day but the 25th, with 30-minute pickup
 /// slots of 5 places; Futian (clerk-2) takes no appointments. Campaign `visits` sells
-/// `V-1` from Tianhe's 60 units in 38. The clock is 12:01 in Shanghai, 2026-11-23.
+/// `V-1` from Tianhe's 60 units in 38 and `V-2` from its one unit in 39. The clock is
+/// 12:01 in Shanghai, 2026-11-23.
 async fn slot_world() -> World {
     use clearance_tests::{listing, t0};
     let w = World::memory().await;
@@ -197,6 +198,13 @@ async fn slot_world() -> World {
                 .named("Visit shoe")
                 .per_buyer(1)
                 .stock("gz-tianhe", "38", 60),
+        )
+        .listing(
+            "V-2",
+            listing(19_900)
+                .named("Last pair")
+                .per_buyer(1)
+                .stock("gz-tianhe", "39", 1),
         )
         .live()
         .await;
@@ -435,4 +443,433 @@ async fn a_booking_not_honoured_by_the_slots_end_is_a_no_show_and_gives_its_plac
         )
         .await;
     assert_eq!(picked.status, 200, "{}", picked.body);
+    // and the report counts the booking and its no-show at Tianhe
+    let line = tianhe_report_line(&w).await;
+    assert_eq!(
+        (&line["pickup_bookings"], &line["pickup_no_shows"]),
+        (&json!(1), &json!(1)),
+        "{line}"
+    );
+}
+
+/// Closes the visits campaign after its end and reads Tianhe's line of the report.
+async fn tianhe_report_line(w: &World) -> Value {
+    w.clock.advance(chrono::Duration::days(6));
+    w.close_now(V).await;
+    w.drain().await;
+    let report = w.published_report(V).await;
+    report["visits"]
+        .as_array()
+        .and_then(|v| v.iter().find(|l| l["store"] == "gz-tianhe"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no line for Tianhe: {report}"))
+}
+
+/// The slot world with Tianhe's guide
+/// `tianhe-g1` (login `guide-tianhe-1`) and Futian's `futian-g1`.
+async fn try_on_world() -> World {
+    let w = slot_world().await;
+    for (guide, store, user) in [
+        ("tianhe-g1", "gz-tianhe", "guide-tianhe-1"),
+        ("futian-g1", "sz-futian", "guide-futian-1"),
+    ] {
+        let r = w
+            .json(
+                "PUT",
+                &format!("{BASE}/guides/{guide}"),
+                Some(&w.ops()),
+                &json!({"name": guide, "store": store, "user": user}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    w
+}
+
+fn guide_token(w: &World, user: &str) -> String {
+    w.tokens
+        .mint(
+            user,
+            clearance::domain::auth::Role::Guide,
+            &["demo/south-china"],
+        )
+        .unwrap_or_else(|p| panic!("{p:?}"))
+}
+
+/// `buyer` books a try-on at Tianhe in today's `start` slot.
+async fn try_on(w: &World, buyer: &str, start: &str, items: Value) -> clearance_tests::Resp {
+    w.json(
+        "POST",
+        &format!("{BASE}/campaigns/{V}/visits"),
+        Some(&w.buyer(buyer)),
+        &json!({"store": "gz-tianhe", "date": "2026-11-23", "start": start, "items": items}),
+    )
+    .await
+}
+
+async fn check_in(
+    w: &World,
+    token: &str,
+    visit: &Value,
+    code: &str,
+    guide: Option<&str>,
+) -> clearance_tests::Resp {
+    let id = visit["id"].as_str().unwrap_or_default();
+    let mut body = json!({ "code": code });
+    if let Some(g) = guide {
+        body["guide"] = g.into();
+    }
+    w.json(
+        "POST",
+        &format!("{BASE}/stores/gz-tianhe/visits/{id}/check-in"),
+        Some(token),
+        &body,
+    )
+    .await
+}
+
+async fn tianhe(w: &World, sku: &str, size: &str) -> i64 {
+    clearance_tests::store_units(w, V, sku, "gz-tianhe", size).await
+}
+
+#[tokio::test]
+async fn held_try_on_units_are_never_dispatched_to_another_order_and_come_back_by_the_timer() {
+    // given the last V-2 39 at Tianhe, held for a try-on in the 12:30 slot
+    let w = try_on_world().await;
+    let r = try_on(&w, "trier", "12:30", json!([{"sku": "V-2", "size": "39"}])).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["status"], "booked");
+    assert_eq!(
+        tianhe(&w, "V-2", "39").await,
+        0,
+        "held: out of the store's count"
+    );
+    // when another buyer buys it online and pays
+    let body = json!({"campaign": V, "lines": [{"sku": "V-2", "size": "39", "quantity": 1}], "coupon": "none"});
+    let placed = w.place("other", "other-1", &body).await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    let id = placed.body["order"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(w.pay(&id).await.status, 200);
+    w.drain().await;
+    // then fulfilment does not ship the held unit: the order waits for a person
+    let o = w.read_order("other", &id).await;
+    assert_eq!(o["status"], "needs_attention", "{o}");
+    assert_eq!(tianhe(&w, "V-2", "39").await, 0);
+    // when the slot ends and its timer message arrives
+    w.clock.advance(chrono::Duration::minutes(60));
+    let timer = json!({"tenant": "demo/south-china", "campaign": V, "buyer": "trier", "due": r.body["slot"]["ends_at"]});
+    clearance::workers::timeouts::expire_unpaid(&w.state, &timer.to_string())
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    // then the unit is back, and the visitor who never came is a no-show, their place back
+    assert_eq!(tianhe(&w, "V-2", "39").await, 1);
+    let mine = w
+        .get(
+            &format!("{BASE}/campaigns/{V}/visit"),
+            Some(&w.buyer("trier")),
+        )
+        .await;
+    assert_eq!(mine.body["status"], "no_show", "{}", mine.body);
+    assert!(mine.body["released_at"].is_string());
+    assert_eq!(free_places(&w, "2026-11-23", "1230").await, Some(5));
+    // and a second delivery of the timer gives nothing back twice
+    clearance::workers::timeouts::expire_unpaid(&w.state, &timer.to_string())
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(tianhe(&w, "V-2", "39").await, 1);
+}
+
+#[tokio::test]
+async fn the_sweeper_gives_a_try_ons_units_back_when_its_timer_is_lost() {
+    let w = try_on_world().await;
+    let r = try_on(
+        &w,
+        "trier-2",
+        "12:30",
+        json!([{"sku": "V-1", "size": "38"}, {"sku": "V-2", "size": "39"}]),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(tianhe(&w, "V-1", "38").await, 59);
+    // when the slot is long over and only the sweeper looks
+    w.clock.advance(chrono::Duration::minutes(90));
+    clearance_local::sweep_once(&w.state).await;
+    // then both units are back
+    assert_eq!(
+        (tianhe(&w, "V-1", "38").await, tianhe(&w, "V-2", "39").await),
+        (60, 1)
+    );
+    // and the report counts a visit nobody came to
+    let line = tianhe_report_line(&w).await;
+    assert_eq!(
+        (
+            &line["visits"],
+            &line["visit_no_shows"],
+            &line["check_ins"],
+            &line["conversion_bp"]
+        ),
+        (&json!(1), &json!(1), &json!(0), &json!(0)),
+        "{line}"
+    );
+}
+
+#[tokio::test]
+async fn a_visits_order_is_credited_in_store_trial_and_ships_the_held_unit_from_that_store() {
+    // given a try-on of V-1 38 at Tianhe, checked in by Tianhe's guide
+    let w = try_on_world().await;
+    let r = try_on(
+        &w,
+        "visitor",
+        "12:30",
+        json!([{"sku": "V-1", "size": "38"}]),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let visit = r.body.clone();
+    let code = visit["code"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(tianhe(&w, "V-1", "38").await, 59);
+    let guide = guide_token(&w, "guide-tianhe-1");
+    let c = check_in(&w, &guide, &visit, &code, Some("tianhe-g1")).await;
+    assert_eq!(c.status, 200, "{}", c.body);
+    assert_eq!(c.body["status"], "checked_in");
+    assert_eq!(c.body["code"], Value::Null, "staff never see the code");
+    // when, during the slot, the visitor orders it with a Futian guide's link in hand
+    w.clock.advance(chrono::Duration::minutes(35));
+    let mut body = json!({"campaign": V, "lines": [{"sku": "V-1", "size": "38", "quantity": 1}], "coupon": "none"});
+    body["share_token"] = w.share_token("futian-g1", "sz-futian", V).into();
+    // (the preview warms the campaign's cached read, and says who would be credited)
+    let preview = w
+        .json(
+            "POST",
+            &format!("{BASE}/orders/preview"),
+            Some(&w.buyer("visitor")),
+            &body,
+        )
+        .await;
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    let before = w.counts.snapshot();
+    let placed = w.place("visitor", "visit-order", &body).await;
+    let calls = w.counts.since(before);
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    // then the order is still one read and one transaction (the visit read in the batch)
+    assert_eq!(
+        (calls.batch_get, calls.transact, calls.total()),
+        (1, 1, 2),
+        "{calls:?}"
+    );
+    // and it is credited to the guide who checked the visitor in, not the link's
+    let a = &placed.body["order"]["attribution"];
+    assert_eq!(a["rule"], "in_store_trial", "{a}");
+    assert_eq!(a["reason"], "tried_in_store", "{a}");
+    assert_eq!(a["guide"], "tianhe-g1");
+    assert_eq!(a["store"], "gz-tianhe");
+    assert_eq!(a["visit"], visit["id"]);
+    // when it is paid and dispatched
+    let id = placed.body["order"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(w.pay(&id).await.status, 200);
+    w.drain().await;
+    // then it ships from Tianhe with the held unit: the store's count is not taken again
+    let o = w.read_order("visitor", &id).await;
+    assert_eq!(o["parcels"][0]["store"], "gz-tianhe", "{o}");
+    assert_eq!(tianhe(&w, "V-1", "38").await, 59);
+    let mine = w
+        .get(
+            &format!("{BASE}/campaigns/{V}/visit"),
+            Some(&w.buyer("visitor")),
+        )
+        .await;
+    assert_eq!(mine.body["holds"][0]["used_by"], json!(id), "{}", mine.body);
+    // and the slot's end gives nothing back (the unit left with the order)
+    w.clock.advance(chrono::Duration::minutes(60));
+    clearance_local::sweep_once(&w.state).await;
+    assert_eq!(tianhe(&w, "V-1", "38").await, 59);
+    // and the clerks' day lists the visit, checked in, without its code
+    let day = tianhe_day(&w, "2026-11-23").await;
+    assert_eq!(
+        day.body["visits"][0]["status"], "checked_in",
+        "{}",
+        day.body
+    );
+    assert_eq!(day.body["visits"][0]["code"], Value::Null);
+    // and the report counts the visit, its check-in and its order
+    let line = tianhe_report_line(&w).await;
+    assert_eq!(
+        (
+            &line["visits"],
+            &line["check_ins"],
+            &line["converted"],
+            &line["conversion_bp"]
+        ),
+        (&json!(1), &json!(1), &json!(1), &json!(10_000)),
+        "{line}"
+    );
+}
+
+#[tokio::test]
+async fn a_visit_is_checked_in_only_by_its_stores_people_and_five_wrong_codes_lock_it() {
+    let w = try_on_world().await;
+    let r = try_on(
+        &w,
+        "locked-out",
+        "12:30",
+        json!([{"sku": "V-1", "size": "38"}]),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let visit = r.body.clone();
+    let code = visit["code"].as_str().unwrap_or_default().to_owned();
+    // another store's clerk, or its guide, may not
+    let c = check_in(&w, &w.clerk("clerk-2"), &visit, &code, None).await;
+    assert_eq!(c.status, 403, "{}", c.body);
+    let futian = guide_token(&w, "guide-futian-1");
+    let c = check_in(&w, &futian, &visit, &code, Some("futian-g1")).await;
+    assert_eq!(c.status, 422, "{}", c.body);
+    assert!(c.body.to_string().contains("guide"), "{}", c.body);
+    // four wrong codes say how many tries are left; the fifth locks the visit
+    let clerk = w.clerk("clerk-1");
+    for left in (1..5).rev() {
+        let c = check_in(&w, &clerk, &visit, "000000", None).await;
+        assert_eq!(c.status, 422, "{}", c.body);
+        assert!(
+            c.body.to_string().contains("wrong-visit-code"),
+            "{}",
+            c.body
+        );
+        assert!(
+            c.body.to_string().contains(&format!("{left} of 5")),
+            "{}",
+            c.body
+        );
+    }
+    let c = check_in(&w, &clerk, &visit, "000000", None).await;
+    assert_eq!(c.status, 409, "{}", c.body);
+    assert!(c.body.to_string().contains("visit-locked"), "{}", c.body);
+    // the right old code no longer works, even after the lock: the buyer has a new one
+    w.clock.advance(chrono::Duration::minutes(16));
+    let c = check_in(&w, &clerk, &visit, &code, None).await;
+    assert_eq!(c.status, 422, "{}", c.body);
+    let mine = w
+        .get(
+            &format!("{BASE}/campaigns/{V}/visit"),
+            Some(&w.buyer("locked-out")),
+        )
+        .await;
+    let new_code = mine.body["code"].as_str().unwrap_or_default().to_owned();
+    assert_ne!(new_code, code);
+    let c = check_in(&w, &clerk, &visit, &new_code, None).await;
+    assert_eq!(c.status, 200, "{}", c.body);
+    // a clerk's check-in with no guide credits nobody: a later order follows the usual rule
+    w.clock.advance(chrono::Duration::minutes(1));
+    let body = json!({"campaign": V, "lines": [{"sku": "V-1", "size": "38", "quantity": 1}], "coupon": "none"});
+    let placed = w.place("locked-out", "lo-1", &body).await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    assert_eq!(placed.body["order"]["attribution"]["rule"], "last_touch");
+}
+
+#[tokio::test]
+async fn a_try_on_of_a_pair_the_store_lacks_too_many_pairs_or_a_second_visit_is_refused() {
+    let w = try_on_world().await;
+    // a pair Tianhe does not hold
+    let r = try_on(&w, "picky", "12:30", json!([{"sku": "V-1", "size": "40"}])).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.to_string().contains("not-in-store"), "{}", r.body);
+    // four pairs, none, or one twice: 422 naming `items`
+    for items in [
+        json!([{"sku": "V-1", "size": "38"}, {"sku": "V-2", "size": "39"}, {"sku": "V-1", "size": "39"}, {"sku": "V-1", "size": "40"}]),
+        json!([]),
+        json!([{"sku": "V-1", "size": "38"}, {"sku": "V-1", "size": "38"}]),
+    ] {
+        let r = try_on(&w, "picky", "12:30", items).await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert_eq!(r.content_type, "application/problem+json");
+        assert!(r.body.to_string().contains("items"), "{}", r.body);
+    }
+    // a slot off the grid names `start`; a store outside the campaign names `store`
+    let r = try_on(&w, "picky", "12:10", json!([{"sku": "V-1", "size": "38"}])).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.to_string().contains("start"), "{}", r.body);
+    // nothing was held by a refusal
+    assert_eq!(tianhe(&w, "V-1", "38").await, 60);
+    // the same booking twice is one visit; another while it is active is refused
+    let first = try_on(&w, "picky", "12:30", json!([{"sku": "V-1", "size": "38"}])).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let again = try_on(&w, "picky", "12:30", json!([{"sku": "V-1", "size": "38"}])).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.body["id"], first.body["id"]);
+    assert_eq!(tianhe(&w, "V-1", "38").await, 59, "held once");
+    let other = try_on(&w, "picky", "13:00", json!([{"sku": "V-1", "size": "38"}])).await;
+    assert_eq!(other.status, 409, "{}", other.body);
+    assert!(
+        other.body.to_string().contains("visit-active"),
+        "{}",
+        other.body
+    );
+    // cancelling gives the unit and the place back, and then another may be booked
+    let c = w
+        .json(
+            "DELETE",
+            &format!("{BASE}/campaigns/{V}/visit"),
+            Some(&w.buyer("picky")),
+            &json!(null),
+        )
+        .await;
+    assert_eq!(c.status, 200, "{}", c.body);
+    assert_eq!(c.body["status"], "cancelled");
+    assert_eq!(tianhe(&w, "V-1", "38").await, 60);
+    assert_eq!(free_places(&w, "2026-11-23", "1230").await, Some(5));
+    let other = try_on(&w, "picky", "13:00", json!([{"sku": "V-1", "size": "38"}])).await;
+    assert_eq!(other.status, 201, "{}", other.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_concurrent_try_ons_of_the_last_pair_hold_it_once() {
+    // given Tianhe's last V-2 39, and 20 buyers asking for it at once over four slots
+    let w = try_on_world().await;
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let app = w.app.clone();
+            let start = ["12:30", "13:00", "13:30", "14:00"][i % 4];
+            let req = clearance_tests::request(
+                "POST",
+                &format!("{BASE}/campaigns/{V}/visits"),
+                Some(&w.buyer(&format!("rush-{i}"))),
+                Some(
+                    json!({"store": "gz-tianhe", "date": "2026-11-23", "start": start,
+                        "items": [{"sku": "V-2", "size": "39"}]})
+                    .to_string(),
+                ),
+            );
+            tokio::spawn(async move {
+                use tower::ServiceExt;
+                let res = app.oneshot(req).await.map_err(|e| format!("{e:?}"))?;
+                let status = res.status().as_u16();
+                let bytes = http_body_util::BodyExt::collect(res.into_body())
+                    .await
+                    .map_err(|e| format!("{e:?}"))?
+                    .to_bytes();
+                Ok::<_, String>((status, String::from_utf8_lossy(&bytes).into_owned()))
+            })
+        })
+        .collect();
+    let (mut held, mut lacking) = (0, 0);
+    for t in tasks {
+        let (status, body) = t
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        match status {
+            201 => held += 1,
+            409 if body.contains("not-in-store") => lacking += 1,
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    // then one visit holds it, and the store's count never went below nothing
+    assert_eq!((held, lacking), (1, 19));
+    assert_eq!(tianhe(&w, "V-2", "39").await, 0);
 }

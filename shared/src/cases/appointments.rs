@@ -73,8 +73,9 @@ impl AppState {
                 take_place(t, &store_id, &wanted, capacity, free)?,
                 put_booking(
                     t,
-                    &store_id,
+                    &current.campaign,
                     &Booking {
+                        store: store_id.clone(),
                         order: id.clone(),
                         parcel,
                         appointment: wanted.clone(),
@@ -170,8 +171,9 @@ pub(crate) fn no_show_writes(
         writes.push(give_back(t, &p.store, a));
         writes.push(put_booking(
             t,
-            &p.store,
+            &o.campaign,
             &Booking {
+                store: p.store.clone(),
                 order: o.id.clone(),
                 parcel: *parcel,
                 appointment: a.clone(),

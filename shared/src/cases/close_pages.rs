@@ -180,7 +180,7 @@ impl AppState {
 
     /// Folds one page of a counting source into `tally`: source 0 the listings, 1 the
     /// stores' stock counts, then each partition of the campaign's records (orders,
-    /// refunds, group buys). 1 Query.
+    /// refunds, group buys, assists, pickup bookings, try-on visits). 1 Query.
     pub async fn count_page(
         &self,
         t: &Tenant,
@@ -218,6 +218,17 @@ impl AppState {
                     Some(keys::ORDER_SK) => tally.fold_order(&from_item::<Order>(item)?, c),
                     Some(keys::GROUP_SK) => tally.fold_group(&from_item::<GroupBuy>(item)?),
                     Some(keys::ASSIST_SK) => tally.fold_assist(&from_item(item)?),
+                    Some(sk) if sk.starts_with(keys::VISIT_DAY_PREFIX) => {
+                        tally.fold_visit(&from_item(item)?)
+                    }
+                    Some(sk) if sk.starts_with(keys::BOOKING_PREFIX) => {
+                        let b: crate::db::appointments::Booking = from_item(item)?;
+                        tally.fold_booking(
+                            b.store.as_str(),
+                            b.appointment.status
+                                == crate::domain::appointment::AppointmentStatus::NoShow,
+                        )
+                    }
                     Some(sk) if sk.starts_with(keys::REFUND_PREFIX) => {
                         tally.fold_refund(&from_item::<Refund>(item)?)
                     }

@@ -21,3 +21,4 @@ pub mod posters;
 pub mod publish;
 pub mod refunds;
 pub mod search;
+pub mod visits;

@@ -9,27 +9,36 @@ use utoipa::ToSchema;
 use super::orders::number;
 use super::Db;
 use crate::domain::appointment::Appointment;
-use crate::domain::ids::{OrderId, StoreId};
+use crate::domain::ids::{CampaignId, OrderId, StoreId};
 use crate::domain::tenancy::Tenant;
 use crate::error::Result;
 use crate::table::keys;
 use crate::table::{
-    from_item, to_item, AttrPath, Condition, Index, Key, Query, SortRange, Update, Write, PK, SK,
+    from_item, to_item, AttrPath, Condition, Index, Key, Query, SortRange, Update, Write, GSI4PK,
+    GSI4SK, PK, SK,
 };
 
 /// A booking as the store's clerks list it: no name, no phone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Booking {
+    pub store: StoreId,
     pub order: OrderId,
     pub parcel: u8,
     pub appointment: Appointment,
 }
 
 fn slot_key(t: &Tenant, store: &StoreId, a: &Appointment) -> Key {
-    Key::new(
-        keys::appointments_pk(t, store, a.date),
-        keys::slot_sk(&a.slot()),
-    )
+    slot_key_of(t, store, a.date, &a.slot())
+}
+
+/// The counter of a store's slot on a local date, by the slot's name.
+pub(crate) fn slot_key_of(t: &Tenant, store: &StoreId, date: chrono::NaiveDate, slot: &str) -> Key {
+    Key::new(keys::appointments_pk(t, store, date), keys::slot_sk(slot))
+}
+
+/// A slot counter's free places, as read (none booked yet: `None`).
+pub(crate) fn free_of(item: Option<&crate::table::Item>) -> Option<i64> {
+    item.map(|i| number(i.get(FREE)))
 }
 
 fn booking_key(t: &Tenant, store: &StoreId, a: &Appointment, order: &OrderId, parcel: u8) -> Key {
@@ -49,11 +58,9 @@ impl Db {
         store: &StoreId,
         a: &Appointment,
     ) -> Result<Option<i64>> {
-        Ok(self
-            .table
-            .get(&slot_key(t, store, a), true)
-            .await?
-            .map(|i| number(i.get(FREE))))
+        Ok(free_of(
+            self.table.get(&slot_key(t, store, a), true).await?.as_ref(),
+        ))
     }
 
     /// A store's bookings of a local date, by slot. 1 Query.
@@ -119,10 +126,22 @@ pub(crate) fn give_back(t: &Tenant, store: &StoreId, a: &Appointment) -> Write {
     }
 }
 
-pub(crate) fn put_booking(t: &Tenant, store: &StoreId, b: &Booking) -> Result<Write> {
-    let key = booking_key(t, store, &b.appointment, &b.order, b.parcel);
+/// A booking under its store's day, and among its campaign's records (the report
+/// counts bookings and no-shows per store).
+pub(crate) fn put_booking(t: &Tenant, campaign: &CampaignId, b: &Booking) -> Result<Write> {
+    let key = booking_key(t, &b.store, &b.appointment, &b.order, b.parcel);
+    let records = keys::records_gsi4pk(t, campaign, &key.pk);
+    let sort = keys::records_gsi4sk(&key.pk, &key.sk);
     Ok(Write::Put {
-        item: to_item(b, &[(PK, key.pk), (SK, key.sk)])?,
+        item: to_item(
+            b,
+            &[
+                (PK, key.pk),
+                (SK, key.sk),
+                (GSI4PK, records),
+                (GSI4SK, sort),
+            ],
+        )?,
         condition: None,
     })
 }

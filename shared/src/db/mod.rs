@@ -22,6 +22,7 @@ pub mod search;
 pub mod store_finder;
 pub mod stores;
 pub mod timers;
+pub mod visits;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -68,11 +68,13 @@ pub struct Appointment {
 impl Appointment {
     /// The slot's name within its day (`1030`), as its counter is keyed.
     pub fn slot(&self) -> String {
-        format!(
-            "{:04}",
-            self.starts.minutes() / 60 * 100 + self.starts.minutes() % 60
-        )
+        slot_name(self.starts)
     }
+}
+
+/// A slot's name within its day: its start without the colon (`1030`).
+pub fn slot_name(start: TimeOfDay) -> String {
+    format!("{:04}", start.minutes() / 60 * 100 + start.minutes() % 60)
 }
 
 /// The slot of a store (its `opening` and `slots`) on its local `date` starting at

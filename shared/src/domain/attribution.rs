@@ -35,6 +35,9 @@ pub enum Rule {
     #[default]
     LastTouch,
     Binding,
+    /// Not a campaign's rule: a sale after a try-on visit, credited to the guide who
+    /// checked the visitor in (whatever the campaign's rule, unless a binding holds).
+    InStoreTrial,
 }
 
 /// A campaign's attribution terms.
@@ -63,6 +66,12 @@ impl Default for AttributionPolicy {
 
 impl AttributionPolicy {
     pub fn validate(&self) -> Result<(), DomainError> {
+        if self.rule == Rule::InStoreTrial {
+            return Err(DomainError::invalid(
+                "attribution.rule",
+                "last_touch or binding (in_store_trial follows a try-on visit by itself)",
+            ));
+        }
         if !(1..=90).contains(&self.protection_days) {
             return Err(DomainError::invalid(
                 "attribution.protection_days",
@@ -218,6 +227,8 @@ pub enum Reason {
     GuideNotInCampaign,
     /// The buyer is the link's guide: nobody earns on their own purchase.
     SelfReferral,
+    /// Placed during a try-on visit the guide checked the buyer in to, for a SKU tried.
+    TriedInStore,
 }
 
 impl From<LinkRejection> for Reason {
@@ -241,6 +252,9 @@ pub struct Attribution {
     pub reason: Reason,
     /// The commission rate, fixed with the sale.
     pub commission_bp: u32,
+    /// The try-on visit it followed (rule `in_store_trial`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visit: Option<super::ids::VisitId>,
     /// Binding rule, a sale through a link: once paid, it binds the buyer to the guide
     /// for this many days (unless a binding already holds them). 0: it binds nobody.
     #[serde(default)]
@@ -264,11 +278,28 @@ pub struct LinkGuide {
     pub user: super::ids::UserId,
 }
 
+/// The guide who checked the buyer in to a try-on visit, as a sale during it is
+/// credited (see `domain::visit::trial_for`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrialGuide {
+    pub visit: super::ids::VisitId,
+    pub guide: GuideId,
+    /// The visit's store (a campaign store: visits are booked only there).
+    pub store: StoreId,
+    pub user: super::ids::UserId,
+}
+
 /// Decides who a sale is credited to. `link` is the verified share link (or why it
 /// was refused); `guide` the link's guide as they are now, if they are still a guide
 /// here; `campaign_stores` the stores taking part; `binding` the buyer's binding, if
-/// any. A paid sale through a link under the binding rule binds the buyer
-/// ([`Attribution::binds_days`]); nothing binds before it is paid.
+/// any; `trial` the guide of a try-on visit the sale follows. A paid sale through a
+/// link under the binding rule binds the buyer ([`Attribution::binds_days`]); nothing
+/// binds before it is paid.
+///
+/// Precedence: a live binding (binding rule) first, since it protects the guide who
+/// brought the buyer; then a try-on visit (rule `in_store_trial`: the latest touch,
+/// in person, and it binds nobody); then the link; else nobody.
+#[allow(clippy::too_many_arguments)]
 pub fn attribute(
     policy: &AttributionPolicy,
     link: Option<Result<ShareClaims, LinkRejection>>,
@@ -276,6 +307,7 @@ pub fn attribute(
     buyer: &super::ids::UserId,
     campaign_stores: &[StoreId],
     binding: Option<&Binding>,
+    trial: Option<&TrialGuide>,
     now: DateTime<Utc>,
 ) -> Attribution {
     let base = |guide, store, reason| Attribution {
@@ -284,12 +316,24 @@ pub fn attribute(
         rule: policy.rule,
         reason,
         commission_bp: policy.commission_bp,
+        visit: None,
         binds_days: 0,
     };
     if policy.rule == Rule::Binding {
         if let Some(b) = binding.filter(|b| now < b.until) {
             return base(Some(b.guide.clone()), Some(b.store.clone()), Reason::Bound);
         }
+    }
+    if let Some(v) = trial.filter(|v| &v.user != buyer) {
+        return Attribution {
+            rule: Rule::InStoreTrial,
+            visit: Some(v.visit.clone()),
+            ..base(
+                Some(v.guide.clone()),
+                Some(v.store.clone()),
+                Reason::TriedInStore,
+            )
+        };
     }
     match (link, guide) {
         (None, _) => base(None, None, Reason::NoLink),
@@ -608,7 +652,7 @@ mod tests {
                       buyer: &crate::domain::ids::UserId,
                       binding: Option<&Binding>,
                       at: DateTime<Utc>| {
-            attribute(policy, link, guide, buyer, &stores, binding, at)
+            attribute(policy, link, guide, buyer, &stores, binding, None, at)
         };
         let a = credit(
             &last,

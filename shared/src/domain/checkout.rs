@@ -83,6 +83,8 @@ pub struct CheckoutSnapshot {
     /// The buyer's member level in the brand, read only while an early window is
     /// ahead (0 otherwise).
     pub member_level: u8,
+    /// The buyer's latest try-on visit in this campaign, if any.
+    pub visit: Option<super::visit::Visit>,
 }
 
 /// A purchase-limit marker as it must be written: from exactly `before` (absent: no
@@ -508,6 +510,10 @@ fn credit(
         }),
         _ => None,
     };
+    let trial = snap
+        .visit
+        .as_ref()
+        .and_then(|v| super::visit::trial_for(v, req.lines.iter().map(|l| &l.sku), now));
     attribute(
         &campaign.attribution,
         req.link.clone(),
@@ -515,6 +521,7 @@ fn credit(
         &req.buyer,
         &campaign.stores,
         snap.binding.as_ref(),
+        trial.as_ref(),
         now,
     )
 }

@@ -138,6 +138,9 @@ id_type!(/// An assist offer of a campaign, chosen by ops, e.g. `three-friends`.
     AssistOfferId, "offer", 40, Charset::Slug);
 id_type!(/// A member's assist: `A` and a ULID.
     AssistId, "assist", 40, Charset::Sku);
+id_type!(/// A try-on visit: `V`, its store's local date and slot (`V202611231030`), and a ULID,
+    /// so the id alone finds the store's day it is listed under.
+    VisitId, "visit", 48, Charset::Sku);
 id_type!(/// A carrier, as the tracking aggregator codes it: `sf`, `zto`, `yto`, `ems`, `jd`, or
     /// `same-city` for a store's own same-city rider.
     CarrierId, "carrier", 24, Charset::Slug);
@@ -163,6 +166,21 @@ impl AssistId {
     pub fn generate(now: chrono::DateTime<chrono::Utc>) -> Self {
         let at: std::time::SystemTime = now.into();
         AssistId(format!("A{}", ulid::Ulid::from_datetime(at)))
+    }
+}
+
+impl VisitId {
+    pub fn generate(
+        date: chrono::NaiveDate,
+        slot: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        let at: std::time::SystemTime = now.into();
+        VisitId(format!(
+            "V{}{slot}{}",
+            date.format("%Y%m%d"),
+            ulid::Ulid::from_datetime(at)
+        ))
     }
 }
 

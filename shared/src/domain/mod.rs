@@ -34,5 +34,6 @@ pub mod store_finder;
 pub mod tenancy;
 pub mod terms;
 pub mod text;
+pub mod visit;
 
 pub use error::DomainError;

@@ -797,7 +797,7 @@ fn waiting_parcel(parcels: &mut [Parcel], id: u8) -> Result<&mut Parcel, DomainE
 }
 
 /// Compares without an early exit, so timing does not reveal a matching prefix.
-fn same_code(expected: &str, given: &str) -> bool {
+pub(crate) fn same_code(expected: &str, given: &str) -> bool {
     expected.len() == given.len()
         && expected
             .bytes()

@@ -257,6 +257,7 @@ macro_rules! path_id {
 
 path_id!(
     ids::CampaignId,
+    ids::VisitId,
     ids::StoreId,
     ids::GuideId,
     ids::Sku,

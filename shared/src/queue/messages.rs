@@ -78,6 +78,21 @@ impl TimeoutMessage {
     }
 }
 
+/// A try-on visit at its slot's end (consumed by the order-timeout worker beside the
+/// orders' timers): its unused holds go back. Re-sent in hops until due.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisitTimer {
+    pub tenant: Tenant,
+    pub campaign: CampaignId,
+    pub buyer: UserId,
+    pub due: DateTime<Utc>,
+}
+
+impl QueueMessage for VisitTimer {
+    const QUEUE: QueueName = QueueName::OrderTimeouts;
+}
+
 /// Move a refund on (consumed by the refund worker): pay it if its money is due, fire
 /// its timers. With `due`, it is a timer: re-sent in 15-minute hops until then.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

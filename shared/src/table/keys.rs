@@ -396,6 +396,8 @@ pub enum Due {
     Event(Tenant, OrderId, String),
     /// An open assist at its expiry.
     Assist(Tenant, AssistId),
+    /// A try-on visit at its slot's end (its holds given back).
+    Visit(Tenant, CampaignId, UserId),
 }
 
 impl Due {
@@ -433,6 +435,11 @@ impl Due {
             ("O", SALE_SK) => Some(Due::SaleConfirmation(t, OrderId::parse(id).ok()?)),
             ("G", GROUP_SK) => Some(Due::GroupExpiry(t, GroupBuyId::parse(id).ok()?)),
             ("A", ASSIST_SK) => Some(Due::Assist(t, AssistId::parse(id).ok()?)),
+            ("C", sk) if sk.starts_with(VISIT_PREFIX) => Some(Due::Visit(
+                t,
+                CampaignId::parse(id).ok()?,
+                UserId::parse(&sk[VISIT_PREFIX.len()..]).ok()?,
+            )),
             ("O", sk) if sk.starts_with(EVENT_PREFIX) => Some(Due::Event(
                 t,
                 OrderId::parse(id).ok()?,
@@ -464,6 +471,22 @@ pub const BOOKING_PREFIX: &str = "B#";
 /// One parcel's booking of a slot, under [`appointments_pk`].
 pub fn booking_sk(slot: &str, order: &OrderId, parcel: u8) -> String {
     format!("{BOOKING_PREFIX}{slot}#{order}#{parcel}")
+}
+
+pub const VISIT_PREFIX: &str = "VISIT#";
+
+/// A buyer's latest try-on visit in a campaign, under [`campaign_pk`]: what an order
+/// reads (by the buyer alone) to credit a visit.
+pub fn visit_sk(buyer: &UserId) -> String {
+    format!("{VISIT_PREFIX}{buyer}")
+}
+
+pub const VISIT_DAY_PREFIX: &str = "V#";
+
+/// A try-on visit as its store's day lists it, under [`appointments_pk`] (the same
+/// record as [`visit_sk`]'s, written with it).
+pub fn visit_day_sk(slot: &str, visit: &crate::domain::ids::VisitId) -> String {
+    format!("{VISIT_DAY_PREFIX}{slot}#{visit}")
 }
 
 #[cfg(test)]
@@ -519,6 +542,15 @@ mod tests {
             ))
         );
         assert_eq!(Due::parse("T#demo#x", ORDER_SK), None);
+        let (c, buyer) = (
+            CampaignId::parse("summer").unwrap(),
+            UserId::parse("buyer-1").unwrap(),
+        );
+        assert_eq!(
+            Due::parse(&campaign_pk(&t, &c), &visit_sk(&buyer)),
+            Some(Due::Visit(t.clone(), c.clone(), buyer))
+        );
+        assert_eq!(Due::parse(&campaign_pk(&t, &c), "LISTING#x"), None);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Placing an order: one BatchGetItem (listings, every stock shard, the buyer's limit
-//! markers and coupons, the idempotency record, the guide), the pure decision
+//! markers and coupons, the idempotency record, the guide, the buyer's latest try-on
+//! visit), the pure decision
 //! ([`plan_checkout`]), and one TransactWriteItems (shard decrements, the order, the
 //! idempotency record, coupon redemptions, limit markers). A condition that fails
 //! because another buyer got there first is retried from a fresh read; nothing is ever
@@ -208,7 +209,8 @@ impl AppState {
     }
 
     /// The one read of an order: listings and all their shards, the buyer's limit
-    /// markers and coupons, the guide, the idempotency record, and while an early
+    /// markers and coupons, the guide, the idempotency record, the buyer's latest
+    /// try-on visit, and while an early
     /// window is ahead the buyer's member account, profile and brand terms (their
     /// level); with the check that keeps that level as read until the write.
     async fn read_for_order(
@@ -267,6 +269,9 @@ impl AppState {
         if early {
             wanted.extend(level_keys(&req.buyer, &t.brand));
         }
+        // A try-on visit the sale may follow (credited to its guide).
+        let visit = crate::db::visits::visit_key(t, &campaign.id, &req.buyer);
+        wanted.push(visit.clone());
         // One BatchGetItem (100 keys) in practice; a cart of several heavily sharded
         // products takes one more per hundred keys.
         let found = self.db.batch_get_map(&wanted, true).await?;
@@ -319,6 +324,9 @@ impl AppState {
                 }
                 snap.group_member = found.contains_key(&member_key(t, id, &req.buyer));
             }
+        }
+        if let Some(item) = found.get(&visit) {
+            snap.visit = Some(from_item(item.clone())?);
         }
         let mut level_check = None;
         if early {

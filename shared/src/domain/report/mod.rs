@@ -35,6 +35,10 @@
 //!   (places from 101 of its templates, which no other offer's pack holds) redeemed on
 //!   counted orders and their cost (as coupons' cost above); assists started through
 //!   each guide's link;
+//! - **visits** (per store): pickup bookings kept and their no-shows; try-on visits
+//!   booked, cancelled, no-shows (not checked in by the slot's end, released or not),
+//!   check-ins, and visits that ended in an order (a counted order credited
+//!   `in_store_trial` to that visit), with conversion over check-ins;
 //! - **automatic approval rate** is approvals by rule over decided refunds; decision time
 //!   is from request to decision (nearest-rank p50/p95); payments an order could not
 //!   take are given back but are no figure of the report (they were never the
@@ -218,6 +222,26 @@ pub struct ShippingLine {
     pub same_city_fees_fen: i64,
 }
 
+/// One store's pickup appointments and try-on visits.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct VisitLine {
+    pub store: String,
+    /// Pickup bookings kept (a moved or cancelled booking is not one).
+    pub pickup_bookings: u64,
+    /// Pickup bookings not honoured by their slot's end.
+    pub pickup_no_shows: u64,
+    /// Try-on visits booked.
+    pub visits: u64,
+    pub visits_cancelled: u64,
+    /// Visits nobody came to (checked in by nobody by the slot's end).
+    pub visit_no_shows: u64,
+    pub check_ins: u64,
+    /// Visits that ended in a counted order credited `in_store_trial`.
+    pub converted: u64,
+    /// Converted over checked in, in basis points.
+    pub conversion_bp: u32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AttentionLine {
     pub order: OrderId,
@@ -264,6 +288,9 @@ pub struct Report {
     /// Invite-friends-to-assist offers.
     #[serde(default)]
     pub assists: Vec<AssistLine>,
+    /// Pickup appointments and try-on visits, by store (stores with neither left out).
+    #[serde(default)]
+    pub visits: Vec<VisitLine>,
 }
 
 /// `part` over `whole` in basis points, rounded down; 0 over nothing.

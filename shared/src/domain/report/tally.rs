@@ -129,6 +129,22 @@ pub struct Tally {
     /// `template -> (pack coupons redeemed, their cost)`.
     #[serde(default)]
     pack_coupons: BTreeMap<String, (u64, i64)>,
+    /// `store -> its pickup bookings and try-on visits`.
+    #[serde(default)]
+    visits: BTreeMap<String, Visits>,
+}
+
+/// A store's pickup bookings and try-on visits so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Visits {
+    bookings: u64,
+    booking_no_shows: u64,
+    visits: u64,
+    cancelled: u64,
+    no_shows: u64,
+    check_ins: u64,
+    /// Visits a counted order was credited to.
+    converted: BTreeSet<String>,
 }
 
 /// An offer's assists so far.
@@ -188,6 +204,12 @@ impl Tally {
                 _ => self.orders_unpaid_cancelled += 1,
             }
             return;
+        }
+        if let Some(a) = o.attribution.as_ref() {
+            if let (Some(v), Some(store)) = (&a.visit, &a.store) {
+                let e = self.visits.entry(store.to_string()).or_default();
+                e.converted.insert(v.to_string());
+            }
         }
         let buyer = o.buyer.to_string();
         let units: u64 = o.lines.iter().map(|l| u64::from(l.priced.quantity)).sum();
@@ -384,6 +406,26 @@ impl Tally {
             .collect()
     }
 
+    /// A try-on visit as its store's day keeps it. One still booked at the count is a
+    /// no-show: the close comes after the campaign, and every slot ends within it.
+    pub fn fold_visit(&mut self, v: &crate::domain::visit::Visit) {
+        use crate::domain::visit::VisitStatus;
+        let e = self.visits.entry(v.store.to_string()).or_default();
+        e.visits += 1;
+        match v.status {
+            VisitStatus::Cancelled => e.cancelled += 1,
+            VisitStatus::NoShow | VisitStatus::Booked => e.no_shows += 1,
+            VisitStatus::CheckedIn => e.check_ins += 1,
+        }
+    }
+
+    /// A pickup booking kept (moved and cancelled ones are deleted).
+    pub fn fold_booking(&mut self, store: &str, no_show: bool) {
+        let e = self.visits.entry(store.to_owned()).or_default();
+        e.bookings += 1;
+        e.booking_no_shows += u64::from(no_show);
+    }
+
     pub fn fold_refund(&mut self, r: &Refund) {
         if r.kind == RefundKind::UnappliedPayment {
             // A payment the order could not take was never the campaign's money, nor a
@@ -514,6 +556,7 @@ impl Tally {
             open,
             missed_searches: Vec::new(),
             shipping: self.shipping_lines(),
+            visits: self.visit_lines(),
             // The offers are not the tally's: the close adds their lines.
             assists: Vec::new(),
         }
@@ -672,6 +715,23 @@ impl Tally {
                 returned_unclaimed: s.returned,
                 same_city: s.same_city,
                 same_city_fees_fen: s.same_city_fees_fen,
+            })
+            .collect()
+    }
+
+    fn visit_lines(&self) -> Vec<super::VisitLine> {
+        self.visits
+            .iter()
+            .map(|(store, v)| super::VisitLine {
+                store: store.clone(),
+                pickup_bookings: v.bookings,
+                pickup_no_shows: v.booking_no_shows,
+                visits: v.visits,
+                visits_cancelled: v.cancelled,
+                visit_no_shows: v.no_shows,
+                check_ins: v.check_ins,
+                converted: v.converted.len() as u64,
+                conversion_bp: super::basis_points(v.converted.len() as u64, v.check_ins),
             })
             .collect()
     }

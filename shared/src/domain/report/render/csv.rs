@@ -107,6 +107,7 @@ pub fn to_csv(r: &Report) -> String {
     boards(&mut c, r);
     attention(&mut c, r);
     shipping(&mut c, r);
+    visits(&mut c, r);
     assists(&mut c, r);
     open(&mut c, r);
     c.0
@@ -140,6 +141,27 @@ fn assists(c: &mut Csv, r: &Report) {
                 g.started.into(),
             );
         }
+    }
+}
+
+/// Pickup appointments and try-on visits, by store.
+fn visits(c: &mut Csv, r: &Report) {
+    for v in &r.visits {
+        c.rows(
+            "visits",
+            &v.store,
+            "",
+            &[
+                ("pickup_bookings", v.pickup_bookings.into()),
+                ("pickup_no_shows", v.pickup_no_shows.into()),
+                ("visits", v.visits.into()),
+                ("visits_cancelled", v.visits_cancelled.into()),
+                ("visit_no_shows", v.visit_no_shows.into()),
+                ("check_ins", v.check_ins.into()),
+                ("converted", v.converted.into()),
+                ("conversion_bp", v.conversion_bp.into()),
+            ],
+        );
     }
 }
 

@@ -184,6 +184,7 @@ pub fn to_html(r: &Report) -> String {
         ("attention", "Attention"),
         ("searches", "Searches"),
         ("shipping", "Shipping"),
+        ("visits", "Store visits"),
         ("assists", "Assists"),
     ];
     if r.edition == Edition::Interim {
@@ -204,6 +205,7 @@ pub fn to_html(r: &Report) -> String {
     attention(&mut out, r);
     missed_searches(&mut out, r);
     shipping(&mut out, r);
+    visits(&mut out, r);
     assists(&mut out, r);
     if r.edition == Edition::Interim {
         open_work(&mut out, r);
@@ -768,6 +770,53 @@ pub(super) fn shipping(out: &mut String, r: &Report) {
         );
     }
     out.push_str("</section>\n");
+}
+
+/// Pickup appointments and try-on visits, by store: who came, and what the visits sold.
+pub(super) fn visits(out: &mut String, r: &Report) {
+    section_open(out, "visits", "Store visits");
+    if r.visits.is_empty() {
+        empty(out, "No pickup appointment or try-on visit.");
+    } else {
+        let rows: Vec<Vec<Cell>> = r
+            .visits
+            .iter()
+            .map(|v| {
+                vec![
+                    text(&v.store),
+                    count(v.pickup_bookings),
+                    count(v.pickup_no_shows),
+                    count(v.visits),
+                    count(v.visits_cancelled),
+                    count(v.visit_no_shows),
+                    count(v.check_ins),
+                    count(v.converted),
+                    rate(v.conversion_bp),
+                ]
+            })
+            .collect();
+        table(
+            out,
+            "Pickup appointments and try-on visits by store",
+            &[
+                ("Store", false),
+                ("Pickup bookings", true),
+                ("No-shows", true),
+                ("Try-on visits", true),
+                ("Cancelled", true),
+                ("No-shows", true),
+                ("Checked in", true),
+                ("Ended in an order", true),
+                ("Conversion", true),
+            ],
+            &rows,
+            None,
+        );
+    }
+    out.push_str(
+        "</section>
+",
+    );
 }
 
 /// Invite friends to assist: each offer's assists, packs and what they cost.

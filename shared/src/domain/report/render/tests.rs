@@ -223,6 +223,17 @@ fn sample() -> Report {
                 started: 2,
             }],
         }],
+        visits: vec![crate::domain::report::VisitLine {
+            store: "gz-tianhe".into(),
+            pickup_bookings: 6,
+            pickup_no_shows: 1,
+            visits: 9,
+            visits_cancelled: 1,
+            visit_no_shows: 2,
+            check_ins: 6,
+            converted: 4,
+            conversion_bp: 6_666,
+        }],
     }
 }
 
@@ -396,6 +407,7 @@ fn the_csv_has_one_quoted_row_per_figure() {
         + 2 * 9 // store board
         + 1 // attention
         + 11 // shipping: one store, 7 counts and 4 times
+        + 8 // visits: one store, 8 figures
         + 10 // assists: one offer, 9 figures and one guide
         + 8; // open
     assert_eq!(csv.lines().count(), expected);
@@ -435,6 +447,25 @@ fn the_shipping_section_gives_each_stores_times_in_hours_and_its_troubles() {
     let mut none = sample();
     none.shipping.clear();
     assert!(to_html(&none).contains("No parcel was shipped."));
+}
+
+#[test]
+fn the_visits_section_gives_each_stores_bookings_visits_and_conversion() {
+    let r = sample();
+    let html = to_html(&r);
+    let start = html.find(r#"id="visits""#).expect("a visits section");
+    let section = &html[start..start + html[start..].find("</section>").unwrap()];
+    assert!(section.contains("gz-tianhe"), "{section}");
+    assert!(section.contains("66.66%"), "{section}");
+    let csv = to_csv(&r);
+    assert!(csv.contains("visits,gz-tianhe,,converted,4\r\n"), "{csv}");
+    assert!(
+        csv.contains("visits,gz-tianhe,,pickup_no_shows,1\r\n"),
+        "{csv}"
+    );
+    let mut none = sample();
+    none.visits.clear();
+    assert!(to_html(&none).contains("No pickup appointment or try-on visit."));
 }
 
 #[test]

@@ -1,0 +1,154 @@
+//! Try-on visits as records. One visit is written twice, always together and on
+//! condition of its version: as the buyer's latest visit in the campaign (what an
+//! order reads by the buyer alone; on the timer index at its slot's end while it holds
+//! units) and under its store's day (the clerks' list, and among the campaign's
+//! records for the report). Its holds are units taken from the store's count
+//! (`W#{sku}`) and given back at the release.
+
+use super::orders::{version_is, Tally};
+use super::Db;
+use crate::db::campaigns::KIND;
+use crate::domain::ids::{CampaignId, StoreId, UserId, VisitId};
+use crate::domain::tenancy::Tenant;
+use crate::domain::visit::{day_of, Hold, Visit};
+use crate::domain::DomainError;
+use crate::error::Result;
+use crate::table::keys;
+use crate::table::{
+    from_item, to_item, Condition, Index, Key, Query, SortRange, Write, GSI3PK, GSI3SK, GSI4PK,
+    GSI4SK, PK, SK,
+};
+
+/// The buyer's latest visit in a campaign.
+pub fn visit_key(t: &Tenant, c: &CampaignId, buyer: &UserId) -> Key {
+    Key::new(keys::campaign_pk(t, c), keys::visit_sk(buyer))
+}
+
+/// A visit under its store's day, found from its id alone.
+pub fn visit_day_key(t: &Tenant, store: &StoreId, id: &VisitId) -> Option<Key> {
+    let (date, slot) = day_of(id)?;
+    Some(Key::new(
+        keys::appointments_pk(t, store, date),
+        keys::visit_day_sk(&slot, id),
+    ))
+}
+
+/// Both records of `v`, on condition each is as read (`before`: its version; a new
+/// visit's day record must not exist, and the buyer's latest is replaced only as read).
+pub(crate) fn visit_writes(
+    t: &Tenant,
+    v: &Visit,
+    before: Option<u64>,
+    latest_before: Option<u64>,
+) -> Result<Vec<Write>> {
+    let latest = visit_key(t, &v.campaign, &v.buyer);
+    let mut attrs = vec![
+        (PK, latest.pk.clone()),
+        (SK, latest.sk.clone()),
+        (KIND, "visit".to_owned()),
+    ];
+    if v.active() {
+        attrs.push((GSI3PK, keys::due_gsi3pk(&latest.pk)));
+        attrs.push((GSI3SK, keys::due_gsi3sk(v.slot.ends_at, &latest.pk)));
+    }
+    let day = visit_day_key(t, &v.store, &v.id)
+        .ok_or_else(|| DomainError::invalid("visit", "not a visit id"))?;
+    let day_attrs = vec![
+        (PK, day.pk.clone()),
+        (SK, day.sk.clone()),
+        (KIND, "visit".to_owned()),
+        (GSI4PK, keys::records_gsi4pk(t, &v.campaign, &day.pk)),
+        (GSI4SK, keys::records_gsi4sk(&day.pk, &day.sk)),
+    ];
+    let as_read = |version: Option<u64>| match version {
+        Some(n) => version_is(n),
+        None => Condition::NotExists,
+    };
+    Ok(vec![
+        Write::Put {
+            item: to_item(v, &attrs)?,
+            condition: Some(as_read(latest_before)),
+        },
+        Write::Put {
+            item: to_item(v, &day_attrs)?,
+            condition: Some(as_read(before)),
+        },
+    ])
+}
+
+/// Takes one unit of each pair from the store's count, on condition it is there.
+pub(crate) fn take_holds(t: &Tenant, v: &Visit) -> Vec<Write> {
+    let mut tally = Tally::default();
+    for h in &v.holds {
+        add(&mut tally, &v.store, h, 1);
+    }
+    tally.take(&keys::campaign_pk(t, &v.campaign))
+}
+
+/// Gives `holds` back to the store's count.
+pub(crate) fn give_back_holds<'a>(
+    t: &Tenant,
+    v: &Visit,
+    holds: impl Iterator<Item = &'a Hold>,
+) -> Vec<Write> {
+    let mut tally = Tally::default();
+    for h in holds {
+        add(&mut tally, &v.store, h, 1);
+    }
+    tally.give_back(&keys::campaign_pk(t, &v.campaign))
+}
+
+fn add(tally: &mut Tally, store: &StoreId, h: &Hold, n: i64) {
+    tally.add(
+        keys::store_stock_sk(&h.sku),
+        &["units", store.as_str(), h.size.as_str()],
+        n,
+    );
+}
+
+impl Db {
+    /// The buyer's latest visit in the campaign. 1 GetItem, consistent.
+    pub async fn latest_visit(
+        &self,
+        t: &Tenant,
+        c: &CampaignId,
+        buyer: &UserId,
+    ) -> Result<Option<Visit>> {
+        match self.table.get(&visit_key(t, c, buyer), true).await? {
+            Some(item) => Ok(Some(from_item(item)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A visit of `store` by its id. 1 GetItem, consistent.
+    pub async fn visit(&self, t: &Tenant, store: &StoreId, id: &VisitId) -> Result<Visit> {
+        let key = visit_day_key(t, store, id).ok_or(DomainError::NotFound { what: "visit" })?;
+        let item = self
+            .table
+            .get(&key, true)
+            .await?
+            .ok_or(DomainError::NotFound { what: "visit" })?;
+        Ok(from_item(item)?)
+    }
+
+    /// A store's try-on visits of a local date, by slot. 1 Query.
+    pub async fn day_visits(
+        &self,
+        t: &Tenant,
+        store: &StoreId,
+        date: chrono::NaiveDate,
+    ) -> Result<Vec<Visit>> {
+        let mut q = Query::new(
+            Index::Primary,
+            keys::appointments_pk(t, store, date),
+            SortRange::BeginsWith(keys::VISIT_DAY_PREFIX.into()),
+        );
+        q.limit = Some(1_000);
+        let page = self.table.query(q).await?;
+        Ok(page
+            .items
+            .into_iter()
+            .filter_map(|i| from_item::<Visit>(i).ok())
+            .collect())
+    }
+}
