@@ -2,7 +2,7 @@
 //! the pickup store a buyer chooses (honoured when it holds every unit; otherwise the
 //! usual rule, and the order says why).
 
-use clearance_tests::{World, BASE};
+use clearance_tests::{shard_units, World, BASE};
 use serde_json::{json, Value};
 
 const C: &str = "summer-clearance";
@@ -533,39 +533,45 @@ async fn tianhe(w: &World, sku: &str, size: &str) -> i64 {
 }
 
 #[tokio::test]
-async fn held_try_on_units_are_never_dispatched_to_another_order_and_come_back_by_the_timer() {
+async fn held_try_on_units_are_never_sold_to_another_order_and_come_back_by_the_timer() {
     // given the last V-2 39 at Tianhe, held for a try-on in the 12:30 slot
     let w = try_on_world().await;
     let r = try_on(&w, "trier", "12:30", json!([{"sku": "V-2", "size": "39"}])).await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["status"], "booked");
     assert_eq!(
-        tianhe(&w, "V-2", "39").await,
-        0,
-        "held: out of the store's count"
+        (
+            tianhe(&w, "V-2", "39").await,
+            shard_units(&w, V, "V-2", "39").await
+        ),
+        (0, 0),
+        "held: out of the store's count and off sale"
     );
-    // when another buyer buys it online and pays
+    // when another buyer tries to buy it online
     let body = json!({"campaign": V, "lines": [{"sku": "V-2", "size": "39", "quantity": 1}], "coupon": "none"});
     let placed = w.place("other", "other-1", &body).await;
-    assert_eq!(placed.status, 201, "{}", placed.body);
-    let id = placed.body["order"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    assert_eq!(w.pay(&id).await.status, 200);
-    w.drain().await;
-    // then fulfilment does not ship the held unit: the order waits for a person
-    let o = w.read_order("other", &id).await;
-    assert_eq!(o["status"], "needs_attention", "{o}");
-    assert_eq!(tianhe(&w, "V-2", "39").await, 0);
+    // then it is sold out to them: nobody is sold a unit on a visitor's feet
+    assert_eq!(placed.status, 409, "{}", placed.body);
+    assert!(
+        placed.body.to_string().contains("sold-out"),
+        "{}",
+        placed.body
+    );
     // when the slot ends and its timer message arrives
     w.clock.advance(chrono::Duration::minutes(60));
     let timer = json!({"tenant": "demo/south-china", "campaign": V, "buyer": "trier", "due": r.body["slot"]["ends_at"]});
     clearance::workers::timeouts::expire_unpaid(&w.state, &timer.to_string())
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
-    // then the unit is back, and the visitor who never came is a no-show, their place back
-    assert_eq!(tianhe(&w, "V-2", "39").await, 1);
+    // then the unit is back on sale and in the store's count, and the visitor who never
+    // came is a no-show, their place back
+    assert_eq!(
+        (
+            tianhe(&w, "V-2", "39").await,
+            shard_units(&w, V, "V-2", "39").await
+        ),
+        (1, 1)
+    );
     let mine = w
         .get(
             &format!("{BASE}/campaigns/{V}/visit"),
@@ -579,7 +585,19 @@ async fn held_try_on_units_are_never_dispatched_to_another_order_and_come_back_b
     clearance::workers::timeouts::expire_unpaid(&w.state, &timer.to_string())
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
-    assert_eq!(tianhe(&w, "V-2", "39").await, 1);
+    assert_eq!(shard_units(&w, V, "V-2", "39").await, 1);
+    // and the other buyer can have it now, shipped from Tianhe
+    let placed = w.place("other", "other-2", &body).await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    let id = placed.body["order"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(w.pay(&id).await.status, 200);
+    w.drain().await;
+    let o = w.read_order("other", &id).await;
+    assert_eq!(o["parcels"][0]["store"], "gz-tianhe", "{o}");
+    assert_eq!(tianhe(&w, "V-2", "39").await, 0);
 }
 
 #[tokio::test]
@@ -597,9 +615,16 @@ async fn the_sweeper_gives_a_try_ons_units_back_when_its_timer_is_lost() {
     // when the slot is long over and only the sweeper looks
     w.clock.advance(chrono::Duration::minutes(90));
     clearance_local::sweep_once(&w.state).await;
-    // then both units are back
+    // then both units are back, in the store's count and on sale
     assert_eq!(
         (tianhe(&w, "V-1", "38").await, tianhe(&w, "V-2", "39").await),
+        (60, 1)
+    );
+    assert_eq!(
+        (
+            shard_units(&w, V, "V-1", "38").await,
+            shard_units(&w, V, "V-2", "39").await
+        ),
         (60, 1)
     );
     // and the report counts a visit nobody came to
@@ -674,10 +699,15 @@ async fn a_visits_order_is_credited_in_store_trial_and_ships_the_held_unit_from_
         .to_owned();
     assert_eq!(w.pay(&id).await.status, 200);
     w.drain().await;
-    // then it ships from Tianhe with the held unit: the store's count is not taken again
+    // then it ships from Tianhe with the held unit: the store's count is not taken twice
     let o = w.read_order("visitor", &id).await;
     assert_eq!(o["parcels"][0]["store"], "gz-tianhe", "{o}");
     assert_eq!(tianhe(&w, "V-1", "38").await, 59);
+    assert_eq!(
+        shard_units(&w, V, "V-1", "38").await,
+        59,
+        "the held unit was the order's: no second unit came off sale"
+    );
     let mine = w
         .get(
             &format!("{BASE}/campaigns/{V}/visit"),
@@ -865,7 +895,7 @@ async fn twenty_concurrent_try_ons_of_the_last_pair_hold_it_once() {
             .unwrap_or_else(|e| panic!("{e}"));
         match status {
             201 => held += 1,
-            409 if body.contains("not-in-store") => lacking += 1,
+            409 if body.contains("sold-out") || body.contains("not-in-store") => lacking += 1,
             other => panic!("unexpected {other}: {body}"),
         }
     }

@@ -9,13 +9,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::app::AppState;
 use crate::db::appointments::{free_of, give_back, slot_key_of, take_place};
-use crate::db::campaigns::campaign_key;
-use crate::db::orders::random;
+use crate::db::orders::{map_of, number, random};
 use crate::db::retry::{lost_race, optimistic, Attempt};
 use crate::db::store_finder::units_by_store;
-use crate::db::visits::{give_back_holds, take_holds, visit_key, visit_writes};
+use crate::db::visits::{release_holds, take_holds, visit_key, visit_writes};
 use crate::domain::appointment::{slot_at, slot_name};
-use crate::domain::campaign::{Campaign, CampaignStatus, TimeOfDay};
+use crate::domain::campaign::{CampaignStatus, TimeOfDay};
 use crate::domain::catalog::Store;
 use crate::domain::ids::{CampaignId, GuideId, StoreId, UserId, VisitId};
 use crate::domain::order::pickup_code;
@@ -38,10 +37,11 @@ pub struct VisitRequest {
 }
 
 impl AppState {
-    /// Books a try-on visit: one unit of each pair held at the store for the slot, and a
-    /// place of the slot taken, on condition both are there (409 `not-in-store`,
-    /// `slot-full`). The same booking again answers the visit as it is; another while
-    /// one is active is 409 `visit-active`. DynamoDB: 1 BatchGetItem + 1
+    /// Books a try-on visit: one unit of each pair held for the slot (from the store's
+    /// count and from a sellable shard), and a place of the slot taken, on condition
+    /// all are there (409 `not-in-store`, `sold-out`, `slot-full`). The same booking
+    /// again answers the visit as it is; another while one is active is 409
+    /// `visit-active`. DynamoDB: the cached campaign read + 1 BatchGetItem + 1
     /// TransactWriteItems.
     pub async fn book_visit(
         &self,
@@ -50,30 +50,24 @@ impl AppState {
         req: &VisitRequest,
         now: DateTime<Utc>,
     ) -> Result<(Visit, bool)> {
+        let campaign = self.db.visible_campaign(t, &req.campaign, now).await?;
         let cpk = keys::campaign_pk(t, &req.campaign);
         let store_key = Key::new(keys::tenant_pk(t), keys::store_sk(&req.store));
         let slot_key = slot_key_of(t, &req.store, req.date, &slot_name(req.start));
         let latest_key = visit_key(t, &req.campaign, buyer);
         let count_key = |sku| Key::new(cpk.clone(), keys::store_stock_sk(sku));
-        let mut wanted = vec![
-            campaign_key(t, &req.campaign),
-            store_key.clone(),
-            slot_key.clone(),
-            latest_key.clone(),
-        ];
+        let shard_key = |sku, shard| Key::new(cpk.clone(), keys::stock_sk(sku, shard));
+        let mut wanted = vec![store_key.clone(), slot_key.clone(), latest_key.clone()];
         for tr in &req.tries {
             wanted.push(count_key(&tr.sku));
+            for shard in 0..campaign.shards_of(&tr.sku) {
+                wanted.push(shard_key(&tr.sku, shard));
+            }
         }
         wanted.sort();
         wanted.dedup();
         let (visit, new) = optimistic("this slot", || async {
             let found = self.db.batch_get_map(&wanted, true).await?;
-            let campaign: Campaign = from_item(
-                found
-                    .get(&campaign_key(t, &req.campaign))
-                    .cloned()
-                    .ok_or(DomainError::NotFound { what: "campaign" })?,
-            )?;
             if campaign.status_at(now) != CampaignStatus::Live {
                 return Err(DomainError::conflict(
                     "campaign-not-live",
@@ -118,6 +112,7 @@ impl AppState {
                 )
                 .into());
             }
+            let mut tries = Vec::new();
             for tr in &req.tries {
                 let held = found
                     .get(&count_key(&tr.sku))
@@ -132,6 +127,28 @@ impl AppState {
                     )
                     .into());
                 }
+                // the sellable shard with most of the size (the close's fence: sold out)
+                let shard = (0..campaign.shards_of(&tr.sku))
+                    .filter_map(|k| {
+                        let item = found.get(&shard_key(&tr.sku, k))?;
+                        if item.contains_key(crate::db::orders::FENCE) {
+                            return None;
+                        }
+                        let n = map_of(item, "units")
+                            .and_then(|u| u.get(tr.size.as_str()))
+                            .map(|n| number(Some(n)))
+                            .unwrap_or(0);
+                        (n > 0).then_some((n, k))
+                    })
+                    .max()
+                    .map(|(_, k)| k)
+                    .ok_or_else(|| {
+                        DomainError::conflict(
+                            "sold-out",
+                            format!("{} in size {} is sold out", tr.sku, tr.size),
+                        )
+                    })?;
+                tries.push((tr.clone(), shard));
             }
             let free = free_of(found.get(&slot_key));
             if free.is_some_and(|f| f < 1) {
@@ -147,7 +164,7 @@ impl AppState {
                 buyer.clone(),
                 req.store.clone(),
                 slot,
-                &req.tries,
+                &tries,
                 pickup_code(random()),
                 now,
             );
@@ -295,7 +312,7 @@ impl AppState {
 /// came.
 fn release_writes(t: &Tenant, current: &Visit, next: &Visit) -> Result<Vec<Write>> {
     let mut writes = visit_writes(t, next, Some(current.version), Some(current.version))?;
-    writes.extend(give_back_holds(t, next, current.held()));
+    writes.extend(release_holds(t, next, current.held()));
     if next.gives_place_back() {
         writes.push(give_back(t, &next.store, &next.slot));
     }

@@ -5,7 +5,7 @@
 //! records for the report). Its holds are units taken from the store's count
 //! (`W#{sku}`) and given back at the release.
 
-use super::orders::{version_is, Tally};
+use super::orders::{unless_fenced, version_is, Tally};
 use super::Db;
 use crate::db::campaigns::KIND;
 use crate::domain::ids::{CampaignId, StoreId, UserId, VisitId};
@@ -15,8 +15,8 @@ use crate::domain::DomainError;
 use crate::error::Result;
 use crate::table::keys;
 use crate::table::{
-    from_item, to_item, Condition, Index, Key, Query, SortRange, Write, GSI3PK, GSI3SK, GSI4PK,
-    GSI4SK, PK, SK,
+    from_item, to_item, Condition, Index, Key, Query, SortRange, TableError, Write, GSI3PK, GSI3SK,
+    GSI4PK, GSI4SK, PK, SK,
 };
 
 /// The buyer's latest visit in a campaign.
@@ -40,7 +40,7 @@ pub(crate) fn visit_writes(
     v: &Visit,
     before: Option<u64>,
     latest_before: Option<u64>,
-) -> Result<Vec<Write>> {
+) -> std::result::Result<Vec<Write>, TableError> {
     let latest = visit_key(t, &v.campaign, &v.buyer);
     let mut attrs = vec![
         (PK, latest.pk.clone()),
@@ -52,7 +52,7 @@ pub(crate) fn visit_writes(
         attrs.push((GSI3SK, keys::due_gsi3sk(v.slot.ends_at, &latest.pk)));
     }
     let day = visit_day_key(t, &v.store, &v.id)
-        .ok_or_else(|| DomainError::invalid("visit", "not a visit id"))?;
+        .ok_or_else(|| TableError::Invalid(format!("{} is not a visit id", v.id)))?;
     let day_attrs = vec![
         (PK, day.pk.clone()),
         (SK, day.sk.clone()),
@@ -76,16 +76,49 @@ pub(crate) fn visit_writes(
     ])
 }
 
-/// Takes one unit of each pair from the store's count, on condition it is there.
+/// Takes one unit of each pair from the store's count and from its sellable shard, on
+/// condition both are there (and the shard not fenced by the close).
 pub(crate) fn take_holds(t: &Tenant, v: &Visit) -> Vec<Write> {
     let mut tally = Tally::default();
+    let mut sellable = Tally::default();
     for h in &v.holds {
         add(&mut tally, &v.store, h, 1);
+        sellable.add(
+            keys::stock_sk(&h.sku, h.shard),
+            &["units", h.size.as_str()],
+            1,
+        );
     }
-    tally.take(&keys::campaign_pk(t, &v.campaign))
+    let pk = keys::campaign_pk(t, &v.campaign);
+    let mut writes = tally.take(&pk);
+    writes.extend(sellable.take(&pk).into_iter().map(unless_fenced));
+    writes
 }
 
-/// Gives `holds` back to the store's count.
+/// Gives `holds` back to their shards and the store's count (a release).
+pub(crate) fn release_holds<'a>(
+    t: &Tenant,
+    v: &Visit,
+    holds: impl Iterator<Item = &'a Hold>,
+) -> Vec<Write> {
+    let mut tally = Tally::default();
+    let mut sellable = Tally::default();
+    for h in holds {
+        add(&mut tally, &v.store, h, 1);
+        sellable.add(
+            keys::stock_sk(&h.sku, h.shard),
+            &["units", h.size.as_str()],
+            1,
+        );
+    }
+    let pk = keys::campaign_pk(t, &v.campaign);
+    let mut writes = tally.give_back(&pk);
+    writes.extend(sellable.give_back(&pk));
+    writes
+}
+
+/// Gives `holds` back to the store's count only (an order of the visit took them: its
+/// dispatch takes them from there).
 pub(crate) fn give_back_holds<'a>(
     t: &Tenant,
     v: &Visit,

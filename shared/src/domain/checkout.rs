@@ -108,6 +108,17 @@ pub struct CheckoutPlan {
     pub limits: Vec<LimitChange>,
     /// The seat a group order takes.
     pub seat: Option<Seat>,
+    /// The try-on visit whose held units it takes.
+    pub visit: Option<VisitUse>,
+}
+
+/// An order taking a try-on visit's held units: the visit as read, the holds taken, and
+/// the visit as it is then written.
+#[derive(Debug, Clone)]
+pub struct VisitUse {
+    pub before: super::visit::Visit,
+    pub used: Vec<usize>,
+    pub next: super::visit::Visit,
 }
 
 /// A seat in a group buy, as an order takes it.
@@ -171,9 +182,44 @@ pub fn plan_checkout(
     let mut to_price = lines_to_price(req, campaign, snap, now)?;
     let seat = group_seat(req, campaign, snap, now, &id, &mut to_price)?;
     let limits = purchase_limits(req, snap)?;
-    let takes = take_stock(req, snap, seed)?;
-    let cart = price_with_coupons(req, campaign, snap, to_price)?;
     let attribution = credit(req, campaign, snap, now);
+    // An order credited to a try-on visit takes the units the visit holds first: they
+    // are back on its shards for this order only.
+    let mut shards = std::borrow::Cow::Borrowed(&snap.shards);
+    let mut visit = None;
+    if let Some(v) = snap
+        .visit
+        .as_ref()
+        .filter(|v| attribution.visit.as_ref() == Some(&v.id))
+    {
+        let lines: Vec<_> = req
+            .lines
+            .iter()
+            .map(|l| (&l.sku, &l.size, l.quantity))
+            .collect();
+        let used = v.holds_for(&lines);
+        for &i in &used {
+            if let Some(h) = v.holds.get(i) {
+                *shards
+                    .to_mut()
+                    .entry((h.sku.clone(), h.shard))
+                    .or_default()
+                    .entry(h.size.clone())
+                    .or_default() += 1;
+            }
+        }
+        if !used.is_empty() {
+            let mut next = v.clone();
+            next.use_holds(&used, &id);
+            visit = Some(VisitUse {
+                before: v.clone(),
+                used,
+                next,
+            });
+        }
+    }
+    let takes = take_stock(req, snap, &shards, seed)?;
+    let cart = price_with_coupons(req, campaign, snap, to_price)?;
     let order = new_order(req, campaign, snap, now, id, &cart, takes, attribution);
     Ok(CheckoutPlan {
         order,
@@ -181,6 +227,7 @@ pub fn plan_checkout(
         cart,
         limits,
         seat,
+        visit,
     })
 }
 
@@ -386,9 +433,10 @@ fn purchase_limits(
 fn take_stock(
     req: &OrderRequest,
     snap: &CheckoutSnapshot,
+    shards: &HashMap<(Sku, u8), BTreeMap<Size, u32>>,
     seed: u64,
 ) -> Result<Vec<Vec<ShardTake>>, DomainError> {
-    let mut left = snap.shards.clone();
+    let mut left = shards.clone();
     let mut takes: Vec<Vec<ShardTake>> = Vec::new();
     for (i, line) in req.lines.iter().enumerate() {
         let shards = snap

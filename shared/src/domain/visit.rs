@@ -1,11 +1,13 @@
 //! Try-on visits: before buying, a buyer books a slot at a store to try up to
 //! [`MAX_TRIES`] SKU and size pairs the store holds. One unit of each is held for the
-//! visit (taken from the store's count, so fulfilment cannot ship it meanwhile) and
-//! given back at the slot's end unless an order of the visit used it. A clerk or a
-//! guide of the store checks the visitor in with the visit's code (the pickup code's
-//! lockout); an order placed within the slot for a tried SKU is then credited to the
-//! checking-in guide ([`trial_for`], rule `in_store_trial`) and dispatched from that
-//! store, its held units first ([`Visit::use_holds`]).
+//! visit, in both ledgers: taken from the store's count (so fulfilment cannot ship it
+//! meanwhile) and from a sellable shard (so no online buyer is sold a unit that is on a
+//! visitor's feet). Both come back at the slot's end unless an order of the visit used
+//! it. A clerk or a guide of the store checks the visitor in with the visit's code (the
+//! pickup code's lockout); an order placed within the slot for a tried SKU is then
+//! credited to the checking-in guide ([`trial_for`], rule `in_store_trial`), takes the
+//! held units first ([`Visit::holds_for`]: they become the order's, in the store's
+//! count again for its dispatch) and is dispatched from that store, the guide's.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -36,7 +38,9 @@ pub struct TryOn {
 pub struct Hold {
     pub sku: Sku,
     pub size: Size,
-    /// The visit's order that took this unit at dispatch (it is not given back).
+    /// The sellable shard it was taken from (and goes back to).
+    pub shard: u8,
+    /// The visit's order that took this unit (it is not given back).
     pub used_by: Option<OrderId>,
 }
 
@@ -116,12 +120,13 @@ pub fn parse_tries(mut tries: Vec<TryOn>) -> Result<Vec<TryOn>, DomainError> {
 
 impl Visit {
     /// A new visit of `buyer` at `store` in `slot`, holding one unit of each pair.
+    /// `tries` with the sellable shard each unit is taken from.
     pub fn book(
         campaign: CampaignId,
         buyer: UserId,
         store: StoreId,
         slot: Appointment,
-        tries: &[TryOn],
+        tries: &[(TryOn, u8)],
         code: String,
         now: DateTime<Utc>,
     ) -> Visit {
@@ -133,9 +138,10 @@ impl Visit {
             slot,
             holds: tries
                 .iter()
-                .map(|t| Hold {
+                .map(|(t, shard)| Hold {
                     sku: t.sku.clone(),
                     size: t.size.clone(),
+                    shard: *shard,
                     used_by: None,
                 })
                 .collect(),
@@ -253,34 +259,33 @@ impl Visit {
         Ok(CheckInOutcome::CheckedIn)
     }
 
-    /// Dispatch of `order` from this visit's store: its units of each `(sku, size,
-    /// quantity)` come from the visit's holds first. Marks those holds used; returns
-    /// how many units of each pair they cover (the store's count gives only the rest).
-    pub fn use_holds(
-        &mut self,
-        order: &OrderId,
-        wanted: &[(Sku, Size, u32)],
-    ) -> Vec<(Sku, Size, u32)> {
-        let mut covered = Vec::new();
+    /// The holds an order of these `(sku, size, quantity)` lines takes first: unused,
+    /// while the visit holds, at most a line's quantity of each pair.
+    pub fn holds_for(&self, lines: &[(&Sku, &Size, u32)]) -> Vec<usize> {
+        let mut out = Vec::new();
         if !self.active() {
-            return covered;
+            return out;
         }
-        for (sku, size, qty) in wanted {
-            let mut n = 0;
-            for h in self.holds.iter_mut() {
-                if n < *qty && h.used_by.is_none() && &h.sku == sku && &h.size == size {
-                    h.used_by = Some(order.clone());
-                    n += 1;
-                }
-            }
-            if n > 0 {
-                covered.push((sku.clone(), size.clone(), n));
+        for (sku, size, qty) in lines {
+            let matching = self.holds.iter().enumerate().filter(|(i, h)| {
+                h.used_by.is_none() && &&h.sku == sku && &&h.size == size && !out.contains(i)
+            });
+            let take: Vec<usize> = matching.take(*qty as usize).map(|(i, _)| i).collect();
+            out.extend(take);
+        }
+        out
+    }
+
+    /// `order` takes the holds `used` (see [`Visit::holds_for`]).
+    pub fn use_holds(&mut self, used: &[usize], order: &OrderId) {
+        for &i in used {
+            if let Some(h) = self.holds.get_mut(i) {
+                h.used_by = Some(order.clone());
             }
         }
-        if !covered.is_empty() {
+        if !used.is_empty() {
             self.version += 1;
         }
-        covered
     }
 
     /// The visit as the store's clerks see it: without its code.
@@ -338,11 +343,14 @@ mod tests {
             status: AppointmentStatus::Booked,
             booked_at: at(1),
         };
-        let tries = parse_tries(vec![TryOn {
+        let tries: Vec<(TryOn, u8)> = parse_tries(vec![TryOn {
             sku: Sku::parse("SD-1").unwrap(),
             size: Size::parse("38").unwrap(),
         }])
-        .unwrap();
+        .unwrap()
+        .into_iter()
+        .map(|t| (t, 0))
+        .collect();
         Visit::book(
             CampaignId::parse("c").unwrap(),
             UserId::parse("buyer").unwrap(),
@@ -428,9 +436,10 @@ mod tests {
         let mut v = visit();
         let (sku, size) = (Sku::parse("SD-1").unwrap(), Size::parse("38").unwrap());
         let o = OrderId::parse("o1").unwrap();
-        let covered = v.use_holds(&o, &[(sku.clone(), size.clone(), 2)]);
-        assert_eq!(covered, vec![(sku.clone(), size.clone(), 1)]);
-        assert!(v.use_holds(&o, &[(sku, size, 1)]).is_empty(), "used once");
+        let used = v.holds_for(&[(&sku, &size, 2)]);
+        assert_eq!(used, vec![0], "one unit held");
+        v.use_holds(&used, &o);
+        assert!(v.holds_for(&[(&sku, &size, 1)]).is_empty(), "used once");
         assert!(v.release(v.slot.starts_at).is_none(), "not before its end");
         assert!(v.release(v.slot.ends_at).is_some());
         assert_eq!(v.status, VisitStatus::NoShow);

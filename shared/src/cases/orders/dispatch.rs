@@ -1,7 +1,8 @@
 //! Dispatching a paid order: each store's units (`W#{sku}` items) are read, the parcels
 //! decided ([`plan_parcels`]), and the order's move and every store's conditional
-//! decrement written in one transaction. A sale after a try-on visit takes the units
-//! the visit holds at its store first (they left the store's count when held). What no store holds is held for a person.
+//! decrement written in one transaction. The guide's store comes first: a sale after a
+//! try-on visit ships from the visit's store, where its held units were put back for
+//! it when it was placed. What no store holds is held for a person.
 
 use chrono::{DateTime, Utc};
 
@@ -11,14 +12,12 @@ use crate::db::groups::group_key;
 use crate::db::orders::{order_item, random, version_is, Tally};
 use crate::db::retry::{lost_race, optimistic, Attempt};
 use crate::db::store_finder::units_by_store;
-use crate::db::visits::{visit_key, visit_writes};
 use crate::domain::campaign::Campaign;
 use crate::domain::fulfillment::{chosen_store, plan_parcels, Holdings};
 use crate::domain::group_buy::GroupBuy;
 use crate::domain::ids::{OrderId, StoreId};
 use crate::domain::order::{pickup_code, Order, OrderStatus};
 use crate::domain::tenancy::Tenant;
-use crate::domain::visit::Visit;
 use crate::error::Result;
 use crate::queue::messages::{delay_until, TimeoutMessage};
 use crate::table::keys;
@@ -36,7 +35,7 @@ pub enum DispatchOutcome {
 
 impl AppState {
     /// 1 GetItem (the order) + 1 BatchGetItem (each SKU's store units, the campaign's
-    /// store ranking, the try-on visit it follows) + 1 TransactWriteItems (or 1 PutItem when held); a no-op when the
+    /// store ranking) + 1 TransactWriteItems (or 1 PutItem when held); a no-op when the
     /// order is not paid.
     pub async fn dispatch(
         &self,
@@ -61,13 +60,6 @@ impl AppState {
             if let Some(g) = &current.group {
                 wanted.push(group_key(t, g));
             }
-            // A sale after a try-on visit: the units the visit holds go first.
-            let visit_key = current
-                .attribution
-                .as_ref()
-                .and_then(|a| a.visit.as_ref())
-                .map(|_| visit_key(t, &current.campaign, &current.buyer));
-            wanted.extend(visit_key.clone());
             let found = self.db.batch_get_map(&wanted, true).await?;
             if let Some(g) = &current.group {
                 // A group seat waits, paid, until its group forms.
@@ -99,19 +91,6 @@ impl AppState {
                     }
                 }
             }
-            let visit: Option<Visit> = match visit_key.as_ref().and_then(|k| found.get(k)) {
-                Some(item) => Some(from_item::<Visit>(item.clone())?).filter(|v| {
-                    v.active()
-                        && current.attribution.as_ref().and_then(|a| a.visit.as_ref())
-                            == Some(&v.id)
-                }),
-                None => None,
-            };
-            if let Some(v) = &visit {
-                for h in v.held() {
-                    holdings.add(v.store.clone(), h.sku.clone(), h.size.clone(), 1);
-                }
-            }
             let mut order = current.clone();
             let plan = match chosen_store(&current, &holdings) {
                 Some(Ok(parcel)) => Ok(parcel),
@@ -124,43 +103,14 @@ impl AppState {
             };
             let writes = match plan {
                 Ok(parcels) => {
-                    // What the visit's store ships of its holds is not taken again.
-                    let mut from_holds = Vec::new();
-                    let mut visit_writes_ = Vec::new();
-                    if let Some(v) = &visit {
-                        let mut next = v.clone();
-                        let wanted: Vec<_> = parcels
-                            .iter()
-                            .filter(|(s, _)| s == &v.store)
-                            .flat_map(|(_, items)| items)
-                            .map(|it| (it.sku.clone(), it.size.clone(), it.quantity))
-                            .collect();
-                        from_holds = next.use_holds(&current.id, &wanted);
-                        if !from_holds.is_empty() {
-                            visit_writes_ =
-                                visit_writes(t, &next, Some(v.version), Some(v.version))?;
-                        }
-                    }
                     let mut taken = Tally::default();
                     for (store, items) in &parcels {
                         for it in items {
-                            let held = from_holds
-                                .iter()
-                                .filter(|(sku, size, _)| {
-                                    visit.as_ref().is_some_and(|v| &v.store == store)
-                                        && sku == &it.sku
-                                        && size == &it.size
-                                })
-                                .map(|(_, _, n)| *n)
-                                .sum::<u32>();
-                            let rest = it.quantity.saturating_sub(held);
-                            if rest > 0 {
-                                taken.add(
-                                    keys::store_stock_sk(&it.sku),
-                                    &["units", store.as_str(), it.size.as_str()],
-                                    i64::from(rest),
-                                );
-                            }
+                            taken.add(
+                                keys::store_stock_sk(&it.sku),
+                                &["units", store.as_str(), it.size.as_str()],
+                                i64::from(it.quantity),
+                            );
                         }
                     }
                     order.dispatch(parcels, || pickup_code(random()), now)?;
@@ -169,7 +119,6 @@ impl AppState {
                         condition: Some(version_is(current.version)),
                     }];
                     writes.extend(taken.take(&cpk));
-                    writes.extend(visit_writes_);
                     writes
                 }
                 Err(shortfall) => {

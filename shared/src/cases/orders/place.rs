@@ -408,6 +408,17 @@ fn order_writes(
     // Each shard is taken on condition the close has not fenced it: an order either
     // commits before the fence (and is counted) or is refused. A join in the close's
     // grace for open groups is the exception: the count waits for the grace.
+    // Units a try-on visit held come off its shards no more: they are the order's now,
+    // and back in the store's count for its dispatch.
+    if let Some(v) = &plan.visit {
+        for h in v.used.iter().filter_map(|&i| v.before.holds.get(i)) {
+            stock.add(
+                keys::stock_sk(&h.sku, h.shard),
+                &["units", h.size.as_str()],
+                -1,
+            );
+        }
+    }
     let taken = stock.take(&cpk);
     if plan.in_grace {
         writes.extend(taken);
@@ -465,6 +476,16 @@ fn order_writes(
     }
     // An early sale: the member's account still as read (their level).
     writes.extend(level_check);
+    if let Some(v) = &plan.visit {
+        writes.extend(crate::db::visits::visit_writes(
+            &o.tenant,
+            &v.next,
+            Some(v.before.version),
+            Some(v.before.version),
+        )?);
+        let used = v.used.iter().filter_map(|&i| v.before.holds.get(i));
+        writes.extend(crate::db::visits::give_back_holds(&o.tenant, &v.next, used));
+    }
     let coupons_from = writes.len();
     for id in &o.coupons {
         let Some((tpl, n_th)) = parse_coupon_id(id) else {
