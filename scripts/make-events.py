@@ -200,6 +200,10 @@ WORKERS = [
     ("fulfillment-worker", "41-dispatch", {"tenant": "demo/south-china", "order": ORDER}),
     ("order-timeout-worker", "51-expire-unpaid",
      {"tenant": "demo/south-china", "order": ORDER, "deadline": "2026-11-23T03:15:00Z"}),
+    # the try-on's slot end (41c): its holds come back then
+    ("order-timeout-worker", "51b-visit-ends",
+     {"tenant": "demo/south-china", "campaign": "summer-clearance", "buyer": "buyer-1",
+      "due": "2026-11-23T03:30:00Z"}),
     ("refund-worker", "66-pay-refund", {"tenant": "demo/south-china", "refund": REFUND}),
     ("group-expiry-worker", "76-expire-group", {"tenant": "demo/south-china", "group": GROUP}),
     ("attribution-worker", "85-count-sale", {
@@ -270,12 +274,23 @@ for function, name, body in WORKERS:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(sqs(body), indent=2) + "\n")
 # Store visits: the sample order's parcel, dispatched (41), booked into a pickup slot
-# before it is collected (42); a store's day of bookings.
+# before it is collected (42); a store's day of bookings; a try-on of a pair at Tianhe
+# in the 11:00 slot, the buyer's view of it (with its code), and the guide checking the
+# visitor in (the visit's id and code are swapped in from the try-on's answer).
+VISIT = "V202611231100DEMOVISIT0000000000"
 VISITS = [
     ("41a-book-pickup", "PUT", "/v1/{brand}/{store_group}/orders/{order}/parcels/{parcel}/appointment",
      f"{BASE}/orders/{ORDER}/parcels/1/appointment", {"date": "2026-11-23", "start": "12:00"}, BUYER, ""),
     ("41b-day-bookings", "GET", "/v1/{brand}/{store_group}/stores/{store}/appointments",
      f"{BASE}/stores/gz-tianhe/appointments", None, OPS, "date=2026-11-23"),
+    ("41c-try-on", "POST", "/v1/{brand}/{store_group}/campaigns/{campaign}/visits",
+     f"{BASE}/campaigns/summer-clearance/visits",
+     {"store": "gz-tianhe", "date": "2026-11-23", "start": "11:00", "items": [{"sku": "SD-1001", "size": "36"}]},
+     BUYER, ""),
+    ("41d-my-visit", "GET", "/v1/{brand}/{store_group}/campaigns/{campaign}/visit",
+     f"{BASE}/campaigns/summer-clearance/visit", None, BUYER, ""),
+    ("41e-check-in", "POST", "/v1/{brand}/{store_group}/stores/{store}/visits/{visit}/check-in",
+     f"{BASE}/stores/gz-tianhe/visits/{VISIT}/check-in", {"code": "737373", "guide": "gz-tianhe-g1"}, GUIDE, ""),
 ]
 for name, method, route, path, body, claims, query in VISITS:
     out = ROOT / "store-visits" / f"{name}.json"

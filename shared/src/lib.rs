@@ -7,7 +7,8 @@
 //!
 //! - [`domain`]: the rules, pure and synchronous, over plain types: the tenant, ids,
 //!   money in fen, campaigns and their flash-sale slots and terms, listings and stock,
-//!   stores' hours and the store finder, checkout, orders and parcels, refunds, group
+//!   stores' hours and the store finder, pickup slots and try-on visits, checkout,
+//!   orders and parcels, refunds, group
 //!   buys, guide attribution, members'
 //!   points and levels, the close and its report, who may do what. No module of it depends on another in a circle
 //!   (`scripts/domain_cycles.py` checks).

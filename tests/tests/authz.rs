@@ -57,6 +57,8 @@ impl Who {
 /// store, its return asked), buyer-1's group buy, the guide of the clerk's store.
 struct Objects {
     order: String,
+    /// buyer-1's try-on visit at the clerk's store.
+    visit: String,
     refund: String,
     group: String,
     store: String,
@@ -110,6 +112,29 @@ async fn world() -> (World, Arc<MemoryTable>, Objects) {
         )
         .await;
     assert_eq!(group.status, 201, "{}", group.body);
+    // buyer-1's try-on of a pair the clerk's store still holds, in the 11:00 slot
+    let mut visit = None;
+    'pairs: for sku in ["SD-1001", "SD-1002", "SD-1003", "SD-1004"] {
+        for size in ["36", "37", "38", "39"] {
+            if clearance_tests::store_units(&w, "summer-clearance", sku, &store, size).await < 1 {
+                continue;
+            }
+            let r = w
+                .json(
+                    "POST",
+                    &format!("{BASE}/campaigns/summer-clearance/visits"),
+                    Some(&w.buyer("buyer-1")),
+                    &json!({"store": store, "date": "2026-11-23", "start": "11:00",
+                        "items": [{"sku": sku, "size": size}]}),
+                )
+                .await;
+            if r.status == 201 {
+                visit = r.body["id"].as_str().map(str::to_owned);
+                break 'pairs;
+            }
+        }
+    }
+    let visit = visit.expect("a try-on at the clerk's store");
     let other_store = clearance_tests::STORES
         .into_iter()
         .find(|s| *s != store)
@@ -117,6 +142,7 @@ async fn world() -> (World, Arc<MemoryTable>, Objects) {
         .to_owned();
     let objects = Objects {
         order,
+        visit,
         refund: refund.body["id"].as_str().unwrap().to_owned(),
         group: group.body["order"]["group_buy"]
             .as_str()
@@ -197,6 +223,11 @@ fn body(method: &str, path: &str) -> Option<Value> {
         ("PUT", p) if p.ends_with("/appointment") => {
             json!({"date": "2026-11-23", "start": "12:00"})
         }
+        ("POST", p) if p.ends_with("/visits") => json!({"store": "gz-tianhe", "date": "2026-11-23",
+            "start": "12:00", "items": [{"sku": "SD-1001", "size": "36"}]}),
+        ("POST", p) if p.ends_with("/check-in") => {
+            json!({"code": "000000", "guide": "gz-tianhe-g1"})
+        }
         ("POST", p) if p.ends_with("/close") => json!({"grace_minutes": 0}),
         ("POST", p) if p.contains("/payments/") => json!({"tenant": "demo/south-china"}),
         _ => json!({}),
@@ -259,6 +290,15 @@ fn allowed(method: &str, path: &str) -> Vec<Who> {
         ("POST", "/orders/{order}/refunds")
         | ("PUT", "/orders/{order}/parcels/{parcel}/appointment")
         | ("DELETE", "/orders/{order}/parcels/{parcel}/appointment") => vec![Buyer],
+        // a try-on visit: anyone signed in books their own; only its buyer reads or
+        // cancels it (nobody else has one: 404)
+        ("POST", "/campaigns/{campaign}/visits") => signed_in,
+        ("GET", "/campaigns/{campaign}/visit") | ("DELETE", "/campaigns/{campaign}/visit") => {
+            vec![Buyer]
+        }
+        // checking a visitor in: the clerks of the visit's store, and its guide (the
+        // matrix's guide works at gz-tianhe)
+        ("POST", "/stores/{store}/visits/{visit}/check-in") => vec![Clerk, Guide],
         // a store's day of pickup bookings: its clerks, and staff over every store
         ("GET", "/stores/{store}/appointments") => vec![Clerk, Ops, Hq],
         // the counter: the clerk of the store holding the parcel / the return
@@ -318,6 +358,7 @@ fn fill(path: &str, o: &Objects) -> String {
         .replace("{parcel}", "1")
         .replace("{offer}", "three-friends")
         .replace("{assist}", "A01JDEMOASSIST0000000000000")
+        .replace("{visit}", &o.visit)
         + match path {
             p if p.ends_with("/performance") => "?campaign=summer-clearance",
             p if p.ends_with("/campaigns/{campaign}/group-buys") => "?sku=SD-1003",

@@ -3,8 +3,9 @@
 //! context) through the function's router, SQS batches through its worker. All files
 //! run in one global name order over one seeded store, and each must succeed. The
 //! placeholder order id in later events is swapped for the order the earlier
-//! place-order event created (with its amount and pickup code), and the payment
-//! notification is re-signed after that swap.
+//! place-order event created (with its amount and pickup code), the placeholder visit
+//! for the one the try-on event booked (with its code), and the payment notification is
+//! re-signed after that swap.
 
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::event::sqs::SqsEvent;
@@ -19,6 +20,8 @@ use tower::ServiceExt;
 const PLACEHOLDER_ORDER: &str = "01JDEMOORDER00000000000000";
 const PLACEHOLDER_CODE: &str = "424242";
 const PLACEHOLDER_GROUP: &str = "G01JDEMOGROUP00000000000000";
+const PLACEHOLDER_VISIT: &str = "V202611231100DEMOVISIT0000000000";
+const PLACEHOLDER_VISIT_CODE: &str = "737373";
 
 fn events_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../events")
@@ -50,12 +53,18 @@ async fn every_sample_event_succeeds_through_its_functions_handler() {
     let tenant = clearance_local::seed::tenant().unwrap();
     let mut order: Option<(String, i64)> = None;
     let mut group: Option<String> = None;
+    let mut visit: Option<(String, String)> = None;
     let mut ran = 0;
     let mut functions_seen = std::collections::BTreeSet::new();
     for (function, file) in all_events() {
         let mut raw = std::fs::read_to_string(&file).unwrap();
         if let Some(g) = &group {
             raw = raw.replace(PLACEHOLDER_GROUP, g);
+        }
+        if let Some((id, code)) = &visit {
+            raw = raw
+                .replace(PLACEHOLDER_VISIT, id)
+                .replace(PLACEHOLDER_VISIT_CODE, code);
         }
         if let Some((id, total)) = &order {
             raw = raw.replace(PLACEHOLDER_ORDER, id);
@@ -153,6 +162,9 @@ async fn every_sample_event_succeeds_through_its_functions_handler() {
                         }
                         if let (Some(g), None) = (v["order"]["group_buy"].as_str(), &group) {
                             group = Some(g.to_owned());
+                        }
+                        if let (Some(id), Some(code)) = (v["id"].as_str(), v["code"].as_str()) {
+                            visit = Some((id.to_owned(), code.to_owned()));
                         }
                     }
                 }

@@ -1672,7 +1672,7 @@ impl Model {
                 waiting.push((id.clone(), store.clone()));
             }
         }
-        let candidates = if waiting.is_empty() || visit % 8 == 0 {
+        let candidates = if waiting.is_empty() || visit.is_multiple_of(8) {
             &self.visits
         } else {
             &waiting

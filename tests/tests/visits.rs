@@ -759,6 +759,9 @@ async fn a_visit_is_checked_in_only_by_its_stores_people_and_five_wrong_codes_lo
     assert_eq!(c.status, 403, "{}", c.body);
     let futian = guide_token(&w, "guide-futian-1");
     let c = check_in(&w, &futian, &visit, &code, Some("futian-g1")).await;
+    assert_eq!(c.status, 403, "{}", c.body);
+    // and a clerk may credit only a guide of their own store
+    let c = check_in(&w, &w.clerk("clerk-1"), &visit, &code, Some("futian-g1")).await;
     assert_eq!(c.status, 422, "{}", c.body);
     assert!(c.body.to_string().contains("guide"), "{}", c.body);
     // four wrong codes say how many tries are left; the fifth locks the visit

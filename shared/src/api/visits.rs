@@ -261,8 +261,7 @@ pub async fn check_in(
     let (v, outcome) = st
         .check_in_visit(
             t,
-            &store,
-            &id,
+            (&store, &id),
             &caller.user,
             input.guide.as_ref(),
             input.code.trim(),

@@ -229,25 +229,21 @@ impl AppState {
     pub async fn check_in_visit(
         &self,
         t: &Tenant,
-        store: &StoreId,
-        id: &VisitId,
+        (store, id): (&StoreId, &VisitId),
         by: &UserId,
         guide: Option<&GuideId>,
         code: &str,
         now: DateTime<Utc>,
     ) -> Result<(Visit, CheckInOutcome)> {
         let guide = match guide {
-            Some(g) => {
-                let g = self.db.guide(t, g).await?;
-                if &g.store != store {
-                    return Err(DomainError::invalid("guide", "not a guide of this store").into());
-                }
-                Some(g)
-            }
+            Some(g) => Some(self.db.guide(t, g).await?),
             None => None,
         };
-        // The guide named, checking in themself, or a clerk of the store.
-        if !guide.as_ref().is_some_and(|g| &g.user == by)
+        // The store's guide checking in themself, or a clerk of the store.
+        let themself = guide
+            .as_ref()
+            .is_some_and(|g| &g.user == by && &g.store == store);
+        if !themself
             && self
                 .db
                 .stores_clerked_by(t, std::slice::from_ref(store), by)
@@ -258,6 +254,9 @@ impl AppState {
                 "only a clerk or a guide of the visit's store checks a visitor in".into(),
             )
             .into());
+        }
+        if guide.as_ref().is_some_and(|g| &g.store != store) {
+            return Err(DomainError::invalid("guide", "not a guide of this store").into());
         }
         let credited = guide.map(|g| (g.id, g.user));
         optimistic("this visit", || async {

@@ -546,6 +546,7 @@ mod tests {
             CampaignId::parse("summer").unwrap(),
             UserId::parse("buyer-1").unwrap(),
         );
+        let t = Tenant::parse("demo", "south-china").unwrap();
         assert_eq!(
             Due::parse(&campaign_pk(&t, &c), &visit_sk(&buyer)),
             Some(Due::Visit(t.clone(), c.clone(), buyer))
