@@ -645,6 +645,7 @@ async fn the_sweeper_gives_a_try_ons_units_back_when_its_timer_is_lost() {
 async fn a_visits_order_is_credited_in_store_trial_and_ships_the_held_unit_from_that_store() {
     // given a try-on of V-1 38 at Tianhe, checked in by Tianhe's guide
     let w = try_on_world().await;
+    let before = w.counts.snapshot();
     let r = try_on(
         &w,
         "visitor",
@@ -652,13 +653,29 @@ async fn a_visits_order_is_credited_in_store_trial_and_ships_the_held_unit_from_
         json!([{"sku": "V-1", "size": "38"}]),
     )
     .await;
+    let calls = w.counts.since(before);
     assert_eq!(r.status, 201, "{}", r.body);
+    // (a booking: the cached campaign read, one batch read and one transaction)
+    assert_eq!(
+        (calls.batch_get, calls.transact, calls.query, calls.put),
+        (1, 1, 0, 0),
+        "{calls:?}"
+    );
+    assert!(calls.get <= 1, "{calls:?}");
     let visit = r.body.clone();
     let code = visit["code"].as_str().unwrap_or_default().to_owned();
     assert_eq!(tianhe(&w, "V-1", "38").await, 59);
     let guide = guide_token(&w, "guide-tianhe-1");
+    let before = w.counts.snapshot();
     let c = check_in(&w, &guide, &visit, &code, Some("tianhe-g1")).await;
+    let calls = w.counts.since(before);
     assert_eq!(c.status, 200, "{}", c.body);
+    // (the guide checking in themself: their record, the visit, one transaction)
+    assert_eq!(
+        (calls.get, calls.batch_get, calls.transact, calls.total()),
+        (2, 0, 1, 3),
+        "{calls:?}"
+    );
     assert_eq!(c.body["status"], "checked_in");
     assert_eq!(c.body["code"], Value::Null, "staff never see the code");
     // when, during the slot, the visitor orders it with a Futian guide's link in hand
