@@ -350,34 +350,24 @@ impl World {
     }
 
     pub async fn send(&self, req: Request<Body>) -> Resp {
-        let res = self
-            .app
-            .clone()
-            .oneshot(req)
-            .await
-            .unwrap_or_else(|e| match e {});
-        let status = res.status();
-        let content_type = res
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let headers = res.headers().clone();
-        let bytes = res
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Resp {
-            status,
-            content_type,
-            body,
-            text: String::from_utf8_lossy(&bytes).into_owned(),
-            headers,
+        respond(self.app.clone(), req).await
+    }
+
+    /// Sends every request at once, each on its own task (a race), and answers them in
+    /// the order given.
+    pub async fn at_once(&self, reqs: Vec<Request<Body>>) -> Vec<Resp> {
+        let tasks: Vec<_> = reqs
+            .into_iter()
+            .map(|req| tokio::spawn(respond(self.app.clone(), req)))
+            .collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(
+                t.await
+                    .unwrap_or_else(|e| panic!("a request's task failed: {e}")),
+            );
         }
+        out
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
@@ -387,6 +377,33 @@ impl World {
     pub async fn json(&self, method: &str, path: &str, token: Option<&str>, body: &Value) -> Resp {
         self.send(request(method, path, token, Some(body.to_string())))
             .await
+    }
+}
+
+/// One request through the app, its answer read whole.
+async fn respond(app: Router, req: Request<Body>) -> Resp {
+    let res = app.oneshot(req).await.unwrap_or_else(|e| match e {});
+    let status = res.status();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let headers = res.headers().clone();
+    let bytes = res
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Resp {
+        status,
+        content_type,
+        body,
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+        headers,
     }
 }
 

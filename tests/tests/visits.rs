@@ -251,39 +251,23 @@ async fn fifty_concurrent_bookings_of_a_slot_with_five_places_give_five() {
     }
     w.drain().await;
     // when all of them book the 13:00 slot at once
-    let tasks: Vec<_> = orders
+    let reqs = orders
         .iter()
         .map(|(buyer, order)| {
-            let app = w.app.clone();
-            let req = clearance_tests::request(
+            clearance_tests::request(
                 "PUT",
                 &format!("{BASE}/orders/{order}/parcels/1/appointment"),
                 Some(&w.buyer(buyer)),
                 Some(json!({"date": "2026-11-23", "start": "13:00"}).to_string()),
-            );
-            tokio::spawn(async move {
-                use tower::ServiceExt;
-                let res = app.oneshot(req).await.map_err(|e| format!("{e:?}"))?;
-                let status = res.status().as_u16();
-                let bytes = http_body_util::BodyExt::collect(res.into_body())
-                    .await
-                    .map_err(|e| format!("{e:?}"))?
-                    .to_bytes();
-                Ok::<_, String>((status, String::from_utf8_lossy(&bytes).into_owned()))
-            })
+            )
         })
         .collect();
-    let mut booked = 0;
-    let mut full = 0;
-    for t in tasks {
-        let (status, body) = t
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-            .unwrap_or_else(|e| panic!("{e}"));
-        match status {
+    let (mut booked, mut full) = (0, 0);
+    for r in w.at_once(reqs).await {
+        match r.status.as_u16() {
             200 => booked += 1,
-            409 if body.contains("slot-full") => full += 1,
-            other => panic!("unexpected {other}: {body}"),
+            409 if r.text.contains("slot-full") => full += 1,
+            other => panic!("unexpected {other}: {}", r.text),
         }
     }
     // then exactly five are booked, the rest told the slot is full
@@ -881,42 +865,25 @@ async fn a_try_on_of_a_pair_the_store_lacks_too_many_pairs_or_a_second_visit_is_
 async fn twenty_concurrent_try_ons_of_the_last_pair_hold_it_once() {
     // given Tianhe's last V-2 39, and 20 buyers asking for it at once over four slots
     let w = try_on_world().await;
-    let tasks: Vec<_> = (0..20)
+    let reqs = (0..20)
         .map(|i| {
-            let app = w.app.clone();
             let start = ["12:30", "13:00", "13:30", "14:00"][i % 4];
-            let req = clearance_tests::request(
+            let body = json!({"store": "gz-tianhe", "date": "2026-11-23", "start": start,
+                "items": [{"sku": "V-2", "size": "39"}]});
+            clearance_tests::request(
                 "POST",
                 &format!("{BASE}/campaigns/{V}/visits"),
                 Some(&w.buyer(&format!("rush-{i}"))),
-                Some(
-                    json!({"store": "gz-tianhe", "date": "2026-11-23", "start": start,
-                        "items": [{"sku": "V-2", "size": "39"}]})
-                    .to_string(),
-                ),
-            );
-            tokio::spawn(async move {
-                use tower::ServiceExt;
-                let res = app.oneshot(req).await.map_err(|e| format!("{e:?}"))?;
-                let status = res.status().as_u16();
-                let bytes = http_body_util::BodyExt::collect(res.into_body())
-                    .await
-                    .map_err(|e| format!("{e:?}"))?
-                    .to_bytes();
-                Ok::<_, String>((status, String::from_utf8_lossy(&bytes).into_owned()))
-            })
+                Some(body.to_string()),
+            )
         })
         .collect();
     let (mut held, mut lacking) = (0, 0);
-    for t in tasks {
-        let (status, body) = t
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
-            .unwrap_or_else(|e| panic!("{e}"));
-        match status {
+    for r in w.at_once(reqs).await {
+        match r.status.as_u16() {
             201 => held += 1,
-            409 if body.contains("sold-out") || body.contains("not-in-store") => lacking += 1,
-            other => panic!("unexpected {other}: {body}"),
+            409 if r.text.contains("sold-out") || r.text.contains("not-in-store") => lacking += 1,
+            other => panic!("unexpected {other}: {}", r.text),
         }
     }
     // then one visit holds it, and the store's count never went below nothing

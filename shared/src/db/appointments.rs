@@ -70,10 +70,22 @@ impl Db {
         store: &StoreId,
         date: chrono::NaiveDate,
     ) -> Result<Vec<Booking>> {
+        self.store_day(t, store, date, keys::BOOKING_PREFIX).await
+    }
+
+    /// The records of one kind (`prefix`) under a store's local date, by slot: its
+    /// pickup bookings or its try-on visits. 1 Query.
+    pub(crate) async fn store_day<T: serde::de::DeserializeOwned>(
+        &self,
+        t: &Tenant,
+        store: &StoreId,
+        date: chrono::NaiveDate,
+        prefix: &str,
+    ) -> Result<Vec<T>> {
         let mut q = Query::new(
             Index::Primary,
             keys::appointments_pk(t, store, date),
-            SortRange::BeginsWith(keys::BOOKING_PREFIX.into()),
+            SortRange::BeginsWith(prefix.into()),
         );
         q.limit = Some(1_000);
         let page = self.table.query(q).await?;

@@ -15,8 +15,7 @@ use crate::domain::DomainError;
 use crate::error::Result;
 use crate::table::keys;
 use crate::table::{
-    from_item, to_item, Condition, Index, Key, Query, SortRange, TableError, Write, GSI3PK, GSI3SK,
-    GSI4PK, GSI4SK, PK, SK,
+    from_item, to_item, Condition, Key, TableError, Write, GSI3PK, GSI3SK, GSI4PK, GSI4SK, PK, SK,
 };
 
 /// The buyer's latest visit in a campaign.
@@ -79,18 +78,9 @@ pub(crate) fn visit_writes(
 /// Takes one unit of each pair from the store's count and from its sellable shard, on
 /// condition both are there (and the shard not fenced by the close).
 pub(crate) fn take_holds(t: &Tenant, v: &Visit) -> Vec<Write> {
-    let mut tally = Tally::default();
-    let mut sellable = Tally::default();
-    for h in &v.holds {
-        add(&mut tally, &v.store, h, 1);
-        sellable.add(
-            keys::stock_sk(&h.sku, h.shard),
-            &["units", h.size.as_str()],
-            1,
-        );
-    }
+    let (counts, sellable) = tallies(v, v.holds.iter(), true);
     let pk = keys::campaign_pk(t, &v.campaign);
-    let mut writes = tally.take(&pk);
+    let mut writes = counts.take(&pk);
     writes.extend(sellable.take(&pk).into_iter().map(unless_fenced));
     writes
 }
@@ -101,18 +91,9 @@ pub(crate) fn release_holds<'a>(
     v: &Visit,
     holds: impl Iterator<Item = &'a Hold>,
 ) -> Vec<Write> {
-    let mut tally = Tally::default();
-    let mut sellable = Tally::default();
-    for h in holds {
-        add(&mut tally, &v.store, h, 1);
-        sellable.add(
-            keys::stock_sk(&h.sku, h.shard),
-            &["units", h.size.as_str()],
-            1,
-        );
-    }
+    let (counts, sellable) = tallies(v, holds, true);
     let pk = keys::campaign_pk(t, &v.campaign);
-    let mut writes = tally.give_back(&pk);
+    let mut writes = counts.give_back(&pk);
     writes.extend(sellable.give_back(&pk));
     writes
 }
@@ -124,19 +105,29 @@ pub(crate) fn give_back_holds<'a>(
     v: &Visit,
     holds: impl Iterator<Item = &'a Hold>,
 ) -> Vec<Write> {
-    let mut tally = Tally::default();
-    for h in holds {
-        add(&mut tally, &v.store, h, 1);
-    }
-    tally.give_back(&keys::campaign_pk(t, &v.campaign))
+    let (counts, _) = tallies(v, holds, false);
+    counts.give_back(&keys::campaign_pk(t, &v.campaign))
 }
 
-fn add(tally: &mut Tally, store: &StoreId, h: &Hold, n: i64) {
-    tally.add(
-        keys::store_stock_sk(&h.sku),
-        &["units", store.as_str(), h.size.as_str()],
-        n,
-    );
+/// One unit of each hold, in the store's count (`W#{sku}`) and, with `shards`, in the
+/// sellable shard it came from.
+fn tallies<'a>(v: &Visit, holds: impl Iterator<Item = &'a Hold>, shards: bool) -> (Tally, Tally) {
+    let (mut counts, mut sellable) = (Tally::default(), Tally::default());
+    for h in holds {
+        counts.add(
+            keys::store_stock_sk(&h.sku),
+            &["units", v.store.as_str(), h.size.as_str()],
+            1,
+        );
+        if shards {
+            sellable.add(
+                keys::stock_sk(&h.sku, h.shard),
+                &["units", h.size.as_str()],
+                1,
+            );
+        }
+    }
+    (counts, sellable)
 }
 
 impl Db {
@@ -171,17 +162,6 @@ impl Db {
         store: &StoreId,
         date: chrono::NaiveDate,
     ) -> Result<Vec<Visit>> {
-        let mut q = Query::new(
-            Index::Primary,
-            keys::appointments_pk(t, store, date),
-            SortRange::BeginsWith(keys::VISIT_DAY_PREFIX.into()),
-        );
-        q.limit = Some(1_000);
-        let page = self.table.query(q).await?;
-        Ok(page
-            .items
-            .into_iter()
-            .filter_map(|i| from_item::<Visit>(i).ok())
-            .collect())
+        self.store_day(t, store, date, keys::VISIT_DAY_PREFIX).await
     }
 }

@@ -470,21 +470,15 @@ impl Order {
         }
         let expected = p.pickup_code.as_deref().unwrap_or_default();
         if !same_code(expected, code) {
-            p.failed_attempts += 1;
             p.wrong_codes.push(CounterEvent { by: by.clone(), at });
             if p.wrong_codes.len() > KEPT_ATTEMPTS {
                 p.wrong_codes.remove(0);
             }
             self.version += 1;
-            if p.failed_attempts >= MAX_PICKUP_ATTEMPTS {
-                let until = at + Duration::minutes(PICKUP_LOCK_MINUTES);
-                p.locked_until = Some(until);
-                p.failed_attempts = 0;
-                p.pickup_code = Some(next_code);
-                return Ok(PickupOutcome::Locked { until });
-            }
-            return Ok(PickupOutcome::WrongCode {
-                attempts_left: MAX_PICKUP_ATTEMPTS - p.failed_attempts,
+            let lock = (&mut p.failed_attempts, &mut p.locked_until);
+            return Ok(match wrong_code(lock, &mut p.pickup_code, next_code, at) {
+                Ok(attempts_left) => PickupOutcome::WrongCode { attempts_left },
+                Err(until) => PickupOutcome::Locked { until },
             });
         }
         p.status = ParcelStatus::PickedUp;
@@ -797,6 +791,27 @@ fn waiting_parcel(parcels: &mut [Parcel], id: u8) -> Result<&mut Parcel, DomainE
 }
 
 /// Compares without an early exit, so timing does not reveal a matching prefix.
+/// A wrong code at a counter, on what it guards (a parcel, a try-on visit): counted; the
+/// [`MAX_PICKUP_ATTEMPTS`]th locks it for [`PICKUP_LOCK_MINUTES`] and replaces its code
+/// with `next_code`, so guessing never gets past a handful of tries per code. The tries
+/// left, or when the lock ends.
+pub(crate) fn wrong_code(
+    (attempts, locked_until): (&mut u32, &mut Option<DateTime<Utc>>),
+    code: &mut Option<String>,
+    next_code: String,
+    at: DateTime<Utc>,
+) -> Result<u32, DateTime<Utc>> {
+    *attempts += 1;
+    if *attempts < MAX_PICKUP_ATTEMPTS {
+        return Ok(MAX_PICKUP_ATTEMPTS - *attempts);
+    }
+    let until = at + Duration::minutes(PICKUP_LOCK_MINUTES);
+    *locked_until = Some(until);
+    *attempts = 0;
+    *code = Some(next_code);
+    Err(until)
+}
+
 pub(crate) fn same_code(expected: &str, given: &str) -> bool {
     expected.len() == given.len()
         && expected

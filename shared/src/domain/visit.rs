@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::appointment::{Appointment, AppointmentStatus};
 use super::attribution::TrialGuide;
 use super::ids::{CampaignId, GuideId, OrderId, Size, Sku, StoreId, UserId, VisitId};
-use super::order::{same_code, MAX_PICKUP_ATTEMPTS, PICKUP_LOCK_MINUTES};
+use super::order::{same_code, wrong_code};
 use super::DomainError;
 
 /// At most this many SKU and size pairs per visit.
@@ -235,16 +235,10 @@ impl Visit {
         }
         self.version += 1;
         if !same_code(self.code.as_deref().unwrap_or_default(), code) {
-            self.failed_attempts += 1;
-            if self.failed_attempts >= MAX_PICKUP_ATTEMPTS {
-                let until = now + Duration::minutes(PICKUP_LOCK_MINUTES);
-                self.locked_until = Some(until);
-                self.failed_attempts = 0;
-                self.code = Some(next_code);
-                return Ok(CheckInOutcome::Locked { until });
-            }
-            return Ok(CheckInOutcome::WrongCode {
-                attempts_left: MAX_PICKUP_ATTEMPTS - self.failed_attempts,
+            let lock = (&mut self.failed_attempts, &mut self.locked_until);
+            return Ok(match wrong_code(lock, &mut self.code, next_code, now) {
+                Ok(attempts_left) => CheckInOutcome::WrongCode { attempts_left },
+                Err(until) => CheckInOutcome::Locked { until },
             });
         }
         self.status = VisitStatus::CheckedIn;
@@ -330,6 +324,7 @@ pub fn day_of(id: &VisitId) -> Option<(NaiveDate, String)> {
 mod tests {
     use super::*;
     use crate::domain::campaign::TimeOfDay;
+    use crate::domain::order::{MAX_PICKUP_ATTEMPTS, PICKUP_LOCK_MINUTES};
     use chrono::TimeZone;
 
     fn visit() -> Visit {
