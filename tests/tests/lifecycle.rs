@@ -1924,6 +1924,30 @@ impl Model {
         for (store, date) in &self.booking_days {
             let store_id =
                 clearance::domain::ids::StoreId::parse(store).unwrap_or_else(|e| panic!("{e}"));
+            // the clerks' list says of a parcel's current booking what its order says
+            let listed = self
+                .w
+                .state
+                .db
+                .day_bookings(&self.t, &store_id, *date)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            for b in &listed {
+                let current = orders
+                    .iter()
+                    .filter(|o| o.id == b.order)
+                    .flat_map(|o| o.parcels.iter())
+                    .find(|p| p.id == b.parcel)
+                    .and_then(|p| p.appointment.as_ref())
+                    .filter(|a| a.date == b.appointment.date && a.starts == b.appointment.starts);
+                if let Some(a) = current {
+                    assert_eq!(
+                        b.appointment.status, a.status,
+                        "step {step}: {store} {date}: the list and order {} disagree",
+                        b.order
+                    );
+                }
+            }
             let q = Query::new(
                 Index::Primary,
                 keys::appointments_pk(&self.t, &store_id, *date),

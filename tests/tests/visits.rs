@@ -890,3 +890,35 @@ async fn twenty_concurrent_try_ons_of_the_last_pair_hold_it_once() {
     assert_eq!((held, lacking), (1, 19));
     assert_eq!(tianhe(&w, "V-2", "39").await, 0);
 }
+
+#[tokio::test]
+async fn a_booked_parcel_collected_shows_as_honoured_on_the_clerks_list() {
+    // given a parcel booked into Tianhe's 12:30 slot
+    let w = slot_world().await;
+    let order = waiting(&w, "buyer-on-time").await;
+    w.drain().await;
+    let r = book(&w, "buyer-on-time", &order, "2026-11-23", "12:30").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // when the clerk hands it over with the buyer's code
+    let o = w.read_order("buyer-on-time", &order).await;
+    let picked = w
+        .json(
+            "POST",
+            &format!("{BASE}/orders/{order}/pickup"),
+            Some(&w.clerk("clerk-1")),
+            &json!({"code": o["parcels"][0]["pickup_code"], "parcel": 1}),
+        )
+        .await;
+    assert_eq!(picked.status, 200, "{}", picked.body);
+    // then the order and the clerks' list both say the booking was honoured
+    let o = w.read_order("buyer-on-time", &order).await;
+    assert_eq!(o["parcels"][0]["appointment"]["status"], "honoured", "{o}");
+    let day = tianhe_day(&w, "2026-11-23").await;
+    assert_eq!(
+        day.body["bookings"][0]["appointment"]["status"], "honoured",
+        "{}",
+        day.body
+    );
+    // and its place stays taken (it was used)
+    assert_eq!(free_places(&w, "2026-11-23", "1230").await, Some(4));
+}

@@ -4,14 +4,16 @@
 use chrono::{DateTime, Utc};
 
 use crate::app::AppState;
-use crate::db::orders::random;
-use crate::db::retry::{optimistic, Attempt};
+use crate::db::appointments::{put_booking, Booking};
+use crate::db::orders::{order_item, random, version_is};
+use crate::db::retry::{lost_race, optimistic, Attempt};
+use crate::domain::appointment::AppointmentStatus;
 use crate::domain::ids::{OrderId, StoreId, UserId};
 use crate::domain::order::{pickup_code, Order, ParcelStatus, PickupOutcome};
 use crate::domain::tenancy::Tenant;
 use crate::domain::DomainError;
 use crate::error::Result;
-use crate::table::TableError;
+use crate::table::Write;
 
 /// What the counter did, with the order as saved and the stores the clerk works at.
 #[derive(Debug, Clone)]
@@ -23,7 +25,8 @@ pub struct AtCounter {
 
 impl AppState {
     /// 1 GetItem (the order) + 1 BatchGetItem (its parcels' stores) + 1 conditional
-    /// PutItem, whatever the outcome: a wrong code is recorded too.
+    /// PutItem, whatever the outcome: a wrong code is recorded too (a booked parcel
+    /// handed over: 1 TransactWriteItems, the order and its booking, honoured).
     pub async fn pick_up(
         &self,
         t: &Tenant,
@@ -79,13 +82,39 @@ impl AppState {
             };
             let mut order = current.clone();
             let outcome = order.pick_up(parcel_id, clerk, code, pickup_code(random()), now)?;
-            match self.db.save_order(&order, current.version).await {
+            // A booked parcel collected: its booking on the clerks' list says so too.
+            let honoured = order
+                .parcels
+                .iter()
+                .find(|p| p.id == parcel_id && p.status == ParcelStatus::PickedUp)
+                .and_then(|p| Some((p, p.appointment.as_ref()?)))
+                .filter(|(_, a)| a.status == AppointmentStatus::Honoured);
+            let saved = match honoured {
+                None => self.db.save_order(&order, current.version).await,
+                Some((p, a)) => {
+                    let booking = Booking {
+                        store: p.store.clone(),
+                        order: order.id.clone(),
+                        parcel: p.id,
+                        appointment: a.clone(),
+                    };
+                    let writes = vec![
+                        Write::Put {
+                            item: order_item(&order)?,
+                            condition: Some(version_is(current.version)),
+                        },
+                        put_booking(t, &order.campaign, &booking)?,
+                    ];
+                    self.db.table().transact(writes).await
+                }
+            };
+            match saved {
                 Ok(()) => Ok(Attempt::Done(AtCounter {
                     order,
                     outcome,
                     clerk_of,
                 })),
-                Err(TableError::ConditionFailed) => Ok(Attempt::Again),
+                Err(e) if lost_race(&e) => Ok(Attempt::Again),
                 Err(e) => Err(e.into()),
             }
         })
