@@ -252,8 +252,8 @@ pub struct Attribution {
     pub reason: Reason,
     /// The commission rate, fixed with the sale.
     pub commission_bp: u32,
-    /// The try-on visit it followed (rule `in_store_trial`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The try-on visit it followed (rule `in_store_trial`), else null.
+    #[serde(default)]
     pub visit: Option<super::ids::VisitId>,
     /// Binding rule, a sale through a link: once paid, it binds the buyer to the guide
     /// for this many days (unless a binding already holds them). 0: it binds nobody.
