@@ -92,6 +92,9 @@ def main():
                AWS_LAMBDA_FUNCTION_VERSION="1", AWS_LAMBDA_LOG_STREAM_NAME="s", AWS_LAMBDA_LOG_GROUP_NAME="g",
                BUCKET_NAME="clearance-coldstart", PAYMENT_WEBHOOK_SECRET="x", SHARE_LINK_SECRET="x",
                PAYMENT_API_URL="https://pay.example.invalid",
+               # the partners' adapters are built at init but call nobody until used
+               COURIER_API_URL="https://couriers.example.invalid", CRM_API_URL="https://crm.example.invalid",
+               MEMBER_PHONE_KEY="coldstart-phone-key-of-32-bytes-or-more",
                **{f"{q.upper().replace('-', '_')}_QUEUE_URL": f"{moto}/123456789012/{q}"
                   for q in ["fulfillment", "refunds", "order-timeouts", "group-expiry", "attribution",
                             "close-campaign"]})
@@ -114,6 +117,9 @@ def main():
         ("refund-worker", ev("refund-worker/66-pay-refund.json")),
         ("attribution-worker", ev("attribution-worker/85-count-sale.json")),
         ("close-worker", ev("close-worker/93-sweep-campaigns.json")),
+        ("ship-parcels", ev("ship-parcels/44-parcels-attention.json")),
+        ("member-center", ev("member-center/89-me.json")),
+        ("store-visits", ev("store-visits/41d-my-visit.json")),
     ]
     results = {}
     for name, event in cases:
