@@ -568,6 +568,89 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
+    #[test]
+    fn a_try_on_visit_comes_after_a_live_binding_and_before_the_link_and_no_campaign_takes_it_as_its_rule(
+    ) {
+        let now = t("2026-11-23T03:00:00Z");
+        let buyer = super::super::ids::UserId::parse("buyer").unwrap();
+        let trial = TrialGuide {
+            visit: super::super::ids::VisitId::parse("V202611231100X").unwrap(),
+            guide: GuideId::parse("g2").unwrap(),
+            store: StoreId::parse("s2").unwrap(),
+            user: super::super::ids::UserId::parse("g2-user").unwrap(),
+        };
+        let link_guide = LinkGuide {
+            store: StoreId::parse("s1").unwrap(),
+            user: super::super::ids::UserId::parse("g1-user").unwrap(),
+        };
+        let stores = [StoreId::parse("s1").unwrap(), StoreId::parse("s2").unwrap()];
+        let policy = AttributionPolicy::default();
+        let link = || Some(Ok(claims(now)));
+        // the visit over the link
+        let a = attribute(
+            &policy,
+            link(),
+            Some(&link_guide),
+            &buyer,
+            &stores,
+            None,
+            Some(&trial),
+            now,
+        );
+        assert_eq!(
+            (a.rule, a.reason, a.guide),
+            (
+                Rule::InStoreTrial,
+                Reason::TriedInStore,
+                Some(trial.guide.clone())
+            )
+        );
+        assert_eq!((a.visit.as_ref(), a.binds_days), (Some(&trial.visit), 0));
+        // a live binding over the visit
+        let binding = Binding {
+            guide: GuideId::parse("g9").unwrap(),
+            store: StoreId::parse("s1").unwrap(),
+            until: now + Duration::days(1),
+        };
+        let bound = AttributionPolicy {
+            rule: Rule::Binding,
+            ..AttributionPolicy::default()
+        };
+        let a = attribute(
+            &bound,
+            link(),
+            Some(&link_guide),
+            &buyer,
+            &stores,
+            Some(&binding),
+            Some(&trial),
+            now,
+        );
+        assert_eq!((a.reason, a.visit), (Reason::Bound, None));
+        // a guide checking in their own visit earns nothing by it: the link decides
+        let own = TrialGuide {
+            user: buyer.clone(),
+            ..trial
+        };
+        let a = attribute(
+            &policy,
+            link(),
+            Some(&link_guide),
+            &buyer,
+            &stores,
+            None,
+            Some(&own),
+            now,
+        );
+        assert_eq!(a.reason, Reason::Link);
+        // and no campaign takes in_store_trial as its rule
+        let as_rule = AttributionPolicy {
+            rule: Rule::InStoreTrial,
+            ..AttributionPolicy::default()
+        };
+        assert!(as_rule.validate().is_err());
+    }
+
     fn claims(now: DateTime<Utc>) -> ShareClaims {
         ShareClaims {
             tenant: Tenant::parse("demo", "x").unwrap(),
