@@ -1791,10 +1791,28 @@ impl Model {
         out
     }
 
+    /// Every pickup booking kept, as its store's day lists it.
+    async fn all_bookings(&self) -> Vec<clearance::db::appointments::Booking> {
+        let mut out = Vec::new();
+        for (store, date) in &self.booking_days {
+            let store =
+                clearance::domain::ids::StoreId::parse(store).unwrap_or_else(|e| panic!("{e}"));
+            out.extend(
+                self.w
+                    .state
+                    .db
+                    .day_bookings(&self.t, &store, *date)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}")),
+            );
+        }
+        out
+    }
+
     /// Try-on visits: only a buyer's latest visit holds anything, and it is the same
     /// record under the buyer and under the store's day; every visit over when the
     /// sweepers last ran has given its holds back; a held unit was used only by an order
-    /// credited to that visit, shipped from its store; an order is credited
+    /// credited to that visit, with that pair; an order is credited
     /// `in_store_trial` exactly when it was placed in a checked-in visit's slot for a
     /// SKU tried there (under last touch; a binding comes first), never to the buyer
     /// themself.
@@ -1921,33 +1939,26 @@ impl Model {
     ) {
         use clearance::domain::appointment::AppointmentStatus;
         use clearance::table::{keys, Index, Query, SortRange};
+        // the clerks' list says of a parcel's current booking what its order says
+        for b in self.all_bookings().await {
+            let current = orders
+                .iter()
+                .filter(|o| o.id == b.order)
+                .flat_map(|o| o.parcels.iter())
+                .find(|p| p.id == b.parcel)
+                .and_then(|p| p.appointment.as_ref())
+                .filter(|a| a.date == b.appointment.date && a.starts == b.appointment.starts);
+            if let Some(a) = current {
+                assert_eq!(
+                    b.appointment.status, a.status,
+                    "step {step}: {} {}: the list and order {} disagree",
+                    b.store, b.appointment.date, b.order
+                );
+            }
+        }
         for (store, date) in &self.booking_days {
             let store_id =
                 clearance::domain::ids::StoreId::parse(store).unwrap_or_else(|e| panic!("{e}"));
-            // the clerks' list says of a parcel's current booking what its order says
-            let listed = self
-                .w
-                .state
-                .db
-                .day_bookings(&self.t, &store_id, *date)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            for b in &listed {
-                let current = orders
-                    .iter()
-                    .filter(|o| o.id == b.order)
-                    .flat_map(|o| o.parcels.iter())
-                    .find(|p| p.id == b.parcel)
-                    .and_then(|p| p.appointment.as_ref())
-                    .filter(|a| a.date == b.appointment.date && a.starts == b.appointment.starts);
-                if let Some(a) = current {
-                    assert_eq!(
-                        b.appointment.status, a.status,
-                        "step {step}: {store} {date}: the list and order {} disagree",
-                        b.order
-                    );
-                }
-            }
             let q = Query::new(
                 Index::Primary,
                 keys::appointments_pk(&self.t, &store_id, *date),
@@ -3574,26 +3585,15 @@ impl Model {
         };
         let mut expected_visits: BTreeMap<String, clearance::domain::report::VisitLine> =
             BTreeMap::new();
-        for (store, date) in &self.booking_days {
-            let sid =
-                clearance::domain::ids::StoreId::parse(store).unwrap_or_else(|e| panic!("{e}"));
-            let bookings = self
-                .w
-                .state
-                .db
-                .day_bookings(&self.t, &sid, *date)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            for b in bookings {
-                let e = expected_visits
-                    .entry(store.clone())
-                    .or_insert_with(|| line_of(store));
-                e.pickup_bookings += 1;
-                e.pickup_no_shows += u64::from(
-                    b.appointment.status
-                        == clearance::domain::appointment::AppointmentStatus::NoShow,
-                );
-            }
+        for b in self.all_bookings().await {
+            let store = b.store.to_string();
+            let e = expected_visits
+                .entry(store.clone())
+                .or_insert_with(|| line_of(&store));
+            e.pickup_bookings += 1;
+            e.pickup_no_shows += u64::from(
+                b.appointment.status == clearance::domain::appointment::AppointmentStatus::NoShow,
+            );
         }
         let mut converted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for o in &paid {

@@ -12,7 +12,7 @@ use crate::db::appointments::{free_of, give_back, slot_key_of, take_place};
 use crate::db::orders::{map_of, number, random};
 use crate::db::retry::{lost_race, optimistic, Attempt};
 use crate::db::store_finder::units_by_store;
-use crate::db::visits::{release_holds, take_holds, visit_key, visit_writes};
+use crate::db::visits::{new_visit_writes, release_holds, take_holds, visit_key, visit_writes};
 use crate::domain::appointment::{slot_at, slot_name};
 use crate::domain::campaign::{CampaignStatus, TimeOfDay};
 use crate::domain::catalog::Store;
@@ -95,15 +95,10 @@ impl AppState {
                 None => None,
             };
             if let Some(v) = latest.as_ref().filter(|v| v.active()) {
-                let mine: Vec<TryOn> = v
-                    .holds
-                    .iter()
-                    .map(|h| TryOn {
-                        sku: h.sku.clone(),
-                        size: h.size.clone(),
-                    })
-                    .collect();
-                if v.store == req.store && v.slot.starts_at == slot.starts_at && mine == req.tries {
+                if v.store == req.store
+                    && v.slot.starts_at == slot.starts_at
+                    && v.tries() == req.tries
+                {
                     return Ok(Attempt::Done((v.clone(), false)));
                 }
                 return Err(DomainError::conflict(
@@ -168,7 +163,7 @@ impl AppState {
                 pickup_code(random()),
                 now,
             );
-            let mut writes = visit_writes(t, &v, None, latest.as_ref().map(|l| l.version))?;
+            let mut writes = new_visit_writes(t, &v, latest.as_ref().map(|l| l.version))?;
             writes.push(take_place(t, &req.store, &v.slot, capacity, free)?);
             writes.extend(take_holds(t, &v));
             match self.db.table().transact(writes).await {
@@ -264,7 +259,7 @@ impl AppState {
             let mut v = current.clone();
             let outcome = v.check_in(by, credited.clone(), code, pickup_code(random()), now)?;
             // The buyer's latest is this visit: a new one needs this one released.
-            let writes = visit_writes(t, &v, Some(current.version), Some(current.version))?;
+            let writes = visit_writes(t, &v, current.version)?;
             match self.db.table().transact(writes).await {
                 Ok(()) => Ok(Attempt::Done((v, outcome))),
                 Err(e) if lost_race(&e) => Ok(Attempt::Again),
@@ -310,7 +305,7 @@ impl AppState {
 /// its unused holds back in the store's count, and its place back unless the visitor
 /// came.
 fn release_writes(t: &Tenant, current: &Visit, next: &Visit) -> Result<Vec<Write>> {
-    let mut writes = visit_writes(t, next, Some(current.version), Some(current.version))?;
+    let mut writes = visit_writes(t, next, current.version)?;
     writes.extend(release_holds(t, next, current.held()));
     if next.gives_place_back() {
         writes.push(give_back(t, &next.store, &next.slot));

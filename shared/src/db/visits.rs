@@ -32,13 +32,34 @@ pub fn visit_day_key(t: &Tenant, store: &StoreId, id: &VisitId) -> Option<Key> {
     ))
 }
 
-/// Both records of `v`, on condition each is as read (`before`: its version; a new
-/// visit's day record must not exist, and the buyer's latest is replaced only as read).
+/// Both records of a visit changed from the one read at version `as_read`, on
+/// condition both still are.
 pub(crate) fn visit_writes(
     t: &Tenant,
     v: &Visit,
-    before: Option<u64>,
-    latest_before: Option<u64>,
+    as_read: u64,
+) -> std::result::Result<Vec<Write>, TableError> {
+    records(t, v, version_is(as_read), version_is(as_read))
+}
+
+/// Both records of a new visit: its day record must not exist, and the buyer's latest
+/// visit (at version `replacing`, if any) is replaced only as read.
+pub(crate) fn new_visit_writes(
+    t: &Tenant,
+    v: &Visit,
+    replacing: Option<u64>,
+) -> std::result::Result<Vec<Write>, TableError> {
+    let latest = replacing.map_or(Condition::NotExists, version_is);
+    records(t, v, latest, Condition::NotExists)
+}
+
+/// The buyer's latest (on the timer index while it holds) and the store's day record
+/// (among the campaign's records), each on its condition.
+fn records(
+    t: &Tenant,
+    v: &Visit,
+    latest_condition: Condition,
+    day_condition: Condition,
 ) -> std::result::Result<Vec<Write>, TableError> {
     let latest = visit_key(t, &v.campaign, &v.buyer);
     let mut attrs = vec![
@@ -59,18 +80,14 @@ pub(crate) fn visit_writes(
         (GSI4PK, keys::records_gsi4pk(t, &v.campaign, &day.pk)),
         (GSI4SK, keys::records_gsi4sk(&day.pk, &day.sk)),
     ];
-    let as_read = |version: Option<u64>| match version {
-        Some(n) => version_is(n),
-        None => Condition::NotExists,
-    };
     Ok(vec![
         Write::Put {
             item: to_item(v, &attrs)?,
-            condition: Some(as_read(latest_before)),
+            condition: Some(latest_condition),
         },
         Write::Put {
             item: to_item(v, &day_attrs)?,
-            condition: Some(as_read(before)),
+            condition: Some(day_condition),
         },
     ])
 }

@@ -112,13 +112,20 @@ pub struct CheckoutPlan {
     pub visit: Option<VisitUse>,
 }
 
-/// An order taking a try-on visit's held units: the visit as read, the holds taken, and
-/// the visit as it is then written.
+/// An order taking a try-on visit's held units: the version it was read at, the holds
+/// taken (indices into its holds), and the visit as it is then written.
 #[derive(Debug, Clone)]
 pub struct VisitUse {
-    pub before: super::visit::Visit,
+    pub as_read: u64,
     pub used: Vec<usize>,
     pub next: super::visit::Visit,
+}
+
+impl VisitUse {
+    /// The holds the order took.
+    pub fn taken(&self) -> impl Iterator<Item = &super::visit::Hold> {
+        self.used.iter().filter_map(|&i| self.next.holds.get(i))
+    }
 }
 
 /// A seat in a group buy, as an order takes it.
@@ -212,7 +219,7 @@ pub fn plan_checkout(
             let mut next = v.clone();
             next.use_holds(&used, &id);
             visit = Some(VisitUse {
-                before: v.clone(),
+                as_read: v.version,
                 used,
                 next,
             });

@@ -155,6 +155,17 @@ impl Visit {
         }
     }
 
+    /// The pairs it was booked for, as asked (sorted when booked).
+    pub fn tries(&self) -> Vec<TryOn> {
+        self.holds
+            .iter()
+            .map(|h| TryOn {
+                sku: h.sku.clone(),
+                size: h.size.clone(),
+            })
+            .collect()
+    }
+
     /// Whether it still holds units and a place (not yet released).
     pub fn active(&self) -> bool {
         self.released_at.is_none()

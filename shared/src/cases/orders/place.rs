@@ -411,7 +411,7 @@ fn order_writes(
     // Units a try-on visit held come off its shards no more: they are the order's now,
     // and back in the store's count for its dispatch.
     if let Some(v) = &plan.visit {
-        for h in v.used.iter().filter_map(|&i| v.before.holds.get(i)) {
+        for h in v.taken() {
             stock.add(
                 keys::stock_sk(&h.sku, h.shard),
                 &["units", h.size.as_str()],
@@ -478,13 +478,13 @@ fn order_writes(
     writes.extend(level_check);
     if let Some(v) = &plan.visit {
         writes.extend(crate::db::visits::visit_writes(
+            &o.tenant, &v.next, v.as_read,
+        )?);
+        writes.extend(crate::db::visits::give_back_holds(
             &o.tenant,
             &v.next,
-            Some(v.before.version),
-            Some(v.before.version),
-        )?);
-        let used = v.used.iter().filter_map(|&i| v.before.holds.get(i));
-        writes.extend(crate::db::visits::give_back_holds(&o.tenant, &v.next, used));
+            v.taken(),
+        ));
     }
     let coupons_from = writes.len();
     for id in &o.coupons {
